@@ -1,0 +1,3 @@
+global using Google.Protobuf;
+global using Grpc.Core;
+global using Mesh.Contracts.Registry.V1;

@@ -1,0 +1,14 @@
+namespace Mesh.Registry.Storage;
+
+/// <summary>A version as stored: its metadata (without the descriptor set) and its own files.</summary>
+public sealed record StoredVersion(SchemaVersion Metadata, IReadOnlyList<string> OwnFiles);
+
+/// <summary>The result of an atomic append.</summary>
+public enum AppendOutcome
+{
+    /// <summary>The version was written.</summary>
+    Appended,
+
+    /// <summary>Another writer added a version first; re-read and check again.</summary>
+    Conflict,
+}

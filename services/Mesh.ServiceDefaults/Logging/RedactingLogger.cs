@@ -1,0 +1,35 @@
+using Google.Protobuf;
+using Mesh.Contracts.Classification;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.ServiceDefaults.Logging;
+
+/// <summary>
+/// Wraps a logger so that protobuf messages passed as template arguments or scopes reach the
+/// providers with their PII and PHI fields redacted, as values and in the formatted text.
+/// </summary>
+internal sealed class RedactingLogger(ILogger inner) : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull =>
+        state switch
+        {
+            IMessage message => inner.BeginScope(Redaction.Redact(message)),
+            IReadOnlyList<KeyValuePair<string, object?>> values when RedactedLogValues.NeedsRedaction(values) =>
+                inner.BeginScope(new RedactedLogValues(values)),
+            _ => inner.BeginScope(state),
+        };
+
+    public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (state is IReadOnlyList<KeyValuePair<string, object?>> values && RedactedLogValues.NeedsRedaction(values))
+        {
+            inner.Log(logLevel, eventId, new RedactedLogValues(values), exception, static (s, _) => s.ToString());
+            return;
+        }
+
+        inner.Log(logLevel, eventId, state, exception, formatter);
+    }
+}
