@@ -1,0 +1,3 @@
+using Mesh.Registry.Cli;
+
+return await RegistryCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,74 @@
+using System.Net;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Mesh.Contracts.Registry.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Mesh.Registry.Tests;
+
+/// <summary>The registry app, wired as Program.cs wires it, on a loopback port over a given Redis.</summary>
+public sealed class RegistryHost : IAsyncDisposable
+{
+    public const string ArchitectToken = "architect-secret";
+    public const string ReaderToken = "reader-secret";
+
+    private readonly WebApplication app;
+    private readonly GrpcChannel channel;
+
+    private RegistryHost(WebApplication app, Uri address)
+    {
+        this.app = app;
+        Address = address;
+        channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxSendMessageSize = 64 * 1024 * 1024 });
+        Client = new RegistryService.RegistryServiceClient(channel);
+    }
+
+    public Uri Address { get; }
+
+    public RegistryService.RegistryServiceClient Client { get; }
+
+    public static Metadata Architect => new() { { "authorization", $"Bearer {ArchitectToken}" } };
+
+    public static Metadata Reader => new() { { "authorization", $"Bearer {ReaderToken}" } };
+
+    public static async Task<RegistryHost> StartAsync(string redis, string keyPrefix = "mesh-registry:")
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+        // Only what the test sets: the app's appsettings.json would add its fixed port.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:registry"] = redis,
+            ["Registry:KeyPrefix"] = keyPrefix,
+            ["Registry:MaxDescriptorSetBytes"] = "1048576",
+            ["Registry:Auth:Tokens:0:Token"] = ArchitectToken,
+            ["Registry:Auth:Tokens:0:Principal"] = "alice-architect",
+            ["Registry:Auth:Tokens:0:Roles:0"] = "architect",
+            ["Registry:Auth:Tokens:1:Token"] = ReaderToken,
+            ["Registry:Auth:Tokens:1:Principal"] = "ci-reader",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.AddServiceDefaults();
+        builder.AddRegistry();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapRegistryApi();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new RegistryHost(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        channel.Dispose();
+        await app.DisposeAsync();
+    }
+}
