@@ -19,6 +19,7 @@ public static class RegistryExtensions
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RedisRegistryStore>();
+        builder.Services.AddSingleton<SubjectLocks>();
         builder.Services.AddSingleton<BufCli>();
         builder.Services.AddSingleton<CompatibilityChecker>();
         builder.Services.AddSingleton<BearerTokenInterceptor>();

@@ -13,6 +13,7 @@ namespace Mesh.Registry.Grpc;
 public sealed class RegistryGrpcService(
     RedisRegistryStore store,
     CompatibilityChecker checker,
+    SubjectLocks locks,
     IOptions<RegistryOptions> options,
     TimeProvider clock,
     ILogger<RegistryGrpcService> logger) : RegistryService.RegistryServiceBase
@@ -26,6 +27,7 @@ public sealed class RegistryGrpcService(
         var subject = ResourceNames.Subject(request.Parent, "parent");
         var candidate = ParseCandidate(request.FileDescriptorSet);
         var caller = Caller.Of(context);
+        using var held = await locks.AcquireAsync(subject, context.CancellationToken);
 
         for (var attempt = 0; attempt < MaxAppendAttempts; attempt++)
         {
