@@ -23,7 +23,7 @@ internal sealed class ContractImage
     public IReadOnlySet<string> Own { get; }
 
     /// <summary>Builds a buf module or workspace folder with buf, or reads an image / descriptor set file.</summary>
-    public static async Task<ContractImage> LoadAsync(string input, string buf, CancellationToken cancellationToken)
+    public static async Task<ContractImage> LoadAsync(string input, IReadOnlyList<string> paths, string buf, CancellationToken cancellationToken)
     {
         if (File.Exists(input))
         {
@@ -38,8 +38,8 @@ internal sealed class ContractImage
             throw new ArgumentException($"'{input}' is neither a folder with a buf module nor an image file");
         }
 
-        var full = await BuildAsync(buf, input, excludeImports: false, cancellationToken);
-        var own = await BuildAsync(buf, input, excludeImports: true, cancellationToken);
+        var full = await BuildAsync(buf, input, paths, excludeImports: false, cancellationToken);
+        var own = await BuildAsync(buf, input, paths, excludeImports: true, cancellationToken);
         return new ContractImage(full.File.ToDictionary(f => f.Name), own.File.Select(f => f.Name).ToHashSet());
     }
 
@@ -76,13 +76,19 @@ internal sealed class ContractImage
         return set.ToByteString();
     }
 
-    private static async Task<FileDescriptorSet> BuildAsync(string buf, string folder, bool excludeImports, CancellationToken cancellationToken)
+    private static async Task<FileDescriptorSet> BuildAsync(string buf, string folder, IReadOnlyList<string> paths, bool excludeImports, CancellationToken cancellationToken)
     {
         var output = Path.Combine(Path.GetTempPath(), $"mesh-registry-{Guid.NewGuid():N}.binpb");
         var start = new ProcessStartInfo(buf) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = folder };
         foreach (var argument in new[] { "build", ".", "--as-file-descriptor-set", "-o", output })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var path in paths)
+        {
+            start.ArgumentList.Add("--path");
+            start.ArgumentList.Add(path);
         }
 
         if (excludeImports)

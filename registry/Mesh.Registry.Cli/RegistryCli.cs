@@ -38,6 +38,13 @@ internal static class RegistryCli
         Recursive = true,
     };
 
+    private static readonly Option<string[]> PathOption = new("--path")
+    {
+        Description = "Only these folders or files of the workspace (as buf build --path), e.g. proto",
+        AllowMultipleArgumentsPerToken = false,
+        Recursive = true,
+    };
+
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var input = new Argument<string>("input") { Description = "A buf module or workspace folder, or a descriptor set / image file" };
@@ -106,7 +113,7 @@ internal static class RegistryCli
 
         var root = new RootCommand("mesh-registry: check, push, diff and list contracts in the Mesh schema registry")
         {
-            Options = { RegistryOption, TokenOption, BufOption },
+            Options = { RegistryOption, TokenOption, BufOption, PathOption },
             Subcommands = { check, push, diff, list },
         };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
@@ -116,7 +123,7 @@ internal static class RegistryCli
         ParseResult result, Argument<string> input, Option<string?> subjectOption, Option<string?>? ownerOption, bool push, TextWriter output, CancellationToken ct)
     {
         var buf = result.GetValue(BufOption) is { Length: > 0 } configured ? configured : LocateBuf();
-        var image = await ContractImage.LoadAsync(result.GetValue(input)!, buf, ct);
+        var image = await ContractImage.LoadAsync(result.GetValue(input)!, result.GetValue(PathOption) ?? [], buf, ct);
         var client = Client(result);
         var single = result.GetValue(subjectOption);
         var units = single is null

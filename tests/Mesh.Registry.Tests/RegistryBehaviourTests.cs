@@ -220,3 +220,29 @@ public sealed class RegistryBehaviourTests(RegistryFixture fixture)
 
     private static Task<RpcException> Error(Func<Task> action) => Assert.ThrowsAsync<RpcException>(action);
 }
+
+/// <summary>Two registry instances over one Redis: the Lua check keeps versions unique across processes.</summary>
+public sealed class MultiInstanceTests
+{
+    [Fact]
+    public async Task TwoInstances_RacingOnOneSubject_NeitherLoseNorDuplicateVersions()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var a = await RegistryHost.StartAsync(redis.ConnectionString);
+        await using var b = await RegistryHost.StartAsync(redis.ConnectionString);
+        const string subject = "subjects/acme.race.v1";
+        await a.Client.CreateSchemaVersionAsync(new CreateSchemaVersionRequest { Parent = subject, FileDescriptorSet = await ProtoSources.MessageAsync("message Race {\n  string id = 1;\n}", "acme.race.v1"), OwnerTeam = "r" }, RegistryHost.Architect);
+        await a.Client.UpdateSubjectAsync(
+            new UpdateSubjectRequest { Subject = new Subject { Name = subject, Compatibility = CompatibilityMode.None }, UpdateMask = new FieldMask { Paths = { "compatibility" } } },
+            RegistryHost.Architect);
+        var sets = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => ProtoSources.MessageAsync($"message Race{i} {{\n  string id = 1;\n}}", "acme.race.v1")));
+
+        var versions = await Task.WhenAll(sets.Select((set, i) => (i % 2 == 0 ? a : b).Client.CreateSchemaVersionAsync(
+            new CreateSchemaVersionRequest { Parent = subject, FileDescriptorSet = set }, RegistryHost.Architect).ResponseAsync));
+
+        Assert.Equal(Enumerable.Range(2, 6), versions.Select(v => v.Version).Order());
+        var listed = await b.Client.ListSchemaVersionsAsync(new ListSchemaVersionsRequest { Parent = subject }, RegistryHost.Reader);
+        Assert.Equal(7, listed.SchemaVersions.Count);
+        Assert.Equal(7, listed.SchemaVersions.Select(v => v.SchemaId).Distinct().Count());
+    }
+}
