@@ -1,27 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.AspNetCore.Server.Model;
+using Mesh.Runtime.Sidecar.Grpc;
+using Mesh.Runtime.Sidecar.Http;
+using Mesh.Runtime.Sidecar.Invocation;
+using Mesh.Runtime.Sidecar.PubSub;
+using Mesh.Runtime.Sidecar.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Runtime.Sidecar;
 
-/// <summary>One Dapr-compatible sidecar: the Dapr HTTP and gRPC APIs for one app.</summary>
+/// <summary>
+/// One Dapr-compatible sidecar: the Dapr gRPC API (HTTP/2) and HTTP API (HTTP/1.1) for one app on
+/// 127.0.0.1, plus delivery of the app's subscriptions once <see cref="StartDeliveriesAsync"/> is called.
+/// </summary>
 public sealed class DaprSidecar : IAsyncDisposable
 {
-    private DaprSidecar()
+    private readonly WebApplication host;
+    private readonly List<IAsyncDisposable> deliveries = [];
+
+    private DaprSidecar(WebApplication host, int httpPort, int grpcPort)
     {
+        this.host = host;
+        HttpPort = httpPort;
+        GrpcPort = grpcPort;
     }
 
     /// <summary>The Dapr HTTP API port on 127.0.0.1.</summary>
-    public int HttpPort { get; private set; }
+    public int HttpPort { get; }
 
     /// <summary>The Dapr gRPC API port on 127.0.0.1.</summary>
-    public int GrpcPort { get; private set; }
+    public int GrpcPort { get; }
 
     /// <summary>Starts serving the Dapr APIs; deliveries start later, once the app is healthy.</summary>
-    public static Task<DaprSidecar> StartAsync(SidecarSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("being written");
+    public static async Task<DaprSidecar> StartAsync(SidecarSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var httpPort = settings.HttpPort == 0 ? FreePort() : settings.HttpPort;
+        var grpcPort = settings.GrpcPort == 0 ? FreePort() : settings.GrpcPort;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, httpPort, o => o.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.Listen(IPAddress.Loopback, grpcPort, o => o.Protocols = HttpProtocols.Http2);
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<AppChannels>();
+        builder.Services.AddSingleton<StateApi>();
+        builder.Services.AddSingleton<PublishApi>();
+        builder.Services.AddSingleton<InvocationApi>();
+        builder.Services.AddSingleton<SubscriptionRegistry>();
+        builder.Services.AddSingleton<SubscriptionDiscovery>();
+        builder.Services.AddSingleton<GrpcProxy>();
+        builder.Services.AddSingleton<DaprGrpcApi>();
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
+        builder.Services.AddSingleton<IServiceMethodProvider<DaprGrpcApi>, DaprServiceMethodProvider>();
+
+        var app = builder.Build();
+        var proxy = app.Services.GetRequiredService<GrpcProxy>();
+        app.Use(async (context, next) =>
+        {
+            // gRPC calls for another app: daprd's proxy mode, selected by the dapr-app-id metadata.
+            if (context.Connection.LocalPort == grpcPort
+                && context.Request.Headers.ContainsKey(GrpcProxy.AppIdHeader)
+                && !context.Request.Path.StartsWithSegments("/dapr.proto.runtime.v1.Dapr"))
+            {
+                try
+                {
+                    await proxy.ForwardGrpcAsync(context);
+                }
+                catch (global::Grpc.Core.RpcException e)
+                {
+                    context.Response.ContentType = "application/grpc";
+                    context.Response.AppendTrailer("grpc-status", ((int)e.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    context.Response.AppendTrailer("grpc-message", e.Status.Detail);
+                }
+
+                return;
+            }
+
+            await next(context);
+        });
+        app.MapGrpcService<DaprGrpcApi>().RequireHost($"*:{grpcPort}");
+        app.MapDaprHttpApi(httpPort);
+        await app.StartAsync(cancellationToken);
+        return new DaprSidecar(app, httpPort, grpcPort);
+    }
 
     /// <summary>Asks the app for its subscriptions (GET /dapr/subscribe or ListTopicSubscriptions) and starts delivering.</summary>
-    public Task StartDeliveriesAsync(CancellationToken cancellationToken) => throw new NotImplementedException("being written");
+    public async Task StartDeliveriesAsync(CancellationToken cancellationToken)
+    {
+        var services = host.Services;
+        var settings = services.GetRequiredService<SidecarSettings>();
+        var subscriptions = await services.GetRequiredService<SubscriptionDiscovery>().DiscoverAsync(cancellationToken);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger($"Mesh.Runtime.Delivery.{settings.App.AppId}");
+        foreach (var subscription in subscriptions)
+        {
+            var pipeline = new DeliveryPipeline(settings, subscription, services.GetRequiredService<AppChannels>(), logger);
+            deliveries.Add(await settings.PubSubs[subscription.PubsubName].SubscribeAsync(subscription.Topic, settings.App.AppId, pipeline.HandleAsync, cancellationToken));
+            logger.LogInformation("Delivering {Topic} from {PubSub} to {App}", subscription.Topic, subscription.PubsubName, settings.App.AppId);
+        }
+
+        services.GetRequiredService<SubscriptionRegistry>().Set(subscriptions);
+    }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var delivery in deliveries)
+        {
+            await delivery.DisposeAsync();
+        }
+
+        await host.StopAsync();
+        await host.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }

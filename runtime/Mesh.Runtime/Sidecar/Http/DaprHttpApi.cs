@@ -1,0 +1,125 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Mesh.Runtime.Components;
+using Mesh.Runtime.Sidecar.Invocation;
+using Mesh.Runtime.Sidecar.PubSub;
+using Mesh.Runtime.Sidecar.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Mesh.Runtime.Sidecar.Http;
+
+/// <summary>The implemented subset of Dapr's HTTP API (/v1.0/...); the rest answers 501 naming the API.</summary>
+public static class DaprHttpApi
+{
+    /// <summary>Maps the endpoints, restricted to the sidecar's HTTP port.</summary>
+    public static void MapDaprHttpApi(this IEndpointRouteBuilder routes, int httpPort)
+    {
+        var api = routes.MapGroup("/v1.0").RequireHost($"*:{httpPort}");
+        api.MapGet("/healthz", () => Results.NoContent());
+        api.MapGet("/healthz/outbound", () => Results.NoContent());
+        api.MapGet("/metadata", Metadata);
+        api.MapPost("/publish/{pubsub}/{**topic}", PublishAsync);
+        api.MapGet("/state/{store}/{key}", GetStateAsync);
+        api.MapPost("/state/{store}", SaveStateAsync);
+        api.MapDelete("/state/{store}/{key}", DeleteStateAsync);
+        api.Map("/invoke/{appId}/method/{**method}", (HttpContext context, string appId, string method, GrpcProxy proxy) => Guard(() => proxy.ForwardHttpAsync(context, appId, method)));
+        api.Map("/{**rest}", (HttpContext context) => Error(StatusCodes.Status501NotImplemented, "ERR_NOT_IMPLEMENTED",
+            $"{context.Request.Method} {context.Request.Path} is not implemented by the Mesh embedded runtime"));
+    }
+
+    private static IResult Metadata(SidecarSettings settings, SubscriptionRegistry subscriptions) => Results.Json(new
+    {
+        id = settings.App.AppId,
+        runtimeVersion = "mesh",
+        components = settings.Components.Select(c => new { name = c.Name, type = c.Type, version = c.Version }),
+        subscriptions = subscriptions.Active.Select(s => new { pubsubname = s.PubsubName, topic = s.Topic, deadLetterTopic = s.DeadLetterTopic }),
+        appConnectionProperties = new { port = settings.App.Port, protocol = settings.App.Protocol, channelAddress = settings.App.Address },
+    });
+
+    private static Task<IResult> PublishAsync(HttpContext context, string pubsub, string topic, PublishApi publish) => Guard(async () =>
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        await publish.PublishAsync(pubsub, topic, body.ToArray(), context.Request.ContentType ?? "text/plain", QueryMetadata(context), context.RequestAborted);
+        return Results.NoContent();
+    });
+
+    private static Task<IResult> GetStateAsync(HttpContext context, string store, string key, StateApi state) => Guard(async () =>
+    {
+        var item = await StateApi.Guard(() => state.Store(store).GetAsync(state.StoredKey(store, key), context.RequestAborted));
+        if (item is null)
+        {
+            return Results.NoContent();
+        }
+
+        context.Response.Headers.ETag = item.ETag;
+        return Results.Bytes(item.Value.ToArray(), "application/json");
+    });
+
+    private static Task<IResult> SaveStateAsync(HttpContext context, string store, StateApi state) => Guard(async () =>
+    {
+        var items = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonArray
+            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "the body must be a JSON array of state items"));
+        var target = state.Store(store);
+        foreach (var item in items.OfType<JsonObject>())
+        {
+            var key = item["key"]?.GetValue<string>() ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a state item has no key"));
+            var value = item["value"] is { } v ? JsonSerializer.SerializeToUtf8Bytes(v) : [];
+            var concurrency = item["options"]?["concurrency"]?.GetValue<string>() == "first-write" ? StateConcurrency.FirstWrite : StateConcurrency.LastWrite;
+            var ttl = item["metadata"]?["ttlInSeconds"]?.GetValue<string>() is { } raw && int.TryParse(raw, out var seconds) ? seconds : (int?)null;
+            await StateApi.Guard(async () =>
+            {
+                await target.SetAsync(new StateSetRequest(state.StoredKey(store, key), value, item["etag"]?.GetValue<string>(), concurrency, ttl), context.RequestAborted);
+                return true;
+            });
+        }
+
+        return Results.NoContent();
+    });
+
+    private static Task<IResult> DeleteStateAsync(HttpContext context, string store, string key, StateApi state) => Guard(async () =>
+    {
+        var etag = context.Request.Headers.IfMatch.ToString();
+        var concurrency = context.Request.Query["concurrency"] == "first-write" ? StateConcurrency.FirstWrite : StateConcurrency.LastWrite;
+        await StateApi.Guard(async () =>
+        {
+            await state.Store(store).DeleteAsync(new StateDeleteRequest(state.StoredKey(store, key), etag.Length == 0 ? null : etag, concurrency), context.RequestAborted);
+            return true;
+        });
+        return Results.NoContent();
+    });
+
+    private static Dictionary<string, string> QueryMetadata(HttpContext context) =>
+        context.Request.Query.Where(q => q.Key.StartsWith("metadata.", StringComparison.Ordinal))
+            .ToDictionary(q => q.Key["metadata.".Length..], q => q.Value.ToString());
+
+    // The HTTP API reports errors as daprd does: a status code and {errorCode, message}.
+    private static async Task<IResult> Guard(Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (RpcException e)
+        {
+            return e.StatusCode switch
+            {
+                StatusCode.Aborted => Error(StatusCodes.Status409Conflict, "ERR_STATE_SAVE", e.Status.Detail),
+                StatusCode.NotFound => Error(StatusCodes.Status404NotFound, "ERR_NOT_FOUND", e.Status.Detail),
+                StatusCode.FailedPrecondition => Error(StatusCodes.Status500InternalServerError, "ERR_NOT_CONFIGURED", e.Status.Detail),
+                _ => Error(StatusCodes.Status400BadRequest, "ERR_BAD_REQUEST", e.Status.Detail),
+            };
+        }
+    }
+
+    private static Task<IResult> Guard(Func<Task> action) => Guard(async () =>
+    {
+        await action();
+        return Results.Empty;
+    });
+
+    private static IResult Error(int status, string code, string message) => Results.Json(new { errorCode = code, message }, statusCode: status);
+}

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Mesh.Runtime.Sidecar.Invocation;
+
+/// <summary>
+/// Forwards calls to apps, keeping the caller's method path, streaming bodies and trailers:
+/// gRPC calls carrying <c>dapr-app-id</c> on the sidecar's gRPC port, and <c>/v1.0/invoke</c> calls on
+/// its HTTP port. The callee sees <c>dapr-caller-app-id</c> and never <c>dapr-app-id</c>.
+/// </summary>
+public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IHttpForwarder forwarder, InvocationApi invocation)
+{
+    /// <summary>The metadata key naming the target app.</summary>
+    public const string AppIdHeader = "dapr-app-id";
+
+    private static readonly ForwarderRequestConfig Http2 = new() { Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+    private static readonly ForwarderRequestConfig Http11 = new() { Version = System.Net.HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+
+    /// <summary>Forwards a gRPC call to the app named by its <c>dapr-app-id</c> metadata.</summary>
+    public async Task ForwardGrpcAsync(HttpContext context)
+    {
+        var target = invocation.Target(context.Request.Headers[AppIdHeader].ToString());
+        var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null));
+        if (error != ForwarderError.None && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status502BadGateway;
+        }
+    }
+
+    /// <summary>Forwards <c>/v1.0/invoke/{app}/method/{method}</c> to the app's HTTP route.</summary>
+    public async Task ForwardHttpAsync(HttpContext context, string appId, string method)
+    {
+        var target = invocation.Target(appId);
+        var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, target.Protocol == "grpc" ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + method));
+        if (error != ForwarderError.None && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        }
+    }
+
+    private sealed class CallerTransformer(string callerAppId, string? path) : HttpTransformer
+    {
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            if (path is not null)
+            {
+                proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, new PathString(path), httpContext.Request.QueryString);
+            }
+
+            proxyRequest.Headers.Remove(AppIdHeader);
+            proxyRequest.Headers.Remove(InvocationApi.CallerHeader);
+            proxyRequest.Headers.TryAddWithoutValidation(InvocationApi.CallerHeader, callerAppId);
+        }
+    }
+}

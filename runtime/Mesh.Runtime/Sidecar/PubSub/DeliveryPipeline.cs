@@ -1,0 +1,234 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapr.AppCallback.Autogen.Grpc.v1;
+using Google.Protobuf;
+using Grpc.Core;
+using Mesh.Runtime.Components;
+using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Sidecar.Invocation;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Mesh.Runtime.Sidecar.PubSub;
+
+/// <summary>What the app said about one delivery.</summary>
+public enum DeliveryOutcome
+{
+    /// <summary>Processed; acknowledge.</summary>
+    Success,
+
+    /// <summary>Try again (per the resiliency policy, then the component).</summary>
+    Retry,
+
+    /// <summary>Give up on it: dead-letter topic if set, else discard.</summary>
+    Drop,
+}
+
+/// <summary>
+/// Delivers messages of one subscription to the app with daprd's semantics: envelope checks, routing,
+/// the app's SUCCESS / RETRY / DROP answer (HTTP status and body, or the gRPC status), retries from the
+/// component's inbound resiliency policy, and the dead-letter topic, which receives the original bytes.
+/// A retriable failure left after the policy with no dead-letter topic is thrown back to the component,
+/// which keeps the message unacknowledged, so nothing already published is lost.
+/// </summary>
+public sealed class DeliveryPipeline
+{
+    private readonly SidecarSettings settings;
+    private readonly Subscription subscription;
+    private readonly AppChannels channels;
+    private readonly IPubSub pubsub;
+    private readonly ILogger logger;
+    private readonly ResiliencePipeline<DeliveryOutcome> retries;
+
+    /// <summary>Builds the pipeline of one subscription.</summary>
+    public DeliveryPipeline(SidecarSettings settings, Subscription subscription, AppChannels channels, ILogger logger)
+    {
+        this.settings = settings;
+        this.subscription = subscription;
+        this.channels = channels;
+        this.logger = logger;
+        pubsub = settings.PubSubs[subscription.PubsubName];
+        retries = BuildRetries(settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName));
+    }
+
+    /// <summary>Handles one message; returning acknowledges it, throwing leaves it for redelivery.</summary>
+    public async Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
+    {
+        var envelope = subscription.RawPayload
+            ? CloudEventEnvelope.SynthesizeForRaw(message.Data.Span, message.Id, subscription.PubsubName, subscription.Topic)
+            : CloudEventEnvelope.TryParse(message.Data.Span);
+        if (envelope is null)
+        {
+            await DropAsync(message, "the message is not a CloudEvent", cancellationToken);
+            return;
+        }
+
+        if (CloudEventEnvelope.IsExpired(envelope, DateTimeOffset.UtcNow))
+        {
+            await DropAsync(message, "the message expired", cancellationToken);
+            return;
+        }
+
+        var route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
+        if (string.IsNullOrEmpty(route))
+        {
+            await DropAsync(message, "no route matches", cancellationToken);
+            return;
+        }
+
+        DeliveryOutcome outcome;
+        try
+        {
+            outcome = await retries.ExecuteAsync(async ct => await DeliverOnceAsync(envelope, route, ct), cancellationToken);
+        }
+        catch (TimeoutRejectedException)
+        {
+            outcome = DeliveryOutcome.Retry;
+        }
+
+        switch (outcome)
+        {
+            case DeliveryOutcome.Success:
+                return;
+            case DeliveryOutcome.Drop:
+                await DropAsync(message, "the app answered DROP", cancellationToken);
+                return;
+            default:
+                if (subscription.DeadLetterTopic is not null)
+                {
+                    await DropAsync(message, "retries are exhausted", cancellationToken);
+                    return;
+                }
+
+                throw new InvalidOperationException($"delivery of {message.Id} on {subscription.Topic} to {settings.App.AppId} will be retried");
+        }
+    }
+
+    private async Task<DeliveryOutcome> DeliverOnceAsync(JsonObject envelope, string route, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return settings.App.Protocol == "grpc"
+                ? await DeliverGrpcAsync(envelope, route, cancellationToken)
+                : await DeliverHttpAsync(envelope, route, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or RpcException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning("Delivery on {Topic} to {Route} failed: {Error}", subscription.Topic, route, e.Message);
+            return DeliveryOutcome.Retry;
+        }
+    }
+
+    private async Task<DeliveryOutcome> DeliverHttpAsync(JsonObject envelope, string route, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.App.BaseUri, route.TrimStart('/')))
+        {
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(envelope)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventEnvelope.ContentType);
+        if (envelope["traceparent"]?.GetValue<string>() is { Length: > 0 } traceparent)
+        {
+            request.Headers.TryAddWithoutValidation("traceparent", traceparent);
+        }
+
+        using var response = await channels.Http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return DeliveryOutcome.Drop;
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            return DeliveryOutcome.Retry;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        string? status;
+        try
+        {
+            status = body.Length == 0 ? null : JsonNode.Parse(body) is JsonObject o ? o["status"]?.GetValue<string>() : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            status = null;
+        }
+
+        return status?.ToUpperInvariant() switch
+        {
+            null or "" or "SUCCESS" => DeliveryOutcome.Success,
+            "DROP" => DeliveryOutcome.Drop,
+            _ => DeliveryOutcome.Retry,
+        };
+    }
+
+    private async Task<DeliveryOutcome> DeliverGrpcAsync(JsonObject envelope, string route, CancellationToken cancellationToken)
+    {
+        var request = new TopicEventRequest
+        {
+            Id = envelope["id"]?.GetValue<string>() ?? "",
+            Source = envelope["source"]?.GetValue<string>() ?? "",
+            Type = envelope["type"]?.GetValue<string>() ?? "",
+            SpecVersion = envelope["specversion"]?.GetValue<string>() ?? "1.0",
+            DataContentType = envelope["datacontenttype"]?.GetValue<string>() ?? "",
+            Data = ByteString.CopyFrom(CloudEventEnvelope.DataOf(envelope)),
+            Topic = subscription.Topic,
+            PubsubName = subscription.PubsubName,
+            Path = route,
+        };
+        try
+        {
+            var response = await channels.Callback(settings.App).OnTopicEventAsync(request, cancellationToken: cancellationToken);
+            return response.Status switch
+            {
+                TopicEventResponse.Types.TopicEventResponseStatus.Success => DeliveryOutcome.Success,
+                TopicEventResponse.Types.TopicEventResponseStatus.Drop => DeliveryOutcome.Drop,
+                _ => DeliveryOutcome.Retry,
+            };
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            return DeliveryOutcome.Drop;
+        }
+    }
+
+    private async Task DropAsync(TopicMessage message, string reason, CancellationToken cancellationToken)
+    {
+        if (subscription.DeadLetterTopic is null)
+        {
+            logger.LogWarning("Dropped message {Id} on {Topic}: {Reason}", message.Id, subscription.Topic, reason);
+            return;
+        }
+
+        // The dead-letter topic receives the original bytes unchanged, as daprd does.
+        await pubsub.PublishAsync(subscription.DeadLetterTopic, message.Data, message.Metadata, cancellationToken);
+        logger.LogWarning("Message {Id} on {Topic} went to dead-letter topic {DeadLetter}: {Reason}", message.Id, subscription.Topic, subscription.DeadLetterTopic, reason);
+    }
+
+    private static ResiliencePipeline<DeliveryOutcome> BuildRetries(TargetPolicies? policies)
+    {
+        var builder = new ResiliencePipelineBuilder<DeliveryOutcome>();
+        if (policies?.Retry is { } retry && retry.MaxRetries != 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<DeliveryOutcome>
+            {
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result == DeliveryOutcome.Retry || args.Outcome.Exception is TimeoutRejectedException),
+                MaxRetryAttempts = retry.MaxRetries < 0 ? int.MaxValue : retry.MaxRetries,
+                Delay = retry.Duration,
+                MaxDelay = retry.Exponential ? retry.MaxInterval : null,
+                BackoffType = retry.Exponential ? DelayBackoffType.Exponential : DelayBackoffType.Constant,
+                UseJitter = false,
+            });
+        }
+
+        if (policies?.Timeout is { } timeout)
+        {
+            builder.AddTimeout(timeout);
+        }
+
+        return builder.Build();
+    }
+}

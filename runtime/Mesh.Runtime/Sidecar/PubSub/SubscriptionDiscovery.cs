@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Runtime.Sidecar.Invocation;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Runtime.Sidecar.PubSub;
+
+/// <summary>Asks the app for its subscriptions, the way daprd does for its protocol.</summary>
+public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels channels, ILogger<SubscriptionDiscovery> logger)
+{
+    /// <summary>The app's declared subscriptions; invalid ones are logged and left out.</summary>
+    public async Task<IReadOnlyList<Subscription>> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        if (settings.App.Port == 0)
+        {
+            return [];
+        }
+
+        var declared = settings.App.Protocol == "grpc" ? await FromGrpcAsync(cancellationToken) : await FromHttpAsync(cancellationToken);
+        var valid = new List<Subscription>();
+        foreach (var subscription in declared)
+        {
+            try
+            {
+                foreach (var rule in subscription.Rules)
+                {
+                    RouteMatcher.Validate(rule.Match);
+                }
+
+                if (!settings.PubSubs.ContainsKey(subscription.PubsubName))
+                {
+                    throw new FormatException($"pubsub '{subscription.PubsubName}' is not a component of app '{settings.App.AppId}'");
+                }
+
+                valid.Add(subscription);
+            }
+            catch (FormatException e)
+            {
+                logger.LogError("Subscription to {Topic} on {PubSub} is not delivered: {Reason}", subscription.Topic, subscription.PubsubName, e.Message);
+            }
+        }
+
+        return valid;
+    }
+
+    private async Task<IReadOnlyList<Subscription>> FromHttpAsync(CancellationToken cancellationToken)
+    {
+        using var response = await channels.Http.GetAsync(new Uri(settings.App.BaseUri, "dapr/subscribe"), cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            // daprd treats a missing or failing subscribe endpoint as "no subscriptions".
+            logger.LogInformation("GET /dapr/subscribe answered {Status}: no subscriptions", (int)response.StatusCode);
+            return [];
+        }
+
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
+        var subscriptions = new List<Subscription>();
+        foreach (var item in document.RootElement.EnumerateArray())
+        {
+            var rules = new List<RouteRule>();
+            string? defaultRoute = item.TryGetProperty("route", out var route) ? route.GetString() : null;
+            if (item.TryGetProperty("routes", out var routes))
+            {
+                defaultRoute = routes.TryGetProperty("default", out var d) ? d.GetString() : defaultRoute;
+                if (routes.TryGetProperty("rules", out var list))
+                {
+                    rules.AddRange(list.EnumerateArray().Select(r => new RouteRule(r.GetProperty("match").GetString() ?? "", r.GetProperty("path").GetString() ?? "")));
+                }
+            }
+
+            if (item.TryGetProperty("bulkSubscribe", out var bulk) && bulk.TryGetProperty("enabled", out var enabled) && enabled.GetBoolean())
+            {
+                logger.LogError("Subscription to {Topic}: bulkSubscribe is not implemented by the Mesh embedded runtime; the subscription is not delivered", item.GetProperty("topic").GetString());
+                continue;
+            }
+
+            var metadata = item.TryGetProperty("metadata", out var m)
+                ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString())
+                : new Dictionary<string, string>();
+            subscriptions.Add(new Subscription(
+                item.GetProperty("pubsubName").GetString() ?? "",
+                item.GetProperty("topic").GetString() ?? "",
+                rules,
+                defaultRoute,
+                item.TryGetProperty("deadLetterTopic", out var dlt) ? dlt.GetString() : null,
+                metadata));
+        }
+
+        return subscriptions;
+    }
+
+    private async Task<IReadOnlyList<Subscription>> FromGrpcAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await channels.Callback(settings.App).ListTopicSubscriptionsAsync(new Empty(), cancellationToken: cancellationToken);
+            return response.Subscriptions.Select(s => new Subscription(
+                s.PubsubName,
+                s.Topic,
+                s.Routes?.Rules.Select(r => new RouteRule(r.Match, r.Path)).ToList() ?? [],
+                string.IsNullOrEmpty(s.Routes?.Default) ? "" : s.Routes.Default,
+                string.IsNullOrEmpty(s.DeadLetterTopic) ? null : s.DeadLetterTopic,
+                s.Metadata.ToDictionary())).ToList();
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            return [];
+        }
+    }
+}

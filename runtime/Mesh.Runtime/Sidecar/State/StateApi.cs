@@ -1,0 +1,69 @@
+using Grpc.Core;
+using Mesh.Runtime.Components;
+
+namespace Mesh.Runtime.Sidecar.State;
+
+/// <summary>
+/// The state building block as daprd exposes it: store lookup, Dapr's key prefix rules
+/// (<c>keyPrefix</c> metadata), and the mapping of store errors to Dapr's gRPC codes.
+/// </summary>
+public sealed class StateApi(SidecarSettings settings)
+{
+    private const string Separator = "||";
+
+    /// <summary>The store, or INVALID_ARGUMENT as daprd answers for an unknown store name.</summary>
+    public IStateStore Store(string name)
+    {
+        if (settings.StateStores.Count == 0)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "state store is not configured"));
+        }
+
+        return settings.StateStores.TryGetValue(name, out var store)
+            ? store
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"state store {name} is not found"));
+    }
+
+    /// <summary>The key as stored: prefixed per the store's <c>keyPrefix</c> (appid, name, namespace, none, or a literal).</summary>
+    public string StoredKey(string store, string key)
+    {
+        if (key.Contains(Separator, StringComparison.Ordinal))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"input key/keyPrefix '{key}' can't contain '{Separator}'"));
+        }
+
+        var definition = settings.Components.FirstOrDefault(c => c.Name == store);
+        var prefix = (definition?.Metadata.GetValueOrDefault("keyPrefix") ?? "appid").ToLowerInvariant();
+        return prefix switch
+        {
+            "appid" => $"{settings.App.AppId}{Separator}{key}",
+            "name" => $"{store}{Separator}{key}",
+            "namespace" => $"{Environment.GetEnvironmentVariable("NAMESPACE")}.{settings.App.AppId}{Separator}{key}",
+            "none" => key,
+            _ => $"{prefix}{Separator}{key}",
+        };
+    }
+
+    /// <summary>Runs a store call, translating its errors to the codes daprd returns.</summary>
+    public static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (ETagMismatchException e)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, e.Message));
+        }
+        catch (InvalidETagException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+    }
+
+    /// <summary>Reads a TTL from request metadata (<c>ttlInSeconds</c>).</summary>
+    public static int? Ttl(IDictionary<string, string> metadata) =>
+        metadata.TryGetValue("ttlInSeconds", out var raw)
+            ? int.TryParse(raw, out var ttl) ? ttl : throw new RpcException(new Status(StatusCode.InvalidArgument, $"ttlInSeconds '{raw}' is not an integer"))
+            : null;
+}

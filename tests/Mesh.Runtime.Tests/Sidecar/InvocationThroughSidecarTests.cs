@@ -1,0 +1,112 @@
+using System.Net;
+using Dapr;
+using Dapr.Client;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Mesh.Runtime.Sidecar;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Runtime.Tests.Sidecar;
+
+/// <summary>Service invocation with the stock SDK: gRPC proxying by dapr-app-id, and HTTP invoke.</summary>
+public sealed class InvocationThroughSidecarTests(SidecarTestbed testbed) : IClassFixture<SidecarTestbed>
+{
+    [Fact]
+    public async Task GrpcProxy_AcrossTwoApps_CarriesTheCallerAppId()
+    {
+        var port = Mesh.Testing.RedisServer.FreePort();
+        var seen = new CallerLog();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(seen);
+        await using var inventory = builder.Build();
+        inventory.MapGrpcService<CallerRecordingHealth>();
+        await inventory.StartAsync();
+        testbed.Directory.Register(new AppEndpoint("inventory", "127.0.0.1", port, "grpc"));
+
+        var invoker = DaprClient.CreateInvocationInvoker("inventory", $"http://127.0.0.1:{testbed.CheckoutSidecar.GrpcPort}");
+        var reply = await new Health.HealthClient(invoker).CheckAsync(new HealthCheckRequest { Service = "stock" });
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+        Assert.Equal("checkout", seen.Caller);
+        Assert.Null(seen.AppIdHeader);
+        Assert.Equal("stock", seen.Service);
+    }
+
+    [Fact]
+    public async Task GrpcProxy_UnknownApp_IsNotFound()
+    {
+        var invoker = DaprClient.CreateInvocationInvoker("nowhere", $"http://127.0.0.1:{testbed.CheckoutSidecar.GrpcPort}");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => new Health.HealthClient(invoker).CheckAsync(new HealthCheckRequest()).ResponseAsync);
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Contains("nowhere", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvokeMethod_Http_ReachesTheRouteWithTheCallerAppId()
+    {
+        var client = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        var reply = await client.InvokeMethodAsync<HelloReply>(HttpMethod.Get, "orders", "hello/ada");
+
+        Assert.Equal("hello ada", reply.Greeting);
+        Assert.Equal("checkout", reply.Caller);
+    }
+
+    [Fact]
+    public async Task HealthAndMetadata_AnswerAsDaprd()
+    {
+        var client = testbed.ClientFor(testbed.OrdersSidecar);
+
+        var healthy = await client.CheckHealthAsync();
+        await client.WaitForSidecarAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+        var metadata = await client.GetMetadataAsync();
+
+        Assert.True(healthy);
+        Assert.Equal("orders", metadata.Id);
+        Assert.Contains(metadata.Components, c => c.Name == "pubsub" && c.Type == "pubsub.redis");
+        Assert.Contains(metadata.Subscriptions, s => s.Topic == "orders");
+    }
+
+    [Fact]
+    public async Task UnsupportedApi_IsUnimplementedNamingIt()
+    {
+        var client = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        var error = await Assert.ThrowsAsync<DaprException>(() => client.GetSecretAsync("vault", "db-password"));
+
+        var rpc = Assert.IsType<RpcException>(error.InnerException);
+        Assert.Equal(StatusCode.Unimplemented, rpc.StatusCode);
+        Assert.Contains("dapr.proto.runtime.v1.Dapr.GetSecret", rpc.Status.Detail, StringComparison.Ordinal);
+    }
+
+    private sealed record HelloReply(string Greeting, string Caller);
+
+    private sealed class CallerLog
+    {
+        public string? Caller { get; set; }
+
+        public string? AppIdHeader { get; set; }
+
+        public string? Service { get; set; }
+    }
+
+    private sealed class CallerRecordingHealth(CallerLog log) : Health.HealthBase
+    {
+        public override Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context)
+        {
+            log.Caller = context.RequestHeaders.GetValue("dapr-caller-app-id");
+            log.AppIdHeader = context.RequestHeaders.GetValue("dapr-app-id");
+            log.Service = request.Service;
+            return Task.FromResult(new HealthCheckResponse { Status = HealthCheckResponse.Types.ServingStatus.Serving });
+        }
+    }
+}

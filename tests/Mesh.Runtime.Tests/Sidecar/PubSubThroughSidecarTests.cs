@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Dapr.Client;
+
+namespace Mesh.Runtime.Tests.Sidecar;
+
+/// <summary>Publish with the stock DaprClient; delivery to an idiomatic Dapr.AspNetCore subscriber.</summary>
+public sealed class PubSubThroughSidecarTests(SidecarTestbed testbed) : IClassFixture<SidecarTestbed>
+{
+    [Fact]
+    public async Task Publish_SubscriberReceivesTypedData()
+    {
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "orders", new Order("ord-1", 5));
+
+        var received = await testbed.Recorder.WaitForAsync("orders", 1);
+        Assert.Equal("ord-1", received[0]["id"]!.GetValue<string>());
+        Assert.Equal(5, received[0]["quantity"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Publish_EnvelopeHasTheAttributesDaprdSets()
+    {
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "envelopes", new Order("ord-2", 1));
+
+        var envelope = (await testbed.Recorder.WaitForAsync("envelopes", 1))[0].AsObject();
+        // rawPayload subscription: the stored bytes (daprd's envelope) arrive as data_base64 of a synthesized event.
+        var inner = JsonNode.Parse(Convert.FromBase64String(envelope["data_base64"]!.GetValue<string>()))!.AsObject();
+        Assert.Equal("1.0", inner["specversion"]!.GetValue<string>());
+        Assert.Equal("checkout", inner["source"]!.GetValue<string>());
+        Assert.Equal("com.dapr.event.sent", inner["type"]!.GetValue<string>());
+        Assert.Equal("application/json", inner["datacontenttype"]!.GetValue<string>());
+        Assert.Equal("envelopes", inner["topic"]!.GetValue<string>());
+        Assert.Equal("pubsub", inner["pubsubname"]!.GetValue<string>());
+        Assert.True(Guid.TryParse(inner["id"]!.GetValue<string>(), out _));
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", inner["traceparent"]!.GetValue<string>());
+        Assert.Equal("ord-2", inner["data"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RetryThenSuccess_IsRedeliveredAndThenAcknowledged()
+    {
+        testbed.Recorder.Script("flaky", (200, """{"status":"RETRY"}"""), (503, ""));
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "flaky", new Order("ord-3", 1));
+
+        var deliveries = await testbed.Recorder.WaitForAsync("flaky", 3);
+        await Task.Delay(1500);
+        Assert.Equal(3, testbed.Recorder.Received("flaky").Count);
+        Assert.All(deliveries, d => Assert.Equal(deliveries[0]["id"]!.GetValue<string>(), d["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Drop_GoesToTheDeadLetterTopicUnchanged()
+    {
+        testbed.Recorder.Script("poison", (200, """{"status":"DROP"}"""));
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "poison", new Order("ord-4", 1));
+
+        var dead = await testbed.Recorder.WaitForAsync("poison-dead", 1);
+        Assert.Single(testbed.Recorder.Received("poison"));
+        Assert.Equal("poison", dead[0]["topic"]!.GetValue<string>());
+        Assert.Equal("ord-4", dead[0]["data"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RepeatedFailures_ExhaustRetriesAndLandOnTheDeadLetterTopic()
+    {
+        testbed.Recorder.Script("failing", (500, ""), (500, ""), (500, ""), (500, ""));
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "failing", new Order("ord-5", 1));
+
+        var dead = await testbed.Recorder.WaitForAsync("failing-dead", 1);
+        // One attempt plus the policy's two retries.
+        Assert.Equal(3, testbed.Recorder.Received("failing").Count);
+        Assert.Equal("ord-5", dead[0]["data"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RoutingRule_OnEventType_PicksTheRoute()
+    {
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "payments", new Order("p-ok", 1), new Dictionary<string, string> { ["cloudevent.type"] = "payment.succeeded" });
+        await publisher.PublishEventAsync("pubsub", "payments", new Order("p-bad", 1), new Dictionary<string, string> { ["cloudevent.type"] = "payment.failed" });
+
+        var failed = await testbed.Recorder.WaitForAsync("payments-failed", 1);
+        var other = await testbed.Recorder.WaitForAsync("payments-default", 1);
+        Assert.Equal("p-bad", failed[0]["id"]!.GetValue<string>());
+        Assert.Equal("p-ok", other[0]["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task SubscriberKilledMidDelivery_ReceivesTheMessageAfterRestart()
+    {
+        var gate = testbed.Recorder.Block("crash");
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+        await publisher.PublishEventAsync("pubsub", "crash", new Order("ord-6", 1));
+        await testbed.Recorder.WaitForAsync("crash", 1);
+
+        // The app dies with the delivery in flight, and stays down for a while.
+        await testbed.Orders.DisposeAsync();
+        testbed.Recorder.Unblock("crash");
+        await Task.Delay(1500);
+        await testbed.StartOrdersAsync();
+
+        var deliveries = await testbed.Recorder.WaitForAsync("crash", 2, TimeSpan.FromSeconds(30));
+        Assert.All(deliveries, d => Assert.Equal("ord-6", d["data"]!["id"]!.GetValue<string>()));
+        _ = gate;
+    }
+}

@@ -1,0 +1,115 @@
+using Mesh.Runtime.Components;
+using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Sidecar;
+using Mesh.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.Runtime.Tests.Sidecar;
+
+/// <summary>
+/// A real redis-server, Dapr components over it, and sidecars for two apps: "orders" (the subscriber
+/// app, HTTP) and "checkout" (a caller with no app of its own unless a test adds one).
+/// </summary>
+public sealed class SidecarTestbed : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> owned = [];
+
+    public RedisServer Redis { get; private set; } = null!;
+
+    public AppDirectory Directory { get; } = new();
+
+    public IStateStore StateStore { get; private set; } = null!;
+
+    public IPubSub PubSub { get; private set; } = null!;
+
+    public DaprSidecar OrdersSidecar { get; private set; } = null!;
+
+    public DaprSidecar CheckoutSidecar { get; private set; } = null!;
+
+    public SubscriberApp Orders { get; private set; } = null!;
+
+    public int OrdersPort { get; } = RedisServer.FreePort();
+
+    public Recorder Recorder { get; } = new();
+
+    public static ResiliencySpec Resiliency { get; } = new(
+        new Dictionary<string, TargetPolicies>
+        {
+            ["pubsub"] = new(new RetryPolicy("deliveryRetry", Exponential: false, TimeSpan.FromMilliseconds(100), TimeSpan.Zero, MaxRetries: 2), TimeSpan.FromSeconds(30)),
+        },
+        new Dictionary<string, TargetPolicies>(),
+        new Dictionary<string, TargetPolicies>());
+
+    public async Task InitializeAsync()
+    {
+        Redis = await RedisServer.StartAsync();
+        StateStore = ComponentFactory.CreateStateStore(Component("statestore", "state.redis"));
+        PubSub = ComponentFactory.CreatePubSub(Component("pubsub", "pubsub.redis", ("processingTimeout", "1s"), ("redeliverInterval", "300ms")));
+        Directory.Register(new AppEndpoint("orders", "127.0.0.1", OrdersPort, "http"));
+        Directory.Register(new AppEndpoint("checkout", "127.0.0.1", 0, "http"));
+        OrdersSidecar = await StartSidecarAsync(Directory.Find("orders")!);
+        CheckoutSidecar = await StartSidecarAsync(Directory.Find("checkout")!);
+        Orders = await StartOrdersAsync();
+        await OrdersSidecar.StartDeliveriesAsync(CancellationToken.None);
+    }
+
+    public async Task<SubscriberApp> StartOrdersAsync() =>
+        Orders = await SubscriberApp.StartAsync(OrdersPort, OrdersSidecar.HttpPort, OrdersSidecar.GrpcPort, Recorder);
+
+    public async Task<DaprSidecar> StartSidecarAsync(AppEndpoint app)
+    {
+        var components = new[] { Component("statestore", "state.redis"), Component("pubsub", "pubsub.redis") };
+        var sidecar = await DaprSidecar.StartAsync(
+            new SidecarSettings(app, 0, 0,
+                new Dictionary<string, IStateStore> { ["statestore"] = StateStore },
+                new Dictionary<string, IPubSub> { ["pubsub"] = PubSub },
+                components, Resiliency, Directory),
+            NullLoggerFactory.Instance,
+            CancellationToken.None);
+        owned.Add(sidecar);
+        return sidecar;
+    }
+
+    public Dapr.Client.DaprClient ClientFor(DaprSidecar sidecar)
+    {
+        var client = new Dapr.Client.DaprClientBuilder()
+            .UseGrpcEndpoint($"http://127.0.0.1:{sidecar.GrpcPort}")
+            .UseHttpEndpoint($"http://127.0.0.1:{sidecar.HttpPort}")
+            .Build();
+        owned.Add(new Disposer(client.Dispose));
+        return client;
+    }
+
+    public ComponentDefinition Component(string name, string type, params (string Key, string Value)[] extra)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = Redis.ConnectionString };
+        foreach (var (key, value) in extra)
+        {
+            metadata[key] = value;
+        }
+
+        return new ComponentDefinition(name, type, "v1", metadata, [], $"{name}.yaml");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Orders.DisposeAsync();
+        foreach (var item in Enumerable.Reverse(owned))
+        {
+            await item.DisposeAsync();
+        }
+
+        await PubSub.DisposeAsync();
+        await StateStore.DisposeAsync();
+        await Redis.DisposeAsync();
+    }
+
+    private sealed class Disposer(Action dispose) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

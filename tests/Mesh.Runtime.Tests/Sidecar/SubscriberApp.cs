@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapr;
+using Dapr.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Runtime.Tests.Sidecar;
+
+/// <summary>An order published in the tests.</summary>
+public sealed record Order(string Id, int Quantity);
+
+/// <summary>
+/// An idiomatic Dapr.AspNetCore app: UseCloudEvents, MapSubscribeHandler, WithTopic, DaprClient from
+/// AddDaprClient. Each topic has a behaviour the test controls, and every delivery is recorded.
+/// </summary>
+public sealed class SubscriberApp : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private SubscriberApp(WebApplication app, Recorder recorder)
+    {
+        this.app = app;
+        Recorder = recorder;
+    }
+
+    public Recorder Recorder { get; }
+
+    public DaprClient Dapr => app.Services.GetRequiredService<DaprClient>();
+
+    public static async Task<SubscriberApp> StartAsync(int port, int sidecarHttpPort, int sidecarGrpcPort, Recorder recorder)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http1));
+        builder.Services.AddDaprClient(b => b.UseGrpcEndpoint($"http://127.0.0.1:{sidecarGrpcPort}").UseHttpEndpoint($"http://127.0.0.1:{sidecarHttpPort}"));
+        builder.Services.AddSingleton(recorder);
+        var app = builder.Build();
+        app.UseCloudEvents();
+        app.MapSubscribeHandler();
+
+        // Typed model binding after UseCloudEvents unwrapped the envelope.
+        app.MapPost("/orders", (Order order, Recorder r) =>
+        {
+            r.Add("orders", JsonSerializer.SerializeToNode(order)!);
+            return Results.Ok();
+        }).WithTopic("pubsub", "orders");
+
+        // The raw envelope, to check the attributes daprd sets (rawPayload keeps UseCloudEvents out of the way).
+        app.MapPost("/envelopes", async (HttpRequest request, Recorder r) =>
+        {
+            r.Add("envelopes", (await JsonNode.ParseAsync(request.Body))!);
+            return Results.Ok();
+        }).WithTopic("pubsub", "envelopes", new Dictionary<string, string> { ["rawPayload"] = "true" });
+
+        // Answers what the test scripted for the topic, in order; SUCCESS once the script is used up.
+        app.MapPost("/scripted/{topic}", async (string topic, HttpRequest request, Recorder r) =>
+        {
+            using var reader = new StreamReader(request.Body);
+            r.Add(topic, JsonNode.Parse(await reader.ReadToEndAsync()) ?? new JsonObject());
+            var (status, body) = r.NextAnswer(topic);
+            await r.WaitIfBlockedAsync(topic);
+            return Results.Text(body, "application/json", statusCode: status);
+        }).WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "flaky" })
+          .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "poison", DeadLetterTopic = "poison-dead" })
+          .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "failing", DeadLetterTopic = "failing-dead" })
+          .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "crash" });
+
+        app.MapPost("/dead/{topic}", async (string topic, HttpRequest request, Recorder r) =>
+        {
+            r.Add(topic, (await JsonNode.ParseAsync(request.Body))!);
+            return Results.Ok();
+        }).WithTopic("pubsub", "poison-dead").WithTopic("pubsub", "failing-dead");
+
+        // Content-based routing: a CEL rule on the CloudEvent type.
+        app.MapPost("/payments", (JsonElement body, Recorder r) => { r.Add("payments-default", JsonSerializer.SerializeToNode(body)!); return Results.Ok(); })
+            .WithTopic("pubsub", "payments");
+        app.MapPost("/payments-failed", (JsonElement body, Recorder r) => { r.Add("payments-failed", JsonSerializer.SerializeToNode(body)!); return Results.Ok(); })
+            .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "payments", Match = "event.type == \"payment.failed\"", Priority = 1 });
+
+        app.MapGet("/hello/{name}", (string name, HttpRequest request) =>
+            Results.Json(new { greeting = $"hello {name}", caller = request.Headers["dapr-caller-app-id"].ToString() }));
+
+        await app.StartAsync();
+        return new SubscriberApp(app, recorder);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync(TimeSpan.FromSeconds(1));
+        await app.DisposeAsync();
+    }
+}
+
+/// <summary>What the subscriber received, and how it should answer.</summary>
+public sealed class Recorder
+{
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<JsonNode>> received = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string Body)>> answers = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> blocked = new();
+
+    public IReadOnlyList<JsonNode> Received(string topic) => received.GetOrAdd(topic, _ => new()).ToList();
+
+    public void Add(string topic, JsonNode node) => received.GetOrAdd(topic, _ => new()).Enqueue(node);
+
+    public void Script(string topic, params (int Status, string Body)[] sequence)
+    {
+        var queue = answers.GetOrAdd(topic, _ => new());
+        foreach (var answer in sequence)
+        {
+            queue.Enqueue(answer);
+        }
+    }
+
+    public (int Status, string Body) NextAnswer(string topic) =>
+        answers.GetOrAdd(topic, _ => new()).TryDequeue(out var answer) ? answer : (200, """{"status":"SUCCESS"}""");
+
+    /// <summary>Makes deliveries on the topic hang until released (to kill the app mid-delivery).</summary>
+    public TaskCompletionSource Block(string topic) => blocked.GetOrAdd(topic, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public Task WaitIfBlockedAsync(string topic) => blocked.TryGetValue(topic, out var gate) ? gate.Task : Task.CompletedTask;
+
+    public void Unblock(string topic)
+    {
+        if (blocked.TryRemove(topic, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    public async Task<IReadOnlyList<JsonNode>> WaitForAsync(string topic, int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (Received(topic).Count < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"expected {count} deliveries on '{topic}', got {Received(topic).Count}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return Received(topic);
+    }
+}
