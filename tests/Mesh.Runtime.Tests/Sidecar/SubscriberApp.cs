@@ -48,11 +48,12 @@ public sealed class SubscriberApp : IAsyncDisposable
         // Typed model binding after UseCloudEvents unwrapped the envelope.
         app.MapPost("/orders", (Order order, Recorder r) =>
         {
-            r.Add("orders", JsonSerializer.SerializeToNode(order)!);
+            r.Add("orders", JsonSerializer.SerializeToNode(order, JsonSerializerOptions.Web)!);
             return Results.Ok();
         }).WithTopic("pubsub", "orders");
 
-        // The raw envelope, to check the attributes daprd sets (rawPayload keeps UseCloudEvents out of the way).
+        // rawPayload: the sidecar wraps the stored bytes (daprd's envelope) in data_base64 and UseCloudEvents
+        // unwraps that, so this route sees the envelope exactly as daprd stored it.
         app.MapPost("/envelopes", async (HttpRequest request, Recorder r) =>
         {
             r.Add("envelopes", (await JsonNode.ParseAsync(request.Body))!);
@@ -60,23 +61,27 @@ public sealed class SubscriberApp : IAsyncDisposable
         }).WithTopic("pubsub", "envelopes", new Dictionary<string, string> { ["rawPayload"] = "true" });
 
         // Answers what the test scripted for the topic, in order; SUCCESS once the script is used up.
-        app.MapPost("/scripted/{topic}", async (string topic, HttpRequest request, Recorder r) =>
+        // One fixed route per topic: the SDK's subscribe handler fails on routes with parameters.
+        foreach (var (topic, deadLetter) in new[] { ("flaky", (string?)null), ("poison", "poison-dead"), ("failing", "failing-dead"), ("crash", null) })
         {
-            using var reader = new StreamReader(request.Body);
-            r.Add(topic, JsonNode.Parse(await reader.ReadToEndAsync()) ?? new JsonObject());
-            var (status, body) = r.NextAnswer(topic);
-            await r.WaitIfBlockedAsync(topic);
-            return Results.Text(body, "application/json", statusCode: status);
-        }).WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "flaky" })
-          .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "poison", DeadLetterTopic = "poison-dead" })
-          .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "failing", DeadLetterTopic = "failing-dead" })
-          .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = "crash" });
+            app.MapPost($"/scripted/{topic}", async (HttpRequest request, Recorder r) =>
+            {
+                using var reader = new StreamReader(request.Body);
+                r.Add(topic, JsonNode.Parse(await reader.ReadToEndAsync()) ?? new JsonObject());
+                var (status, body) = r.NextAnswer(topic);
+                await r.WaitIfBlockedAsync(topic);
+                return Results.Text(body, "application/json", statusCode: status);
+            }).WithTopic(new TopicOptions { PubsubName = "pubsub", Name = topic, DeadLetterTopic = deadLetter });
+        }
 
-        app.MapPost("/dead/{topic}", async (string topic, HttpRequest request, Recorder r) =>
+        foreach (var topic in new[] { "poison-dead", "failing-dead" })
         {
-            r.Add(topic, (await JsonNode.ParseAsync(request.Body))!);
-            return Results.Ok();
-        }).WithTopic("pubsub", "poison-dead").WithTopic("pubsub", "failing-dead");
+            app.MapPost($"/dead/{topic}", async (HttpRequest request, Recorder r) =>
+            {
+                r.Add(topic, (await JsonNode.ParseAsync(request.Body))!);
+                return Results.Ok();
+            }).WithTopic("pubsub", topic);
+        }
 
         // Content-based routing: a CEL rule on the CloudEvent type.
         app.MapPost("/payments", (JsonElement body, Recorder r) => { r.Add("payments-default", JsonSerializer.SerializeToNode(body)!); return Results.Ok(); })
@@ -93,7 +98,8 @@ public sealed class SubscriberApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync(TimeSpan.FromSeconds(1));
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await app.StopAsync(grace.Token);
         await app.DisposeAsync();
     }
 }

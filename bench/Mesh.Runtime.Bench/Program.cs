@@ -1,0 +1,159 @@
+// Embedded runtime benchmarks, each against a baseline measured in the same run:
+//  1. gRPC service invocation through the sidecar (dapr-app-id proxy) vs a direct call: added p50/p99 at a fixed rate.
+//  2. publish -> deliver -> ack events/s through the sidecar and pubsub.redis vs `redis-benchmark` XADD on the same Redis.
+// Run: dotnet run -c Release --project bench/Mesh.Runtime.Bench [-- rate seconds events]
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Dapr;
+using Dapr.Client;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Mesh.Runtime.Components;
+using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Sidecar;
+using Mesh.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500;
+var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+var events = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20_000;
+
+await using var redis = await RedisServer.StartAsync();
+var directory = new AppDirectory();
+var grpcPort = RedisServer.FreePort();
+var httpPort = RedisServer.FreePort();
+directory.Register(new AppEndpoint("target", "127.0.0.1", grpcPort, "grpc"));
+directory.Register(new AppEndpoint("subscriber", "127.0.0.1", httpPort, "http"));
+directory.Register(new AppEndpoint("caller", "127.0.0.1", 0, "http"));
+var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = redis.ConnectionString };
+var pubsubDefinition = new ComponentDefinition("pubsub", "pubsub.redis", "v1", metadata, [], "pubsub.yaml");
+await using var pubsub = ComponentFactory.CreatePubSub(pubsubDefinition);
+
+async Task<DaprSidecar> Sidecar(string appId) => await DaprSidecar.StartAsync(
+    new SidecarSettings(directory.Find(appId)!, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub> { ["pubsub"] = pubsub },
+        [pubsubDefinition], ResiliencySpec.None, directory),
+    NullLoggerFactory.Instance, CancellationToken.None);
+
+// 1. Invocation: a gRPC health server as the target app.
+await using var target = await StartAppAsync(grpcPort, HttpProtocols.Http2, app => app.MapGrpcService<ServingHealth>(), s => s.AddGrpc());
+await using var callerSidecar = await Sidecar("caller");
+using var direct = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+var directClient = new Health.HealthClient(direct);
+var viaSidecar = new Health.HealthClient(DaprClient.CreateInvocationInvoker("target", $"http://127.0.0.1:{callerSidecar.GrpcPort}"));
+await MeasureAsync(directClient, 1, 200);          // warm-up both paths
+await MeasureAsync(viaSidecar, 1, 200);
+var directLatency = await MeasureAsync(directClient, seconds, rate);
+var sidecarLatency = await MeasureAsync(viaSidecar, seconds, rate);
+Console.WriteLine($"gRPC invocation at {rate} req/s for {seconds}s (unary, grpc.health.v1.Health/Check):");
+Console.WriteLine($"  direct        p50 {P(directLatency, 50):F3} ms  p99 {P(directLatency, 99):F3} ms");
+Console.WriteLine($"  via sidecar   p50 {P(sidecarLatency, 50):F3} ms  p99 {P(sidecarLatency, 99):F3} ms");
+Console.WriteLine($"  added         p50 {P(sidecarLatency, 50) - P(directLatency, 50):F3} ms  p99 {P(sidecarLatency, 99) - P(directLatency, 99):F3} ms");
+
+// 2. Pub/sub: raw XADD rate from redis-benchmark, then publish -> deliver -> ack through the runtime.
+var raw = RawXaddRate(redis.Port, events);
+var delivered = 0;
+var done = new TaskCompletionSource();
+await using var subscriber = await StartAppAsync(httpPort, HttpProtocols.Http1, app =>
+{
+    app.UseCloudEvents();
+    app.MapSubscribeHandler();
+    app.MapPost("/bench", () =>
+    {
+        if (Interlocked.Increment(ref delivered) == events)
+        {
+            done.TrySetResult();
+        }
+
+        return Results.Ok();
+    }).WithTopic("pubsub", "bench");
+}, s => s.AddDaprClient());
+await using var subscriberSidecar = await Sidecar("subscriber");
+await subscriberSidecar.StartDeliveriesAsync(CancellationToken.None);
+using var publisher = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{callerSidecar.GrpcPort}").Build();
+var watch = Stopwatch.StartNew();
+await Parallel.ForAsync(0, events, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+    await publisher.PublishEventAsync("pubsub", "bench", new { order = i }, ct));
+var published = watch.Elapsed;
+await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+var endToEnd = events / watch.Elapsed.TotalSeconds;
+Console.WriteLine($"Pub/sub, {events} events (pubsub.redis, 32 concurrent publishers, one subscriber app):");
+Console.WriteLine($"  redis-benchmark XADD          {raw,10:F0} ops/s");
+Console.WriteLine($"  publish only (through sidecar) {events / published.TotalSeconds,9:F0} events/s");
+Console.WriteLine($"  publish -> deliver -> ack     {endToEnd,10:F0} events/s  ({endToEnd / raw:P1} of raw XADD)");
+
+static double P(List<double> values, int percentile)
+{
+    var ordered = values.Order().ToList();
+    return ordered[Math.Min(ordered.Count - 1, ordered.Count * percentile / 100)];
+}
+
+// Open-loop at a fixed rate: each call starts on its schedule whether or not earlier ones finished.
+static async Task<List<double>> MeasureAsync(Health.HealthClient client, int seconds, int rate)
+{
+    var total = seconds * rate;
+    var latencies = new double[total];
+    var calls = new List<Task>(total);
+    var start = Stopwatch.GetTimestamp();
+    for (var i = 0; i < total; i++)
+    {
+        var due = start + (long)(i * (double)Stopwatch.Frequency / rate);
+        while (Stopwatch.GetTimestamp() < due)
+        {
+            await Task.Yield();
+        }
+
+        var index = i;
+        calls.Add(Task.Run(async () =>
+        {
+            var begun = Stopwatch.GetTimestamp();
+            await client.CheckAsync(new HealthCheckRequest());
+            latencies[index] = Stopwatch.GetElapsedTime(begun).TotalMilliseconds;
+        }));
+    }
+
+    await Task.WhenAll(calls);
+    return [.. latencies];
+}
+
+static double RawXaddRate(int port, int count)
+{
+    var start = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true };
+    foreach (var a in new[] { "-p", port.ToString(CultureInfo.InvariantCulture), "-n", count.ToString(CultureInfo.InvariantCulture), "-c", "32", "-q", "XADD", "rawbench", "*", "data", "{\"order\":1}" })
+    {
+        start.ArgumentList.Add(a);
+    }
+
+    using var process = Process.Start(start)!;
+    var output = process.StandardOutput.ReadToEnd();
+    process.WaitForExit();
+    // "XADD rawbench * data ...: 71428.57 requests per second, p50=..."; the rate is the number before "requests".
+    var text = output.Split('\r', '\n').Last(l => l.Contains("requests per second", StringComparison.Ordinal));
+    var words = text[(text.LastIndexOf(':', text.IndexOf("requests", StringComparison.Ordinal)) + 1)..].Trim().Split(' ');
+    return double.Parse(words[0], CultureInfo.InvariantCulture);
+}
+
+static async Task<WebApplication> StartAppAsync(int port, HttpProtocols protocols, Action<WebApplication> map, Action<IServiceCollection> services)
+{
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = protocols));
+    services(builder.Services);
+    var app = builder.Build();
+    map(app);
+    await app.StartAsync();
+    return app;
+}
+
+/// <summary>The invocation target: answers SERVING at once, so the measurement is the path, not the work.</summary>
+internal sealed class ServingHealth : Health.HealthBase
+{
+    public override Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context) =>
+        Task.FromResult(new HealthCheckResponse { Status = HealthCheckResponse.Types.ServingStatus.Serving });
+}
