@@ -107,7 +107,11 @@ public sealed class DaprSidecar : IAsyncDisposable
         foreach (var subscription in subscriptions)
         {
             var pipeline = new DeliveryPipeline(settings, subscription, services.GetRequiredService<AppChannels>(), logger);
-            deliveries.Add(await settings.PubSubs[subscription.PubsubName].SubscribeAsync(subscription.Topic, settings.App.AppId, pipeline.HandleAsync, cancellationToken));
+            // The consumer group is the component's consumerID when set, else the app id, as in daprd.
+            var group = settings.Components.FirstOrDefault(c => c.Name == subscription.PubsubName)?.Metadata.GetValueOrDefault("consumerID") is { Length: > 0 } consumerId
+                ? consumerId
+                : settings.App.AppId;
+            deliveries.Add(await settings.PubSubs[subscription.PubsubName].SubscribeAsync(subscription.Topic, group, pipeline.HandleAsync, cancellationToken));
             logger.LogInformation("Delivering {Topic} from {PubSub} to {App}", subscription.Topic, subscription.PubsubName, settings.App.AppId);
         }
 

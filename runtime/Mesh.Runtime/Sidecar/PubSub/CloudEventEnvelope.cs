@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -22,45 +23,110 @@ public static class CloudEventEnvelope
         ReadOnlySpan<byte> data, string? dataContentType, string appId, string pubsubName, string topic, IReadOnlyDictionary<string, string> metadata)
     {
         var contentType = string.IsNullOrEmpty(dataContentType) ? "text/plain" : dataContentType;
-        JsonObject envelope;
         if (IsCloudEvent(contentType))
         {
-            // The app sent a CloudEvent: keep its fields, overwrite topic/pubsubname, default what is missing.
-            envelope = JsonNode.Parse(data.ToArray()) as JsonObject
-                ?? throw new FormatException("data with content type application/cloudevents+json is not a JSON object");
-        }
-        else
-        {
-            envelope = new JsonObject
-            {
-                ["id"] = metadata.GetValueOrDefault("cloudevent.id") ?? Guid.NewGuid().ToString(),
-                ["datacontenttype"] = contentType,
-            };
-            SetData(envelope, data, contentType);
+            return WrapCloudEvent(data, appId, pubsubName, topic, metadata);
         }
 
-        var trace = Activity.Current?.Id ?? $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
+        // The common path writes the envelope in one pass; publish throughput depends on it.
+        var buffer = new ArrayBufferWriter<byte>(data.Length + 512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", metadata.GetValueOrDefault("cloudevent.id") ?? Guid.NewGuid().ToString());
+            writer.WriteString("datacontenttype", contentType);
+            if (IsJsonContentType(contentType) && IsValidJson(data))
+            {
+                writer.WritePropertyName("data");
+                writer.WriteRawValue(data, skipInputValidation: true);
+            }
+            else if (IsBinary(contentType))
+            {
+                writer.WriteBase64String("data_base64", data);
+            }
+            else
+            {
+                writer.WriteString("data", Encoding.UTF8.GetString(data));
+            }
+
+            var trace = TraceParent();
+            writer.WriteString("specversion", "1.0");
+            writer.WriteString("source", metadata.GetValueOrDefault("cloudevent.source") ?? appId);
+            writer.WriteString("type", metadata.GetValueOrDefault("cloudevent.type") ?? "com.dapr.event.sent");
+            writer.WriteString("time", Now());
+            writer.WriteString("traceid", trace);
+            writer.WriteString("traceparent", trace);
+            writer.WriteString("tracestate", "");
+            if (metadata.TryGetValue("cloudevent.subject", out var subject))
+            {
+                writer.WriteString("subject", subject);
+            }
+
+            if (Expiration(metadata) is { } expiration)
+            {
+                writer.WriteString("expiration", expiration);
+            }
+
+            writer.WriteString("topic", topic);
+            writer.WriteString("pubsubname", pubsubName);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // The app sent a CloudEvent: keep its fields, overwrite topic/pubsubname, default what is missing.
+    private static byte[] WrapCloudEvent(ReadOnlySpan<byte> data, string appId, string pubsubName, string topic, IReadOnlyDictionary<string, string> metadata)
+    {
+        var envelope = JsonNode.Parse(data.ToArray()) as JsonObject
+            ?? throw new FormatException("data with content type application/cloudevents+json is not a JSON object");
+        var trace = TraceParent();
         envelope.TryAdd("specversion", "1.0");
         envelope.TryAdd("source", metadata.GetValueOrDefault("cloudevent.source") ?? appId);
         envelope.TryAdd("type", metadata.GetValueOrDefault("cloudevent.type") ?? "com.dapr.event.sent");
-        envelope.TryAdd("time", DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        envelope.TryAdd("time", Now());
         envelope.TryAdd("traceid", trace);
         envelope.TryAdd("traceparent", trace);
         envelope.TryAdd("tracestate", "");
-        if (metadata.TryGetValue("cloudevent.subject", out var subject))
+        if (Expiration(metadata) is { } expiration)
         {
-            envelope.TryAdd("subject", subject);
-        }
-
-        if (metadata.TryGetValue("ttlInSeconds", out var ttl) && int.TryParse(ttl, out var seconds))
-        {
-            envelope["expiration"] = DateTimeOffset.UtcNow.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            envelope["expiration"] = expiration;
         }
 
         envelope["topic"] = topic;
         envelope["pubsubname"] = pubsubName;
         return JsonSerializer.SerializeToUtf8Bytes(envelope);
     }
+
+    private static string TraceParent() => Activity.Current?.Id ?? $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
+
+    private static string Now() => DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string? Expiration(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue("ttlInSeconds", out var ttl) && int.TryParse(ttl, out var seconds)
+            ? DateTimeOffset.UtcNow.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+            : null;
+
+    // Data declared as JSON but not valid JSON is embedded as a string, as daprd falls back to.
+    private static bool IsValidJson(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            while (reader.Read())
+            {
+            }
+
+            return reader.BytesConsumed > 0;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsBinary(string contentType) =>
+        contentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) || contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The envelope a rawPayload subscriber receives for bytes published raw: data_base64 of those bytes.</summary>
     public static JsonObject SynthesizeForRaw(ReadOnlySpan<byte> raw, string messageId, string pubsubName, string topic) => new()
@@ -76,11 +142,18 @@ public static class CloudEventEnvelope
     };
 
     /// <summary>Parses stored bytes as an envelope; null when they are not a JSON object.</summary>
-    public static JsonObject? TryParse(ReadOnlySpan<byte> bytes)
+    public static JsonDocument? TryParse(ReadOnlyMemory<byte> bytes)
     {
         try
         {
-            return JsonNode.Parse(bytes.ToArray()) as JsonObject;
+            var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                return document;
+            }
+
+            document.Dispose();
+            return null;
         }
         catch (JsonException)
         {
@@ -88,54 +161,32 @@ public static class CloudEventEnvelope
         }
     }
 
+    /// <summary>A string attribute of the envelope, or null.</summary>
+    public static string? Attribute(JsonElement envelope, string name) =>
+        envelope.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     /// <summary>True when the envelope's <c>expiration</c> has passed.</summary>
-    public static bool IsExpired(JsonObject envelope, DateTimeOffset now) =>
-        envelope["expiration"]?.GetValue<string>() is { } expiration
+    public static bool IsExpired(JsonElement envelope, DateTimeOffset now) =>
+        Attribute(envelope, "expiration") is { } expiration
         && DateTimeOffset.TryParse(expiration, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
         && at < now;
 
     /// <summary>The data bytes of an envelope (data as JSON value or string, or data_base64).</summary>
-    public static byte[] DataOf(JsonObject envelope)
+    public static byte[] DataOf(JsonElement envelope)
     {
-        if (envelope["data_base64"] is { } base64)
+        if (Attribute(envelope, "data_base64") is { } base64)
         {
-            return Convert.FromBase64String(base64.GetValue<string>());
+            return Convert.FromBase64String(base64);
         }
 
-        return envelope["data"] switch
+        if (!envelope.TryGetProperty("data", out var data))
         {
-            null => [],
-            JsonValue value when value.TryGetValue<string>(out var text) && !IsJson(envelope) => Encoding.UTF8.GetBytes(text),
-            var node => JsonSerializer.SerializeToUtf8Bytes(node),
-        };
+            return [];
+        }
+
+        var json = IsJsonContentType(Attribute(envelope, "datacontenttype") ?? "application/json");
+        return data.ValueKind == JsonValueKind.String && !json ? Encoding.UTF8.GetBytes(data.GetString()!) : Encoding.UTF8.GetBytes(data.GetRawText());
     }
-
-    private static void SetData(JsonObject envelope, ReadOnlySpan<byte> data, string contentType)
-    {
-        if (IsJsonContentType(contentType))
-        {
-            try
-            {
-                envelope["data"] = JsonNode.Parse(data.ToArray());
-                return;
-            }
-            catch (JsonException)
-            {
-                // Not valid JSON despite the content type: daprd falls back to a string.
-            }
-        }
-
-        if (contentType.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) || contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
-        {
-            envelope["data_base64"] = Convert.ToBase64String(data);
-        }
-        else
-        {
-            envelope["data"] = Encoding.UTF8.GetString(data);
-        }
-    }
-
-    private static bool IsJson(JsonObject envelope) => IsJsonContentType(envelope["datacontenttype"]?.GetValue<string>() ?? "application/json");
 
     private static bool IsJsonContentType(string contentType) =>
         contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)

@@ -58,15 +58,18 @@ public sealed class DeliveryPipeline
     /// <summary>Handles one message; returning acknowledges it, throwing leaves it for redelivery.</summary>
     public async Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
     {
-        var envelope = subscription.RawPayload
-            ? CloudEventEnvelope.SynthesizeForRaw(message.Data.Span, message.Id, subscription.PubsubName, subscription.Topic)
-            : CloudEventEnvelope.TryParse(message.Data.Span);
-        if (envelope is null)
+        // What the app receives: the stored envelope as is, or for rawPayload one synthesized around the raw bytes.
+        var body = subscription.RawPayload
+            ? JsonSerializer.SerializeToUtf8Bytes(CloudEventEnvelope.SynthesizeForRaw(message.Data.Span, message.Id, subscription.PubsubName, subscription.Topic))
+            : message.Data;
+        using var document = CloudEventEnvelope.TryParse(body);
+        if (document is null)
         {
             await DropAsync(message, "the message is not a CloudEvent", cancellationToken);
             return;
         }
 
+        var envelope = document.RootElement;
         if (CloudEventEnvelope.IsExpired(envelope, DateTimeOffset.UtcNow))
         {
             await DropAsync(message, "the message expired", cancellationToken);
@@ -83,7 +86,7 @@ public sealed class DeliveryPipeline
         DeliveryOutcome outcome;
         try
         {
-            outcome = await retries.ExecuteAsync(async ct => await DeliverOnceAsync(envelope, route, ct), cancellationToken);
+            outcome = await retries.ExecuteAsync(async ct => await DeliverOnceAsync(body, envelope, route, ct), cancellationToken);
         }
         catch (TimeoutRejectedException)
         {
@@ -108,13 +111,13 @@ public sealed class DeliveryPipeline
         }
     }
 
-    private async Task<DeliveryOutcome> DeliverOnceAsync(JsonObject envelope, string route, CancellationToken cancellationToken)
+    private async Task<DeliveryOutcome> DeliverOnceAsync(ReadOnlyMemory<byte> body, JsonElement envelope, string route, CancellationToken cancellationToken)
     {
         try
         {
             return settings.App.Protocol == "grpc"
                 ? await DeliverGrpcAsync(envelope, route, cancellationToken)
-                : await DeliverHttpAsync(envelope, route, cancellationToken);
+                : await DeliverHttpAsync(body, envelope, route, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or RpcException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
@@ -123,14 +126,14 @@ public sealed class DeliveryPipeline
         }
     }
 
-    private async Task<DeliveryOutcome> DeliverHttpAsync(JsonObject envelope, string route, CancellationToken cancellationToken)
+    private async Task<DeliveryOutcome> DeliverHttpAsync(ReadOnlyMemory<byte> body, JsonElement envelope, string route, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.App.BaseUri, route.TrimStart('/')))
         {
-            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(envelope)),
+            Content = new ReadOnlyMemoryContent(body),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventEnvelope.ContentType);
-        if (envelope["traceparent"]?.GetValue<string>() is { Length: > 0 } traceparent)
+        if (CloudEventEnvelope.Attribute(envelope, "traceparent") is { Length: > 0 } traceparent)
         {
             request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         }
@@ -146,11 +149,11 @@ public sealed class DeliveryPipeline
             return DeliveryOutcome.Retry;
         }
 
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var reply = await response.Content.ReadAsStringAsync(cancellationToken);
         string? status;
         try
         {
-            status = body.Length == 0 ? null : JsonNode.Parse(body) is JsonObject o ? o["status"]?.GetValue<string>() : null;
+            status = reply.Length == 0 ? null : JsonNode.Parse(reply) is JsonObject o ? o["status"]?.GetValue<string>() : null;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -165,15 +168,15 @@ public sealed class DeliveryPipeline
         };
     }
 
-    private async Task<DeliveryOutcome> DeliverGrpcAsync(JsonObject envelope, string route, CancellationToken cancellationToken)
+    private async Task<DeliveryOutcome> DeliverGrpcAsync(JsonElement envelope, string route, CancellationToken cancellationToken)
     {
         var request = new TopicEventRequest
         {
-            Id = envelope["id"]?.GetValue<string>() ?? "",
-            Source = envelope["source"]?.GetValue<string>() ?? "",
-            Type = envelope["type"]?.GetValue<string>() ?? "",
-            SpecVersion = envelope["specversion"]?.GetValue<string>() ?? "1.0",
-            DataContentType = envelope["datacontenttype"]?.GetValue<string>() ?? "",
+            Id = CloudEventEnvelope.Attribute(envelope, "id") ?? "",
+            Source = CloudEventEnvelope.Attribute(envelope, "source") ?? "",
+            Type = CloudEventEnvelope.Attribute(envelope, "type") ?? "",
+            SpecVersion = CloudEventEnvelope.Attribute(envelope, "specversion") ?? "1.0",
+            DataContentType = CloudEventEnvelope.Attribute(envelope, "datacontenttype") ?? "",
             Data = ByteString.CopyFrom(CloudEventEnvelope.DataOf(envelope)),
             Topic = subscription.Topic,
             PubsubName = subscription.PubsubName,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -28,10 +29,10 @@ public static partial class RouteMatcher
     }
 
     /// <summary>True when the envelope satisfies the expression.</summary>
-    public static bool Matches(string expression, JsonObject envelope) =>
+    public static bool Matches(string expression, JsonElement envelope) =>
         expression.Split("||").Any(any => any.Split("&&").All(term => Holds(term, envelope)));
 
-    private static bool Holds(string term, JsonObject envelope)
+    private static bool Holds(string term, JsonElement envelope)
     {
         var match = Comparison().Match(term);
         if (!match.Success)
@@ -39,14 +40,14 @@ public static partial class RouteMatcher
             return false;
         }
 
-        JsonNode? node = envelope;
+        JsonElement? node = envelope;
         foreach (var segment in match.Groups[1].Value.Split('.', StringSplitOptions.RemoveEmptyEntries))
         {
-            node = (node as JsonObject)?[segment];
+            node = node is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(segment, out var child) ? child : null;
         }
 
         var literal = match.Groups[3].Value;
-        var actual = node is JsonValue value ? value.ToJsonString() : null;
+        var actual = node is { ValueKind: JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False } value ? value.GetRawText() : null;
         var expected = literal[0] is '"' or '\''
             ? JsonValue.Create(Regex.Unescape(literal[1..^1])).ToJsonString()
             : literal is "true" or "false" ? literal : decimal.Parse(literal, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);

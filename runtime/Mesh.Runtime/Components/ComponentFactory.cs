@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Runtime.Components;
+
+/// <summary>
+/// Turns component definitions into state stores and pub/subs. Types and versions are matched
+/// case-insensitively and the version may be empty, v0 or v1, as in Dapr. Every call returns a new instance
+/// (with its own connection, or its own memory); the caller decides what to share.
+/// </summary>
+public static class ComponentFactory
+{
+    private static readonly string[] StateStoreTypes = [RedisStateStore.ComponentType, InMemoryStateStore.ComponentType];
+    private static readonly string[] PubSubTypes = [RedisStreamsPubSub.ComponentType, InMemoryPubSub.ComponentType];
+
+    /// <summary>True for a supported state store type.</summary>
+    public static bool IsStateStore(string type) => StateStoreTypes.Contains(type, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True for a supported pub/sub type.</summary>
+    public static bool IsPubSub(string type) => PubSubTypes.Contains(type, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Checks the type, version and metadata without connecting to anything.</summary>
+    /// <exception cref="ComponentException">The type is unknown or the version or metadata is invalid.</exception>
+    public static void Validate(ComponentDefinition definition)
+    {
+        switch (TypeOf(definition))
+        {
+            case RedisStateStore.ComponentType:
+                RedisStateStore.Parse(definition);
+                break;
+            case InMemoryStateStore.ComponentType:
+                InMemoryStateStore.Parse(definition);
+                break;
+            case RedisStreamsPubSub.ComponentType:
+                RedisStreamsPubSub.Parse(definition);
+                break;
+            case InMemoryPubSub.ComponentType:
+                InMemoryPubSub.Parse(definition);
+                break;
+        }
+    }
+
+    /// <summary>Creates the state store a definition describes; a Redis one connects in the background.</summary>
+    /// <exception cref="ComponentException">The definition is not a valid state store.</exception>
+    public static IStateStore CreateStateStore(ComponentDefinition definition) => TypeOf(definition) switch
+    {
+        RedisStateStore.ComponentType => new RedisStateStore(definition),
+        InMemoryStateStore.ComponentType => new InMemoryStateStore(definition),
+        var type => throw WrongKind(definition, type, "state store", StateStoreTypes),
+    };
+
+    /// <summary>Creates the pub/sub a definition describes; a Redis one connects in the background.</summary>
+    /// <param name="definition">The component.</param>
+    /// <param name="loggerFactory">Logs failures of background work (pubsub.redis reads and redeliveries).</param>
+    /// <exception cref="ComponentException">The definition is not a valid pub/sub.</exception>
+    public static IPubSub CreatePubSub(ComponentDefinition definition, ILoggerFactory? loggerFactory = null) => TypeOf(definition) switch
+    {
+        RedisStreamsPubSub.ComponentType => new RedisStreamsPubSub(definition, loggerFactory?.CreateLogger<RedisStreamsPubSub>()),
+        InMemoryPubSub.ComponentType => new InMemoryPubSub(definition),
+        var type => throw WrongKind(definition, type, "pub/sub", PubSubTypes),
+    };
+
+    /// <summary>The definition's type in lower case, once it is known to be supported in a supported version.</summary>
+    private static string TypeOf(ComponentDefinition definition)
+    {
+        var type = definition.Type.ToLowerInvariant();
+        if (!IsStateStore(type) && !IsPubSub(type))
+        {
+            throw new ComponentException(
+                $"{definition.SourceFile}: component '{definition.Name}' has unknown type '{definition.Type}'; supported: {string.Join(", ", StateStoreTypes.Concat(PubSubTypes))}");
+        }
+
+        if (definition.Version.ToLowerInvariant() is not ("" or "v0" or "v1"))
+        {
+            throw new ComponentException(
+                $"{definition.SourceFile}: component '{definition.Name}' has unsupported version '{definition.Version}' for {type}; supported: v1");
+        }
+
+        return type;
+    }
+
+    private static ComponentException WrongKind(ComponentDefinition definition, string type, string kind, string[] supported) =>
+        new($"{definition.SourceFile}: component '{definition.Name}' has type '{type}', which is not a {kind}; {kind} types: {string.Join(", ", supported)}");
+}

@@ -1,0 +1,30 @@
+using Mesh.Runtime.Components;
+
+namespace Mesh.Runtime.Tests.Components;
+
+public sealed class InMemoryPubSubTests : PubSubContract
+{
+    [Fact]
+    public async Task Handler_Throws_MessageComesBackAfterRedeliverInterval()
+    {
+        await using var pubsub = CreatePubSub(("redeliverInterval", "700ms"));
+        var topic = TestComponents.Unique("orders");
+        var deliveries = new Deliveries();
+        var attempts = 0;
+        await using var subscription = await pubsub.SubscribeAsync(
+            topic,
+            "app",
+            deliveries.Handler((_, _) => Interlocked.Increment(ref attempts) == 1 ? throw new InvalidOperationException("retry") : Task.CompletedTask),
+            CancellationToken.None);
+
+        await pubsub.PublishAsync(topic, "x"u8.ToArray(), new Dictionary<string, string>(), CancellationToken.None);
+        await deliveries.NextAsync();
+        var failedAt = DateTime.UtcNow;
+        await deliveries.NextAsync();
+
+        Assert.InRange(DateTime.UtcNow - failedAt, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(5));
+    }
+
+    protected override IPubSub CreatePubSub(params (string Name, string Value)[] metadata) =>
+        ComponentFactory.CreatePubSub(TestComponents.Define("pubsub", "pubsub.in-memory", [("redeliverInterval", "200ms"), .. metadata]));
+}

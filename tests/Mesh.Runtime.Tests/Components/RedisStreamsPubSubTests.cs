@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Mesh.Runtime.Components;
+using StackExchange.Redis;
+
+namespace Mesh.Runtime.Tests.Components;
+
+public sealed class RedisStreamsPubSubTests(RedisFixture redis) : PubSubContract, IClassFixture<RedisFixture>
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task PublishAsync_Message_IsAStreamEntryLaidOutAsDapr()
+    {
+        await using var pubsub = CreatePubSub();
+        var topic = TestComponents.Unique("orders");
+
+        await pubsub.PublishAsync(topic, "{\"id\":1}"u8.ToArray(), new Dictionary<string, string> { ["traceparent"] = "00-abc-def-01" }, None);
+        var entries = await redis.Database.StreamRangeAsync(topic);
+
+        var entry = Assert.Single(entries);
+        Assert.Equal(["data", "metadata"], entry.Values.Select(v => v.Name.ToString()));
+        Assert.Equal("{\"id\":1}", entry["data"].ToString());
+        Assert.Equal(
+            new Dictionary<string, string> { ["traceparent"] = "00-abc-def-01" },
+            JsonSerializer.Deserialize<Dictionary<string, string>>(entry["metadata"].ToString()));
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_Group_IsNamedAfterTheGroupIdAndSoIsItsConsumer()
+    {
+        await using var pubsub = CreatePubSub();
+        var topic = TestComponents.Unique("orders");
+        var deliveries = new Deliveries();
+        await using var subscription = await pubsub.SubscribeAsync(topic, "checkout", deliveries.Handler(), None);
+
+        await pubsub.PublishAsync(topic, "x"u8.ToArray(), new Dictionary<string, string>(), None);
+        await deliveries.NextAsync();
+        var group = Assert.Single(await redis.Database.StreamGroupInfoAsync(topic));
+        var consumers = await redis.Database.StreamConsumerInfoAsync(topic, "checkout");
+
+        Assert.Equal("checkout", group.Name);
+        Assert.Equal(["checkout"], consumers.Select(c => c.Name));
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_EntryAddedByDaprWithoutMetadata_IsDeliveredWithEmptyMetadata()
+    {
+        await using var pubsub = CreatePubSub();
+        var topic = TestComponents.Unique("orders");
+        await redis.Database.StreamAddAsync(topic, "data", "raw");
+        var deliveries = new Deliveries();
+
+        await using var subscription = await pubsub.SubscribeAsync(topic, "app", deliveries.Handler(), None);
+        var message = await deliveries.NextAsync();
+
+        Assert.Equal("raw", Text(message));
+        Assert.Empty(message.Metadata);
+    }
+
+    [Fact]
+    public async Task Handler_Throws_EntryStaysPendingAndReturnsNoSoonerThanProcessingTimeout()
+    {
+        await using var pubsub = CreatePubSub(("processingTimeout", "1500ms"), ("redeliverInterval", "100"));
+        var topic = TestComponents.Unique("orders");
+        var deliveries = new Deliveries();
+        var attempts = 0;
+        await using var subscription = await pubsub.SubscribeAsync(
+            topic,
+            "app",
+            deliveries.Handler((_, _) => Interlocked.Increment(ref attempts) == 1 ? throw new InvalidOperationException("retry") : Task.CompletedTask),
+            None);
+
+        await pubsub.PublishAsync(topic, "x"u8.ToArray(), new Dictionary<string, string>(), None);
+        await deliveries.NextAsync();
+        var failed = Stopwatch.StartNew();
+        await Task.Delay(300);
+        var pendingAfterFailure = (await redis.Database.StreamPendingAsync(topic, "app")).PendingMessageCount;
+        await deliveries.NextAsync();
+        var redeliveredAfter = failed.Elapsed;
+        await Task.Delay(300);
+        var pendingAfterSuccess = (await redis.Database.StreamPendingAsync(topic, "app")).PendingMessageCount;
+
+        Assert.Equal(1, pendingAfterFailure);
+        Assert.InRange(redeliveredAfter, TimeSpan.FromMilliseconds(1300), TimeSpan.FromSeconds(5));
+        Assert.Equal(0, pendingAfterSuccess);
+    }
+
+    [Fact]
+    public async Task Handler_ThrowsWithRedeliveryDisabled_EntryIsNotDeliveredAgain()
+    {
+        await using var pubsub = CreatePubSub(("redeliverInterval", "0"));
+        var topic = TestComponents.Unique("orders");
+        var deliveries = new Deliveries();
+        await using var subscription = await pubsub.SubscribeAsync(topic, "app", deliveries.Handler((_, _) => throw new InvalidOperationException("retry")), None);
+
+        await pubsub.PublishAsync(topic, "x"u8.ToArray(), new Dictionary<string, string>(), None);
+        await deliveries.NextAsync();
+
+        Assert.True(await deliveries.NoneWithinAsync(TimeSpan.FromSeconds(1.5)));
+        Assert.Equal(1, (await redis.Database.StreamPendingAsync(topic, "app")).PendingMessageCount);
+    }
+
+    [Fact]
+    public async Task PublishAsync_MaxLenApprox_TrimsTheStream()
+    {
+        await using var trimmed = CreatePubSub(("maxLenApprox", "10"));
+        await using var untrimmed = CreatePubSub();
+        var (short_, long_) = (TestComponents.Unique("trimmed"), TestComponents.Unique("untrimmed"));
+
+        for (var i = 0; i < 500; i++)
+        {
+            await trimmed.PublishAsync(short_, "x"u8.ToArray(), new Dictionary<string, string>(), None);
+            await untrimmed.PublishAsync(long_, "x"u8.ToArray(), new Dictionary<string, string>(), None);
+        }
+
+        // "~" trims whole stream nodes (100 entries each by default), so a little more than 10 may remain.
+        Assert.InRange(await redis.Database.StreamLengthAsync(short_), 10, 200);
+        Assert.Equal(500, await redis.Database.StreamLengthAsync(long_));
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_ConcurrencyTwo_RunsTwoHandlersAtOnce()
+    {
+        await using var pubsub = CreatePubSub(("concurrency", "2"));
+        var topic = TestComponents.Unique("orders");
+        var running = 0;
+        var most = 0;
+        var deliveries = new Deliveries();
+        await using var subscription = await pubsub.SubscribeAsync(
+            topic,
+            "app",
+            deliveries.Handler(async (_, _) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref most, now);
+                await Task.Delay(300);
+                Interlocked.Decrement(ref running);
+            }),
+            None);
+
+        for (var i = 0; i < 6; i++)
+        {
+            await pubsub.PublishAsync(topic, Encoding.UTF8.GetBytes($"m{i}"), new Dictionary<string, string>(), None);
+        }
+
+        for (var i = 0; i < 6; i++)
+        {
+            await deliveries.NextAsync();
+        }
+
+        Assert.Equal(2, Volatile.Read(ref most));
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_StreamDeletedUnderneath_RecreatesTheGroupAndKeepsDelivering()
+    {
+        await using var pubsub = CreatePubSub();
+        var topic = TestComponents.Unique("orders");
+        var deliveries = new Deliveries();
+        await using var subscription = await pubsub.SubscribeAsync(topic, "app", deliveries.Handler(), None);
+
+        await redis.Database.KeyDeleteAsync(topic);
+        await Task.Delay(300);
+        await pubsub.PublishAsync(topic, "after"u8.ToArray(), new Dictionary<string, string>(), None);
+
+        Assert.Equal("after", Text(await deliveries.NextAsync()));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WhileAReadIsBlocked_ReturnsWithoutWaitingOutTheBlock()
+    {
+        await using var pubsub = CreatePubSub(("readTimeout", "30s"));
+        var topic = TestComponents.Unique("orders");
+        var subscription = await pubsub.SubscribeAsync(topic, "app", new Deliveries().Handler(), None);
+        await Task.Delay(500);
+        var clients = await redis.Connection.GetServer(redis.Server.ConnectionString).ClientListAsync();
+        var blocked = clients.Count(c => c.LastCommand == "xreadgroup");
+
+        var stopwatch = Stopwatch.StartNew();
+        await subscription.DisposeAsync();
+        stopwatch.Stop();
+
+        Assert.Equal(1, blocked);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+    }
+
+    protected override IPubSub CreatePubSub(params (string Name, string Value)[] metadata) =>
+        ComponentFactory.CreatePubSub(TestComponents.Define(
+            "pubsub",
+            "pubsub.redis",
+            [("redisHost", redis.Server.ConnectionString), ("processingTimeout", "500ms"), ("redeliverInterval", "200ms"), ("readTimeout", "1s"), .. metadata]));
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+}
