@@ -56,22 +56,25 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
 
         using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
         var subscriptions = new List<Subscription>();
-        foreach (var item in document.RootElement.EnumerateArray())
+        foreach (var element in document.RootElement.EnumerateArray())
         {
+            // daprd reads /dapr/subscribe without regard to case ("pubsubName" in .NET, "pubsubname" in Python).
+            var item = new CaseInsensitive(element);
             var rules = new List<RouteRule>();
             string? defaultRoute = item.TryGetProperty("route", out var route) ? route.GetString() : null;
             if (item.TryGetProperty("routes", out var routes))
             {
-                defaultRoute = routes.TryGetProperty("default", out var d) ? d.GetString() : defaultRoute;
-                if (routes.TryGetProperty("rules", out var list))
+                var routeSet = new CaseInsensitive(routes);
+                defaultRoute = routeSet.TryGetProperty("default", out var d) ? d.GetString() : defaultRoute;
+                if (routeSet.TryGetProperty("rules", out var list))
                 {
-                    rules.AddRange(list.EnumerateArray().Select(r => new RouteRule(r.GetProperty("match").GetString() ?? "", r.GetProperty("path").GetString() ?? "")));
+                    rules.AddRange(list.EnumerateArray().Select(r => new CaseInsensitive(r)).Select(r => new RouteRule(r.String("match") ?? "", r.String("path") ?? "")));
                 }
             }
 
-            if (item.TryGetProperty("bulkSubscribe", out var bulk) && bulk.TryGetProperty("enabled", out var enabled) && enabled.GetBoolean())
+            if (item.TryGetProperty("bulkSubscribe", out var bulk) && new CaseInsensitive(bulk).TryGetProperty("enabled", out var enabled) && enabled.ValueKind == JsonValueKind.True)
             {
-                logger.LogError("Subscription to {Topic}: bulkSubscribe is not implemented by the Mesh embedded runtime; the subscription is not delivered", item.GetProperty("topic").GetString());
+                logger.LogError("Subscription to {Topic}: bulkSubscribe is not implemented by the Mesh embedded runtime; the subscription is not delivered", item.String("topic"));
                 continue;
             }
 
@@ -79,8 +82,8 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
                 ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString())
                 : new Dictionary<string, string>();
             subscriptions.Add(new Subscription(
-                item.GetProperty("pubsubName").GetString() ?? "",
-                item.GetProperty("topic").GetString() ?? "",
+                item.String("pubsubName") ?? "",
+                item.String("topic") ?? "",
                 rules,
                 defaultRoute,
                 item.TryGetProperty("deadLetterTopic", out var dlt) ? dlt.GetString() : null,
@@ -88,6 +91,26 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
         }
 
         return subscriptions;
+    }
+
+    private readonly struct CaseInsensitive(JsonElement element)
+    {
+        public bool TryGetProperty(string name, out JsonElement value)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = property.Value;
+                    return true;
+                }
+            }
+
+            value = default;
+            return false;
+        }
+
+        public string? String(string name) => TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
     private async Task<IReadOnlyList<Subscription>> FromGrpcAsync(CancellationToken cancellationToken)

@@ -1,0 +1,278 @@
+using System.Net;
+using System.Net.Sockets;
+using Mesh.Runtime.Components;
+using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Sidecar;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Cli;
+
+/// <summary>What <c>mesh run</c> was asked to do.</summary>
+/// <param name="RunFile">The run file, or a folder holding dapr.yaml / dapr.yml.</param>
+/// <param name="AppIds">Run only these apps of the file; empty runs every app.</param>
+/// <param name="AppHealthTimeout">How long an app may take to answer on its port.</param>
+internal sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout);
+
+/// <summary>One app of the run with the resources it sees.</summary>
+internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency);
+
+/// <summary>
+/// <c>mesh run</c>: what <c>dapr run -f</c> does, with an embedded sidecar per app instead of daprd. Reads
+/// and checks every file before starting anything; starts a local redis-server when a Redis component
+/// needs one; starts every sidecar, then every app; starts deliveries to each app once it answers; and
+/// runs until Ctrl-C or until an app exits, then stops apps, sidecars, components and Redis in that order.
+/// </summary>
+internal sealed class MeshRunner(TextWriter output, TextWriter error)
+{
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Runs until <paramref name="stopping"/> is cancelled (exit code 0) or something fails (non-zero).</summary>
+    public async Task<int> RunAsync(RunOptions options, CancellationToken stopping)
+    {
+        RunFile runFile;
+        List<AppPlan> plans;
+        try
+        {
+            (runFile, plans) = await PlanAsync(options);
+        }
+        catch (Exception e) when (e is ConfigurationException or ComponentException)
+        {
+            await error.WriteLineAsync(e.Message);
+            return 1;
+        }
+
+        LocalRedis? redis = null;
+        var components = new Dictionary<(string File, string Name), IAsyncDisposable>();
+        var sidecars = new List<(DaprSidecar Sidecar, ILoggerFactory Logs)>();
+        var readiness = new List<Task<bool>>();
+        var failed = false;
+        using var componentLogs = SidecarLog.CreateFactory(null, "info", output);
+        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        await using var supervisor = new AppSupervisor(output, error, StopGrace);
+        try
+        {
+            redis = await LocalRedis.StartAsync(plans.SelectMany(plan => plan.Components), Path.GetDirectoryName(runFile.Path)!, output, error, stopping);
+
+            // Every app is known before any sidecar starts, so service invocation finds apps started later.
+            var directory = new AppDirectory();
+            foreach (var plan in plans)
+            {
+                directory.Register(new AppEndpoint(plan.App.AppId, plan.App.AppChannelAddress, plan.App.AppPort, plan.App.AppProtocol));
+            }
+
+            foreach (var plan in plans)
+            {
+                var logs = SidecarLog.CreateFactory(plan.App.AppId, plan.App.LogLevel, output);
+                DaprSidecar sidecar;
+                try
+                {
+                    sidecar = await DaprSidecar.StartAsync(Settings(plan, directory, components, componentLogs), logs, stopping);
+                }
+                catch
+                {
+                    logs.Dispose();
+                    throw;
+                }
+
+                sidecars.Add((sidecar, logs));
+                await output.WriteLineAsync(
+                    $"mesh: started the sidecar of '{plan.App.AppId}': Dapr HTTP API on 127.0.0.1:{sidecar.HttpPort}, gRPC API on 127.0.0.1:{sidecar.GrpcPort}");
+            }
+
+            for (var i = 0; i < plans.Count; i++)
+            {
+                var (app, sidecar) = (plans[i].App, sidecars[i].Sidecar);
+                if (app.Command.Count > 0)
+                {
+                    supervisor.Launch(app.AppId, app.Command, app.AppDirPath, AppEnvironment.For(app, sidecar.HttpPort, sidecar.GrpcPort, FreePort()));
+                    await output.WriteLineAsync($"mesh: started app '{app.AppId}': {string.Join(' ', app.Command)} (in {app.AppDirPath})");
+                }
+
+                readiness.Add(ReadyAsync(app, sidecar, options.AppHealthTimeout, Fail, stopAll.Token));
+            }
+
+            readiness.Add(AnnounceAsync([.. readiness]));
+            var code = await supervisor.WaitAsync(stopAll.Token);
+            return failed && !stopping.IsCancellationRequested ? 1 : code;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync(e is ConfigurationException or ComponentException ? e.Message : $"mesh: {Describe(e)}");
+            return 1;
+        }
+        finally
+        {
+            await stopAll.CancelAsync();
+            await supervisor.StopAllAsync();
+            await Task.WhenAll(readiness);
+            foreach (var (sidecar, logs) in sidecars)
+            {
+                await sidecar.DisposeAsync();
+                logs.Dispose();
+            }
+
+            foreach (var component in components.Values)
+            {
+                await component.DisposeAsync();
+            }
+
+            if (redis is not null)
+            {
+                await redis.DisposeAsync();
+            }
+        }
+
+        void Fail()
+        {
+            failed = true;
+            stopAll.Cancel();
+        }
+    }
+
+    /// <summary>Reads the run file and every app's resources and checks every component, before anything starts.</summary>
+    private async Task<(RunFile RunFile, List<AppPlan> Plans)> PlanAsync(RunOptions options)
+    {
+        var runFile = RunFileLoader.Load(RunFilePath(options.RunFile));
+        var ids = runFile.Apps.Select(app => app.AppId).ToList();
+        if (options.AppIds.FirstOrDefault(id => !ids.Contains(id)) is { } unknown)
+        {
+            throw new ConfigurationException($"{runFile.Path}: --app-id: no app '{unknown}' in the run file (apps: {string.Join(", ", ids)})");
+        }
+
+        var plans = new List<AppPlan>();
+        var ignored = new HashSet<(string, string)>();
+        foreach (var app in runFile.Apps.Where(app => options.AppIds.Count == 0 || options.AppIds.Contains(app.AppId)))
+        {
+            var (components, resiliency) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
+            foreach (var component in components)
+            {
+                if (ComponentFactory.IsStateStore(component.Type) || ComponentFactory.IsPubSub(component.Type))
+                {
+                    ComponentFactory.Validate(component);
+                }
+                else if (ignored.Add((component.SourceFile, component.Name)))
+                {
+                    await output.WriteLineAsync($"mesh: {component.SourceFile}: component '{component.Name}' has type {component.Type}, which mesh does not support; it is ignored");
+                }
+            }
+
+            plans.Add(new AppPlan(app, components, resiliency));
+        }
+
+        return (runFile, plans);
+    }
+
+    // Like `dapr run -f <folder>`, a folder means the dapr.yaml (or dapr.yml) in it.
+    private static string RunFilePath(string given)
+    {
+        if (!Directory.Exists(given))
+        {
+            return given;
+        }
+
+        var yml = Path.Combine(given, "dapr.yml");
+        return File.Exists(yml) && !File.Exists(Path.Combine(given, "dapr.yaml")) ? yml : Path.Combine(given, "dapr.yaml");
+    }
+
+    // One component instance per (file, name), shared by every app that sees it.
+    private static SidecarSettings Settings(
+        AppPlan plan, AppDirectory directory, Dictionary<(string File, string Name), IAsyncDisposable> instances, ILoggerFactory componentLogs)
+    {
+        var stateStores = new Dictionary<string, IStateStore>(StringComparer.Ordinal);
+        var pubSubs = new Dictionary<string, IPubSub>(StringComparer.Ordinal);
+        foreach (var definition in plan.Components)
+        {
+            var key = (Path.GetFullPath(definition.SourceFile), definition.Name);
+            if (ComponentFactory.IsStateStore(definition.Type))
+            {
+                if (!instances.TryGetValue(key, out var store))
+                {
+                    instances[key] = store = ComponentFactory.CreateStateStore(definition);
+                }
+
+                stateStores[definition.Name] = (IStateStore)store;
+            }
+            else if (ComponentFactory.IsPubSub(definition.Type))
+            {
+                if (!instances.TryGetValue(key, out var pubSub))
+                {
+                    instances[key] = pubSub = ComponentFactory.CreatePubSub(definition, componentLogs);
+                }
+
+                pubSubs[definition.Name] = (IPubSub)pubSub;
+            }
+        }
+
+        var app = plan.App;
+        return new SidecarSettings(
+            new AppEndpoint(app.AppId, app.AppChannelAddress, app.AppPort, app.AppProtocol),
+            app.DaprHttpPort ?? 0,
+            app.DaprGrpcPort ?? 0,
+            stateStores,
+            pubSubs,
+            plan.Components,
+            plan.Resiliency,
+            directory);
+    }
+
+    /// <summary>Waits for the app to answer, then starts deliveries; false (and <paramref name="fail"/>) when it does not.</summary>
+    private async Task<bool> ReadyAsync(AppSpec app, DaprSidecar sidecar, TimeSpan timeout, Action fail, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Without an app port there is no app channel: nothing to wait for and nothing to deliver to, as in daprd.
+            if (app.AppPort == 0)
+            {
+                return true;
+            }
+
+            if (!await AppHealth.WaitAsync(app, timeout, output, cancellationToken))
+            {
+                await error.WriteLineAsync($"mesh: app '{app.AppId}' did not answer on {app.AppChannelAddress}:{app.AppPort} within {timeout.TotalSeconds:0}s; stopping");
+                fail();
+                return false;
+            }
+
+            await sidecar.StartDeliveriesAsync(cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync($"mesh: app '{app.AppId}': deliveries did not start: {Describe(e)}; stopping");
+            fail();
+            return false;
+        }
+    }
+
+    private async Task<bool> AnnounceAsync(Task<bool>[] readiness)
+    {
+        if (!(await Task.WhenAll(readiness)).All(ready => ready))
+        {
+            return false;
+        }
+
+        await output.WriteLineAsync("mesh: you're up and running; press Ctrl-C to stop");
+        return true;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    // Expected failures (bad files, ports in use, unreachable services) read best as their message; anything else is a bug worth its stack.
+    private static string Describe(Exception e) =>
+        e is ConfigurationException or ComponentException or IOException or InvalidOperationException or SocketException or HttpRequestException
+            ? e.Message
+            : e.ToString();
+}

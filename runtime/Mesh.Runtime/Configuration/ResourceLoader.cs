@@ -1,0 +1,152 @@
+using Mesh.Runtime.Components;
+using YamlDotNet.RepresentationModel;
+
+namespace Mesh.Runtime.Configuration;
+
+/// <summary>
+/// Reads the Dapr resource files one app sees: every *.yaml / *.yml of its resource folders (files in
+/// name order, folders in the given order), keeping <c>Component</c> and <c>Resiliency</c> documents and
+/// ignoring other kinds (Configuration, Subscription, HTTPEndpoint, non-Dapr YAML). As daprd does, a
+/// component whose scopes leave the app out is skipped, and a second component of the same name is an
+/// error. Unlike daprd, which logs and skips a bad file, every problem is a <see cref="ConfigurationException"/>.
+/// </summary>
+public static class ResourceLoader
+{
+    /// <summary>The apiVersion of Dapr's Component and Resiliency resources.</summary>
+    public const string ApiVersion = "dapr.io/v1alpha1";
+
+    private static readonly string[] ComponentFields = ["apiVersion", "kind", "metadata", "spec", "scopes", "auth"];
+    private static readonly string[] ComponentSpecFields = ["type", "version", "metadata", "ignoreErrors", "initTimeout"];
+    private static readonly string[] MetadataItemFields = ["name", "value", "secretKeyRef", "envRef"];
+
+    /// <summary>Loads the components visible to <paramref name="appId"/> and the resiliency policies that apply to it.</summary>
+    /// <param name="folders">Resource folders in lookup order (<see cref="AppSpec.ResourcesPaths"/>).</param>
+    /// <param name="appId">The app whose view is loaded (scopes).</param>
+    /// <returns>The components in file order, and every Resiliency document merged (<see cref="ResiliencySpec.None"/> when there is none).</returns>
+    public static (IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency) Load(IReadOnlyList<string> folders, string appId)
+    {
+        var components = new List<ComponentDefinition>();
+        var definedAt = new Dictionary<string, string>(StringComparer.Ordinal);
+        var resiliency = new ResiliencyReader(appId);
+        foreach (var folder in folders)
+        {
+            if (!Directory.Exists(folder))
+            {
+                throw new ConfigurationException($"{folder}: resources folder does not exist");
+            }
+
+            foreach (var path in Directory.EnumerateFiles(folder).Where(IsYaml).Order(StringComparer.Ordinal))
+            {
+                var file = YamlFile.Load(path, "resource file");
+                foreach (var document in file.Documents)
+                {
+                    if (document.RootNode is not YamlMappingNode)
+                    {
+                        continue;
+                    }
+
+                    var root = YamlMap.Of(file, document.RootNode, document.RootNode, "");
+                    switch (KindOf(root))
+                    {
+                        case "Component":
+                            var (component, nameNode) = ReadComponent(root);
+
+                            // daprd's disk loader: a name already taken by a component the app sees is an error.
+                            if (definedAt.TryGetValue(component.Name, out var earlier))
+                            {
+                                throw file.Error(nameNode, $"metadata.name: component '{component.Name}' is already defined at {earlier}");
+                            }
+
+                            if (component.IsVisibleTo(appId))
+                            {
+                                definedAt[component.Name] = file.Where(nameNode);
+                                components.Add(component);
+                            }
+
+                            break;
+                        case "Resiliency":
+                            resiliency.Read(root);
+                            break;
+                    }
+                }
+            }
+        }
+
+        return (components, resiliency.Build(components));
+    }
+
+    /// <summary>metadata.name of a resource, checked as daprd checks it (a path segment name).</summary>
+    internal static (string Name, YamlNode Node) ReadName(YamlMap root)
+    {
+        var metadata = root.Map("metadata") ?? throw root.Missing("metadata.name");
+        var name = metadata.RequiredText("name");
+        if (name is "." or ".." || name.AsSpan().IndexOfAny('/', '%') >= 0)
+        {
+            throw metadata.Error("name", $"'{name}' is not a valid name (no '/', '%', '.' or '..')");
+        }
+
+        return (name, metadata.Value("name")!);
+    }
+
+    private static bool IsYaml(string path) =>
+        Path.GetExtension(path).Equals(".yaml", StringComparison.OrdinalIgnoreCase)
+        || Path.GetExtension(path).Equals(".yml", StringComparison.OrdinalIgnoreCase);
+
+    private static string? KindOf(YamlMap root)
+    {
+        if (root.Value("kind") is not YamlScalarNode { Value: "Component" or "Resiliency" } kind)
+        {
+            return null;
+        }
+
+        var apiVersion = root.Text("apiVersion") ?? throw root.Missing("apiVersion");
+        return apiVersion == ApiVersion
+            ? kind.Value
+            : throw root.Error("apiVersion", $"'{apiVersion}' is not supported for kind {kind.Value}; use {ApiVersion}");
+    }
+
+    private static (ComponentDefinition Component, YamlNode NameNode) ReadComponent(YamlMap root)
+    {
+        root.Check(ComponentFields);
+        var (name, nameNode) = ReadName(root);
+        var spec = root.Map("spec") ?? throw root.Missing("spec.type");
+        spec.Check(ComponentSpecFields);
+        var type = spec.RequiredText("type");
+
+        // daprd treats a missing version as the initial one.
+        var version = spec.Text("version") is { Length: > 0 } given ? given : "v1";
+
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (node, path) in spec.Items("metadata") ?? [])
+        {
+            var item = YamlMap.Of(root.File, node, node, path);
+            item.Check(MetadataItemFields);
+            var itemName = item.RequiredText("name");
+            if (item.Has("secretKeyRef"))
+            {
+                throw item.Error("secretKeyRef", "secret references are not supported by mesh; give the value in value, or the name of an environment variable in envRef");
+            }
+
+            if (item.Has("envRef") && item.Has("value"))
+            {
+                throw item.Error("envRef", "give value or envRef, not both");
+            }
+
+            var value = item.Has("envRef")
+                ? Environment.GetEnvironmentVariable(item.RequiredText("envRef")) ?? ""
+                : item.Value("value") switch
+                {
+                    null => "",
+                    YamlScalarNode scalar => scalar.Value ?? "",
+                    var other => throw item.Error("value", $"expected a single value (text, number or true/false), found {YamlFile.Describe(other)}"),
+                };
+            if (!metadata.TryAdd(itemName, value))
+            {
+                throw item.Error("name", $"'{itemName}' is given twice in spec.metadata");
+            }
+        }
+
+        var scopes = root.TextList("scopes", "scopes: [\"orders\"]").Select(scope => scope.Value).ToList();
+        return (new ComponentDefinition(name, type, version, metadata, scopes, root.File.Path), nameNode);
+    }
+}

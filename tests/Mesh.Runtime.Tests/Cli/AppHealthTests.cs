@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using Mesh.Cli;
+using Mesh.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Mesh.Runtime.Tests.Cli;
+
+/// <summary>Waiting for an app to answer before deliveries start.</summary>
+public sealed class AppHealthTests
+{
+    private readonly CapturedOutput output = new();
+
+    [Fact]
+    public async Task WaitAsync_PortOpensLater_TrueOnceItAccepts()
+    {
+        var port = RedisServer.FreePort();
+        var app = TestApps.Spec("orders", appPort: port);
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+
+        var waiting = AppHealth.WaitAsync(app, TimeSpan.FromSeconds(20), output.Writer, CancellationToken.None);
+        await Task.Delay(600);
+        var answeredEarly = waiting.IsCompleted;
+        listener.Start();
+
+        Assert.True(await waiting);
+        Assert.False(answeredEarly);
+        Assert.StartsWith($"mesh: app 'orders' answers on 127.0.0.1:{port} (", Assert.Single(output.Lines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WaitAsync_NothingListens_FalseAfterTheTimeout()
+    {
+        var app = TestApps.Spec("orders", appPort: RedisServer.FreePort());
+
+        var answered = await AppHealth.WaitAsync(app, TimeSpan.FromMilliseconds(700), output.Writer, CancellationToken.None);
+
+        Assert.False(answered);
+        Assert.Empty(output.Lines);
+    }
+
+    [Fact]
+    public async Task WaitAsync_HealthCheckEnabled_WaitsForA2xxFromTheHealthPath()
+    {
+        var port = RedisServer.FreePort();
+        var calls = 0;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        await using var web = builder.Build();
+        web.MapGet("/custom/health", () => Interlocked.Increment(ref calls) < 3 ? Results.StatusCode(503) : Results.Ok());
+        await web.StartAsync();
+        var app = TestApps.Spec("orders", appPort: port, healthCheck: true, healthPath: "/custom/health");
+
+        var answered = await AppHealth.WaitAsync(app, TimeSpan.FromSeconds(20), output.Writer, CancellationToken.None);
+
+        Assert.True(answered);
+        // Two 503s were not enough; a slow probe that timed out may add a call, never remove one.
+        Assert.InRange(calls, 3, int.MaxValue);
+        Assert.StartsWith($"mesh: app 'orders' answers on http://127.0.0.1:{port}/custom/health (", Assert.Single(output.Lines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WaitAsync_Cancelled_Throws()
+    {
+        var app = TestApps.Spec("orders", appPort: RedisServer.FreePort());
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => AppHealth.WaitAsync(app, TimeSpan.FromSeconds(20), output.Writer, cancel.Token));
+    }
+}

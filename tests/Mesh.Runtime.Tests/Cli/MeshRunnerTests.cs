@@ -1,0 +1,135 @@
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Mesh.Cli;
+using Mesh.Runtime.Tests.Configuration;
+using Mesh.Testing;
+
+namespace Mesh.Runtime.Tests.Cli;
+
+/// <summary>Whole <c>mesh run</c> runs with real sidecars and /bin/sh apps, on in-memory components.</summary>
+public sealed partial class MeshRunnerTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly TempFolder folder = new();
+    private readonly CapturedOutput output = new();
+    private readonly CapturedOutput error = new();
+
+    public MeshRunnerTests()
+    {
+        folder.Folder("orders");
+        folder.Folder("billing");
+        folder.Write("components/store.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: store
+            spec:
+              type: state.in-memory
+              metadata:
+                - name: keyPrefix
+                  value: none
+            """);
+    }
+
+    public void Dispose() => folder.Dispose();
+
+    [Fact]
+    public async Task RunAsync_AppExitsOnItsOwn_AppSawItsSidecarAndMeshEndsWithItsCode()
+    {
+        var runFile = folder.Write("dapr.yaml", """
+            version: 1
+            common:
+              resourcesPaths: [./components]
+            apps:
+              - appDirPath: ./orders
+                command: ["/bin/sh", "-c", "echo port $DAPR_HTTP_PORT $APP_ID; exit 4"]
+            """);
+
+        var code = await Runner().RunAsync(new RunOptions(runFile, [], Patience), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(4, code);
+        var httpPort = SidecarPorts().Single().Http;
+        Assert.Contains($"== APP - orders == port {httpPort} orders", output.Lines);
+        Assert.Equal([$"mesh: app 'orders' exited with code 4; stopping the others"], error.Lines);
+    }
+
+    [Fact]
+    public async Task RunAsync_TwoAppsSeeOneComponentFile_ShareOneInstanceUntilStopped()
+    {
+        var runFile = folder.Write("dapr.yaml", """
+            version: 1
+            common:
+              resourcesPaths: [./components]
+            apps:
+              - appDirPath: ./orders
+              - appDirPath: ./billing
+            """);
+        using var stopping = new CancellationTokenSource();
+        using var http = new HttpClient();
+
+        var run = Runner().RunAsync(new RunOptions(runFile, [], Patience), stopping.Token);
+        await output.WaitForAsync("mesh: you're up and running", Patience);
+        var ports = SidecarPorts();
+        var saved = await http.PostAsJsonAsync($"http://127.0.0.1:{ports[0].Http}/v1.0/state/store", new[] { new { key = "k", value = "shared" } });
+        var read = await http.GetStringAsync($"http://127.0.0.1:{ports[1].Http}/v1.0/state/store/k");
+        await stopping.CancelAsync();
+        var code = await run.WaitAsync(Patience);
+
+        Assert.True(saved.IsSuccessStatusCode, await saved.Content.ReadAsStringAsync());
+        Assert.Equal("\"shared\"", read);
+        Assert.Equal(0, code);
+        Assert.Equal("", error.ToString());
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync($"http://127.0.0.1:{ports[0].Http}/v1.0/state/store/k"));
+    }
+
+    [Fact]
+    public async Task RunAsync_AppNeverAnswers_StopsItAndEndsWith1()
+    {
+        var port = RedisServer.FreePort();
+        var runFile = folder.Write("dapr.yaml", $$"""
+            version: 1
+            common:
+              resourcesPaths: [./components]
+            apps:
+              - appDirPath: ./orders
+                appPort: {{port}}
+                command: ["/bin/sh", "-c", "trap 'echo got TERM; exit 0' TERM; while :; do sleep 0.1; done"]
+            """);
+
+        var code = await Runner().RunAsync(new RunOptions(runFile, [], TimeSpan.FromSeconds(2)), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(1, code);
+        Assert.Equal([$"mesh: app 'orders' did not answer on 127.0.0.1:{port} within 2s; stopping"], error.Lines);
+        Assert.Contains("== APP - orders == got TERM", output.Lines);
+    }
+
+    [Fact]
+    public async Task RunAsync_AppIdFilter_RunsOnlyThatApp()
+    {
+        var runFile = folder.Write("dapr.yaml", """
+            version: 1
+            common:
+              resourcesPaths: [./components]
+            apps:
+              - appDirPath: ./orders
+                command: ["/bin/sh", "-c", "echo orders ran; exit 5"]
+              - appDirPath: ./billing
+                command: ["/bin/sh", "-c", "echo billing ran; exit 6"]
+            """);
+
+        var code = await Runner().RunAsync(new RunOptions(runFile, ["billing"], Patience), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(6, code);
+        Assert.Contains("== APP - billing == billing ran", output.Lines);
+        Assert.DoesNotContain(output.Lines, line => line.Contains("orders", StringComparison.Ordinal));
+    }
+
+    private MeshRunner Runner() => new(output.Writer, error.Writer);
+
+    private List<(int Http, int Grpc)> SidecarPorts() =>
+        SidecarLine().Matches(output.ToString()).Select(m => (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
+    [GeneratedRegex(@"Dapr HTTP API on 127\.0\.0\.1:(\d+), gRPC API on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex SidecarLine();
+}

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Dapr.AppCallback.Autogen.Grpc.v1;
+using Dapr.Client;
+using Dapr.Client.Autogen.Grpc.v1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Runtime.Sidecar;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Runtime.Tests.Sidecar;
+
+/// <summary>
+/// A grpc app (appProtocol grpc) implementing Dapr's AppCallback with the SDK's server base: subscription
+/// discovery by ListTopicSubscriptions, delivery by OnTopicEvent with its status enum, and InvokeService
+/// reaching OnInvoke.
+/// </summary>
+public sealed class GrpcAppThroughSidecarTests(SidecarTestbed testbed) : IClassFixture<SidecarTestbed>, IAsyncLifetime
+{
+    private readonly CallbackLog log = new();
+    private WebApplication app = null!;
+    private DaprSidecar sidecar = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = Mesh.Testing.RedisServer.FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(log);
+        app = builder.Build();
+        app.MapGrpcService<StockCallback>();
+        await app.StartAsync();
+        var endpoint = new AppEndpoint("stock", "127.0.0.1", port, "grpc");
+        testbed.Directory.Register(endpoint);
+        sidecar = await testbed.StartSidecarAsync(endpoint);
+        await sidecar.StartDeliveriesAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await app.DisposeAsync();
+
+    [Fact]
+    public async Task Publish_ToGrpcApp_DeliversThroughOnTopicEventWithRetry()
+    {
+        log.Answers.Enqueue(TopicEventResponse.Types.TopicEventResponseStatus.Retry);
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "stock-moves", new Order("s-1", 4), new Dictionary<string, string> { ["cloudevent.type"] = "stock.moved" });
+
+        var deliveries = await WaitAsync(() => log.Events.Count >= 2 ? log.Events.ToList() : null);
+        Assert.All(deliveries, e =>
+        {
+            Assert.Equal("stock.moved", e.Type);
+            Assert.Equal("/moves", e.Path);
+            Assert.Equal("stock-moves", e.Topic);
+            Assert.Contains("\"s-1\"", e.Data.ToStringUtf8(), StringComparison.Ordinal);
+        });
+        await Task.Delay(800);
+        Assert.Equal(2, log.Events.Count);
+    }
+
+    [Fact]
+    public async Task InvokeService_ToGrpcApp_ReachesOnInvokeWithTheCaller()
+    {
+        var client = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        // The SDK marks Dapr/InvokeService obsolete in favour of proxying, but apps written for it still call it.
+#pragma warning disable CS0618
+        var reply = await client.InvokeMethodGrpcAsync<StringValue, StringValue>("stock", "reserve", new StringValue { Value = "gauze" });
+#pragma warning restore CS0618
+
+        Assert.Equal("reserved gauze for checkout", reply.Value);
+    }
+
+    [Fact]
+    public async Task BulkPublish_EveryEntryIsDelivered()
+    {
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        var result = await publisher.BulkPublishEventAsync("pubsub", "stock-moves", new List<Order> { new("b-1", 1), new("b-2", 2) });
+
+        Assert.Empty(result.FailedEntries);
+        var deliveries = await WaitAsync(() => log.Events.Count(e => e.Data.ToStringUtf8().Contains("\"b-", StringComparison.Ordinal)) >= 2 ? log.Events.ToList() : null);
+        Assert.Contains(deliveries, e => e.Data.ToStringUtf8().Contains("b-1", StringComparison.Ordinal));
+        Assert.Contains(deliveries, e => e.Data.ToStringUtf8().Contains("b-2", StringComparison.Ordinal));
+    }
+
+    private static async Task<T> WaitAsync<T>(Func<T?> probe)
+        where T : class
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("the grpc app did not receive what was expected");
+    }
+
+    public sealed class CallbackLog
+    {
+        public ConcurrentQueue<TopicEventRequest> Events { get; } = new();
+
+        public ConcurrentQueue<TopicEventResponse.Types.TopicEventResponseStatus> Answers { get; } = new();
+    }
+
+    private sealed class StockCallback(CallbackLog log) : AppCallback.AppCallbackBase
+    {
+        public override Task<ListTopicSubscriptionsResponse> ListTopicSubscriptions(Empty request, ServerCallContext context) =>
+            Task.FromResult(new ListTopicSubscriptionsResponse
+            {
+                Subscriptions =
+                {
+                    new TopicSubscription
+                    {
+                        PubsubName = "pubsub",
+                        Topic = "stock-moves",
+                        Routes = new TopicRoutes { Rules = { new TopicRule { Match = "event.type == \"stock.moved\"", Path = "/moves" } }, Default = "/other" },
+                    },
+                },
+            });
+
+        public override Task<TopicEventResponse> OnTopicEvent(TopicEventRequest request, ServerCallContext context)
+        {
+            log.Events.Enqueue(request);
+            var status = log.Answers.TryDequeue(out var scripted) ? scripted : TopicEventResponse.Types.TopicEventResponseStatus.Success;
+            return Task.FromResult(new TopicEventResponse { Status = status });
+        }
+
+        public override Task<InvokeResponse> OnInvoke(InvokeRequest request, ServerCallContext context)
+        {
+            var item = request.Data.Unpack<StringValue>().Value;
+            var caller = context.RequestHeaders.GetValue("dapr-caller-app-id");
+            var answer = request.Method == "reserve" ? $"reserved {item} for {caller}" : $"unknown method {request.Method}";
+            return Task.FromResult(new InvokeResponse { Data = Any.Pack(new StringValue { Value = answer }) });
+        }
+    }
+}
