@@ -49,14 +49,11 @@ public static class CloudEventEnvelope
                 writer.WriteString("data", Encoding.UTF8.GetString(data));
             }
 
-            var trace = TraceParent();
-            writer.WriteString("specversion", "1.0");
-            writer.WriteString("source", metadata.GetValueOrDefault("cloudevent.source") ?? appId);
-            writer.WriteString("type", metadata.GetValueOrDefault("cloudevent.type") ?? "com.dapr.event.sent");
-            writer.WriteString("time", Now());
-            writer.WriteString("traceid", trace);
-            writer.WriteString("traceparent", trace);
-            writer.WriteString("tracestate", "");
+            foreach (var (name, value) in Defaults(appId, metadata))
+            {
+                writer.WriteString(name, value);
+            }
+
             if (metadata.TryGetValue("cloudevent.subject", out var subject))
             {
                 writer.WriteString("subject", subject);
@@ -80,14 +77,10 @@ public static class CloudEventEnvelope
     {
         var envelope = JsonNode.Parse(data.ToArray()) as JsonObject
             ?? throw new FormatException("data with content type application/cloudevents+json is not a JSON object");
-        var trace = TraceParent();
-        envelope.TryAdd("specversion", "1.0");
-        envelope.TryAdd("source", metadata.GetValueOrDefault("cloudevent.source") ?? appId);
-        envelope.TryAdd("type", metadata.GetValueOrDefault("cloudevent.type") ?? "com.dapr.event.sent");
-        envelope.TryAdd("time", Now());
-        envelope.TryAdd("traceid", trace);
-        envelope.TryAdd("traceparent", trace);
-        envelope.TryAdd("tracestate", "");
+        foreach (var (name, value) in Defaults(appId, metadata))
+        {
+            envelope.TryAdd(name, value);
+        }
         if (Expiration(metadata) is { } expiration)
         {
             envelope["expiration"] = expiration;
@@ -96,6 +89,19 @@ public static class CloudEventEnvelope
         envelope["topic"] = topic;
         envelope["pubsubname"] = pubsubName;
         return JsonSerializer.SerializeToUtf8Bytes(envelope);
+    }
+
+    // The attributes daprd sets when the publisher did not: CloudEvents basics and W3C trace context.
+    private static IEnumerable<(string Name, string Value)> Defaults(string appId, IReadOnlyDictionary<string, string> metadata)
+    {
+        var trace = TraceParent();
+        yield return ("specversion", "1.0");
+        yield return ("source", metadata.GetValueOrDefault("cloudevent.source") ?? appId);
+        yield return ("type", metadata.GetValueOrDefault("cloudevent.type") ?? "com.dapr.event.sent");
+        yield return ("time", Now());
+        yield return ("traceid", trace);
+        yield return ("traceparent", trace);
+        yield return ("tracestate", "");
     }
 
     private static string TraceParent() => Activity.Current?.Id ?? $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
