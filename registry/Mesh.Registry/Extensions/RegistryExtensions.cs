@@ -16,7 +16,11 @@ public static class RegistryExtensions
         builder.Services.Configure<RegistryOptions>(builder.Configuration.GetSection("Registry"));
         var redis = builder.Configuration.GetConnectionString("registry")
             ?? throw new InvalidOperationException("ConnectionStrings:registry (the Redis endpoint) is not set");
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
+        // The registry starts without Redis and reports not-ready (HTTP /health, gRPC health) until it answers.
+        var redisOptions = ConfigurationOptions.Parse(redis);
+        redisOptions.AbortOnConnectFail = false;
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RedisRegistryStore>();
         builder.Services.AddSingleton<SubjectLocks>();
