@@ -20,30 +20,11 @@ namespace Mesh.Runtime.Tests.Sidecar;
 /// discovery by ListTopicSubscriptions, delivery by OnTopicEvent with its status enum, and InvokeService
 /// reaching OnInvoke.
 /// </summary>
-public sealed class GrpcAppThroughSidecarTests(SidecarTestbed testbed) : IClassFixture<SidecarTestbed>, IAsyncLifetime
+public sealed class GrpcAppThroughSidecarTests(GrpcAppThroughSidecarTests.GrpcAppTestbed fixture) : IClassFixture<GrpcAppThroughSidecarTests.GrpcAppTestbed>
 {
-    private readonly CallbackLog log = new();
-    private WebApplication app = null!;
-    private DaprSidecar sidecar = null!;
+    private readonly SidecarTestbed testbed = fixture.Testbed;
+    private readonly CallbackLog log = fixture.Log;
 
-    public async Task InitializeAsync()
-    {
-        var port = Mesh.Testing.RedisServer.FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
-        builder.Services.AddSingleton(log);
-        app = builder.Build();
-        app.MapGrpcService<StockCallback>();
-        await app.StartAsync();
-        var endpoint = new AppEndpoint("stock", "127.0.0.1", port, "grpc");
-        testbed.Directory.Register(endpoint);
-        sidecar = await testbed.StartSidecarAsync(endpoint);
-        await sidecar.StartDeliveriesAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
 
     [Fact]
     public async Task Publish_ToGrpcApp_DeliversThroughOnTopicEventWithRetry()
@@ -53,7 +34,8 @@ public sealed class GrpcAppThroughSidecarTests(SidecarTestbed testbed) : IClassF
 
         await publisher.PublishEventAsync("pubsub", "stock-moves", new Order("s-1", 4), new Dictionary<string, string> { ["cloudevent.type"] = "stock.moved" });
 
-        var deliveries = await WaitAsync(() => log.Events.Count >= 2 ? log.Events.ToList() : null);
+        List<TopicEventRequest> Mine() => log.Events.Where(e => e.Data.ToStringUtf8().Contains("\"s-1\"", StringComparison.Ordinal)).ToList();
+        var deliveries = await WaitAsync(() => Mine() is { Count: >= 2 } found ? found : null);
         Assert.All(deliveries, e =>
         {
             Assert.Equal("stock.moved", e.Type);
@@ -62,7 +44,19 @@ public sealed class GrpcAppThroughSidecarTests(SidecarTestbed testbed) : IClassF
             Assert.Contains("\"s-1\"", e.Data.ToStringUtf8(), StringComparison.Ordinal);
         });
         await Task.Delay(800);
-        Assert.Equal(2, log.Events.Count);
+        Assert.Equal(2, Mine().Count);
+    }
+
+    [Fact]
+    public async Task Publish_ToGrpcSubscriptionWithoutRoutes_IsDeliveredWithAnEmptyPath()
+    {
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+
+        await publisher.PublishEventAsync("pubsub", "stock-counts", new Order("c-1", 9));
+
+        var delivered = await WaitAsync(() => log.Events.FirstOrDefault(e => e.Topic == "stock-counts"));
+        Assert.Equal("", delivered.Path);
+        Assert.Contains("\"c-1\"", delivered.Data.ToStringUtf8(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -107,6 +101,40 @@ public sealed class GrpcAppThroughSidecarTests(SidecarTestbed testbed) : IClassF
         throw new TimeoutException("the grpc app did not receive what was expected");
     }
 
+    /// <summary>The shared testbed plus the grpc "stock" app and its sidecar, started once for the class.</summary>
+    public sealed class GrpcAppTestbed : IAsyncLifetime
+    {
+        private WebApplication app = null!;
+
+        public SidecarTestbed Testbed { get; } = new();
+
+        public CallbackLog Log { get; } = new();
+
+        public async Task InitializeAsync()
+        {
+            await Testbed.InitializeAsync();
+            var port = Mesh.Testing.RedisServer.FreePort();
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
+            builder.Services.AddGrpc();
+            builder.Services.AddSingleton(Log);
+            app = builder.Build();
+            app.MapGrpcService<StockCallback>();
+            await app.StartAsync();
+            var endpoint = new AppEndpoint("stock", "127.0.0.1", port, "grpc");
+            Testbed.Directory.Register(endpoint);
+            var sidecar = await Testbed.StartSidecarAsync(endpoint);
+            await sidecar.StartDeliveriesAsync(CancellationToken.None);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await app.DisposeAsync();
+            await Testbed.DisposeAsync();
+        }
+    }
+
     public sealed class CallbackLog
     {
         public ConcurrentQueue<TopicEventRequest> Events { get; } = new();
@@ -114,7 +142,7 @@ public sealed class GrpcAppThroughSidecarTests(SidecarTestbed testbed) : IClassF
         public ConcurrentQueue<TopicEventResponse.Types.TopicEventResponseStatus> Answers { get; } = new();
     }
 
-    private sealed class StockCallback(CallbackLog log) : AppCallback.AppCallbackBase
+    public sealed class StockCallback(CallbackLog log) : AppCallback.AppCallbackBase
     {
         public override Task<ListTopicSubscriptionsResponse> ListTopicSubscriptions(Empty request, ServerCallContext context) =>
             Task.FromResult(new ListTopicSubscriptionsResponse
@@ -127,6 +155,9 @@ public sealed class GrpcAppThroughSidecarTests(SidecarTestbed testbed) : IClassF
                         Topic = "stock-moves",
                         Routes = new TopicRoutes { Rules = { new TopicRule { Match = "event.type == \"stock.moved\"", Path = "/moves" } }, Default = "/other" },
                     },
+
+                    // The SDK samples' shape: no routes at all; daprd delivers with an empty path.
+                    new TopicSubscription { PubsubName = "pubsub", Topic = "stock-counts" },
                 },
             });
 

@@ -91,6 +91,33 @@ public sealed class InvocationThroughSidecarTests(SidecarTestbed testbed) : ICla
         Assert.Contains("dapr.proto.runtime.v1.Dapr.GetSecret", rpc.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task HttpApi_MalformedStateBody_Is400WithDaprErrorCode()
+    {
+        using var http = new HttpClient();
+
+        using var response = await http.PostAsync(
+            $"http://127.0.0.1:{testbed.CheckoutSidecar.HttpPort}/v1.0/state/statestore",
+            new StringContent("[{\"key\": 42", System.Text.Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("ERR_MALFORMED_REQUEST", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpApi_UnknownPubSub_Is404()
+    {
+        using var http = new HttpClient();
+
+        using var response = await http.PostAsync(
+            $"http://127.0.0.1:{testbed.CheckoutSidecar.HttpPort}/v1.0/publish/nope/orders",
+            new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("ERR_PUBSUB_NOT_FOUND", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private sealed record HelloReply(string Greeting, string Caller);
 
     private sealed class CallerLog

@@ -39,8 +39,13 @@ public static class DaprHttpApi
         appConnectionProperties = new { port = settings.App.Port, protocol = settings.App.Protocol, channelAddress = settings.App.Address },
     });
 
-    private static Task<IResult> PublishAsync(HttpContext context, string pubsub, string topic, PublishApi publish) => Guard(async () =>
+    private static Task<IResult> PublishAsync(HttpContext context, string pubsub, string topic, PublishApi publish, SidecarSettings settings) => Guard(async () =>
     {
+        if (!settings.PubSubs.ContainsKey(pubsub))
+        {
+            return Error(StatusCodes.Status404NotFound, "ERR_PUBSUB_NOT_FOUND", $"pubsub {pubsub} is not found");
+        }
+
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         await publish.PublishAsync(pubsub, topic, body.ToArray(), context.Request.ContentType ?? "text/plain", QueryMetadata(context), context.RequestAborted);
@@ -69,7 +74,9 @@ public static class DaprHttpApi
             var key = item["key"]?.GetValue<string>() ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a state item has no key"));
             var value = item["value"] is { } v ? JsonSerializer.SerializeToUtf8Bytes(v) : [];
             var concurrency = item["options"]?["concurrency"]?.GetValue<string>() == "first-write" ? StateConcurrency.FirstWrite : StateConcurrency.LastWrite;
-            var ttl = item["metadata"]?["ttlInSeconds"]?.GetValue<string>() is { } raw && int.TryParse(raw, out var seconds) ? seconds : (int?)null;
+            var ttl = item["metadata"]?["ttlInSeconds"]?.GetValue<string>() is { } raw
+                ? int.TryParse(raw, out var seconds) ? seconds : throw new RpcException(new Status(StatusCode.InvalidArgument, $"ttlInSeconds '{raw}' of key {key} is not an integer"))
+                : (int?)null;
             await StateApi.Guard(async () =>
             {
                 await target.SetAsync(new StateSetRequest(state.StoredKey(store, key), value, item["etag"]?.GetValue<string>(), concurrency, ttl), context.RequestAborted);
@@ -109,9 +116,17 @@ public static class DaprHttpApi
             {
                 StatusCode.Aborted => Error(StatusCodes.Status409Conflict, "ERR_STATE_SAVE", e.Status.Detail),
                 StatusCode.NotFound => Error(StatusCodes.Status404NotFound, "ERR_NOT_FOUND", e.Status.Detail),
-                StatusCode.FailedPrecondition => Error(StatusCodes.Status500InternalServerError, "ERR_NOT_CONFIGURED", e.Status.Detail),
+                StatusCode.FailedPrecondition => Error(StatusCodes.Status400BadRequest, "ERR_NOT_CONFIGURED", e.Status.Detail),
                 _ => Error(StatusCodes.Status400BadRequest, "ERR_BAD_REQUEST", e.Status.Detail),
             };
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            return Error(StatusCodes.Status400BadRequest, "ERR_MALFORMED_REQUEST", $"the request body is malformed: {e.Message}");
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException or IOException)
+        {
+            return Error(StatusCodes.Status500InternalServerError, "ERR_COMPONENT", $"the component failed: {e.GetType().Name}");
         }
     }
 

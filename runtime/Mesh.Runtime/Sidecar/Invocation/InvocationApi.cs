@@ -40,8 +40,8 @@ public sealed class InvocationApi(SidecarSettings settings, AppChannels channels
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            // daprd maps a non-2xx app answer to an error carrying the status and body.
-            throw new RpcException(new Status(StatusCode.Unknown, $"failed to invoke, id: {request.Id}, err: received non-successful status code from app: {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}"));
+            // The app's body is left out: it may carry patient data, and status details end up in callers' logs.
+            throw new RpcException(new Status(StatusCode.Unknown, $"failed to invoke, id: {request.Id}, err: received non-successful status code from app: {(int)response.StatusCode}"));
         }
 
         return new InvokeResponse

@@ -76,8 +76,9 @@ public sealed class DeliveryPipeline
             return;
         }
 
+        // grpc apps may subscribe without routes: daprd then delivers with an empty path.
         var route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
-        if (string.IsNullOrEmpty(route))
+        if (route is null || (route.Length == 0 && settings.App.Protocol != "grpc"))
         {
             await DropAsync(message, "no route matches", cancellationToken);
             return;
@@ -91,6 +92,12 @@ public sealed class DeliveryPipeline
         catch (TimeoutRejectedException)
         {
             outcome = DeliveryOutcome.Retry;
+        }
+        catch (FormatException e)
+        {
+            // An envelope whose data cannot be decoded never will be: drop it (dead-letter when set), as daprd does.
+            await DropAsync(message, $"the envelope cannot be decoded: {e.Message}", cancellationToken);
+            return;
         }
 
         switch (outcome)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace Mesh.Runtime.Sidecar.PubSub;
@@ -47,12 +46,14 @@ public static partial class RouteMatcher
         }
 
         var literal = match.Groups[3].Value;
-        var actual = node is { ValueKind: JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False } value ? value.GetRawText() : null;
-        var expected = literal[0] is '"' or '\''
-            ? JsonValue.Create(Regex.Unescape(literal[1..^1])).ToJsonString()
-            : literal is "true" or "false" ? literal : decimal.Parse(literal, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
-        var equal = actual is not null && (actual == expected
-            || (decimal.TryParse(actual, NumberStyles.Float, CultureInfo.InvariantCulture, out var a) && decimal.TryParse(expected, NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && a == b));
+        var equal = node is { } value && literal[0] switch
+        {
+            '"' or '\'' => value.ValueKind == JsonValueKind.String && value.GetString() == Regex.Unescape(literal[1..^1]),
+            't' => value.ValueKind == JsonValueKind.True,
+            'f' => value.ValueKind == JsonValueKind.False,
+            _ => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var actual)
+                && decimal.TryParse(literal, NumberStyles.Float, CultureInfo.InvariantCulture, out var expected) && actual == expected,
+        };
         return match.Groups[2].Value == "==" ? equal : !equal;
     }
 }

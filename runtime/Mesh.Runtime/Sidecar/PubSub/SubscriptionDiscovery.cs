@@ -17,7 +17,18 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
             return [];
         }
 
-        var declared = settings.App.Protocol == "grpc" ? await FromGrpcAsync(cancellationToken) : await FromHttpAsync(cancellationToken);
+        IReadOnlyList<Subscription> declared;
+        try
+        {
+            declared = settings.App.Protocol == "grpc" ? await FromGrpcAsync(cancellationToken) : await FromHttpAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or RpcException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            // daprd carries on without subscriptions when the app's answer is unusable; say why.
+            logger.LogError("Could not read the subscriptions of {App}: {Reason}", settings.App.AppId, e.Message);
+            return [];
+        }
+
         var valid = new List<Subscription>();
         foreach (var subscription in declared)
         {
@@ -61,7 +72,7 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
             // daprd reads /dapr/subscribe without regard to case ("pubsubName" in .NET, "pubsubname" in Python).
             var item = new CaseInsensitive(element);
             var rules = new List<RouteRule>();
-            string? defaultRoute = item.TryGetProperty("route", out var route) ? route.GetString() : null;
+            string? defaultRoute = item.String("route");
             if (item.TryGetProperty("routes", out var routes))
             {
                 var routeSet = new CaseInsensitive(routes);
@@ -78,7 +89,7 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
                 continue;
             }
 
-            var metadata = item.TryGetProperty("metadata", out var m)
+            var metadata = item.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object
                 ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString())
                 : new Dictionary<string, string>();
             subscriptions.Add(new Subscription(
@@ -122,7 +133,7 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
                 s.PubsubName,
                 s.Topic,
                 s.Routes?.Rules.Select(r => new RouteRule(r.Match, r.Path)).ToList() ?? [],
-                string.IsNullOrEmpty(s.Routes?.Default) ? "" : s.Routes.Default,
+                s.Routes?.Default ?? "",
                 string.IsNullOrEmpty(s.DeadLetterTopic) ? null : s.DeadLetterTopic,
                 s.Metadata.ToDictionary())).ToList();
         }
