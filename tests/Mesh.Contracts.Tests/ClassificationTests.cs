@@ -74,6 +74,21 @@ public class ClassificationTests
     }
 
     [Fact]
+    public void Redact_AnyHoldingAPatient_RedactsInsideAndEmptiesUnknownTypes()
+    {
+        var packed = Google.Protobuf.WellKnownTypes.Any.Pack(new PatientReference { Mrn = "MRN-7", EncounterId = "ENC-7" });
+        var unknown = new Google.Protobuf.WellKnownTypes.Any { TypeUrl = "type.googleapis.com/acme.Secret", Value = Google.Protobuf.ByteString.CopyFromUtf8("MRN-8") };
+
+        var redacted = Redaction.Redact(packed).Unpack<PatientReference>();
+        var emptied = Redaction.Redact(unknown);
+
+        Assert.Equal(Redaction.PhiMarker, redacted.Mrn);
+        Assert.Equal(Redaction.PhiMarker, redacted.EncounterId);
+        Assert.True(emptied.Value.IsEmpty);
+        Assert.Equal(unknown.TypeUrl, emptied.TypeUrl);
+    }
+
+    [Fact]
     public void Redact_EmptyPhiFields_StayEmpty()
     {
         var redacted = Redaction.Redact(new ItemConsumed { Item = "items/a" });

@@ -107,7 +107,48 @@ public class PhiSafeLoggingTests
         Assert.Equal("Balance locations/a/balances/b at 0007 {literal}", entry.Text);
     }
 
-    private sealed record Entry(LogLevel Level, string Text, string State, IReadOnlyList<string> Scopes);
+    [Fact]
+    public async Task DictionariesListsAndExceptions_WithPhi_NeverReachAProvider()
+    {
+        var captured = new CapturingLoggerProvider();
+        var exported = new List<LogRecord>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.AddServiceDefaults();
+        builder.Logging.AddOpenTelemetry(o => o.AddInMemoryExporter(exported));
+        builder.Logging.AddProvider(captured);
+        await using var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILogger<PhiSafeLoggingTests>>();
+        var patient = Consumption().Patient;
+
+        using (logger.BeginScope(new Dictionary<string, object> { ["Patient"] = patient, ["Flow"] = "inventory-to-charge" }))
+        {
+            logger.LogError(
+                new InvalidOperationException($"pricing failed for {patient.Mrn}", new ArgumentException($"bad encounter {patient.EncounterId}")),
+                "Batch {Batch} by encounter {ByEncounter} with wrapped {Wrapped}",
+                new List<ItemConsumed> { Consumption() },
+                new Dictionary<string, PatientReference> { ["first"] = patient },
+                Google.Protobuf.WellKnownTypes.Any.Pack(patient));
+        }
+
+        var entry = Assert.Single(captured.Entries, e => e.Level == LogLevel.Error);
+        var record = Assert.Single(exported, r => r.LogLevel == LogLevel.Error);
+        var everything = string.Join("\n", [
+            entry.Text, entry.State, entry.Exception, .. entry.Scopes,
+            record.FormattedMessage ?? "", record.Exception?.ToString() ?? "", record.Exception?.Message ?? "",
+            .. record.Attributes!.Select(a => a.Value?.ToString() ?? ""),
+        ]);
+        foreach (var phi in PhiValues)
+        {
+            Assert.DoesNotContain(phi, everything, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("System.InvalidOperationException", entry.Exception, StringComparison.Ordinal);
+        Assert.Contains("System.ArgumentException", entry.Exception, StringComparison.Ordinal);
+        Assert.Contains("inventory-to-charge", string.Join(" ", entry.Scopes), StringComparison.Ordinal);
+        Assert.Contains("items/suture-3-0", entry.Text, StringComparison.Ordinal);
+    }
+
+    private sealed record Entry(LogLevel Level, string Text, string State, IReadOnlyList<string> Scopes, string Exception);
 
     private sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
     {
@@ -123,6 +164,11 @@ public class PhiSafeLoggingTests
         {
         }
 
+        // Renders a scope the way structured providers do: its key/value pairs, else its text.
+        private static string ScopeText(object? scope) => scope is IEnumerable<KeyValuePair<string, object?>> pairs
+            ? string.Join("; ", pairs.Select(p => $"{p.Key}={p.Value}"))
+            : scope?.ToString() ?? "";
+
         private sealed class CapturingLogger(CapturingLoggerProvider provider) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state)
@@ -133,11 +179,11 @@ public class PhiSafeLoggingTests
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
                 var scopeTexts = new List<string>();
-                provider.scopes.ForEachScope((scope, list) => list.Add(scope?.ToString() ?? ""), scopeTexts);
+                provider.scopes.ForEachScope((scope, list) => list.Add(ScopeText(scope)), scopeTexts);
                 var stateText = state is IEnumerable<KeyValuePair<string, object?>> pairs
                     ? string.Join("; ", pairs.Select(p => $"{p.Key}={p.Value}"))
                     : state?.ToString() ?? "";
-                provider.Entries.Enqueue(new Entry(logLevel, formatter(state, exception), stateText, scopeTexts));
+                provider.Entries.Enqueue(new Entry(logLevel, formatter(state, exception), stateText, scopeTexts, exception?.ToString() ?? ""));
             }
         }
     }

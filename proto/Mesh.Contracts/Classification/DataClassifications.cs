@@ -72,7 +72,16 @@ public static class DataClassifications
             var path = prefix.Length == 0 ? field.Name : $"{prefix}.{field.Name}";
             var effective = Stricter(inherited, Of(field));
             visit(path, effective);
-            if (field.FieldType == FieldType.Message && !field.IsMap)
+            if (field.IsMap)
+            {
+                // A map's values are walked as if the map were a repeated field of its value type.
+                var value = field.MessageType.FindFieldByNumber(2);
+                if (value.FieldType == FieldType.Message)
+                {
+                    Walk(value.MessageType, path, effective, visiting, visit);
+                }
+            }
+            else if (field.FieldType == FieldType.Message)
             {
                 Walk(field.MessageType, path, effective, visiting, visit);
             }

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using Google.Protobuf.Reflection;
+using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.Options.V1;
 
 namespace Mesh.Contracts.Classification;
@@ -31,8 +32,17 @@ public static class Redaction
     public static bool HasSensitiveFields(MessageDescriptor descriptor) =>
         DataClassifications.EffectiveClassifications(descriptor).Values.Any(DataClassifications.IsSensitive);
 
+    // Every Mesh message type, so Any payloads can be opened, redacted and packed again.
+    private static readonly Lazy<TypeRegistry> MeshTypes = new(() => TypeRegistry.FromFiles([.. ContractCatalog.Files]));
+
     private static void RedactInPlace(IMessage message, DataClassification inherited)
     {
+        if (message is Any any)
+        {
+            RedactAny(any, inherited);
+            return;
+        }
+
         foreach (var field in message.Descriptor.Fields.InDeclarationOrder())
         {
             var effective = DataClassifications.Stricter(inherited, DataClassifications.Of(field));
@@ -42,6 +52,13 @@ public static class Redaction
                 if (DataClassifications.IsSensitive(effective))
                 {
                     accessor.Clear(message);
+                }
+                else if (field.MessageType.FindFieldByNumber(2).FieldType == FieldType.Message)
+                {
+                    foreach (var value in ((System.Collections.IDictionary)accessor.GetValue(message)).Values)
+                    {
+                        RedactInPlace((IMessage)value, effective);
+                    }
                 }
 
                 continue;
@@ -77,6 +94,22 @@ public static class Redaction
                 accessor.Clear(message);
             }
         }
+    }
+
+    // An Any of a known Mesh type is redacted inside; one of an unknown type is emptied, since its
+    // classification cannot be read.
+    private static void RedactAny(Any any, DataClassification inherited)
+    {
+        var descriptor = any.TypeUrl.Length == 0 ? null : MeshTypes.Value.Find(Any.GetTypeName(any.TypeUrl));
+        if (descriptor is null)
+        {
+            any.Value = ByteString.Empty;
+            return;
+        }
+
+        var inner = descriptor.Parser.ParseFrom(any.Value);
+        RedactInPlace(inner, inherited);
+        any.Value = inner.ToByteString();
     }
 
     private static void RedactRepeated(FieldDescriptor field, System.Collections.IList list, DataClassification effective)

@@ -13,9 +13,11 @@ namespace Mesh.ServiceDefaults.Logging;
 internal sealed class RedactedLogValues : IReadOnlyList<KeyValuePair<string, object?>>
 {
     private const string OriginalFormatKey = "{OriginalFormat}";
+    private const int MaxDepth = 8;
+    private const int MaxItems = 1000;
     private readonly List<KeyValuePair<string, object?>> values;
 
-    public RedactedLogValues(IReadOnlyList<KeyValuePair<string, object?>> original)
+    public RedactedLogValues(IEnumerable<KeyValuePair<string, object?>> original)
     {
         values = original.Select(kv => new KeyValuePair<string, object?>(kv.Key, RedactValue(kv.Value))).ToList();
     }
@@ -24,8 +26,19 @@ internal sealed class RedactedLogValues : IReadOnlyList<KeyValuePair<string, obj
 
     public KeyValuePair<string, object?> this[int index] => values[index];
 
-    public static bool NeedsRedaction(IReadOnlyList<KeyValuePair<string, object?>> values) =>
-        values.Any(kv => kv.Value is IMessage || (kv.Value is IEnumerable e and not string && e.OfType<IMessage>().Any()));
+    public static bool NeedsRedaction(IEnumerable<KeyValuePair<string, object?>> values) =>
+        values.Any(kv => HoldsMessage(kv.Value, depth: 0));
+
+    /// <summary>True when a value is, or holds at any depth (lists, dictionaries), a protobuf message.</summary>
+    public static bool HoldsMessage(object? value, int depth) => value switch
+    {
+        IMessage => true,
+        string or null => false,
+        _ when depth > MaxDepth => false,
+        IDictionary dictionary => dictionary.Values.Cast<object?>().Any(v => HoldsMessage(v, depth + 1)),
+        IEnumerable items => items.Cast<object?>().Take(MaxItems).Any(v => HoldsMessage(v, depth + 1)),
+        _ => IsKeyValuePair(value, out _, out var inner) && HoldsMessage(inner, depth + 1),
+    };
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => values.GetEnumerator();
 
@@ -43,13 +56,32 @@ internal sealed class RedactedLogValues : IReadOnlyList<KeyValuePair<string, obj
         return FormatTemplate(template, arguments);
     }
 
-    private static object? RedactValue(object? value) => value switch
+    /// <summary>A copy of the value with every protobuf message in it redacted.</summary>
+    public static object? RedactValue(object? value) => RedactValue(value, depth: 0);
+
+    private static object? RedactValue(object? value, int depth) => value switch
     {
         IMessage message => Redaction.Redact(message),
-        IEnumerable items and not string when items.OfType<IMessage>().Any() =>
-            items.Cast<object?>().Select(RedactValue).ToList(),
-        _ => value,
+        string or null => value,
+        _ when !HoldsMessage(value, depth) => value,
+        IDictionary dictionary => dictionary.Keys.Cast<object>().ToDictionary(k => k, k => RedactValue(dictionary[k], depth + 1)),
+        IEnumerable items => items.Cast<object?>().Select(v => RedactValue(v, depth + 1)).ToList(),
+        _ => IsKeyValuePair(value, out var key, out var inner) ? new KeyValuePair<object?, object?>(key, RedactValue(inner, depth + 1)) : value,
     };
+
+    private static bool IsKeyValuePair(object value, out object? key, out object? inner)
+    {
+        var type = value.GetType();
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(KeyValuePair<,>))
+        {
+            key = type.GetProperty("Key")!.GetValue(value);
+            inner = type.GetProperty("Value")!.GetValue(value);
+            return true;
+        }
+
+        key = inner = null;
+        return false;
+    }
 
     // Placeholders bind to arguments by position, as in Microsoft.Extensions.Logging: "{Name[,align][:format]}",
     // with "{{" and "}}" as literal braces.

@@ -15,8 +15,11 @@ internal sealed class RedactingLogger(ILogger inner) : ILogger
         state switch
         {
             IMessage message => inner.BeginScope(Redaction.Redact(message)),
-            IReadOnlyList<KeyValuePair<string, object?>> values when RedactedLogValues.NeedsRedaction(values) =>
+            IEnumerable<KeyValuePair<string, object?>> values when RedactedLogValues.NeedsRedaction(values) =>
                 inner.BeginScope(new RedactedLogValues(values)),
+            IEnumerable<KeyValuePair<string, object>> values when RedactedLogValues.NeedsRedaction(values.Select(v => new KeyValuePair<string, object?>(v.Key, v.Value))) =>
+                inner.BeginScope(new RedactedLogValues(values.Select(v => new KeyValuePair<string, object?>(v.Key, v.Value)))),
+            _ when RedactedLogValues.HoldsMessage(state, depth: 0) => inner.BeginScope(RedactedLogValues.RedactValue(state)!),
             _ => inner.BeginScope(state),
         };
 
@@ -24,12 +27,14 @@ internal sealed class RedactingLogger(ILogger inner) : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        // Exception messages are free text that may quote patient data; providers see type and stack only.
+        var safeException = exception is null ? null : WithheldException.Of(exception);
         if (state is IReadOnlyList<KeyValuePair<string, object?>> values && RedactedLogValues.NeedsRedaction(values))
         {
-            inner.Log(logLevel, eventId, new RedactedLogValues(values), exception, static (s, _) => s.ToString());
+            inner.Log(logLevel, eventId, new RedactedLogValues(values), safeException, static (s, _) => s.ToString());
             return;
         }
 
-        inner.Log(logLevel, eventId, state, exception, formatter);
+        inner.Log(logLevel, eventId, state, safeException, (s, _) => formatter(s, safeException));
     }
 }
