@@ -213,6 +213,66 @@ public sealed class RegistryBehaviourTests(RegistryFixture fixture)
         Assert.Equal(["CreateSchemaVersion", "UpdateSubject", "DeleteSchemaVersion", "CreateSchemaVersion", "CreateSchemaVersion"], audit.AuditEntries.Select(e => e.Action));
     }
 
+    [Fact]
+    public async Task ConcurrentSettingsUpdates_NeitherIsLost()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var subject = NewSubject();
+            await RegisterAsync(subject, await ProtoSources.MessageAsync(Order));
+
+            await Task.WhenAll(
+                Client.UpdateSubjectAsync(new UpdateSubjectRequest { Subject = new Subject { Name = subject, OwnerTeam = $"team-{round}" }, UpdateMask = new FieldMask { Paths = { "owner_team" } } }, RegistryHost.Architect).ResponseAsync,
+                Client.UpdateSubjectAsync(new UpdateSubjectRequest { Subject = new Subject { Name = subject, Compatibility = CompatibilityMode.Full }, UpdateMask = new FieldMask { Paths = { "compatibility" } } }, RegistryHost.Architect).ResponseAsync);
+            var after = await Client.GetSubjectAsync(new GetSubjectRequest { Name = subject }, RegistryHost.Reader);
+
+            Assert.Equal($"team-{round}", after.OwnerTeam);
+            Assert.Equal(CompatibilityMode.Full, after.Compatibility);
+        }
+    }
+
+    [Fact]
+    public async Task RefusedWrites_AreAudited_WithPrincipalAndStatus()
+    {
+        var subject = NewSubject();
+        var request = new CreateSchemaVersionRequest { Parent = subject, FileDescriptorSet = await ProtoSources.MessageAsync(Order), OwnerTeam = "t" };
+
+        await Error(() => Client.CreateSchemaVersionAsync(request, RegistryHost.Reader).ResponseAsync);
+        await Error(() => Client.CreateSchemaVersionAsync(new CreateSchemaVersionRequest { Parent = subject, FileDescriptorSet = ByteString.CopyFromUtf8("junk") }, RegistryHost.Architect).ResponseAsync);
+        var audit = await Client.ListAuditEntriesAsync(new ListAuditEntriesRequest { PageSize = 50 }, RegistryHost.Reader);
+
+        Assert.Contains(audit.AuditEntries, e => e.Verdict == "REFUSED" && e.Principal == "ci-reader" && e.Detail.StartsWith("PermissionDenied", StringComparison.Ordinal));
+        Assert.Contains(audit.AuditEntries, e => e.Verdict == "REFUSED" && e.Subject == subject && e.Detail.StartsWith("InvalidArgument", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Paging_DeletesBetweenPages_SkipNothing()
+    {
+        var subject = NewSubject();
+        await RegisterAsync(subject, await ProtoSources.MessageAsync(Order));
+        await Client.UpdateSubjectAsync(new UpdateSubjectRequest { Subject = new Subject { Name = subject, Compatibility = CompatibilityMode.None }, UpdateMask = new FieldMask { Paths = { "compatibility" } } }, RegistryHost.Architect);
+        await RegisterAsync(subject, await ProtoSources.MessageAsync("message Order2 {\n  string id = 1;\n}"));
+        await RegisterAsync(subject, await ProtoSources.MessageAsync("message Order3 {\n  string id = 1;\n}"));
+
+        var first = await Client.ListSchemaVersionsAsync(new ListSchemaVersionsRequest { Parent = subject, PageSize = 1 }, RegistryHost.Reader);
+        await Client.DeleteSchemaVersionAsync(new DeleteSchemaVersionRequest { Name = $"{subject}/versions/1" }, RegistryHost.Architect);
+        var second = await Client.ListSchemaVersionsAsync(new ListSchemaVersionsRequest { Parent = subject, PageSize = 1, PageToken = first.NextPageToken }, RegistryHost.Reader);
+        var third = await Client.ListSchemaVersionsAsync(new ListSchemaVersionsRequest { Parent = subject, PageSize = 1, PageToken = second.NextPageToken }, RegistryHost.Reader);
+
+        Assert.Equal([1, 2, 3], new[] { first, second, third }.Select(p => Assert.Single(p.SchemaVersions).Version));
+        Assert.Equal("", third.NextPageToken);
+    }
+
+    [Fact]
+    public async Task ForgedTokensAndNames_AreInvalidArgument()
+    {
+        var forged = await Error(() => Client.ListAuditEntriesAsync(new ListAuditEntriesRequest { PageToken = Convert.ToBase64String("not-a-stream-id"u8.ToArray()) }, RegistryHost.Reader).ResponseAsync);
+        var newline = await Error(() => Client.GetSubjectAsync(new GetSubjectRequest { Name = "subjects/s1\n" }, RegistryHost.Reader).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, forged.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, newline.StatusCode);
+    }
+
     private static string NewSubject() => $"subjects/acme.orders.v1-{Guid.NewGuid():N}";
 
     private async Task<SchemaVersion> RegisterAsync(string subject, ByteString set) =>

@@ -71,7 +71,7 @@ public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> lo
             if (exitCode is not (0 or 100))
             {
                 logger.LogError("buf {Verb} exited {ExitCode}: {Error}", verb, exitCode, stderr.Trim());
-                throw new InvalidOperationException($"buf {verb} failed (exit {exitCode}): {stderr.Trim()}");
+                throw new RpcException(new Status(StatusCode.Internal, $"the compatibility check could not run: buf {verb} exited {exitCode}"));
             }
 
             return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Mesh.Registry.Grpc;
 
 /// <summary>AIP-158 page sizes and opaque page tokens.</summary>
-internal static class Paging
+internal static partial class Paging
 {
     private const int DefaultSize = 100;
     private const int MaxSize = 1000;
@@ -37,7 +37,19 @@ internal static class Paging
         }
     }
 
-    /// <summary>Decodes a numeric offset cursor.</summary>
+    /// <summary>Decodes a Redis stream id cursor ("{ms}-{seq}").</summary>
+    public static string StreamCursor(string token)
+    {
+        var cursor = Cursor(token);
+        return cursor.Length == 0 || StreamId().IsMatch(cursor)
+            ? cursor
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not a token this registry issued"));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A[0-9]{1,20}-[0-9]{1,20}\z")]
+    private static partial System.Text.RegularExpressions.Regex StreamId();
+
+    /// <summary>Decodes a numeric cursor.</summary>
     public static int Offset(string token)
     {
         var cursor = Cursor(token);

@@ -18,19 +18,23 @@ public sealed class RegistryGrpcService(
     TimeProvider clock,
     ILogger<RegistryGrpcService> logger) : RegistryService.RegistryServiceBase
 {
-    private const int MaxAppendAttempts = 5;
+    private const int MaxWriteAttempts = 5;
     private const int MaxDetailedViolations = 100;
 
     /// <inheritdoc />
-    public override async Task<SchemaVersion> CreateSchemaVersion(CreateSchemaVersionRequest request, ServerCallContext context)
+    public override Task<SchemaVersion> CreateSchemaVersion(CreateSchemaVersionRequest request, ServerCallContext context) =>
+        AuditRefusalsAsync(context, nameof(CreateSchemaVersion), request.Parent, () => CreateSchemaVersionCoreAsync(request, context));
+
+    private async Task<SchemaVersion> CreateSchemaVersionCoreAsync(CreateSchemaVersionRequest request, ServerCallContext context)
     {
         var subject = ResourceNames.Subject(request.Parent, "parent");
         var candidate = ParseCandidate(request.FileDescriptorSet);
         var caller = Caller.Of(context);
         using var held = await locks.AcquireAsync(subject, context.CancellationToken);
 
-        for (var attempt = 0; attempt < MaxAppendAttempts; attempt++)
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
+            var revisions = await store.GetRevisionsAsync(subject);
             var settings = await store.GetSubjectAsync(subject);
             var (count, versions) = await store.GetVersionsAsync(subject);
             var identical = versions.FirstOrDefault(v => !v.Metadata.Deleted && v.Metadata.Fingerprint == candidate.Fingerprint);
@@ -42,7 +46,6 @@ public sealed class RegistryGrpcService(
 
             if (settings?.State == LifecycleState.Disabled)
             {
-                await AuditAsync(caller, "CreateSchemaVersion", subject, 0, "REFUSED", "subject is DISABLED");
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, $"subjects/{subject} is DISABLED and accepts no new versions"));
             }
 
@@ -57,7 +60,6 @@ public sealed class RegistryGrpcService(
             var verdict = await checker.CheckAsync(candidate, await LiveAsync(versions), policy, context.CancellationToken);
             if (!verdict.Compatible)
             {
-                await AuditAsync(caller, "CreateSchemaVersion", subject, 0, "REFUSED", Summary(verdict.Violations));
                 throw Refusal(subject, policy, verdict);
             }
 
@@ -70,7 +72,7 @@ public sealed class RegistryGrpcService(
             var audit = Audit(caller, "CreateSchemaVersion", subject, count + 1, "ACCEPTED",
                 $"compared with versions [{string.Join(',', verdict.ComparedVersions)}] under {policy.Mode} / {policy.Category}");
             var (outcome, version, schemaId) = await store.AppendVersionAsync(
-                subject, count, candidate.Fingerprint, candidate.DescriptorSet, metadata, candidate.OwnFiles, newSubject, audit);
+                subject, revisions, count, candidate.Fingerprint, candidate.DescriptorSet, metadata, candidate.OwnFiles, newSubject, audit);
             if (outcome == AppendOutcome.Conflict)
             {
                 logger.LogInformation("Registration to {Subject} raced another writer; checking again", subject);
@@ -140,40 +142,44 @@ public sealed class RegistryGrpcService(
     {
         var subject = ResourceNames.Subject(request.Parent, "parent");
         var size = Paging.Size(request.PageSize);
-        var offset = Paging.Offset(request.PageToken);
+        // The cursor is the last version number returned, so deletes between pages skip nothing.
+        var after = Paging.Offset(request.PageToken);
         var (_, versions) = await store.GetVersionsAsync(subject);
         if (versions.Count == 0)
         {
             throw NotFound($"subjects/{subject} does not exist");
         }
 
-        var visible = versions.Where(v => request.ShowDeleted || !v.Metadata.Deleted).Select(v => v.Metadata).ToList();
-        var page = visible.Skip(offset).Take(size).ToList();
-        var next = offset + page.Count;
+        var remaining = versions.Where(v => v.Metadata.Version > after && (request.ShowDeleted || !v.Metadata.Deleted)).Select(v => v.Metadata).ToList();
+        var page = remaining.Take(size).ToList();
         return new ListSchemaVersionsResponse
         {
             SchemaVersions = { page },
-            NextPageToken = next < visible.Count ? Paging.Token(next.ToString(CultureInfo.InvariantCulture)) : "",
+            NextPageToken = remaining.Count > size ? Paging.Token(page[^1].Version.ToString(CultureInfo.InvariantCulture)) : "",
         };
     }
 
     /// <inheritdoc />
-    public override async Task<Empty> DeleteSchemaVersion(DeleteSchemaVersionRequest request, ServerCallContext context)
-    {
-        var (subject, number) = ResourceNames.Version(request.Name, "name");
-        if (number is null)
+    public override Task<Empty> DeleteSchemaVersion(DeleteSchemaVersionRequest request, ServerCallContext context) =>
+        AuditRefusalsAsync(context, nameof(DeleteSchemaVersion), request.Name, async () =>
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "name must name a version number; 'latest' cannot be deleted by alias"));
-        }
+            var (subject, number) = ResourceNames.Version(request.Name, "name");
+            if (number is null)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "name must name a version number; 'latest' cannot be deleted by alias"));
+            }
 
-        var (_, versions) = await store.GetVersionsAsync(subject);
-        var found = versions.FirstOrDefault(v => v.Metadata.Version == number && !v.Metadata.Deleted)
-            ?? throw NotFound($"{request.Name} does not exist or is already deleted");
-        found.Metadata.Deleted = true;
-        await store.SaveVersionAsync(subject, found.Metadata);
-        await AuditAsync(Caller.Of(context), "DeleteSchemaVersion", subject, number.Value, "ACCEPTED", "soft-deleted");
-        return new Empty();
-    }
+            using var held = await locks.AcquireAsync(subject, context.CancellationToken);
+            await WriteWithRetriesAsync(subject, async revisions =>
+            {
+                var (_, versions) = await store.GetVersionsAsync(subject);
+                var found = versions.FirstOrDefault(v => v.Metadata.Version == number && !v.Metadata.Deleted)
+                    ?? throw NotFound($"{request.Name} does not exist or is already deleted");
+                found.Metadata.Deleted = true;
+                return await store.SaveVersionAsync(subject, revisions, found.Metadata, Audit(Caller.Of(context), nameof(DeleteSchemaVersion), subject, number.Value, "ACCEPTED", "soft-deleted"));
+            });
+            return new Empty();
+        });
 
     /// <inheritdoc />
     public override async Task<Subject> GetSubject(GetSubjectRequest request, ServerCallContext context) =>
@@ -195,75 +201,83 @@ public sealed class RegistryGrpcService(
     }
 
     /// <inheritdoc />
-    public override async Task<Subject> UpdateSubject(UpdateSubjectRequest request, ServerCallContext context)
-    {
-        if (request.Subject is null)
+    public override Task<Subject> UpdateSubject(UpdateSubjectRequest request, ServerCallContext context) =>
+        AuditRefusalsAsync(context, nameof(UpdateSubject), request.Subject?.Name ?? "", async () =>
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "subject is required"));
-        }
-
-        var subject = ResourceNames.Subject(request.Subject.Name, "subject.name");
-        var current = await store.GetSubjectAsync(subject) ?? throw NotFound($"subjects/{subject} does not exist; register a version first");
-        var paths = MaskPaths(request.UpdateMask, "compatibility", "rule_category", "lint", "owner_team", "state");
-        foreach (var path in paths)
-        {
-            switch (path)
+            if (request.Subject is null)
             {
-                case "compatibility": current.Compatibility = request.Subject.Compatibility; break;
-                case "rule_category": current.RuleCategory = request.Subject.RuleCategory; break;
-                case "lint": current.Lint = request.Subject.Lint; break;
-                case "owner_team": current.OwnerTeam = RequireNonEmpty(request.Subject.OwnerTeam, "subject.owner_team"); break;
-                case "state": current.State = request.Subject.State == LifecycleState.Unspecified ? LifecycleState.Active : request.Subject.State; break;
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "subject is required"));
             }
-        }
 
-        current.UpdateTime = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
-        await store.SaveSubjectAsync(current, subject);
-        await AuditAsync(Caller.Of(context), "UpdateSubject", subject, 0, "ACCEPTED", $"updated {string.Join(',', paths)}");
-        return await LoadSubjectAsync(subject);
-    }
+            var subject = ResourceNames.Subject(request.Subject.Name, "subject.name");
+            var paths = MaskPaths(request.UpdateMask, "compatibility", "rule_category", "lint", "owner_team", "state");
+            using var held = await locks.AcquireAsync(subject, context.CancellationToken);
+            await WriteWithRetriesAsync(subject, async revisions =>
+            {
+                var current = await store.GetSubjectAsync(subject) ?? throw NotFound($"subjects/{subject} does not exist; register a version first");
+                foreach (var path in paths)
+                {
+                    switch (path)
+                    {
+                        case "compatibility": current.Compatibility = request.Subject.Compatibility; break;
+                        case "rule_category": current.RuleCategory = request.Subject.RuleCategory; break;
+                        case "lint": current.Lint = request.Subject.Lint; break;
+                        case "owner_team": current.OwnerTeam = RequireNonEmpty(request.Subject.OwnerTeam, "subject.owner_team"); break;
+                        case "state": current.State = request.Subject.State == LifecycleState.Unspecified ? LifecycleState.Active : request.Subject.State; break;
+                    }
+                }
+
+                current.UpdateTime = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+                return await store.SaveSubjectAsync(subject, revisions, current, Audit(Caller.Of(context), nameof(UpdateSubject), subject, 0, "ACCEPTED", $"updated {string.Join(',', paths)}"));
+            });
+            return await LoadSubjectAsync(subject);
+        });
 
     /// <inheritdoc />
     public override async Task<RegistryConfig> GetRegistryConfig(GetRegistryConfigRequest request, ServerCallContext context) =>
         await EffectiveConfigAsync();
 
     /// <inheritdoc />
-    public override async Task<RegistryConfig> UpdateRegistryConfig(UpdateRegistryConfigRequest request, ServerCallContext context)
-    {
-        if (request.Config is null)
+    public override Task<RegistryConfig> UpdateRegistryConfig(UpdateRegistryConfigRequest request, ServerCallContext context) =>
+        AuditRefusalsAsync(context, nameof(UpdateRegistryConfig), "", async () =>
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "config is required"));
-        }
-
-        var config = await EffectiveConfigAsync();
-        var paths = MaskPaths(request.UpdateMask, "compatibility", "rule_category", "lint");
-        foreach (var path in paths)
-        {
-            switch (path)
+            if (request.Config is null)
             {
-                case "compatibility":
-                    config.Compatibility = request.Config.Compatibility != CompatibilityMode.Unspecified ? request.Config.Compatibility
-                        : throw new RpcException(new Status(StatusCode.InvalidArgument, "config.compatibility cannot be UNSPECIFIED for the registry default"));
-                    break;
-                case "rule_category":
-                    config.RuleCategory = request.Config.RuleCategory != RuleCategory.Unspecified ? request.Config.RuleCategory
-                        : throw new RpcException(new Status(StatusCode.InvalidArgument, "config.rule_category cannot be UNSPECIFIED for the registry default"));
-                    break;
-                case "lint": config.Lint = request.Config.Lint ?? new LintPolicy(); break;
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "config is required"));
             }
-        }
 
-        await store.SaveConfigAsync(config);
-        await AuditAsync(Caller.Of(context), "UpdateRegistryConfig", "", 0, "ACCEPTED", $"updated {string.Join(',', paths)}");
-        return config;
-    }
+            var paths = MaskPaths(request.UpdateMask, "compatibility", "rule_category", "lint");
+            RegistryConfig config = null!;
+            await WriteWithRetriesAsync("", async revisions =>
+            {
+                config = await EffectiveConfigAsync();
+                foreach (var path in paths)
+                {
+                    switch (path)
+                    {
+                        case "compatibility":
+                            config.Compatibility = request.Config.Compatibility != CompatibilityMode.Unspecified ? request.Config.Compatibility
+                                : throw new RpcException(new Status(StatusCode.InvalidArgument, "config.compatibility cannot be UNSPECIFIED for the registry default"));
+                            break;
+                        case "rule_category":
+                            config.RuleCategory = request.Config.RuleCategory != RuleCategory.Unspecified ? request.Config.RuleCategory
+                                : throw new RpcException(new Status(StatusCode.InvalidArgument, "config.rule_category cannot be UNSPECIFIED for the registry default"));
+                            break;
+                        case "lint": config.Lint = request.Config.Lint ?? new LintPolicy(); break;
+                    }
+                }
+
+                return await store.SaveConfigAsync(revisions, config, Audit(Caller.Of(context), nameof(UpdateRegistryConfig), "", 0, "ACCEPTED", $"updated {string.Join(',', paths)}"));
+            });
+            return config;
+        });
 
     /// <inheritdoc />
     public override async Task<ListAuditEntriesResponse> ListAuditEntries(ListAuditEntriesRequest request, ServerCallContext context)
     {
         var filter = request.Subject.Length == 0 ? "" : ResourceNames.OfSubject(ResourceNames.Subject(request.Subject, "subject"));
         var size = Paging.Size(request.PageSize);
-        var cursor = Paging.Cursor(request.PageToken);
+        var cursor = Paging.StreamCursor(request.PageToken);
         var entries = await store.ListAuditAsync(cursor.Length == 0 ? null : cursor, size + 1, e => filter.Length == 0 || e.Subject == filter);
         foreach (var entry in entries)
         {
@@ -275,6 +289,37 @@ public sealed class RegistryGrpcService(
             AuditEntries = { entries.Take(size) },
             NextPageToken = entries.Count > size ? Paging.Token(entries[size - 1].Id) : "",
         };
+    }
+
+    // Settings writes are compare-and-write on the subject's (or the defaults') revision: a concurrent change
+    // makes the write fail, and it is redone on fresh data, so no update is lost.
+    private async Task WriteWithRetriesAsync(string subject, Func<Revisions, Task<bool>> write)
+    {
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            if (await write(await store.GetRevisionsAsync(subject)))
+            {
+                return;
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.Aborted, $"{(subject.Length == 0 ? "the registry config" : $"subjects/{subject}")} kept changing; retry"));
+    }
+
+    // Every refused write is in the audit log with the status it got; accepted changes are audited atomically
+    // with the change itself.
+    private async Task<T> AuditRefusalsAsync<T>(ServerCallContext context, string action, string name, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (RpcException e)
+        {
+            var subject = name.StartsWith("subjects/", StringComparison.Ordinal) ? name.Split('/')[1] : "";
+            await AuditAsync(Caller.Of(context), action, subject.Length <= 200 ? subject : "", 0, "REFUSED", $"{e.StatusCode}: {e.Status.Detail}");
+            throw;
+        }
     }
 
     private Candidate ParseCandidate(ByteString bytes)

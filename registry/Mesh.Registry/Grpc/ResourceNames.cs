@@ -9,10 +9,10 @@ internal static partial class ResourceNames
     /// <summary>The version segment meaning "the newest version that is not deleted".</summary>
     public const string Latest = "latest";
 
-    [GeneratedRegex("^subjects/(?<subject>[A-Za-z0-9][A-Za-z0-9._-]{0,199})$")]
+    [GeneratedRegex(@"^subjects/(?<subject>[A-Za-z0-9][A-Za-z0-9._-]{0,199})\z")]
     private static partial Regex SubjectName();
 
-    [GeneratedRegex("^subjects/(?<subject>[A-Za-z0-9][A-Za-z0-9._-]{0,199})/versions/(?<version>[1-9][0-9]{0,8}|latest)$")]
+    [GeneratedRegex(@"^subjects/(?<subject>[A-Za-z0-9][A-Za-z0-9._-]{0,199})/versions/(?<version>[1-9][0-9]{0,8}|latest)\z")]
     private static partial Regex VersionName();
 
     /// <summary>The subject id of "subjects/{subject}".</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core.Interceptors;
+using Mesh.Registry.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Registry.Security;
@@ -22,7 +23,7 @@ public sealed record Caller(string Principal, IReadOnlySet<string> Roles)
 /// Authenticates every registry call with a bearer token and requires the architect role for writes:
 /// UNAUTHENTICATED without a known token, PERMISSION_DENIED without the role.
 /// </summary>
-public sealed class BearerTokenInterceptor(IOptionsMonitor<RegistryOptions> options) : Interceptor
+public sealed class BearerTokenInterceptor(IOptionsMonitor<RegistryOptions> options, RedisRegistryStore store) : Interceptor
 {
     private static readonly HashSet<string> WriteMethods = new(StringComparer.Ordinal)
     {
@@ -33,18 +34,42 @@ public sealed class BearerTokenInterceptor(IOptionsMonitor<RegistryOptions> opti
     };
 
     /// <inheritdoc />
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var caller = Authenticate(context);
         var method = context.Method[(context.Method.LastIndexOf('/') + 1)..];
-        if (WriteMethods.Contains(method) && !caller.Roles.Contains(Caller.ArchitectRole))
+        var isWrite = WriteMethods.Contains(method);
+        Caller caller;
+        try
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{method} needs the '{Caller.ArchitectRole}' role; '{caller.Principal}' does not have it"));
+            caller = Authenticate(context);
+            if (isWrite && !caller.Roles.Contains(Caller.ArchitectRole))
+            {
+                throw new RpcException(new Status(StatusCode.PermissionDenied, $"{method} needs the '{Caller.ArchitectRole}' role; '{caller.Principal}' does not have it"));
+            }
+        }
+        catch (RpcException e) when (isWrite)
+        {
+            // A refused write attempt is a governance fact: record who tried what.
+            var principal = e.StatusCode == StatusCode.PermissionDenied ? TryPrincipal(context) : "(unauthenticated)";
+            await store.AppendAuditAsync(new AuditEntry { Principal = principal, Action = method, Verdict = "REFUSED", Detail = $"{e.StatusCode}: {e.Status.Detail}" });
+            throw;
         }
 
         context.UserState[Caller.UserStateKey] = caller;
-        return continuation(request, context);
+        return await continuation(request, context);
+    }
+
+    private string TryPrincipal(ServerCallContext context)
+    {
+        try
+        {
+            return Authenticate(context).Principal;
+        }
+        catch (RpcException)
+        {
+            return "(unauthenticated)";
+        }
     }
 
     private Caller Authenticate(ServerCallContext context)

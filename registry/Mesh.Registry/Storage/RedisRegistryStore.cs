@@ -16,14 +16,19 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
     private const string FilesSuffix = ":files";
     private const string IdSuffix = ":id";
 
-    // KEYS: 1 version count, 2 version records, 3 subjects, 4 subject, 5 fingerprint->id, 6 next id, 7 audit.
+    // KEYS: 1 version count, 2 version records, 3 subjects, 4 subject, 5 fingerprint->id, 6 next id, 7 audit,
+    // 8 subject revision, 9 config revision.
     // ARGV: 1 expected count, 2 fingerprint, 3 descriptor set, 4 version metadata, 5 own files, 6 record
-    // of a new subject, 7 subject name, 8 schema key prefix, 9 audit entry.
-    // Returns {version, schema id}, or -1 when another writer changed the count first.
+    // of a new subject, 7 subject name, 8 schema key prefix, 9 audit entry, 10 expected subject revision,
+    // 11 expected config revision.
+    // Returns {version, schema id}, or -1 when anything the verdict depended on changed meanwhile
+    // (a version added or deleted, the subject's settings, the registry defaults).
     // The schema key is built inside the script: fine on one Redis node, not on a cluster.
     private const string AppendLua = """
         local count = tonumber(redis.call('GET', KEYS[1]) or '0')
         if count ~= tonumber(ARGV[1]) then return -1 end
+        if (redis.call('GET', KEYS[8]) or '0') ~= ARGV[10] then return -1 end
+        if (redis.call('GET', KEYS[9]) or '0') ~= ARGV[11] then return -1 end
         local id = redis.call('GET', KEYS[5])
         if not id then
           id = redis.call('INCR', KEYS[6])
@@ -36,7 +41,19 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
         if redis.call('EXISTS', KEYS[4]) == 0 then redis.call('SET', KEYS[4], ARGV[6]) end
         redis.call('ZADD', KEYS[3], 0, ARGV[7])
         redis.call('XADD', KEYS[7], '*', 'entry', ARGV[9])
+        redis.call('INCR', KEYS[8])
         return {version, tonumber(id)}
+        """;
+
+    // A settings change applied only if nothing changed since it was read, together with its audit entry.
+    // KEYS: 1 revision, 2 target, 3 audit. ARGV: 1 expected revision, 2 field ('' = plain string key),
+    // 3 value, 4 audit entry. Returns 1, or -1 on a revision mismatch.
+    private const string CompareAndWriteLua = """
+        if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return -1 end
+        if ARGV[2] == '' then redis.call('SET', KEYS[2], ARGV[3]) else redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+        redis.call('INCR', KEYS[1])
+        redis.call('XADD', KEYS[3], '*', 'entry', ARGV[4])
+        return 1
         """;
 
     private readonly string prefix = options.Value.KeyPrefix;
@@ -51,9 +68,24 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
         return bytes is null ? null : Subject.Parser.ParseFrom(bytes);
     }
 
-    /// <summary>Saves a subject's settings; refused (false) when the subject does not exist.</summary>
-    public Task<bool> SaveSubjectAsync(Subject subject, string subjectName) =>
-        Db.StringSetAsync(SubjectKey(subjectName), subject.ToByteArray(), when: When.Exists);
+    /// <summary>The revisions the next write will be checked against; read before the data they protect.</summary>
+    public async Task<Revisions> GetRevisionsAsync(string subject)
+    {
+        var values = await Db.StringGetAsync([RevisionKey(subject), ConfigRevisionKey]);
+        return new Revisions(values[0].IsNull ? "0" : values[0].ToString(), values[1].IsNull ? "0" : values[1].ToString());
+    }
+
+    /// <summary>Saves a subject's settings and the audit entry, if the subject is still at <paramref name="expected"/>.</summary>
+    public Task<bool> SaveSubjectAsync(string subjectName, Revisions expected, Subject subject, AuditEntry audit) =>
+        CompareAndWriteAsync(RevisionKey(subjectName), expected.Subject, SubjectKey(subjectName), "", subject.ToByteArray(), audit);
+
+    /// <summary>Rewrites a version's metadata (soft delete) and the audit entry, if the subject is still at <paramref name="expected"/>.</summary>
+    public Task<bool> SaveVersionAsync(string subject, Revisions expected, SchemaVersion metadata, AuditEntry audit) =>
+        CompareAndWriteAsync(RevisionKey(subject), expected.Subject, RecordsKey(subject), metadata.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), metadata.ToByteArray(), audit);
+
+    /// <summary>Saves the registry defaults and the audit entry, if they are still at <paramref name="expected"/>.</summary>
+    public Task<bool> SaveConfigAsync(Revisions expected, RegistryConfig config, AuditEntry audit) =>
+        CompareAndWriteAsync(ConfigRevisionKey, expected.Config, ConfigKey, "", config.ToByteArray(), audit);
 
     /// <summary>The subject's version count and every record in version order.</summary>
     public async Task<(int Count, IReadOnlyList<StoredVersion> Versions)> GetVersionsAsync(string subject)
@@ -105,17 +137,17 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
 
     /// <summary>Appends a version if the subject still has <paramref name="expectedCount"/> versions.</summary>
     public async Task<(AppendOutcome Outcome, int Version, long SchemaId)> AppendVersionAsync(
-        string subject, int expectedCount, string fingerprint, ByteString descriptorSet, SchemaVersion metadata,
+        string subject, Revisions expected, int expectedCount, string fingerprint, ByteString descriptorSet, SchemaVersion metadata,
         IReadOnlyList<string> ownFiles, Subject newSubject, AuditEntry audit)
     {
         // The record's version and schema id are only known inside the script; readers take them from
         // the record's position and its ":id" field.
         var result = await Db.ScriptEvaluateAsync(
             AppendLua,
-            [CountKey(subject), RecordsKey(subject), SubjectsKey, SubjectKey(subject), FingerprintKey(fingerprint), NextIdKey, AuditKey],
+            [CountKey(subject), RecordsKey(subject), SubjectsKey, SubjectKey(subject), FingerprintKey(fingerprint), NextIdKey, AuditKey, RevisionKey(subject), ConfigRevisionKey],
             [
                 expectedCount, fingerprint, descriptorSet.ToByteArray(), metadata.ToByteArray(), string.Join('\n', ownFiles),
-                newSubject.ToByteArray(), subject, prefix + "schema:", audit.ToByteArray(),
+                newSubject.ToByteArray(), subject, prefix + "schema:", audit.ToByteArray(), expected.Subject, expected.Config,
             ]);
         if (result.Resp2Type == ResultType.Integer)
         {
@@ -126,9 +158,6 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
         return (AppendOutcome.Appended, (int)values[0], (long)values[1]);
     }
 
-    /// <summary>Rewrites a version's metadata (soft delete).</summary>
-    public Task SaveVersionAsync(string subject, SchemaVersion metadata) =>
-        Db.HashSetAsync(RecordsKey(subject), metadata.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), metadata.ToByteArray());
 
     /// <summary>Subject names after <paramref name="after"/>, in order.</summary>
     public async Task<IReadOnlyList<string>> ListSubjectsAsync(string after, int take)
@@ -145,8 +174,6 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
         return bytes is null ? null : RegistryConfig.Parser.ParseFrom(bytes);
     }
 
-    /// <summary>Saves the registry defaults.</summary>
-    public Task SaveConfigAsync(RegistryConfig config) => Db.StringSetAsync(ConfigKey, config.ToByteArray());
 
     /// <summary>Appends an audit entry; its id is the stream id.</summary>
     public Task AppendAuditAsync(AuditEntry entry) => Db.StreamAddAsync(AuditKey, "entry", entry.ToByteArray());
@@ -188,7 +215,17 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
     public static Timestamp TimeOfStreamId(string id) =>
         Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(id.Split('-')[0], System.Globalization.CultureInfo.InvariantCulture)));
 
+    private async Task<bool> CompareAndWriteAsync(string revisionKey, string expected, string target, string field, byte[] value, AuditEntry audit)
+    {
+        var result = await Db.ScriptEvaluateAsync(CompareAndWriteLua, [revisionKey, target, AuditKey], [expected, field, value, audit.ToByteArray()]);
+        return (int)result == 1;
+    }
+
     private string SubjectsKey => prefix + "subjects";
+
+    private string ConfigRevisionKey => prefix + "config:rev";
+
+    private string RevisionKey(string subject) => $"{prefix}subject:{subject}:rev";
 
     private string NextIdKey => prefix + "next-schema-id";
 

@@ -12,3 +12,6 @@ public enum AppendOutcome
     /// <summary>Another writer added a version first; re-read and check again.</summary>
     Conflict,
 }
+
+/// <summary>Change counters of a subject and of the registry defaults, for compare-and-write.</summary>
+public sealed record Revisions(string Subject, string Config);
