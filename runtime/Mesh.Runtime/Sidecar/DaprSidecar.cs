@@ -6,6 +6,7 @@ using Mesh.Runtime.Sidecar.Http;
 using Mesh.Runtime.Sidecar.Invocation;
 using Mesh.Runtime.Sidecar.PubSub;
 using Mesh.Runtime.Sidecar.State;
+using Mesh.Runtime.Workflow;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -65,6 +66,9 @@ public sealed class DaprSidecar : IAsyncDisposable
         builder.Services.AddHttpForwarder();
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
         builder.Services.AddSingleton<IServiceMethodProvider<DaprGrpcApi>, DaprServiceMethodProvider>();
+        builder.Services.AddSingleton<WorkflowEngine>();
+        builder.Services.AddSingleton<TaskHubApi>();
+        builder.Services.AddSingleton<IServiceMethodProvider<TaskHubApi>, TaskHubServiceMethodProvider>();
 
         var app = builder.Build();
         var proxy = app.Services.GetRequiredService<GrpcProxy>();
@@ -73,7 +77,8 @@ public sealed class DaprSidecar : IAsyncDisposable
             // gRPC calls for another app: daprd's proxy mode, selected by the dapr-app-id metadata.
             if (context.Connection.LocalPort == grpcPort
                 && context.Request.Headers.ContainsKey(GrpcProxy.AppIdHeader)
-                && !context.Request.Path.StartsWithSegments("/dapr.proto.runtime.v1.Dapr"))
+                && !context.Request.Path.StartsWithSegments("/dapr.proto.runtime.v1.Dapr")
+                && !context.Request.Path.StartsWithSegments("/" + TaskHubServiceMethodProvider.ServiceName))
             {
                 try
                 {
@@ -92,6 +97,7 @@ public sealed class DaprSidecar : IAsyncDisposable
             await next(context);
         });
         app.MapGrpcService<DaprGrpcApi>().RequireHost($"*:{grpcPort}");
+        app.MapGrpcService<TaskHubApi>().RequireHost($"*:{grpcPort}");
         app.MapDaprHttpApi(httpPort);
         await app.StartAsync(cancellationToken);
         return new DaprSidecar(app, httpPort, grpcPort);

@@ -1,0 +1,125 @@
+using Dapr.DurableTask.Protobuf;
+using Google.Protobuf.Reflection;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Runtime.Sidecar.Grpc;
+
+namespace Mesh.Runtime.Workflow;
+
+/// <summary>
+/// <c>TaskHubSidecarService</c>, the workflow protocol the stock Dapr.Workflow SDK speaks (Dapr's copy of
+/// the durabletask protocol), served by the sidecar over <see cref="WorkflowEngine"/>.
+/// </summary>
+public sealed class TaskHubApi(WorkflowEngine engine)
+{
+    /// <summary>Hello: the SDK's keepalive.</summary>
+    public Task<Empty> Hello(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
+
+    /// <summary>StartInstance.</summary>
+    public Task<CreateInstanceResponse> StartInstance(CreateInstanceRequest request, ServerCallContext context) =>
+        Task.FromResult(new CreateInstanceResponse { InstanceId = engine.Start(request) });
+
+    /// <summary>GetInstance: exists=false for an unknown id, as the SDK expects.</summary>
+    public Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context) =>
+        Task.FromResult(Response(engine.Get(request.InstanceId, request.GetInputsAndOutputs)));
+
+    /// <summary>WaitForInstanceStart: returns once the instance left Pending (or at once when unknown).</summary>
+    public async Task<GetInstanceResponse> WaitForInstanceStart(GetInstanceRequest request, ServerCallContext context) =>
+        Response(await engine.WaitAsync(request.InstanceId, s => s != OrchestrationStatus.Pending, request.GetInputsAndOutputs, context.CancellationToken));
+
+    /// <summary>WaitForInstanceCompletion: returns once the instance finished (or at once when unknown).</summary>
+    public async Task<GetInstanceResponse> WaitForInstanceCompletion(GetInstanceRequest request, ServerCallContext context) =>
+        Response(await engine.WaitAsync(
+            request.InstanceId,
+            s => s is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated or OrchestrationStatus.Canceled,
+            request.GetInputsAndOutputs,
+            context.CancellationToken));
+
+    /// <summary>RaiseEvent.</summary>
+    public Task<RaiseEventResponse> RaiseEvent(RaiseEventRequest request, ServerCallContext context)
+    {
+        engine.Raise(request.InstanceId, request.Name, request.Input);
+        return Task.FromResult(new RaiseEventResponse());
+    }
+
+    /// <summary>TerminateInstance.</summary>
+    public Task<TerminateResponse> TerminateInstance(TerminateRequest request, ServerCallContext context)
+    {
+        engine.Terminate(request.InstanceId, request.Output, request.Recursive);
+        return Task.FromResult(new TerminateResponse());
+    }
+
+    /// <summary>SuspendInstance.</summary>
+    public Task<SuspendResponse> SuspendInstance(SuspendRequest request, ServerCallContext context)
+    {
+        engine.Suspend(request.InstanceId, request.Reason);
+        return Task.FromResult(new SuspendResponse());
+    }
+
+    /// <summary>ResumeInstance.</summary>
+    public Task<ResumeResponse> ResumeInstance(ResumeRequest request, ServerCallContext context)
+    {
+        engine.Resume(request.InstanceId, request.Reason);
+        return Task.FromResult(new ResumeResponse());
+    }
+
+    /// <summary>PurgeInstances by instance id; purging by filter is not supported.</summary>
+    public Task<PurgeInstancesResponse> PurgeInstances(PurgeInstancesRequest request, ServerCallContext context) =>
+        request.RequestCase == PurgeInstancesRequest.RequestOneofCase.InstanceId
+            ? Task.FromResult(new PurgeInstancesResponse { DeletedInstanceCount = engine.Purge(request.InstanceId, request.Recursive), IsComplete = true })
+            : throw new RpcException(new Status(StatusCode.Unimplemented, "PurgeInstances by filter is not implemented by the Mesh embedded runtime; purge by instance id"));
+
+    /// <summary>ListInstanceIDs.</summary>
+    public Task<ListInstanceIDsResponse> ListInstanceIDs(ListInstanceIDsRequest request, ServerCallContext context)
+    {
+        var (ids, next) = engine.List(request.ContinuationToken ?? "", (int)Math.Min(request.PageSize, int.MaxValue));
+        var response = new ListInstanceIDsResponse { InstanceIds = { ids } };
+        if (next.Length > 0)
+        {
+            response.ContinuationToken = next;
+        }
+
+        return Task.FromResult(response);
+    }
+
+    /// <summary>GetInstanceHistory.</summary>
+    public Task<GetInstanceHistoryResponse> GetInstanceHistory(GetInstanceHistoryRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetInstanceHistoryResponse { Events = { engine.History(request.InstanceId) } });
+
+    /// <summary>GetWorkItems: the worker's stream of turns and activities.</summary>
+    public Task GetWorkItems(GetWorkItemsRequest request, IServerStreamWriter<WorkItem> writer, ServerCallContext context) =>
+        engine.StreamAsync(writer, context.CancellationToken);
+
+    /// <summary>CompleteOrchestratorTask (and CompleteWorkflowTask, its newer name).</summary>
+    public Task<CompleteTaskResponse> CompleteOrchestratorTask(WorkflowResponse request, ServerCallContext context)
+    {
+        engine.CompleteTurn(request);
+        return Task.FromResult(new CompleteTaskResponse());
+    }
+
+    /// <summary>CompleteActivityTask.</summary>
+    public Task<CompleteTaskResponse> CompleteActivityTask(ActivityResponse request, ServerCallContext context)
+    {
+        engine.CompleteActivity(request);
+        return Task.FromResult(new CompleteTaskResponse());
+    }
+
+    private static GetInstanceResponse Response(WorkflowState? state) =>
+        state is null ? new GetInstanceResponse { Exists = false } : new GetInstanceResponse { Exists = true, WorkflowState = state };
+}
+
+/// <summary>Binds <c>TaskHubSidecarService</c> (package-less, so paths are <c>/TaskHubSidecarService/{Method}</c>) onto <see cref="TaskHubApi"/>.</summary>
+public sealed class TaskHubServiceMethodProvider : DescriptorMethodProvider<TaskHubApi>
+{
+    /// <summary>The gRPC service name.</summary>
+    public const string ServiceName = "TaskHubSidecarService";
+
+    /// <inheritdoc />
+    protected override ServiceDescriptor Service => OrchestratorServiceReflection.Descriptor.FindTypeByName<ServiceDescriptor>(ServiceName);
+
+    /// <inheritdoc />
+    protected override IReadOnlyDictionary<string, string> Aliases { get; } = new Dictionary<string, string>
+    {
+        ["CompleteWorkflowTask"] = nameof(TaskHubApi.CompleteOrchestratorTask),
+    };
+}

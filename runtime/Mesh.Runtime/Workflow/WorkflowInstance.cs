@@ -1,0 +1,70 @@
+using Dapr.DurableTask.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Mesh.Runtime.Workflow;
+
+/// <summary>One workflow instance as the engine keeps it: its history, the events waiting for its next turn, and its state.</summary>
+internal sealed class WorkflowInstance(string id, string name)
+{
+    public string Id { get; } = id;
+
+    public string Name { get; set; } = name;
+
+    public string ExecutionId { get; set; } = Guid.NewGuid().ToString("N");
+
+    public List<HistoryEvent> History { get; } = [];
+
+    /// <summary>Events not yet given to a turn, in arrival order.</summary>
+    public List<HistoryEvent> Inbox { get; } = [];
+
+    public OrchestrationStatus Status { get; set; } = OrchestrationStatus.Pending;
+
+    /// <summary>True while a turn is out with a worker.</summary>
+    public bool InTurn { get; set; }
+
+    public string? Input { get; set; }
+
+    public string? Output { get; set; }
+
+    public string? CustomStatus { get; set; }
+
+    public TaskFailureDetails? Failure { get; set; }
+
+    public ParentInstanceInfo? Parent { get; set; }
+
+    public List<string> Children { get; } = [];
+
+    public Timestamp Created { get; } = Timestamp.FromDateTime(DateTime.UtcNow);
+
+    public Timestamp LastUpdated { get; set; } = Timestamp.FromDateTime(DateTime.UtcNow);
+
+    public Timestamp? StartedAt { get; set; }
+
+    public Timestamp? Completed { get; set; }
+
+    public Timestamp? ScheduledStart { get; set; }
+
+    /// <summary>Completed, failed, terminated: no more turns.</summary>
+    public bool IsTerminal => Status is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated or OrchestrationStatus.Canceled;
+
+    /// <summary>Signalled whenever the status changes, for the Wait RPCs.</summary>
+    public TaskCompletionSource Changed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public WorkflowState State(bool withPayloads) => new()
+    {
+        InstanceId = Id,
+        Name = Name,
+        WorkflowStatus = Status,
+        CreatedTimestamp = Created,
+        LastUpdatedTimestamp = LastUpdated,
+        CompletedTimestamp = Completed,
+        ScheduledStartTimestamp = ScheduledStart,
+        StartedAt = StartedAt,
+        ExecutionId = ExecutionId,
+        Input = withPayloads ? Input : null,
+        Output = withPayloads ? Output : null,
+        CustomStatus = CustomStatus,
+        FailureDetails = Failure,
+        ParentInstanceId = Parent?.WorkflowInstance?.InstanceId,
+    };
+}
