@@ -66,6 +66,7 @@ public sealed class DaprSidecar : IAsyncDisposable
         builder.Services.AddHttpForwarder();
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
         builder.Services.AddSingleton<IServiceMethodProvider<DaprGrpcApi>, DaprServiceMethodProvider>();
+        builder.Services.AddSingleton<IWorkflowStore>(_ => WorkflowStores.For(settings));
         builder.Services.AddSingleton<WorkflowEngine>();
         builder.Services.AddSingleton<TaskHubApi>();
         builder.Services.AddSingleton<IServiceMethodProvider<TaskHubApi>, TaskHubServiceMethodProvider>();
@@ -100,6 +101,8 @@ public sealed class DaprSidecar : IAsyncDisposable
         app.MapGrpcService<TaskHubApi>().RequireHost($"*:{grpcPort}");
         app.MapDaprHttpApi(httpPort);
         await app.StartAsync(cancellationToken);
+        // Created now, not on the first workflow call, so unfinished instances resume when the sidecar starts.
+        app.Services.GetRequiredService<WorkflowEngine>();
         return new DaprSidecar(app, httpPort, grpcPort);
     }
 

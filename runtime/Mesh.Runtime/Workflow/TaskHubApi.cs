@@ -16,8 +16,8 @@ public sealed class TaskHubApi(WorkflowEngine engine)
     public Task<Empty> Hello(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
 
     /// <summary>StartInstance.</summary>
-    public Task<CreateInstanceResponse> StartInstance(CreateInstanceRequest request, ServerCallContext context) =>
-        Task.FromResult(new CreateInstanceResponse { InstanceId = engine.Start(request) });
+    public async Task<CreateInstanceResponse> StartInstance(CreateInstanceRequest request, ServerCallContext context) =>
+        new() { InstanceId = await engine.StartAsync(request) };
 
     /// <summary>GetInstance: exists=false for an unknown id, as the SDK expects.</summary>
     public Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context) =>
@@ -36,37 +36,37 @@ public sealed class TaskHubApi(WorkflowEngine engine)
             context.CancellationToken));
 
     /// <summary>RaiseEvent.</summary>
-    public Task<RaiseEventResponse> RaiseEvent(RaiseEventRequest request, ServerCallContext context)
+    public async Task<RaiseEventResponse> RaiseEvent(RaiseEventRequest request, ServerCallContext context)
     {
-        engine.Raise(request.InstanceId, request.Name, request.Input);
-        return Task.FromResult(new RaiseEventResponse());
+        await engine.RaiseAsync(request.InstanceId, request.Name, request.Input);
+        return new RaiseEventResponse();
     }
 
     /// <summary>TerminateInstance.</summary>
-    public Task<TerminateResponse> TerminateInstance(TerminateRequest request, ServerCallContext context)
+    public async Task<TerminateResponse> TerminateInstance(TerminateRequest request, ServerCallContext context)
     {
-        engine.Terminate(request.InstanceId, request.Output, request.Recursive);
-        return Task.FromResult(new TerminateResponse());
+        await engine.TerminateAsync(request.InstanceId, request.Output, request.Recursive);
+        return new TerminateResponse();
     }
 
     /// <summary>SuspendInstance.</summary>
-    public Task<SuspendResponse> SuspendInstance(SuspendRequest request, ServerCallContext context)
+    public async Task<SuspendResponse> SuspendInstance(SuspendRequest request, ServerCallContext context)
     {
-        engine.Suspend(request.InstanceId, request.Reason);
-        return Task.FromResult(new SuspendResponse());
+        await engine.SuspendAsync(request.InstanceId, request.Reason);
+        return new SuspendResponse();
     }
 
     /// <summary>ResumeInstance.</summary>
-    public Task<ResumeResponse> ResumeInstance(ResumeRequest request, ServerCallContext context)
+    public async Task<ResumeResponse> ResumeInstance(ResumeRequest request, ServerCallContext context)
     {
-        engine.Resume(request.InstanceId, request.Reason);
-        return Task.FromResult(new ResumeResponse());
+        await engine.ResumeAsync(request.InstanceId, request.Reason);
+        return new ResumeResponse();
     }
 
     /// <summary>PurgeInstances by instance id; purging by filter is not supported.</summary>
-    public Task<PurgeInstancesResponse> PurgeInstances(PurgeInstancesRequest request, ServerCallContext context) =>
+    public async Task<PurgeInstancesResponse> PurgeInstances(PurgeInstancesRequest request, ServerCallContext context) =>
         request.RequestCase == PurgeInstancesRequest.RequestOneofCase.InstanceId
-            ? Task.FromResult(new PurgeInstancesResponse { DeletedInstanceCount = engine.Purge(request.InstanceId, request.Recursive), IsComplete = true })
+            ? new PurgeInstancesResponse { DeletedInstanceCount = await engine.PurgeAsync(request.InstanceId, request.Recursive), IsComplete = true }
             : throw new RpcException(new Status(StatusCode.Unimplemented, "PurgeInstances by filter is not implemented by the Mesh embedded runtime; purge by instance id"));
 
     /// <summary>ListInstanceIDs.</summary>
@@ -91,17 +91,17 @@ public sealed class TaskHubApi(WorkflowEngine engine)
         engine.StreamAsync(writer, context.CancellationToken);
 
     /// <summary>CompleteOrchestratorTask (and CompleteWorkflowTask, its newer name).</summary>
-    public Task<CompleteTaskResponse> CompleteOrchestratorTask(WorkflowResponse request, ServerCallContext context)
+    public async Task<CompleteTaskResponse> CompleteOrchestratorTask(WorkflowResponse request, ServerCallContext context)
     {
-        engine.CompleteTurn(request);
-        return Task.FromResult(new CompleteTaskResponse());
+        await engine.CompleteTurnAsync(request);
+        return new CompleteTaskResponse();
     }
 
     /// <summary>CompleteActivityTask.</summary>
-    public Task<CompleteTaskResponse> CompleteActivityTask(ActivityResponse request, ServerCallContext context)
+    public async Task<CompleteTaskResponse> CompleteActivityTask(ActivityResponse request, ServerCallContext context)
     {
-        engine.CompleteActivity(request);
-        return Task.FromResult(new CompleteTaskResponse());
+        await engine.CompleteActivityAsync(request);
+        return new CompleteTaskResponse();
     }
 
     private static GetInstanceResponse Response(WorkflowState? state) =>

@@ -28,12 +28,23 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private readonly Channel<WorkItem> outbox = Channel.CreateUnbounded<WorkItem>();
     private readonly CancellationTokenSource stopping = new();
     private readonly ILogger logger;
+    private readonly IWorkflowStore store;
+    private readonly HashSet<WorkflowInstance> changed = [];
+    private readonly HashSet<string> removed = new(StringComparer.Ordinal);
+    private readonly Channel<Batch> writes = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task writer;
 
-    /// <summary>Creates an engine.</summary>
-    public WorkflowEngine(ILogger<WorkflowEngine> logger) => this.logger = logger;
+    /// <summary>Creates an engine and resumes every unfinished instance the store holds.</summary>
+    public WorkflowEngine(IWorkflowStore store, ILogger<WorkflowEngine> logger)
+    {
+        this.store = store;
+        this.logger = logger;
+        Restore();
+        writer = Task.Run(WriteAsync);
+    }
 
     /// <summary>Schedules a new instance; its id is the caller's or a new GUID.</summary>
-    public string Start(CreateInstanceRequest request)
+    public async Task<string> StartAsync(CreateInstanceRequest request)
     {
         if (string.IsNullOrEmpty(request.Name))
         {
@@ -42,6 +53,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
 
         CheckPayload(request.Input, "input");
         var id = string.IsNullOrEmpty(request.InstanceId) ? Guid.NewGuid().ToString() : request.InstanceId;
+        Task stored;
         lock (gate)
         {
             if (instances.TryGetValue(id, out var existing) && !existing.IsTerminal)
@@ -63,9 +75,12 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 },
             }));
             instances[id] = instance;
+            Changed(instance);
             Dispatch(instance);
+            stored = Commit();
         }
 
+        await stored;
         return id;
     }
 
@@ -104,46 +119,35 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>Delivers an external event to the instance.</summary>
-    public void Raise(string instanceId, string name, string? input)
+    public Task RaiseAsync(string instanceId, string name, string? input)
     {
         CheckPayload(input, "input");
-        AddEvent(instanceId, new HistoryEvent { EventRaised = new EventRaisedEvent { Name = name, Input = input } }, "raise an event to");
+        return AddEventAsync(instanceId, new HistoryEvent { EventRaised = new EventRaisedEvent { Name = name, Input = input } }, "raise an event to");
     }
 
     /// <summary>Terminates the instance and, when recursive, its children.</summary>
-    public void Terminate(string instanceId, string? output, bool recursive)
+    public Task TerminateAsync(string instanceId, string? output, bool recursive)
     {
         lock (gate)
         {
-            var instance = Find(instanceId);
-            if (instance.IsTerminal)
-            {
-                return;
-            }
-
-            instance.Inbox.Add(Event(new HistoryEvent { ExecutionTerminated = new ExecutionTerminatedEvent { Input = output, Recurse = recursive } }));
-            Dispatch(instance);
-            if (recursive)
-            {
-                foreach (var child in instance.Children.Where(instances.ContainsKey))
-                {
-                    Terminate(child, output, recursive);
-                }
-            }
+            TerminateCore(Find(instanceId), output, recursive);
+            return Commit();
         }
     }
 
     /// <summary>Suspends the instance: it takes no turns but for resume and terminate.</summary>
-    public void Suspend(string instanceId, string? reason) =>
-        AddEvent(instanceId, new HistoryEvent { ExecutionSuspended = new ExecutionSuspendedEvent { Input = reason } }, "suspend");
+    public Task SuspendAsync(string instanceId, string? reason) =>
+        AddEventAsync(instanceId, new HistoryEvent { ExecutionSuspended = new ExecutionSuspendedEvent { Input = reason } }, "suspend");
 
     /// <summary>Resumes a suspended instance.</summary>
-    public void Resume(string instanceId, string? reason) =>
-        AddEvent(instanceId, new HistoryEvent { ExecutionResumed = new ExecutionResumedEvent { Input = reason } }, "resume");
+    public Task ResumeAsync(string instanceId, string? reason) =>
+        AddEventAsync(instanceId, new HistoryEvent { ExecutionResumed = new ExecutionResumedEvent { Input = reason } }, "resume");
 
     /// <summary>Removes a finished instance (and its children when recursive); the number removed.</summary>
-    public int Purge(string instanceId, bool recursive)
+    public async Task<int> PurgeAsync(string instanceId, bool recursive)
     {
+        int count;
+        Task stored;
         lock (gate)
         {
             if (!instances.TryGetValue(instanceId, out var instance))
@@ -156,9 +160,12 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, $"workflow instance '{instanceId}' is {instance.Status}; only finished instances can be purged"));
             }
 
-            instances.Remove(instanceId);
-            return 1 + (recursive ? instance.Children.Sum(child => Purge(child, recursive)) : 0);
+            count = PurgeCore(instance, recursive);
+            stored = Commit();
         }
+
+        await stored;
+        return count;
     }
 
     /// <summary>A page of instance ids in creation order, and the token of the next page.</summary>
@@ -215,7 +222,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>Applies a finished turn: history, activities, timers, children, completion.</summary>
-    public void CompleteTurn(WorkflowResponse response)
+    public Task CompleteTurnAsync(WorkflowResponse response)
     {
         lock (gate)
         {
@@ -224,7 +231,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             {
                 // Stale or duplicate: the SDK would drop its stream for 5 s on an error, so answer OK.
                 logger.LogInformation("Ignored a stale workflow completion for {Instance}", response.InstanceId);
-                return;
+                return Task.CompletedTask;
             }
 
             instance.InTurn = false;
@@ -248,12 +255,14 @@ public sealed class WorkflowEngine : IAsyncDisposable
             }
 
             Touch(instance);
+            Changed(instance);
             Dispatch(instance);
+            return Commit();
         }
     }
 
     /// <summary>Records an activity's result as an event for its instance's next turn.</summary>
-    public void CompleteActivity(ActivityResponse response)
+    public Task CompleteActivityAsync(ActivityResponse response)
     {
         lock (gate)
         {
@@ -261,7 +270,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 || !instances.TryGetValue(flight.InstanceId, out var instance) || instance.ExecutionId != flight.ExecutionId || instance.IsTerminal)
             {
                 logger.LogInformation("Ignored a stale activity completion for {Instance}", response.InstanceId);
-                return;
+                return Task.CompletedTask;
             }
 
             var tooLarge = response.Result is { } result && System.Text.Encoding.UTF8.GetByteCount(result) > MaxPayloadBytes;
@@ -281,17 +290,20 @@ public sealed class WorkflowEngine : IAsyncDisposable
                         },
                     },
                 }));
+            Changed(instance);
             Dispatch(instance);
+            return Commit();
         }
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         stopping.Cancel();
         outbox.Writer.TryComplete();
+        writes.Writer.TryComplete();
+        await writer;
         stopping.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private void Apply(WorkflowInstance instance, WorkflowAction action)
@@ -337,15 +349,16 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 if (instances.TryGetValue(send.Instance?.InstanceId ?? "", out var target) && !target.IsTerminal)
                 {
                     target.Inbox.Add(Event(new HistoryEvent { EventRaised = new EventRaisedEvent { Name = send.Name, Input = send.Data } }));
+                    Changed(target);
                     Dispatch(target);
                 }
 
                 instance.History.Add(Event(new HistoryEvent { EventId = action.Id, EventSent = new EventSentEvent { InstanceId = send.Instance?.InstanceId ?? "", Name = send.Name, Input = send.Data } }));
                 break;
             case WorkflowAction.WorkflowActionTypeOneofCase.TerminateWorkflow:
-                if (instances.ContainsKey(action.TerminateWorkflow.InstanceId))
+                if (instances.TryGetValue(action.TerminateWorkflow.InstanceId, out var doomed))
                 {
-                    Terminate(action.TerminateWorkflow.InstanceId, action.TerminateWorkflow.Reason, action.TerminateWorkflow.Recurse);
+                    TerminateCore(doomed, action.TerminateWorkflow.Reason, action.TerminateWorkflow.Recurse);
                 }
 
                 break;
@@ -412,6 +425,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
         }));
         instances[id] = child;
         parent.Children.Add(id);
+        Changed(child);
         Dispatch(child);
     }
 
@@ -466,6 +480,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                         FailureDetails = failure ?? new TaskFailureDetails { ErrorType = status.ToString(), ErrorMessage = $"child workflow '{instance.Id}' ended {status}" },
                     },
                 }));
+            Changed(owner);
             Dispatch(owner);
         }
     }
@@ -573,13 +588,15 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 if (instances.TryGetValue(id, out var target) && target.ExecutionId == execution && !target.IsTerminal)
                 {
                     target.Inbox.Add(Event(new HistoryEvent { TimerFired = new TimerFiredEvent { TimerId = timerId, FireAt = fireAt } }));
+                    Changed(target);
                     Dispatch(target);
+                    _ = Commit();
                 }
             }
         });
     }
 
-    private void AddEvent(string instanceId, HistoryEvent e, string verb)
+    private Task AddEventAsync(string instanceId, HistoryEvent e, string verb)
     {
         lock (gate)
         {
@@ -590,7 +607,155 @@ public sealed class WorkflowEngine : IAsyncDisposable
             }
 
             instance.Inbox.Add(Event(e));
+            Changed(instance);
             Dispatch(instance);
+            return Commit();
+        }
+    }
+
+    private void Changed(WorkflowInstance instance) => changed.Add(instance);
+
+    private void TerminateCore(WorkflowInstance instance, string? output, bool recursive)
+    {
+        if (instance.IsTerminal)
+        {
+            return;
+        }
+
+        instance.Inbox.Add(Event(new HistoryEvent { ExecutionTerminated = new ExecutionTerminatedEvent { Input = output, Recurse = recursive } }));
+        Changed(instance);
+        Dispatch(instance);
+        foreach (var child in recursive ? instance.Children : [])
+        {
+            if (instances.TryGetValue(child, out var target))
+            {
+                TerminateCore(target, output, recursive);
+            }
+        }
+    }
+
+    private int PurgeCore(WorkflowInstance instance, bool recursive)
+    {
+        instances.Remove(instance.Id);
+        removed.Add(instance.Id);
+        return 1 + (recursive ? instance.Children.Where(instances.ContainsKey).Sum(child => PurgeCore(instances[child], recursive)) : 0);
+    }
+
+    // Snapshots what the current operation changed (under the lock) and queues it for the store; the
+    // returned task completes once it is stored. Store I/O never runs under the lock.
+    private Task Commit()
+    {
+        var batch = new Batch(
+            changed.Select(i => StoredInstance.Of(new WorkflowInstanceRecord(i.State(withPayloads: true), i.History, i.Inbox))).ToList(),
+            removed.ToList(),
+            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        changed.Clear();
+        removed.Clear();
+        writes.Writer.TryWrite(batch);
+        return batch.Stored.Task;
+    }
+
+    // One writer keeps the store in operation order; batches waiting together go in one transaction.
+    private async Task WriteAsync()
+    {
+        await foreach (var first in writes.Reader.ReadAllAsync())
+        {
+            var group = new List<Batch> { first };
+            while (group.Count < 64 && writes.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
+
+            try
+            {
+                // Applied in operation order: a later snapshot replaces an earlier one, a purge removes it.
+                var latest = new Dictionary<string, StoredInstance>(StringComparer.Ordinal);
+                var gone = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var batch in group)
+                {
+                    foreach (var id in batch.Removed)
+                    {
+                        latest.Remove(id);
+                        gone.Add(id);
+                    }
+
+                    foreach (var record in batch.Changed)
+                    {
+                        latest[record.Id] = record;
+                        gone.Remove(record.Id);
+                    }
+                }
+
+                await store.SaveAsync([.. latest.Values], [.. gone]);
+                group.ForEach(b => b.Stored.TrySetResult());
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Storing workflow state failed");
+                group.ForEach(b => b.Stored.TrySetException(new RpcException(new Status(StatusCode.Unavailable, "the workflow state store is unavailable; retry"))));
+            }
+        }
+    }
+
+    private sealed record Batch(IReadOnlyList<StoredInstance> Changed, IReadOnlyList<string> Removed, TaskCompletionSource Stored);
+
+    // After a restart: every unfinished instance gets back its pending activities, its timers and its turn.
+    private void Restore()
+    {
+        lock (gate)
+        {
+            foreach (var record in store.LoadAll())
+            {
+                var state = record.State;
+                var instance = new WorkflowInstance(state.InstanceId, state.Name)
+                {
+                    ExecutionId = state.ExecutionId ?? Guid.NewGuid().ToString("N"),
+                    Status = state.WorkflowStatus,
+                    Input = state.Input,
+                    Output = state.Output,
+                    CustomStatus = state.CustomStatus,
+                    Failure = state.FailureDetails,
+                    Created = state.CreatedTimestamp ?? Timestamp.FromDateTime(DateTime.UtcNow),
+                    LastUpdated = state.LastUpdatedTimestamp ?? Timestamp.FromDateTime(DateTime.UtcNow),
+                    StartedAt = state.StartedAt,
+                    Completed = state.CompletedTimestamp,
+                    ScheduledStart = state.ScheduledStartTimestamp,
+                };
+                instance.History.AddRange(record.History);
+                instance.Inbox.AddRange(record.Inbox);
+                var all = instance.History.Concat(instance.Inbox).ToList();
+                instance.Parent = all.FirstOrDefault(e => e.ExecutionStarted is not null)?.ExecutionStarted.ParentInstance;
+                instance.Children.AddRange(all.Where(e => e.ChildWorkflowInstanceCreated is not null).Select(e => e.ChildWorkflowInstanceCreated.InstanceId));
+                instances[instance.Id] = instance;
+            }
+
+            foreach (var instance in instances.Values.Where(i => !i.IsTerminal))
+            {
+                var all = instance.History.Concat(instance.Inbox).ToList();
+                var finishedTasks = all.Select(e => e.TaskCompleted?.TaskScheduledId ?? e.TaskFailed?.TaskScheduledId).OfType<int>().ToHashSet();
+                foreach (var scheduled in instance.History.Where(e => e.TaskScheduled is not null && !finishedTasks.Contains(e.EventId)))
+                {
+                    Enqueue(instance, new ActivityRequest
+                    {
+                        Name = scheduled.TaskScheduled.Name,
+                        Version = scheduled.TaskScheduled.Version,
+                        Input = scheduled.TaskScheduled.Input,
+                        TaskId = scheduled.EventId,
+                        TaskExecutionId = scheduled.TaskScheduled.TaskExecutionId,
+                        WorkflowInstance = new Dapr.DurableTask.Protobuf.WorkflowInstance { InstanceId = instance.Id, ExecutionId = instance.ExecutionId },
+                    });
+                }
+
+                var firedTimers = all.Where(e => e.TimerFired is not null).Select(e => e.TimerFired.TimerId).ToHashSet();
+                foreach (var timer in instance.History.Where(e => e.TimerCreated is not null && !firedTimers.Contains(e.EventId)))
+                {
+                    Schedule(instance, timer.EventId, timer.TimerCreated.FireAt);
+                }
+
+                Dispatch(instance);
+            }
+
+            logger.LogInformation("Resumed {Count} unfinished workflow instances", instances.Values.Count(i => !i.IsTerminal));
         }
     }
 

@@ -34,7 +34,7 @@ internal sealed class WorkflowInstance(string id, string name)
 
     public List<string> Children { get; } = [];
 
-    public Timestamp Created { get; } = Timestamp.FromDateTime(DateTime.UtcNow);
+    public Timestamp Created { get; set; } = Timestamp.FromDateTime(DateTime.UtcNow);
 
     public Timestamp LastUpdated { get; set; } = Timestamp.FromDateTime(DateTime.UtcNow);
 

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Mesh.Runtime.Tests.Workflow;
 
 /// <summary>A sidecar and a workflow app using the stock Dapr.Workflow SDK against it, in this process.</summary>
-public sealed class WorkflowTestbed : IAsyncLifetime
+public class WorkflowTestbed : IAsyncLifetime
 {
     private IHost app = null!;
 
@@ -22,13 +22,19 @@ public sealed class WorkflowTestbed : IAsyncLifetime
 
     public DaprWorkflowClient Client => app.Services.GetRequiredService<DaprWorkflowClient>();
 
-    public async Task InitializeAsync()
+    /// <summary>The components of the sidecar; none means workflows live in memory only.</summary>
+    protected virtual IReadOnlyList<ComponentDefinition> Components => [];
+
+    public virtual async Task InitializeAsync() => await StartAsync();
+
+    /// <summary>Starts the sidecar and the workflow app.</summary>
+    public async Task StartAsync()
     {
         var directory = new AppDirectory();
         var endpoint = new AppEndpoint("workflows", "127.0.0.1", 0, "grpc");
         directory.Register(endpoint);
         Sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(endpoint, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), [], ResiliencySpec.None, directory),
+            new SidecarSettings(endpoint, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), Components, ResiliencySpec.None, directory),
             NullLoggerFactory.Instance,
             CancellationToken.None);
 
@@ -56,10 +62,40 @@ public sealed class WorkflowTestbed : IAsyncLifetime
         await app.StartAsync();
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Stops the app and the sidecar: what the workflow engine had in memory is gone.</summary>
+    public async Task StopAsync()
     {
         await app.StopAsync();
         app.Dispose();
         await Sidecar.DisposeAsync();
+    }
+
+    public virtual async Task DisposeAsync() => await StopAsync();
+}
+
+/// <summary>The same, with the workflow state in a real Redis (the actor state store), which outlives restarts.</summary>
+public sealed class RedisWorkflowTestbed : WorkflowTestbed
+{
+    private RedisServer redis = null!;
+
+    protected override IReadOnlyList<ComponentDefinition> Components =>
+    [
+        new ComponentDefinition("statestore", "state.redis", "v1", new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["redisHost"] = redis.ConnectionString,
+            ["actorStateStore"] = "true",
+        }, [], "statestore.yaml"),
+    ];
+
+    public override async Task InitializeAsync()
+    {
+        redis = await RedisServer.StartAsync(appendOnly: true);
+        await StartAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await StopAsync();
+        await redis.DisposeAsync();
     }
 }

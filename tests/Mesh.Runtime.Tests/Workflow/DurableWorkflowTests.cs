@@ -1,0 +1,73 @@
+using Dapr.Workflow;
+
+namespace Mesh.Runtime.Tests.Workflow;
+
+/// <summary>Workflows in Redis survive a restart of the sidecar and the app, and resume exactly where they were.</summary>
+public sealed class DurableWorkflowTests(RedisWorkflowTestbed testbed) : IClassFixture<RedisWorkflowTestbed>
+{
+    [Fact]
+    public async Task Restart_WhileWaitingForAnEvent_ResumesAndCompletesOnce()
+    {
+        var (reserved, charged) = (testbed.Log.Count(nameof(ReserveStock)), testbed.Log.Count(nameof(CaptureCharge)));
+        var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("durable", 1));
+        await WaitForAsync(() => testbed.Log.Count(nameof(CaptureCharge)) > charged);
+        await Task.Delay(200);
+
+        await testbed.StopAsync();
+        await testbed.StartAsync();
+        await testbed.Client.RaiseEventAsync(id, "approval", true);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var state = await testbed.Client.WaitForWorkflowCompletionAsync(id, cancellation: timeout.Token);
+
+        Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
+        Assert.Equal("approved:res-durable-1", state.ReadOutputAs<string>());
+        // Each activity ran once: the restart re-ran nothing that had already finished.
+        Assert.Equal(reserved + 1, testbed.Log.Count(nameof(ReserveStock)));
+        Assert.Equal(charged + 1, testbed.Log.Count(nameof(CaptureCharge)));
+    }
+
+    [Fact]
+    public async Task Restart_DuringADurableTimer_TheTimerStillFires()
+    {
+        var charged = testbed.Log.Count(nameof(CaptureCharge));
+        var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("timer", 1, CoolDownMs: 2000));
+        await testbed.Client.WaitForWorkflowStartAsync(id);
+        await WaitForAsync(() => testbed.Log.Count(nameof(CaptureCharge)) > charged);
+        await Task.Delay(200);
+        await testbed.Client.RaiseEventAsync(id, "approval", true);
+        await Task.Delay(300);
+
+        await testbed.StopAsync();
+        await testbed.StartAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var state = await testbed.Client.WaitForWorkflowCompletionAsync(id, cancellation: timeout.Token);
+
+        Assert.Equal("approved:res-timer-1", state.ReadOutputAs<string>());
+        Assert.True(state.LastUpdatedAt - state.CreatedAt >= TimeSpan.FromSeconds(2), "the cool-down timer did not run its course");
+    }
+
+    [Fact]
+    public async Task Restart_WithManyChainsInFlight_EveryChainCompletesWithTheRightResult()
+    {
+        var ids = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: i * 100)));
+        var increments = testbed.Log.Count(nameof(Increment));
+        await WaitForAsync(() => testbed.Log.Count(nameof(Increment)) >= increments + 20);
+
+        await testbed.StopAsync();
+        await testbed.StartAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var states = await Task.WhenAll(ids.Select(id => testbed.Client.WaitForWorkflowCompletionAsync(id, cancellation: timeout.Token)));
+
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => i * 100 + 5), states.Select(s => s.ReadOutputAs<int>()).Order());
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 400 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition(), "the workflow did not get that far");
+    }
+}
