@@ -72,13 +72,105 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
         first.Dispose();
     }
 
+    [Fact]
+    public async Task RuntimeKilledWithTheApp_SagaResumesFromRedisAfterMeshRunStartsAgain()
+    {
+        // mesh run as a child process: its sidecar holds the workflow engine; SIGKILL takes it and the app down.
+        var grpcPort = RedisServer.FreePort();
+        var components = Directory.CreateDirectory(Path.Combine(folder, "components")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(components, "statestore.yaml"), $"""
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: statestore
+            spec:
+              type: state.redis
+              version: v1
+              metadata:
+                - name: redisHost
+                  value: {redis.ConnectionString}
+                - name: actorStateStore
+                  value: "true"
+            """);
+        await File.WriteAllTextAsync(Path.Combine(folder, "dapr.yaml"), $"""
+            version: 1
+            apps:
+              - appID: crashapp
+                appDirPath: .
+                appProtocol: grpc
+                daprGRPCPort: {grpcPort}
+                resourcesPaths: [./components]
+                command: ["dotnet", "{CrashAppPath}"]
+                env:
+                  LOG_FILE: {LogFile}
+                  GATE_FILE: {GateFile}
+            """);
+        using var client = new DaprWorkflowClientBuilder(new ConfigurationBuilder().Build()).UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").Build();
+        var mesh = StartMesh();
+        var id = await RetryAsync(() => client.ScheduleNewWorkflowAsync("CrashSaga", input: "case-2"));
+        await WaitForLineAsync("start:case-2-charge");
+
+        mesh.Kill(entireProcessTree: true);
+        await mesh.WaitForExitAsync();
+        await File.WriteAllTextAsync(GateFile, "open");
+        using var again = StartMesh();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var state = await RetryAsync(() => client.WaitForWorkflowCompletionAsync(id, cancellation: timeout.Token));
+        again.Kill(entireProcessTree: true);
+
+        var journal = await File.ReadAllLinesAsync(LogFile);
+        Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
+        Assert.Equal("case-2-reserve|case-2-charge|case-2-post", state.ReadOutputAs<string>());
+        Assert.Equal(1, journal.Count(l => l == "start:case-2-reserve"));
+        Assert.Equal(1, journal.Count(l => l == "done:case-2-charge"));
+        Assert.Equal(1, journal.Count(l => l == "done:case-2-post"));
+        mesh.Dispose();
+    }
+
+    private static string CrashAppPath
+    {
+        get
+        {
+            // The app is built with this test assembly's configuration (see the ProjectReference).
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+            return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../Mesh.WorkflowCrashApp/bin", configuration, "net10.0/Mesh.WorkflowCrashApp.dll"));
+        }
+    }
+
+    private Process StartMesh()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "run", "-f", Path.Combine(folder, "dapr.yaml") })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    // The sidecar of a freshly started mesh takes a moment to listen.
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (attempt < 100 && e is Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unavailable } or HttpRequestException)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
     private Process StartApp()
     {
-        // The app is built next to this test assembly's configuration (see the ProjectReference).
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var app = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../Mesh.WorkflowCrashApp/bin", configuration, "net10.0/Mesh.WorkflowCrashApp.dll"));
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(app);
+        start.ArgumentList.Add(CrashAppPath);
         start.Environment["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}";
         start.Environment["LOG_FILE"] = LogFile;
         start.Environment["GATE_FILE"] = GateFile;
