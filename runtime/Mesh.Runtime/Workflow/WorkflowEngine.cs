@@ -62,18 +62,10 @@ public sealed class WorkflowEngine : IAsyncDisposable
             }
 
             var instance = new WorkflowInstance(id, request.Name) { Input = request.Input, ScheduledStart = request.ScheduledStartTimestamp };
-            instance.Inbox.Add(Event(new HistoryEvent
-            {
-                ExecutionStarted = new ExecutionStartedEvent
-                {
-                    Name = request.Name,
-                    Version = request.Version,
-                    Input = request.Input,
-                    WorkflowInstance = new Dapr.DurableTask.Protobuf.WorkflowInstance { InstanceId = id, ExecutionId = instance.ExecutionId },
-                    ScheduledStartTimestamp = request.ScheduledStartTimestamp,
-                    ParentTraceContext = request.ParentTraceContext,
-                },
-            }));
+            var started = Started(instance, request.Version, request.Input);
+            started.ExecutionStarted.ScheduledStartTimestamp = request.ScheduledStartTimestamp;
+            started.ExecutionStarted.ParentTraceContext = request.ParentTraceContext;
+            instance.Inbox.Add(started);
             instances[id] = instance;
             Changed(instance);
             Dispatch(instance);
@@ -412,17 +404,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 WorkflowInstance = new Dapr.DurableTask.Protobuf.WorkflowInstance { InstanceId = parent.Id, ExecutionId = parent.ExecutionId },
             },
         };
-        child.Inbox.Add(Event(new HistoryEvent
-        {
-            ExecutionStarted = new ExecutionStartedEvent
-            {
-                Name = create.Name,
-                Version = create.Version,
-                Input = create.Input,
-                ParentInstance = child.Parent,
-                WorkflowInstance = new Dapr.DurableTask.Protobuf.WorkflowInstance { InstanceId = id, ExecutionId = child.ExecutionId },
-            },
-        }));
+        child.Inbox.Add(Started(child, create.Version, create.Input));
         instances[id] = child;
         parent.Children.Add(id);
         Changed(child);
@@ -439,17 +421,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             instance.Inbox.Clear();
             instance.ExecutionId = Guid.NewGuid().ToString("N");
             instance.Input = complete.Result;
-            instance.Inbox.Add(Event(new HistoryEvent
-            {
-                ExecutionStarted = new ExecutionStartedEvent
-                {
-                    Name = instance.Name,
-                    Version = complete.NewVersion,
-                    Input = complete.Result,
-                    ParentInstance = instance.Parent,
-                    WorkflowInstance = new Dapr.DurableTask.Protobuf.WorkflowInstance { InstanceId = instance.Id, ExecutionId = instance.ExecutionId },
-                },
-            }));
+            instance.Inbox.Add(Started(instance, complete.NewVersion, complete.Result));
             instance.Inbox.AddRange(complete.CarryoverEvents);
             instance.Inbox.AddRange(pending.Where(e => e.EventTypeCase != HistoryEvent.EventTypeOneofCase.TimerFired && e.EventTypeCase != HistoryEvent.EventTypeOneofCase.TaskCompleted && e.EventTypeCase != HistoryEvent.EventTypeOneofCase.TaskFailed));
             SetStatus(instance, OrchestrationStatus.Running);
@@ -614,6 +586,19 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     private void Changed(WorkflowInstance instance) => changed.Add(instance);
+
+    // The first event of an execution.
+    private static HistoryEvent Started(WorkflowInstance instance, string? version, string? input) => Event(new HistoryEvent
+    {
+        ExecutionStarted = new ExecutionStartedEvent
+        {
+            Name = instance.Name,
+            Version = version,
+            Input = input,
+            ParentInstance = instance.Parent,
+            WorkflowInstance = new Dapr.DurableTask.Protobuf.WorkflowInstance { InstanceId = instance.Id, ExecutionId = instance.ExecutionId },
+        },
+    });
 
     private void TerminateCore(WorkflowInstance instance, string? output, bool recursive)
     {

@@ -74,6 +74,16 @@ public sealed class ParentWorkflow : Workflow<int, string>
     }
 }
 
+/// <summary>Calls a flaky activity under a retry policy; the SDK retries with durable timers.</summary>
+public sealed class RetryingWorkflow : Workflow<int, string>
+{
+    // Changing this policy changes replay of running instances: treat it as a breaking change.
+    private static readonly WorkflowTaskOptions Retry = new(new WorkflowRetryPolicy(3, TimeSpan.FromMilliseconds(100), 1.0, null, null), null!, default);
+
+    public override async Task<string> RunAsync(WorkflowContext context, int failures) =>
+        await context.CallActivityAsync<string>(nameof(Flaky), $"{context.InstanceId}:{failures}", Retry);
+}
+
 /// <summary>Counts calls per activity, shared by the activities of one test host.</summary>
 public sealed class ActivityLog
 {
@@ -108,6 +118,20 @@ public sealed class ReleaseStock(ActivityLog log) : WorkflowActivity<string, str
     {
         log.Record(nameof(ReleaseStock));
         return Task.FromResult($"released {input}");
+    }
+}
+
+/// <summary>Fails the first N calls for an instance (input "instance:N"), then succeeds.</summary>
+public sealed class Flaky(ActivityLog log) : WorkflowActivity<string, string>
+{
+    public override Task<string> RunAsync(WorkflowActivityContext context, string input)
+    {
+        var key = $"{nameof(Flaky)}:{input}";
+        log.Record(key);
+        var failures = int.Parse(input.Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        return log.Count(key) <= failures
+            ? throw new TimeoutException($"the ERP did not answer (attempt {log.Count(key)})")
+            : Task.FromResult($"posted after {log.Count(key)} attempts");
     }
 }
 

@@ -52,6 +52,8 @@ public class WorkflowTestbed : IAsyncLifetime
                 options.RegisterWorkflow<SupplySaga>();
                 options.RegisterWorkflow<ChainWorkflow>();
                 options.RegisterWorkflow<ParentWorkflow>();
+                options.RegisterWorkflow<RetryingWorkflow>();
+                options.RegisterActivity<Flaky>();
                 options.RegisterActivity<ReserveStock>();
                 options.RegisterActivity<CaptureCharge>();
                 options.RegisterActivity<ReleaseStock>();

@@ -68,6 +68,20 @@ public sealed class WorkflowThroughSidecarTests(WorkflowTestbed testbed) : IClas
     }
 
     [Fact]
+    public async Task ActivityRetryPolicy_RetriesUntilItSucceeds_OrFailsTheWorkflowWhenExhausted()
+    {
+        var recovers = await testbed.Client.ScheduleNewWorkflowAsync(nameof(RetryingWorkflow), input: 2);
+        var exhausts = await testbed.Client.ScheduleNewWorkflowAsync(nameof(RetryingWorkflow), input: 5);
+
+        var recovered = await WaitAsync(recovers);
+        var exhausted = await WaitAsync(exhausts);
+
+        Assert.Equal("posted after 3 attempts", recovered.ReadOutputAs<string>());
+        Assert.Equal(WorkflowRuntimeStatus.Failed, exhausted.RuntimeStatus);
+        Assert.Equal(3, testbed.Log.Count($"Flaky:{exhausts}:5"));
+    }
+
+    [Fact]
     public async Task HundredConcurrentSagas_AllComplete()
     {
         var ids = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
