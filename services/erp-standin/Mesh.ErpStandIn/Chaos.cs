@@ -1,0 +1,39 @@
+namespace Mesh.ErpStandIn;
+
+/// <summary>How the stand-in misbehaves, so retries, queueing and idempotency are exercised for real.</summary>
+public enum ChaosMode
+{
+    /// <summary>Answers normally.</summary>
+    Normal,
+
+    /// <summary>Answers after <see cref="ChaosSettings.DelayMs"/>.</summary>
+    Slow,
+
+    /// <summary>Answers 429 with Retry-After, as a rate-limited cloud API.</summary>
+    Throttle,
+
+    /// <summary>Answers 503.</summary>
+    Unavailable,
+
+    /// <summary>Drops connections without answering, as a host that is down.</summary>
+    Down,
+
+    /// <summary>Posts, then drops the connection before answering: the caller cannot know it landed.</summary>
+    LoseReply,
+}
+
+/// <summary>The chaos switch's state.</summary>
+public sealed record ChaosSettings(ChaosMode Mode, int DelayMs = 0);
+
+/// <summary>The current chaos settings, switchable at runtime.</summary>
+public sealed class Chaos
+{
+    private volatile ChaosSettings settings = new(ChaosMode.Normal);
+
+    /// <summary>The settings in force.</summary>
+    public ChaosSettings Settings
+    {
+        get => settings;
+        set => settings = value;
+    }
+}

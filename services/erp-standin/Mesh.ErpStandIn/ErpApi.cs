@@ -1,0 +1,130 @@
+namespace Mesh.ErpStandIn;
+
+/// <summary>The ERP's HTTP JSON API (journal entries, item reads) and the chaos switch.</summary>
+public static class ErpApi
+{
+    private const string IdempotencyHeader = "Idempotency-Key";
+
+    /// <summary>The ledger, the chaos switch, and JSON with enums as names (the chaos modes).</summary>
+    public static WebApplicationBuilder AddErpStandIn(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<Ledger>();
+        builder.Services.AddSingleton<Chaos>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        return builder;
+    }
+
+    /// <summary>Maps /erp/v1, behind the chaos switch.</summary>
+    public static WebApplication MapErpApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/erp/v1").AddEndpointFilter(ApplyChaosAsync);
+        api.MapPost("/journal-entries", PostJournalEntry);
+        api.MapGet("/journal-entries/{documentNumber}", (string documentNumber, Ledger ledger) =>
+            ledger.Find(documentNumber) is { } entry ? Results.Ok(entry) : Results.NotFound(new ErpError("NOT_FOUND", $"journal entry {documentNumber} does not exist")));
+        api.MapGet("/items/{itemNumber}", (string itemNumber, Ledger ledger) =>
+            ledger.Item(itemNumber) is { } item ? Results.Ok(item) : Results.NotFound(new ErpError("NOT_FOUND", $"item {itemNumber} does not exist")));
+        return app;
+    }
+
+    /// <summary>Maps /erp/admin: the chaos switch and the counters.</summary>
+    public static WebApplication MapChaosApi(this WebApplication app)
+    {
+        var admin = app.MapGroup("/erp/admin");
+        admin.MapGet("/chaos", (Chaos chaos) => Results.Ok(chaos.Settings));
+        admin.MapPut("/chaos", (ChaosSettings settings, Chaos chaos) =>
+        {
+            chaos.Settings = settings with { DelayMs = Math.Clamp(settings.DelayMs, 0, 60_000) };
+            return Results.Ok(chaos.Settings);
+        });
+        admin.MapGet("/stats", (Ledger ledger) => Results.Ok(ledger.Stats()));
+        return app;
+    }
+
+    private static IResult PostJournalEntry(HttpRequest request, JournalEntryRequest entry, Ledger ledger)
+    {
+        var key = request.Headers[IdempotencyHeader].ToString();
+        if (key.Length is 0 or > 200)
+        {
+            ledger.Reject();
+            return Results.BadRequest(new ErpError("IDEMPOTENCY_KEY_REQUIRED", $"header {IdempotencyHeader} is required (1 to 200 characters)"));
+        }
+
+        if (Validate(entry) is { } problem)
+        {
+            ledger.Reject();
+            return Results.UnprocessableEntity(problem);
+        }
+
+        var (outcome, posted) = ledger.Post(key, entry);
+        return outcome switch
+        {
+            Ledger.Outcome.Created => Results.Created($"/erp/v1/journal-entries/{posted!.DocumentNumber}", posted),
+            Ledger.Outcome.Replayed => Results.Ok(posted),
+            _ => Results.Conflict(new ErpError("IDEMPOTENCY_KEY_REUSED", $"{IdempotencyHeader} '{key}' was used for a different journal entry")),
+        };
+    }
+
+    private static ErpError? Validate(JournalEntryRequest entry)
+    {
+        if (string.IsNullOrWhiteSpace(entry.CompanyCode))
+        {
+            return new ErpError("INVALID_FIELD", "companyCode is required");
+        }
+
+        if (entry.Lines is not { Count: >= 2 })
+        {
+            return new ErpError("INVALID_FIELD", "lines needs at least two lines");
+        }
+
+        for (var i = 0; i < entry.Lines.Count; i++)
+        {
+            var line = entry.Lines[i];
+            if ((line.Debit is null) == (line.Credit is null))
+            {
+                return new ErpError("INVALID_FIELD", $"lines[{i}] must have exactly one of debit or credit");
+            }
+
+            if ((line.Debit ?? line.Credit)!.Minor <= 0)
+            {
+                return new ErpError("INVALID_FIELD", $"lines[{i}] amount must be positive");
+            }
+        }
+
+        var currencies = entry.Lines.Select(l => (l.Debit ?? l.Credit)!.Currency).Distinct().ToList();
+        if (currencies.Count != 1)
+        {
+            return new ErpError("INVALID_FIELD", $"lines mix currencies ({string.Join(", ", currencies)})");
+        }
+
+        var debits = entry.Lines.Sum(l => l.Debit?.Minor ?? 0);
+        var credits = entry.Lines.Sum(l => l.Credit?.Minor ?? 0);
+        return debits == credits ? null : new ErpError("UNBALANCED", $"debits {debits} and credits {credits} differ");
+    }
+
+    private static async ValueTask<object?> ApplyChaosAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var settings = http.RequestServices.GetRequiredService<Chaos>().Settings;
+        switch (settings.Mode)
+        {
+            case ChaosMode.Down:
+                http.Abort();
+                return Results.Empty;
+            case ChaosMode.Unavailable:
+                return Results.Problem("the ERP is unavailable", statusCode: StatusCodes.Status503ServiceUnavailable);
+            case ChaosMode.Throttle:
+                http.Response.Headers.RetryAfter = "1";
+                return Results.Problem("too many requests", statusCode: StatusCodes.Status429TooManyRequests);
+            case ChaosMode.Slow:
+                await Task.Delay(settings.DelayMs, http.RequestAborted);
+                break;
+            case ChaosMode.LoseReply:
+                // The handler runs (the entry is posted); the caller never hears back.
+                await next(context);
+                http.Abort();
+                return Results.Empty;
+        }
+
+        return await next(context);
+    }
+}
