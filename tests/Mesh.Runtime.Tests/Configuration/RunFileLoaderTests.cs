@@ -400,7 +400,9 @@ public sealed class RunFileLoaderTests : IDisposable
 
         var runFile = RunFileLoader.Load(Path.Combine(root, "dapr.yaml"));
 
-        var registry = Assert.Single(runFile.Apps);
+        Assert.Equal(runFile.Apps.Count, runFile.Apps.Select(a => a.AppPort).Distinct().Count());
+        Assert.All(runFile.Apps, app => Assert.Equal([Path.Combine(root, "components")], app.ResourcesPaths));
+        var registry = Assert.Single(runFile.Apps, a => a.AppId == "registry");
         Assert.Equal(("registry", "grpc", 5100), (registry.AppId, registry.AppProtocol, registry.AppPort));
         Assert.Equal(Path.Combine(root, "registry/Mesh.Registry"), registry.AppDirPath);
         Assert.Equal([Path.Combine(root, "components")], registry.ResourcesPaths);
