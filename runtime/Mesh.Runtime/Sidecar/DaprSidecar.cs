@@ -45,6 +45,9 @@ public sealed class DaprSidecar : IAsyncDisposable
         var httpPort = settings.HttpPort == 0 ? FreePort() : settings.HttpPort;
         var grpcPort = settings.GrpcPort == 0 ? FreePort() : settings.GrpcPort;
         var builder = WebApplication.CreateSlimBuilder();
+        // A sidecar takes nothing from the host process's configuration (appsettings.json, ASPNETCORE_URLS, ...):
+        // an app's Kestrel endpoints there must not become the sidecar's.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));

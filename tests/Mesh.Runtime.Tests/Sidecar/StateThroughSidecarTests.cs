@@ -95,6 +95,20 @@ public sealed class StateThroughSidecarTests(SidecarTestbed testbed) : IClassFix
     }
 
     [Fact]
+    public async Task TrySaveState_EmptyETag_CountsAsNoETag()
+    {
+        var client = testbed.ClientFor(testbed.CheckoutSidecar);
+        var key = $"empty-etag-{Guid.NewGuid():N}";
+
+        var created = await client.TrySaveStateAsync("statestore", key, new Order("e", 1), "", FirstWrite);
+        var again = await client.TrySaveStateAsync("statestore", key, new Order("e", 2), "", FirstWrite);
+
+        Assert.True(created);
+        Assert.False(again);
+        Assert.Equal(1, (await client.GetStateAsync<Order>("statestore", key)).Quantity);
+    }
+
+    [Fact]
     public async Task UnknownStore_IsInvalidArgumentNamingIt()
     {
         var client = testbed.ClientFor(testbed.CheckoutSidecar);

@@ -57,7 +57,7 @@ public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, Publis
     public Task<Empty> DeleteState(DeleteStateRequest request, ServerCallContext context) => StateApi.Guard(async () =>
     {
         await state.Store(request.StoreName).DeleteAsync(
-            new StateDeleteRequest(state.StoredKey(request.StoreName, request.Key), request.Etag?.Value, Concurrency(request.Options)), context.CancellationToken);
+            new StateDeleteRequest(state.StoredKey(request.StoreName, request.Key), ETagOf(request.Etag), Concurrency(request.Options)), context.CancellationToken);
         return new Empty();
     });
 
@@ -67,7 +67,7 @@ public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, Publis
         var store = state.Store(request.StoreName);
         foreach (var item in request.States)
         {
-            await store.DeleteAsync(new StateDeleteRequest(state.StoredKey(request.StoreName, item.Key), item.Etag?.Value, Concurrency(item.Options)), context.CancellationToken);
+            await store.DeleteAsync(new StateDeleteRequest(state.StoredKey(request.StoreName, item.Key), ETagOf(item.Etag), Concurrency(item.Options)), context.CancellationToken);
         }
 
         return new Empty();
@@ -80,7 +80,7 @@ public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, Publis
         var operations = request.Operations.Select(op => op.OperationType switch
         {
             "upsert" => new StateOperation(ToSet(request.StoreName, op.Request), null),
-            "delete" => new StateOperation(null, new StateDeleteRequest(state.StoredKey(request.StoreName, op.Request.Key), op.Request.Etag?.Value, Concurrency(op.Request.Options))),
+            "delete" => new StateOperation(null, new StateDeleteRequest(state.StoredKey(request.StoreName, op.Request.Key), ETagOf(op.Request.Etag), Concurrency(op.Request.Options))),
             _ => throw new RpcException(new Status(StatusCode.Unimplemented, $"operation type {op.OperationType} not supported")),
         }).ToList();
         await store.TransactAsync(operations, context.CancellationToken);
@@ -140,7 +140,10 @@ public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, Publis
     }
 
     private StateSetRequest ToSet(string store, Dapr.Client.Autogen.Grpc.v1.StateItem item) => new(
-        state.StoredKey(store, item.Key), item.Value.Memory, item.Etag?.Value, Concurrency(item.Options), StateApi.Ttl(item.Metadata));
+        state.StoredKey(store, item.Key), item.Value.Memory, ETagOf(item.Etag), Concurrency(item.Options), StateApi.Ttl(item.Metadata));
+
+    // daprd (components-contrib parseETag) treats an empty ETag as none.
+    private static string? ETagOf(Etag? etag) => string.IsNullOrEmpty(etag?.Value) ? null : etag.Value;
 
     private static StateConcurrency Concurrency(StateOptions? options) =>
         options?.Concurrency == StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite ? StateConcurrency.FirstWrite : StateConcurrency.LastWrite;

@@ -79,7 +79,7 @@ public static class DaprHttpApi
                 : (int?)null;
             await StateApi.Guard(async () =>
             {
-                await target.SetAsync(new StateSetRequest(state.StoredKey(store, key), value, item["etag"]?.GetValue<string>(), concurrency, ttl), context.RequestAborted);
+                await target.SetAsync(new StateSetRequest(state.StoredKey(store, key), value, item["etag"]?.GetValue<string>() is { Length: > 0 } etag ? etag : null, concurrency, ttl), context.RequestAborted);
                 return true;
             });
         }

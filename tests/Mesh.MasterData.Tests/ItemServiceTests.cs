@@ -1,0 +1,116 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Contracts.MasterData.V1;
+
+namespace Mesh.MasterData.Tests;
+
+public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<MasterDataFixture>
+{
+    private ItemService.ItemServiceClient Items => fixture.Items;
+
+    private static Item Suture(string mpn = "ETH-8665") => new()
+    {
+        Description = "Suture 3-0 nylon, 18 in, FS-1 needle",
+        Manufacturer = "Ethicon",
+        ManufacturerPartNumber = mpn,
+        StockingUnit = "EA",
+        Category = "sutures",
+        Chargeable = true,
+        ChargeCode = "272-1001",
+    };
+
+    [Fact]
+    public async Task CreateGetUpdateDelete_ThroughTheSidecar()
+    {
+        var id = $"suture-{Guid.NewGuid():N}"[..20];
+
+        var created = await Items.CreateItemAsync(new CreateItemRequest { Item = Suture(), ItemId = id });
+        var read = await Items.GetItemAsync(new GetItemRequest { Name = created.Name });
+        var updated = await Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item { Name = created.Name, Etag = read.Etag, Category = "wound-closure" },
+            UpdateMask = new FieldMask { Paths = { "category" } },
+        });
+        var stale = await Assert.ThrowsAsync<RpcException>(() => Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item { Name = created.Name, Etag = read.Etag, Category = "lost-update" },
+            UpdateMask = new FieldMask { Paths = { "category" } },
+        }).ResponseAsync);
+        await Items.DeleteItemAsync(new DeleteItemRequest { Name = created.Name });
+        var gone = await Assert.ThrowsAsync<RpcException>(() => Items.GetItemAsync(new GetItemRequest { Name = created.Name }).ResponseAsync);
+
+        Assert.Equal($"items/{id}", created.Name);
+        Assert.Equal(ItemState.Active, created.State);
+        Assert.Equal("wound-closure", updated.Category);
+        Assert.Equal("Ethicon", updated.Manufacturer);
+        Assert.NotEqual(read.Etag, updated.Etag);
+        Assert.Equal(StatusCode.Aborted, stale.StatusCode);
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Create_SameRequestIdTwice_CreatesOnce_AndTakenIdIsAlreadyExists()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        var id = $"gauze-{Guid.NewGuid():N}"[..18];
+        var gauze = new Item { Description = "Gauze sponge 4x4 in", StockingUnit = "EA" };
+
+        var first = await Items.CreateItemAsync(new CreateItemRequest { Item = gauze, ItemId = id, RequestId = requestId });
+        var retry = await Items.CreateItemAsync(new CreateItemRequest { Item = gauze, ItemId = id, RequestId = requestId });
+        var taken = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = gauze, ItemId = id }).ResponseAsync);
+
+        Assert.Equal(first.Name, retry.Name);
+        Assert.Equal(first.CreateTime, retry.CreateTime);
+        Assert.Equal(StatusCode.AlreadyExists, taken.StatusCode);
+    }
+
+    [Fact]
+    public async Task BadInput_NamesTheField()
+    {
+        var noUnit = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = "x" } }).ResponseAsync);
+        var badName = await Assert.ThrowsAsync<RpcException>(() => Items.GetItemAsync(new GetItemRequest { Name = "products/1" }).ResponseAsync);
+        var chargeable = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = "x", StockingUnit = "EA", Chargeable = true } }).ResponseAsync);
+
+        Assert.Equal((StatusCode.InvalidArgument, true), (noUnit.StatusCode, noUnit.Status.Detail.Contains("item.stocking_unit", StringComparison.Ordinal)));
+        Assert.Equal((StatusCode.InvalidArgument, true), (badName.StatusCode, badName.Status.Detail.Contains("items/{item}", StringComparison.Ordinal)));
+        Assert.Contains("item.charge_code", chargeable.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FindDuplicateItems_FindsTheSameProductUnderAnotherNumber()
+    {
+        var mpn = $"MPN-{Guid.NewGuid():N}"[..12];
+        var existing = await Items.CreateItemAsync(new CreateItemRequest { Item = Suture(mpn) });
+        await Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = "Exam glove nitrile large", StockingUnit = "BX" } });
+
+        var byPartNumber = await Items.FindDuplicateItemsAsync(new FindDuplicateItemsRequest { Item = new Item { Description = "3-0 nylon suture", Manufacturer = "ETHICON", ManufacturerPartNumber = mpn.ToLowerInvariant() } });
+        var unrelated = await Items.FindDuplicateItemsAsync(new FindDuplicateItemsRequest { Item = new Item { Description = "Surgical mask level 3", ManufacturerPartNumber = "ZZZ" } });
+
+        var match = Assert.Single(byPartNumber.Matches, m => m.Item.Name == existing.Name);
+        Assert.Equal(9500, match.ScoreBasisPoints);
+        Assert.Contains("manufacturer_part_number", match.MatchedFields);
+        Assert.DoesNotContain(unrelated.Matches, m => m.Item.Name == existing.Name);
+    }
+
+    [Fact]
+    public async Task ListItems_FiltersAndPages()
+    {
+        var category = $"cat-{Guid.NewGuid():N}"[..12];
+        for (var i = 0; i < 3; i++)
+        {
+            await Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = $"Catheter {i}", StockingUnit = "EA", Category = category } });
+        }
+
+        var names = new List<string>();
+        var token = "";
+        do
+        {
+            var page = await Items.ListItemsAsync(new ListItemsRequest { Category = category, PageSize = 2, PageToken = token });
+            names.AddRange(page.Items.Select(i => i.Name));
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        Assert.Equal(3, names.Distinct().Count());
+    }
+}
