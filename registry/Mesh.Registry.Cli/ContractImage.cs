@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Mesh.Registry.Buf;
 
 namespace Mesh.Registry.Cli;
 
@@ -28,9 +29,7 @@ internal sealed class ContractImage
         if (File.Exists(input))
         {
             var set = FileDescriptorSet.Parser.ParseFrom(await File.ReadAllBytesAsync(input, cancellationToken));
-            var imported = set.File.SelectMany(f => f.Dependency).ToHashSet(StringComparer.Ordinal);
-            var rootPackages = set.File.Where(f => !imported.Contains(f.Name)).Select(f => f.Package).ToHashSet();
-            return new ContractImage(set.File.ToDictionary(f => f.Name), set.File.Where(f => rootPackages.Contains(f.Package)).Select(f => f.Name).ToHashSet());
+            return new ContractImage(set.File.ToDictionary(f => f.Name), OwnFiles.Of(set.File).ToHashSet(StringComparer.Ordinal));
         }
 
         if (!Directory.Exists(input))

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Google.Protobuf;
+using Mesh.Registry.Buf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -122,7 +123,7 @@ internal static class RegistryCli
     private static async Task<int> CheckOrPushAsync(
         ParseResult result, Argument<string> input, Option<string?> subjectOption, Option<string?>? ownerOption, bool push, TextWriter output, CancellationToken ct)
     {
-        var buf = result.GetValue(BufOption) is { Length: > 0 } configured ? configured : LocateBuf();
+        var buf = BufLocator.Locate(result.GetValue(BufOption) ?? "");
         var image = await ContractImage.LoadAsync(result.GetValue(input)!, result.GetValue(PathOption) ?? [], buf, ct);
         var client = Client(result);
         var single = result.GetValue(subjectOption);
@@ -204,18 +205,4 @@ internal static class RegistryCli
 
     private static Metadata Headers(ParseResult result) =>
         result.GetValue(TokenOption) is { Length: > 0 } token ? new Metadata { { "authorization", $"Bearer {token}" } } : [];
-
-    private static string LocateBuf()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "node_modules", "@bufbuild", "buf-linux-x64", "bin", "buf");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return "buf";
-    }
 }

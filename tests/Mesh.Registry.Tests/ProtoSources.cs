@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using Mesh.Registry.Compatibility;
+using Mesh.Registry.Buf;
 
 namespace Mesh.Registry.Tests;
 
 /// <summary>Compiles proto sources with the real buf into a FileDescriptorSet with imports.</summary>
 internal static class ProtoSources
 {
-    public static string Buf => BufCli.Locate("");
+    public static string Buf => BufLocator.Locate("");
 
     public static string RepositoryRoot
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Mesh.Registry.Buf;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Registry.Compatibility;
@@ -20,7 +20,7 @@ public sealed record BufFinding(
 /// </summary>
 public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> logger)
 {
-    private readonly Lazy<string> executable = new(() => Locate(options.Value.Buf.Path));
+    private readonly Lazy<string> executable = new(() => BufLocator.Locate(options.Value.Buf.Path));
 
     /// <summary>The buf binary in use.</summary>
     public string Executable => executable.Value;
@@ -106,34 +106,5 @@ public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> lo
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         return (process.ExitCode, await stdout, await stderr);
-    }
-
-    /// <summary>
-    /// The configured path, else the native binary the npm package @bufbuild/buf installs (found by
-    /// walking up from the app and the working directory), else "buf" on PATH.
-    /// </summary>
-    internal static string Locate(string configured)
-    {
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            return File.Exists(configured) ? configured : throw new FileNotFoundException($"Registry:Buf:Path '{configured}' does not exist");
-        }
-
-        var os = OperatingSystem.IsWindows() ? "win32" : OperatingSystem.IsMacOS() ? "darwin" : "linux";
-        var arch = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "arm64" : "x64";
-        var relative = Path.Combine("node_modules", "@bufbuild", $"buf-{os}-{arch}", "bin", OperatingSystem.IsWindows() ? "buf.exe" : "buf");
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, relative);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        return "buf";
     }
 }

@@ -97,7 +97,7 @@ public sealed class Candidate
 
         var canonical = new FileDescriptorSet();
         canonical.File.AddRange(byName.Values.OrderBy(f => f.Name, StringComparer.Ordinal));
-        return new Candidate(canonical.ToByteString(), OwnFilesOf(byName), built);
+        return new Candidate(canonical.ToByteString(), Buf.OwnFiles.Of(byName.Values), built);
     }
 
     /// <summary>The declared owner of the own files, from mesh.options.v1.file_owner, if any.</summary>
@@ -127,13 +127,6 @@ public sealed class Candidate
                 }
             }
         }
-    }
-
-    private static List<string> OwnFilesOf(Dictionary<string, FileDescriptorProto> byName)
-    {
-        var imported = byName.Values.SelectMany(f => f.Dependency).ToHashSet(StringComparer.Ordinal);
-        var rootPackages = byName.Values.Where(f => !imported.Contains(f.Name)).Select(f => f.Package).ToHashSet(StringComparer.Ordinal);
-        return byName.Values.Where(f => rootPackages.Contains(f.Package)).Select(f => f.Name).Order(StringComparer.Ordinal).ToList();
     }
 
     private static List<FileDescriptorProto> TopologicalOrder(Dictionary<string, FileDescriptorProto> byName)
