@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Mesh.Runtime;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar;
@@ -84,7 +85,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
                 var (app, sidecar) = (plans[i].App, sidecars[i].Sidecar);
                 if (app.Command.Count > 0)
                 {
-                    supervisor.Launch(app.AppId, app.Command, app.AppDirPath, AppEnvironment.For(app, sidecar.HttpPort, sidecar.GrpcPort, FreePort()));
+                    supervisor.Launch(app.AppId, app.Command, app.AppDirPath, AppEnvironment.For(app, sidecar.HttpPort, sidecar.GrpcPort, LoopbackPorts.Free()));
                     await output.WriteLineAsync($"mesh: started app '{app.AppId}': {string.Join(' ', app.Command)} (in {app.AppDirPath})");
                 }
 
@@ -261,13 +262,6 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
 
         await output.WriteLineAsync("mesh: you're up and running; press Ctrl-C to stop");
         return true;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     // Expected failures (bad files, ports in use, unreachable services) read best as their message; anything else is a bug worth its stack.

@@ -42,8 +42,8 @@ public sealed class DaprSidecar : IAsyncDisposable
     /// <summary>Starts serving the Dapr APIs; deliveries start later, once the app is healthy.</summary>
     public static async Task<DaprSidecar> StartAsync(SidecarSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var httpPort = settings.HttpPort == 0 ? FreePort() : settings.HttpPort;
-        var grpcPort = settings.GrpcPort == 0 ? FreePort() : settings.GrpcPort;
+        var httpPort = settings.HttpPort == 0 ? LoopbackPorts.Free() : settings.HttpPort;
+        var grpcPort = settings.GrpcPort == 0 ? LoopbackPorts.Free() : settings.GrpcPort;
         var builder = WebApplication.CreateSlimBuilder();
         // A sidecar takes nothing from the host process's configuration (appsettings.json, ASPNETCORE_URLS, ...):
         // an app's Kestrel endpoints there must not become the sidecar's.
@@ -140,12 +140,5 @@ public sealed class DaprSidecar : IAsyncDisposable
 
         await host.StopAsync();
         await host.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
