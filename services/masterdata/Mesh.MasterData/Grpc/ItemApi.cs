@@ -52,13 +52,12 @@ public sealed partial class ItemApi(ItemRepository items) : ItemService.ItemServ
 
         var response = new ListItemsResponse();
         var position = start;
-        for (; position < ids.Count && response.Items.Count < size; position++)
+        // One bulk read per round, never more ids than the page still has room for.
+        while (position < ids.Count && response.Items.Count < size)
         {
-            var item = (await items.GetAsync(ids[position], context.CancellationToken)).Item;
-            if (item is not null && Matches(item, request))
-            {
-                response.Items.Add(item);
-            }
+            var chunk = ids.Skip(position).Take(size - response.Items.Count).ToList();
+            response.Items.AddRange((await items.GetManyAsync(chunk, context.CancellationToken)).Where(item => Matches(item, request)));
+            position += chunk.Count;
         }
 
         response.NextPageToken = position < ids.Count && response.Items.Count == size ? ids[position - 1] : "";
@@ -161,10 +160,9 @@ public sealed partial class ItemApi(ItemRepository items) : ItemService.ItemServ
         var minimum = request.MinScoreBasisPoints is < 0 or > 10000 ? throw Invalid("min_score_basis_points must be 0 to 10000") : request.MinScoreBasisPoints == 0 ? DefaultMinScore : request.MinScoreBasisPoints;
         var limit = request.MaxMatches <= 0 ? 10 : Math.Min(request.MaxMatches, 100);
         var matches = new List<ItemMatch>();
-        foreach (var id in await items.IdsAsync(context.CancellationToken))
+        foreach (var existing in await items.GetManyAsync(await items.IdsAsync(context.CancellationToken), context.CancellationToken))
         {
-            var existing = (await items.GetAsync(id, context.CancellationToken)).Item;
-            if (existing is null || existing.Name == candidate.Name)
+            if (existing.Name == candidate.Name)
             {
                 continue;
             }
