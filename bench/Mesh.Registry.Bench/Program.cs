@@ -3,7 +3,6 @@
 //  2. CreateSchemaVersion (lint + buf breaking + Redis append) latency vs `buf breaking` alone on the same images.
 // Run: dotnet run -c Release --project bench/Mesh.Registry.Bench [-- seconds concurrency]
 using System.Diagnostics;
-using System.Net;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
@@ -12,11 +11,8 @@ using Mesh.Contracts.Registry.V1;
 using Mesh.Registry;
 using Mesh.Registry.Compatibility;
 using Mesh.Testing;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -153,15 +149,12 @@ static ByteString InventoryDescriptorSet(int extraMessages)
 
 static async Task<(WebApplication App, Uri Address)> StartAsync(Action<WebApplicationBuilder> configure, Action<WebApplication> map)
 {
-    var builder = WebApplication.CreateSlimBuilder();
-    builder.Configuration.Sources.Clear();
-    builder.Logging.ClearProviders();
-    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+    var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2);
     configure(builder);
     var app = builder.Build();
     map(app);
     await app.StartAsync();
-    return (app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()));
+    return (app, LoopbackApp.AddressOf(app));
 }
 
 /// <summary>The baseline: the same RPC and response bytes, served from memory with no auth or storage.</summary>

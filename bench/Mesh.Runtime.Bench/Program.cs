@@ -4,7 +4,6 @@
 // Run: dotnet run -c Release --project bench/Mesh.Runtime.Bench [-- rate seconds events]
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using Dapr;
 using Dapr.Client;
 using Grpc.Core;
@@ -15,7 +14,6 @@ using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -173,9 +171,7 @@ static double RawXaddRate(int port, int count)
 
 static async Task<WebApplication> StartAppAsync(int port, HttpProtocols protocols, Action<WebApplication> map, Action<IServiceCollection> services)
 {
-    var builder = WebApplication.CreateSlimBuilder();
-    builder.Logging.ClearProviders();
-    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = protocols));
+    var builder = LoopbackApp.CreateBuilder(protocols, port);
     services(builder.Services);
     var app = builder.Build();
     map(app);

@@ -1,4 +1,3 @@
-using System.Net;
 using Dapr.Client;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Runtime.Components;
@@ -6,7 +5,6 @@ using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -42,15 +40,12 @@ public sealed class MasterDataFixture : IAsyncLifetime
         var sidecar = await Sidecar("masterdata");
         var caller = await Sidecar("caller");
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.Sources.Clear();
+        var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2, port);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}",
             ["DAPR_HTTP_ENDPOINT"] = $"http://127.0.0.1:{sidecar.HttpPort}",
         });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
         builder.AddServiceDefaults();
         builder.AddMasterData();
         app = builder.Build();

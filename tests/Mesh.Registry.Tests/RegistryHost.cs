@@ -1,11 +1,8 @@
-using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Mesh.Contracts.Registry.V1;
+using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,10 +37,7 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public static async Task<RegistryHost> StartAsync(string redis, string keyPrefix = "mesh-registry:")
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
-        // Only what the test sets: the app's appsettings.json would add its fixed port.
-        builder.Configuration.Sources.Clear();
+        var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:registry"] = redis,
@@ -62,8 +56,7 @@ public sealed class RegistryHost : IAsyncDisposable
         app.MapDefaultEndpoints();
         app.MapRegistryApi();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new RegistryHost(app, new Uri(address));
+        return new RegistryHost(app, LoopbackApp.AddressOf(app));
     }
 
     public async ValueTask DisposeAsync()

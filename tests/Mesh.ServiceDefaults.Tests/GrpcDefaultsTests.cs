@@ -3,11 +3,9 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Mesh.Testing;
 using Microsoft.Extensions.Hosting;
 
 namespace Mesh.ServiceDefaults.Tests;
@@ -19,13 +17,12 @@ public sealed class GrpcDefaultsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+        var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2);
         builder.AddServiceDefaults();
         app = builder.Build();
         app.MapDefaultEndpoints();
         await app.StartAsync();
-        address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        address = LoopbackApp.AddressOf(app);
     }
 
     public async Task DisposeAsync() => await app.DisposeAsync();

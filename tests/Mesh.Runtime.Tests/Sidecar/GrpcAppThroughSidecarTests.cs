@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Dapr.AppCallback.Autogen.Grpc.v1;
 using Dapr.Client;
 using Dapr.Client.Autogen.Grpc.v1;
@@ -8,7 +7,6 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Runtime.Sidecar;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -114,9 +112,7 @@ public sealed class GrpcAppThroughSidecarTests(GrpcAppThroughSidecarTests.GrpcAp
         {
             await Testbed.InitializeAsync();
             var port = Mesh.Testing.RedisServer.FreePort();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
+            var builder = Mesh.Testing.LoopbackApp.CreateBuilder(HttpProtocols.Http2, port);
             builder.Services.AddGrpc();
             builder.Services.AddSingleton(Log);
             app = builder.Build();

@@ -5,7 +5,6 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Mesh.Runtime.Sidecar;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,9 +19,7 @@ public sealed class InvocationThroughSidecarTests(SidecarTestbed testbed) : ICla
     {
         var port = Mesh.Testing.RedisServer.FreePort();
         var seen = new CallerLog();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
+        var builder = Mesh.Testing.LoopbackApp.CreateBuilder(HttpProtocols.Http2, port);
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(seen);
         await using var inventory = builder.Build();

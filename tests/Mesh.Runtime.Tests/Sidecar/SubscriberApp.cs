@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapr;
 using Dapr.Client;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,9 +34,7 @@ public sealed class SubscriberApp : IAsyncDisposable
 
     public static async Task<SubscriberApp> StartAsync(int port, int sidecarHttpPort, int sidecarGrpcPort, Recorder recorder)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http1));
+        var builder = Mesh.Testing.LoopbackApp.CreateBuilder(HttpProtocols.Http1, port);
         builder.Services.AddDaprClient(b => b.UseGrpcEndpoint($"http://127.0.0.1:{sidecarGrpcPort}").UseHttpEndpoint($"http://127.0.0.1:{sidecarHttpPort}"));
         builder.Services.AddSingleton(recorder);
         var app = builder.Build();
