@@ -72,7 +72,7 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
         var chargeable = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = "x", StockingUnit = "EA", Chargeable = true } }).ResponseAsync);
 
         Assert.Equal((StatusCode.InvalidArgument, true), (noUnit.StatusCode, noUnit.Status.Detail.Contains("item.stocking_unit", StringComparison.Ordinal)));
-        Assert.Equal((StatusCode.InvalidArgument, true), (badName.StatusCode, badName.Status.Detail.Contains("items/{item}", StringComparison.Ordinal)));
+        Assert.Equal((StatusCode.InvalidArgument, true), (badName.StatusCode, badName.Status.Detail.Contains("items/{id}", StringComparison.Ordinal)));
         Assert.Contains("item.charge_code", chargeable.Status.Detail, StringComparison.Ordinal);
     }
 

@@ -1,0 +1,213 @@
+using System.Text;
+using System.Text.Json;
+using Dapr;
+using Dapr.Client;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+
+namespace Mesh.Resources;
+
+/// <summary>
+/// AIP resources of one kind in a Dapr state store. Each resource is one key holding its protobuf JSON; its
+/// id sits in one of 16 index buckets (so concurrent creates rarely contend for the same bucket); a create
+/// request id maps to the id it produced. A create writes the resource, its bucket and its request id in one
+/// state transaction, and every write uses first-write concurrency with ETags: racing writers get ABORTED or
+/// ALREADY_EXISTS instead of overwriting each other, and a retried create returns what the first one made.
+/// </summary>
+/// <typeparam name="T">The resource message; it must have a string field named <c>etag</c>.</typeparam>
+public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
+{
+    private const int Buckets = 16;
+    private const int Attempts = 10;
+    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+    private static readonly FieldDescriptor ETagField = new T().Descriptor.FindFieldByName("etag")
+        ?? throw new InvalidOperationException($"{new T().Descriptor.FullName} has no etag field");
+
+    private readonly DaprClient dapr;
+    private readonly string store;
+    private readonly string kind;
+
+    /// <param name="dapr">The Dapr client.</param>
+    /// <param name="store">The state store component.</param>
+    /// <param name="kind">The key prefix of this kind, e.g. "item".</param>
+    public ResourceStore(DaprClient dapr, string store, string kind)
+    {
+        this.dapr = dapr;
+        this.store = store;
+        this.kind = kind;
+    }
+
+    /// <summary>The resource with its ETag set, or null.</summary>
+    public async Task<T?> GetAsync(string id, CancellationToken ct)
+    {
+        var (json, etag) = await dapr.GetStateAndETagAsync<JsonElement>(store, Key(id), cancellationToken: ct);
+        return json.ValueKind == JsonValueKind.Object ? Parse(json.GetRawText(), etag) : null;
+    }
+
+    /// <summary>The resources of these ids that exist, in the order given, read in one bulk call.</summary>
+    public async Task<List<T>> GetManyAsync(IReadOnlyList<string> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var read = await dapr.GetBulkStateAsync(store, [.. ids.Select(Key)], parallelism: 16, cancellationToken: ct);
+        var byKey = read.Where(r => !string.IsNullOrEmpty(r.Value)).ToDictionary(r => r.Key);
+        return [.. ids.Select(Key).Where(byKey.ContainsKey).Select(key => Parse(byKey[key].Value, byKey[key].ETag))];
+    }
+
+    /// <summary>Every id of this kind, in ordinal order.</summary>
+    public async Task<List<string>> IdsAsync(CancellationToken ct)
+    {
+        var read = await dapr.GetBulkStateAsync(store, [.. Enumerable.Range(0, Buckets).Select(BucketKey)], parallelism: Buckets, cancellationToken: ct);
+        var ids = read.Where(r => !string.IsNullOrEmpty(r.Value)).SelectMany(r => JsonSerializer.Deserialize<List<string>>(r.Value)!).ToList();
+        ids.Sort(StringComparer.Ordinal);
+        return ids;
+    }
+
+    /// <summary>
+    /// Creates the resource under <paramref name="id"/>. With a request id, a retry of the same request returns
+    /// the resource the first attempt created (even under another generated id) instead of creating another.
+    /// ALREADY_EXISTS when another request holds the id.
+    /// </summary>
+    public async Task<T> CreateAsync(string id, T resource, string requestId, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < Attempts; attempt++)
+        {
+            if (requestId.Length > 0 && await EarlierAsync(requestId, ct) is { } earlier)
+            {
+                return earlier;
+            }
+
+            var (bucket, etag) = await BucketAsync(id, ct);
+            List<StateTransactionRequest> operations =
+            [
+                new(Key(id), Encode(resource), StateOperationType.Upsert, options: FirstWrite),
+                new(BucketKey(Bucket(id)), JsonSerializer.SerializeToUtf8Bytes(bucket.Append(id).Distinct().ToList()), StateOperationType.Upsert, EmptyAsNull(etag), options: FirstWrite),
+            ];
+            if (requestId.Length > 0)
+            {
+                operations.Add(new(RequestKey(requestId), JsonSerializer.SerializeToUtf8Bytes(id), StateOperationType.Upsert, options: FirstWrite));
+            }
+
+            if (await TryTransactAsync(operations, ct))
+            {
+                return await GetAsync(id, ct) ?? throw ResourceErrors.Aborted($"{kind} {id} was deleted while it was created; retry");
+            }
+
+            // The resource key, the bucket or the request id moved under us: find out which.
+            if (requestId.Length == 0 || await EarlierAsync(requestId, ct) is null)
+            {
+                if (await GetAsync(id, ct) is not null)
+                {
+                    throw new RpcException(new Status(StatusCode.AlreadyExists, $"{kind} '{id}' already exists"));
+                }
+            }
+        }
+
+        throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
+    }
+
+    /// <summary>Replaces the resource if its ETag is still <paramref name="etag"/>; false when another writer won.</summary>
+    public Task<bool> TryReplaceAsync(string id, T resource, string etag, CancellationToken ct) =>
+        dapr.TrySaveStateAsync(store, Key(id), JsonDocument.Parse(Format(resource)).RootElement, etag, FirstWrite, cancellationToken: ct);
+
+    /// <summary>Deletes the resource if its ETag is still <paramref name="etag"/>, and its id from the index; false when another writer won.</summary>
+    public async Task<bool> TryDeleteAsync(string id, string etag, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < Attempts; attempt++)
+        {
+            var (bucket, bucketETag) = await BucketAsync(id, ct);
+            List<StateTransactionRequest> operations =
+            [
+                new(Key(id), null, StateOperationType.Delete, etag, options: FirstWrite),
+                new(BucketKey(Bucket(id)), JsonSerializer.SerializeToUtf8Bytes(bucket.Where(i => i != id).ToList()), StateOperationType.Upsert, EmptyAsNull(bucketETag), options: FirstWrite),
+            ];
+            if (await TryTransactAsync(operations, ct))
+            {
+                return true;
+            }
+
+            if ((await GetAsync(id, ct))?.GetETag() != etag)
+            {
+                return false;
+            }
+        }
+
+        throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
+    }
+
+    private async Task<T?> EarlierAsync(string requestId, CancellationToken ct)
+    {
+        var id = await dapr.GetStateAsync<string?>(store, RequestKey(requestId), cancellationToken: ct);
+        // The resource and its request id are written in one transaction, so a missing resource was deleted since.
+        return id is null ? null : await GetAsync(id, ct) ?? throw ResourceErrors.FailedPrecondition($"request_id {requestId} created {kind} '{id}', which has been deleted since");
+    }
+
+    private async Task<(List<string> Ids, string ETag)> BucketAsync(string id, CancellationToken ct)
+    {
+        var (ids, etag) = await dapr.GetStateAndETagAsync<List<string>>(store, BucketKey(Bucket(id)), cancellationToken: ct);
+        return (ids ?? [], etag ?? "");
+    }
+
+    private async Task<bool> TryTransactAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken ct)
+    {
+        try
+        {
+            await dapr.ExecuteStateTransactionAsync(store, operations, cancellationToken: ct);
+            return true;
+        }
+        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted })
+        {
+            return false;
+        }
+    }
+
+    private static T Parse(string json, string etag)
+    {
+        var resource = Parser.Parse<T>(json);
+        ETagField.Accessor.SetValue(resource, etag);
+        return resource;
+    }
+
+    // The ETag is the store's, never part of the stored document.
+    private static string Format(T resource)
+    {
+        var stored = resource.Clone();
+        ETagField.Accessor.SetValue(stored, "");
+        return JsonFormatter.Default.Format(stored);
+    }
+
+    private static byte[] Encode(T resource) => Encoding.UTF8.GetBytes(Format(resource));
+
+    private static string? EmptyAsNull(string etag) => etag.Length == 0 ? null : etag;
+
+    // FNV-1a: stable across processes, unlike string.GetHashCode.
+    private static int Bucket(string id)
+    {
+        var hash = 2166136261u;
+        foreach (var c in id)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % Buckets);
+    }
+
+    private string Key(string id) => $"{kind}:{id}";
+
+    private string BucketKey(int bucket) => $"{kind}-index:{bucket}";
+
+    private string RequestKey(string requestId) => $"{kind}-request:{requestId}";
+}
+
+/// <summary>The ETag of a resource message.</summary>
+public static class ResourceETag
+{
+    /// <summary>The value of the message's <c>etag</c> field, or "" when it has none.</summary>
+    public static string GetETag(this IMessage message) =>
+        message.Descriptor.FindFieldByName("etag")?.Accessor.GetValue(message) as string ?? "";
+}

@@ -1,0 +1,56 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Mesh.Resources;
+
+/// <summary>The parts of AIP-134 Update and AIP-135 Delete that are the same for every resource.</summary>
+public static class StandardMethods
+{
+    /// <summary>
+    /// Applies the fields of <paramref name="change"/> named by <paramref name="mask"/> to the stored resource:
+    /// INVALID_ARGUMENT for a missing mask or a path outside <paramref name="updatable"/>, NOT_FOUND, ABORTED when
+    /// the change's ETag is stale or another writer wins. <paramref name="finish"/> validates and stamps the result.
+    /// </summary>
+    public static async Task<T> UpdateAsync<T>(
+        ResourceStore<T> store, string id, T change, FieldMask? mask, IReadOnlySet<string> updatable, Action<T> finish, CancellationToken ct)
+        where T : class, IMessage<T>, new()
+    {
+        if (mask is not { Paths.Count: > 0 })
+        {
+            throw ResourceErrors.Invalid($"update_mask is required; allowed paths: {string.Join(", ", updatable)}");
+        }
+
+        if (mask.Paths.FirstOrDefault(p => !updatable.Contains(p)) is { } bad)
+        {
+            throw ResourceErrors.Invalid($"update_mask path '{bad}' cannot be updated; allowed paths: {string.Join(", ", updatable)}");
+        }
+
+        var name = NameOf(change);
+        var current = await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name);
+        var etag = current.GetETag();
+        if (change.GetETag() is { Length: > 0 } expected && expected != etag)
+        {
+            throw ResourceErrors.Aborted($"{name} changed since etag {expected} (now {etag}); read it again");
+        }
+
+        var updated = current.Clone();
+        mask.Merge(change, updated);
+        finish(updated);
+        return await store.TryReplaceAsync(id, updated, etag, ct)
+            ? await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name)
+            : throw ResourceErrors.Aborted($"{name} was changed by another writer; read it again");
+    }
+
+    /// <summary>Deletes the resource: NOT_FOUND, or ABORTED when <paramref name="etag"/> is stale or another writer wins.</summary>
+    public static async Task DeleteAsync<T>(ResourceStore<T> store, string id, string name, string etag, CancellationToken ct)
+        where T : class, IMessage<T>, new()
+    {
+        var current = await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name);
+        if ((etag.Length > 0 && etag != current.GetETag()) || !await store.TryDeleteAsync(id, current.GetETag(), ct))
+        {
+            throw ResourceErrors.Aborted($"{name} changed since it was read; read it again");
+        }
+    }
+
+    private static string NameOf(IMessage message) => message.Descriptor.FindFieldByName("name")?.Accessor.GetValue(message) as string ?? "";
+}
