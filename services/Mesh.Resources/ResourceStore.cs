@@ -71,9 +71,11 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     /// <summary>
     /// Creates the resource under <paramref name="id"/>. With a request id, a retry of the same request returns
     /// the resource the first attempt created (even under another generated id) instead of creating another.
-    /// ALREADY_EXISTS when another request holds the id.
+    /// ALREADY_EXISTS when another request holds the id. <paramref name="alongside"/> gives operations on other
+    /// keys (read afresh on every attempt, e.g. a balance at its current ETag) that commit in the same transaction.
     /// </summary>
-    public async Task<T> CreateAsync(string id, T resource, string requestId, CancellationToken ct)
+    public async Task<T> CreateAsync(
+        string id, T resource, string requestId, CancellationToken ct, Func<CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
@@ -93,6 +95,11 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 operations.Add(new(RequestKey(requestId), JsonSerializer.SerializeToUtf8Bytes(id), StateOperationType.Upsert, options: FirstWrite));
             }
 
+            if (alongside is not null)
+            {
+                operations.AddRange(await alongside(ct));
+            }
+
             if (await TryTransactAsync(operations, ct))
             {
                 return await GetAsync(id, ct) ?? throw ResourceErrors.Aborted($"{kind} {id} was deleted while it was created; retry");
@@ -110,6 +117,13 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
 
         throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
     }
+
+    /// <summary>
+    /// A transaction operation that writes the resource if its ETag is still <paramref name="etag"/> ("" for a
+    /// key that must not exist yet), for <see cref="CreateAsync"/>'s <c>alongside</c>. It does not touch the index.
+    /// </summary>
+    public StateTransactionRequest ReplaceOperation(string id, T resource, string etag) =>
+        new(Key(id), Encode(resource), StateOperationType.Upsert, EmptyAsNull(etag), options: FirstWrite);
 
     /// <summary>Replaces the resource if its ETag is still <paramref name="etag"/>; false when another writer won.</summary>
     public Task<bool> TryReplaceAsync(string id, T resource, string etag, CancellationToken ct) =>

@@ -1,0 +1,125 @@
+using Mesh.Runtime;
+using Mesh.Runtime.Components;
+using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Sidecar;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mesh.Testing;
+
+/// <summary>
+/// One machine's mesh for tests and benchmarks, as <c>mesh run</c> builds it: a real redis-server, the
+/// components of <c>components/</c> (state.redis "statestore" that also holds workflows, pubsub.redis "pubsub"),
+/// and an embedded sidecar per app. Apps run in this process on loopback Kestrel, configured exactly as the
+/// Dapr CLI would configure them (DAPR_GRPC_ENDPOINT, DAPR_HTTP_ENDPOINT, APP_ID), or as child processes
+/// that the caller starts with <see cref="EnvironmentFor"/>.
+/// </summary>
+public sealed class TestMesh : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> owned = [];
+    private readonly Dictionary<string, DaprSidecar> sidecars = new(StringComparer.Ordinal);
+    private readonly ComponentDefinition[] components;
+    private readonly Dictionary<string, IStateStore> stateStores;
+    private readonly Dictionary<string, IPubSub> pubSubs;
+    private readonly ILoggerFactory logs;
+
+    private TestMesh(RedisServer redis, ComponentDefinition[] components, Dictionary<string, IStateStore> stateStores, Dictionary<string, IPubSub> pubSubs, ILoggerFactory logs)
+    {
+        Redis = redis;
+        this.components = components;
+        this.stateStores = stateStores;
+        this.pubSubs = pubSubs;
+        this.logs = logs;
+    }
+
+    /// <summary>The Redis behind every component.</summary>
+    public RedisServer Redis { get; }
+
+    /// <summary>The apps known to every sidecar.</summary>
+    public AppDirectory Directory { get; } = new();
+
+    /// <summary>Starts Redis and the components. <paramref name="resiliency"/> applies to every sidecar.</summary>
+    public static async Task<TestMesh> StartAsync(ResiliencySpec? resiliency = null, ILoggerFactory? logs = null)
+    {
+        var redis = await RedisServer.StartAsync(appendOnly: true);
+        var host = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = redis.ConnectionString };
+        var statestore = new ComponentDefinition("statestore", "state.redis", "v1", new Dictionary<string, string>(host, StringComparer.OrdinalIgnoreCase) { ["actorStateStore"] = "true" }, [], "statestore.yaml");
+        var pubsub = new ComponentDefinition("pubsub", "pubsub.redis", "v1", new Dictionary<string, string>(host, StringComparer.OrdinalIgnoreCase) { ["redeliverInterval"] = "2s", ["processingTimeout"] = "5s" }, [], "pubsub.yaml");
+        var loggers = logs ?? NullLoggerFactory.Instance;
+        var mesh = new TestMesh(
+            redis,
+            [statestore, pubsub],
+            new Dictionary<string, IStateStore> { ["statestore"] = ComponentFactory.CreateStateStore(statestore) },
+            new Dictionary<string, IPubSub> { ["pubsub"] = ComponentFactory.CreatePubSub(pubsub, loggers) },
+            loggers)
+        {
+            Resiliency = resiliency ?? ResiliencySpec.None,
+        };
+        mesh.owned.Add(redis);
+        mesh.owned.Add(mesh.stateStores["statestore"]);
+        mesh.owned.Add(mesh.pubSubs["pubsub"]);
+        return mesh;
+    }
+
+    private ResiliencySpec Resiliency { get; init; } = ResiliencySpec.None;
+
+    /// <summary>The sidecar of an app id started here.</summary>
+    public DaprSidecar SidecarOf(string appId) => sidecars[appId];
+
+    /// <summary>
+    /// Registers <paramref name="appId"/> on <paramref name="appPort"/> (0 for a client without an app channel)
+    /// and starts its sidecar.
+    /// </summary>
+    public async Task<DaprSidecar> StartSidecarAsync(string appId, int appPort = 0, string protocol = "http")
+    {
+        Directory.Register(new AppEndpoint(appId, "127.0.0.1", appPort, protocol));
+        var sidecar = await DaprSidecar.StartAsync(
+            new SidecarSettings(Directory.Find(appId)!, 0, 0, stateStores, pubSubs, components, Resiliency, Directory), logs, CancellationToken.None);
+        sidecars[appId] = sidecar;
+        owned.Add(sidecar);
+        return sidecar;
+    }
+
+    /// <summary>
+    /// Starts <paramref name="appId"/> in this process on a free loopback port, behind its own sidecar, wired by
+    /// <paramref name="configure"/> and <paramref name="map"/> as its Program.cs wires it, and starts deliveries to it.
+    /// </summary>
+    public async Task<WebApplication> StartAppAsync(
+        string appId, string protocol, Action<WebApplicationBuilder> configure, Action<WebApplication> map, IDictionary<string, string?>? settings = null)
+    {
+        var port = LoopbackPorts.Free();
+        var sidecar = await StartSidecarAsync(appId, port, protocol);
+        var builder = LoopbackApp.CreateBuilder(protocol == "grpc" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
+        builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId, port, sidecar).Concat(settings ?? new Dictionary<string, string?>()));
+        configure(builder);
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        owned.Add(app);
+        await sidecar.StartDeliveriesAsync(CancellationToken.None);
+        return app;
+    }
+
+    /// <summary>The environment the Dapr CLI gives an app, for this mesh's sidecar of it.</summary>
+    public static Dictionary<string, string?> EnvironmentFor(string appId, int appPort, DaprSidecar sidecar) => new()
+    {
+        ["APP_ID"] = appId,
+        ["APP_PORT"] = appPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}",
+        ["DAPR_HTTP_ENDPOINT"] = $"http://127.0.0.1:{sidecar.HttpPort}",
+        ["DAPR_GRPC_PORT"] = sidecar.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["DAPR_HTTP_PORT"] = sidecar.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var item in Enumerable.Reverse(owned))
+        {
+            await item.DisposeAsync();
+        }
+    }
+}
