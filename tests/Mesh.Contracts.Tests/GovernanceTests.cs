@@ -80,6 +80,17 @@ public partial class GovernanceTests
         }
     }
 
+    [Fact]
+    public void Topics_FollowTheTaxonomy_AndAreUniquePerEvent()
+    {
+        var topics = ContractCatalog.Events.Select(ContractCatalog.TopicOf).ToList();
+
+        Assert.Equal("inventory.item.consumed", ContractCatalog.TopicOf(Mesh.Contracts.Inventory.V1.ItemConsumed.Descriptor));
+        Assert.Equal("finance.journal_entry.cost_posted", ContractCatalog.TopicOf(Mesh.Contracts.Finance.V1.CostPosted.Descriptor));
+        Assert.Equal(topics.Count, topics.Distinct().Count());
+        Assert.Throws<ArgumentException>(() => ContractCatalog.TopicOf(Mesh.Contracts.Type.V1.Money.Descriptor));
+    }
+
     [Theory]
     [InlineData("ItemConsumed")]
     [InlineData("StockAdjusted")]

@@ -34,6 +34,15 @@ public static class ContractCatalog
             : null;
     }
 
+    /// <summary>
+    /// The pub/sub topic of an event, "{domain}.{entity}.{action}" from its taxonomy, so publishers and
+    /// subscribers agree on it without a table; throws for a message that is not an event.
+    /// </summary>
+    public static string TopicOf(MessageDescriptor message) =>
+        EventTaxonomyOf(message) is { } taxonomy
+            ? $"{taxonomy.Domain}.{taxonomy.Entity}.{taxonomy.Action}"
+            : throw new ArgumentException($"{message.FullName} is not an event (it has no mesh.options.v1.event option)", nameof(message));
+
     /// <summary>The owning team of a file, or null when none is declared.</summary>
     public static Ownership? OwnerOf(FileDescriptor file)
     {
