@@ -1,0 +1,97 @@
+namespace Mesh.Workflows.InventoryToCharge;
+
+// The saga's inputs and outputs are plain records: the workflow runtime stores them as JSON in its history,
+// and protobuf messages do not round-trip through System.Text.Json.
+
+/// <summary>One supply consumption to carry through inventory, charges and the ERP.</summary>
+/// <param name="EventId">The ItemConsumed event id: the idempotency key of everything the case causes.</param>
+/// <param name="Retry">How patiently the saga retries, fixed when the case starts (workflows take no injected settings).</param>
+public sealed record ConsumptionCase(
+    string EventId,
+    string Item,
+    string Location,
+    string CostCenter,
+    decimal Quantity,
+    string Unit,
+    PatientLink Patient,
+    DateTimeOffset OccurTime,
+    string ClinicalOrderId,
+    string RecordedBy,
+    string Source,
+    string CorrelationId,
+    SagaRetry Retry);
+
+/// <summary>The saga's retry settings: attempts of ordinary steps and of the ERP posting, and the backoff.</summary>
+public sealed record SagaRetry(int StepAttempts, int PostingAttempts, TimeSpan FirstRetryInterval, TimeSpan MaxRetryInterval)
+{
+    /// <summary>The retry policy of ordinary steps.</summary>
+    public Dapr.Workflow.WorkflowRetryPolicy Steps() => new(StepAttempts, FirstRetryInterval, 2.0, MaxRetryInterval);
+
+    /// <summary>The retry policy of the ERP posting.</summary>
+    public Dapr.Workflow.WorkflowRetryPolicy Posting() => new(PostingAttempts, FirstRetryInterval, 2.0, MaxRetryInterval);
+}
+
+/// <summary>The patient encounter the supply was used for (PHI: never logged, never in an outcome).</summary>
+public sealed record PatientLink(string Mrn, string MrnSystem, string EncounterId);
+
+/// <summary>What master data says about the case: whether it may proceed, and what the later steps need.</summary>
+public sealed record CaseCheck(
+    bool Ok,
+    string Reason,
+    string Detail,
+    bool Chargeable,
+    string CostCenter,
+    string CompanyCode,
+    decimal UnitCost,
+    string Currency)
+{
+    /// <summary>A refusal: the case goes to the exception queue and nothing changes.</summary>
+    public static CaseCheck Refused(string reason, string detail) => new(false, reason, detail, false, "", "", 0, "");
+}
+
+/// <summary>The consumption movement inventory recorded.</summary>
+public sealed record StockTaken(bool Ok, string Reason, string Detail, string Movement, decimal OnHandAfter, string Balance, bool ReorderPointCrossed, decimal ReorderPoint, decimal ParLevel);
+
+/// <summary>The patient charge captured, when the item is chargeable.</summary>
+public sealed record ChargeTaken(bool Ok, string Reason, string Detail, string Charge, string ChargeCode, decimal Amount, string Currency);
+
+/// <summary>The cost posting to the ERP.</summary>
+public sealed record CostPosting(bool Ok, string Reason, string Detail, string JournalEntry, string ErpDocument, decimal Amount, string Currency, string GlAccount);
+
+/// <summary>What a compensation step undoes.</summary>
+public sealed record Compensation(ConsumptionCase Case, string Movement, string Charge, string Reason);
+
+/// <summary>How long one step of the saga took, from the workflow's replay-safe clock.</summary>
+public sealed record StepTiming(string Step, double Milliseconds);
+
+/// <summary>
+/// How a case ended: completed, or on the exception queue with its reason. Holds references and amounts, no
+/// patient data, so it can be listed to operators.
+/// </summary>
+public sealed record CaseOutcome(
+    string EventId,
+    string Status,
+    string Reason,
+    string Detail,
+    bool Compensated,
+    bool Replayable,
+    string Item,
+    string Location,
+    string Movement,
+    string Charge,
+    string JournalEntry,
+    string ErpDocument,
+    bool ReorderPointReached,
+    DateTimeOffset OccurTime,
+    DateTimeOffset FinishTime,
+    IReadOnlyList<StepTiming> Steps)
+{
+    /// <summary>The status of a case whose every effect landed.</summary>
+    public const string Completed = "completed";
+
+    /// <summary>The status of a case on the exception queue.</summary>
+    public const string Exception = "exception";
+}
+
+/// <summary>The outcome with what its events need: the case itself and each step's result.</summary>
+public sealed record CaseConclusion(ConsumptionCase Case, CaseOutcome Outcome, StockTaken? Stock, ChargeTaken? Charge, CostPosting? Posting);

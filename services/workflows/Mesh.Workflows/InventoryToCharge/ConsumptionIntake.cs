@@ -1,0 +1,102 @@
+using System.Text.RegularExpressions;
+using Dapr.Workflow;
+using Google.Protobuf;
+using Grpc.Core;
+using Mesh.Contracts.Inventory.V1;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Workflows.InventoryToCharge;
+
+/// <summary>
+/// Turns ItemConsumed events into InventoryToCharge sagas, once per event id: the saga's instance id is derived
+/// from the event id, so a redelivered or re-sent event finds its saga already there.
+/// </summary>
+public sealed partial class ConsumptionIntake(IDaprWorkflowClient workflows, IOptions<SagaOptions> options, ILogger<ConsumptionIntake> logger)
+{
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\z")]
+    private static partial Regex EventIdPattern();
+
+    /// <summary>The saga instance of an event.</summary>
+    public static string InstanceIdOf(string eventId) => $"itc-{eventId}";
+
+    /// <summary>
+    /// Starts the saga for the event (the CloudEvent's data, as protobuf JSON). Answers DROP for an event that
+    /// can never be processed, which Dapr moves to the dead-letter topic; SUCCESS for a duplicate.
+    /// </summary>
+    public async Task<IResult> AcceptAsync(HttpRequest request, CancellationToken ct)
+    {
+        ItemConsumed consumed;
+        try
+        {
+            using var reader = new StreamReader(request.Body);
+            consumed = Parser.Parse<ItemConsumed>(await reader.ReadToEndAsync(ct));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return Drop("the data is not an ItemConsumed in protobuf JSON", e.GetType().Name);
+        }
+
+        if (Problem(consumed) is { } problem)
+        {
+            return Drop(problem, consumed.Context?.EventId ?? "");
+        }
+
+        var consumption = Case(consumed, options.Value.Retry());
+        await StartAsync(consumption, InstanceIdOf(consumption.EventId), ct);
+        return Results.Ok();
+    }
+
+    /// <summary>Starts a saga for the case under <paramref name="instanceId"/> unless one exists; false when it did.</summary>
+    public async Task<bool> StartAsync(ConsumptionCase consumption, string instanceId, CancellationToken ct)
+    {
+        var existing = await workflows.GetWorkflowStateAsync(instanceId, getInputsAndOutputs: false, ct);
+        if (existing?.Exists == true)
+        {
+            logger.LogInformation("Event {EventId} was seen before; its saga {InstanceId} is {Status}", consumption.EventId, instanceId, existing.RuntimeStatus);
+            return false;
+        }
+
+        try
+        {
+            await workflows.ScheduleNewWorkflowAsync(nameof(InventoryToChargeWorkflow), instanceId, consumption, null, ct);
+            return true;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
+        {
+            // A concurrent delivery of the same event won the race.
+            return false;
+        }
+    }
+
+    private IResult Drop(string reason, string eventId)
+    {
+        logger.LogWarning("Dropped an ItemConsumed event {EventId}: {Reason}", eventId, reason);
+        return Results.Ok(new { status = "DROP" });
+    }
+
+    // Names fields only: the values may be patient data.
+    private static string? Problem(ItemConsumed consumed) =>
+        consumed.Context is not { EventId: var id } || !EventIdPattern().IsMatch(id) ? "context.event_id is missing or not 1-128 letters, digits, '.', '_', ':' or '-'"
+        : !consumed.Item.StartsWith("items/", StringComparison.Ordinal) ? "item is not an item name"
+        : !consumed.Location.StartsWith("locations/", StringComparison.Ordinal) ? "location is not a location name"
+        : consumed.Quantity is not { } quantity || quantity.ToDecimal() <= 0 || quantity.Unit.Length == 0 ? "quantity must be positive with a unit"
+        : consumed.Patient is not { Mrn.Length: > 0, EncounterId.Length: > 0 } ? "patient.mrn and patient.encounter_id are required"
+        : null;
+
+    private static ConsumptionCase Case(ItemConsumed consumed, SagaRetry retry) => new(
+        consumed.Context.EventId,
+        consumed.Item,
+        consumed.Location,
+        consumed.CostCenter,
+        consumed.Quantity.ToDecimal(),
+        consumed.Quantity.Unit,
+        new PatientLink(consumed.Patient.Mrn, consumed.Patient.MrnSystem, consumed.Patient.EncounterId),
+        consumed.Context.OccurTime?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow,
+        consumed.ClinicalOrderId,
+        consumed.RecordedBy,
+        consumed.Context.Source,
+        consumed.Context.CorrelationId,
+        retry);
+}

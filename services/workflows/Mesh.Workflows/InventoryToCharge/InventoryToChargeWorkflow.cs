@@ -1,0 +1,143 @@
+using Dapr.Workflow;
+
+namespace Mesh.Workflows.InventoryToCharge;
+
+/// <summary>
+/// The inventory-to-charge saga: validate against master data, take the stock, capture the patient charge,
+/// post the cost to the ERP, then publish what happened. A refusal after partial progress is compensated
+/// (stock restored, charge voided) and the case goes to the exception queue with its reason. Transient failures
+/// are retried with backoff by the workflow runtime; a posting the ERP never acknowledged is parked on the
+/// queue as replayable instead of compensated, because it may have landed.
+/// </summary>
+public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOutcome>
+{
+    /// <inheritdoc />
+    public override async Task<CaseOutcome> RunAsync(WorkflowContext context, ConsumptionCase input)
+    {
+        var steps = new Steps(context);
+        var retry = new WorkflowTaskOptions(input.Retry.Steps());
+
+        var check = await StepAsync<CaseCheck>(context, nameof(CheckCase), input, retry);
+        steps.Done("validate");
+        if (check.Failure is { } checkFailure)
+        {
+            return await ConcludeAsync(context, steps, input, Refusal(input, "masterdata_unavailable", checkFailure), null, null, null);
+        }
+
+        if (!check.Value!.Ok)
+        {
+            return await ConcludeAsync(context, steps, input, Refusal(input, check.Value.Reason, check.Value.Detail), null, null, null);
+        }
+
+        var stock = await StepAsync<StockTaken>(context, nameof(TakeStock), input, retry);
+        steps.Done("inventory");
+        if (stock.Failure is { } stockFailure)
+        {
+            return await ConcludeAsync(context, steps, input, Refusal(input, "inventory_unavailable", stockFailure), null, null, null);
+        }
+
+        if (!stock.Value!.Ok)
+        {
+            return await ConcludeAsync(context, steps, input, Refusal(input, stock.Value.Reason, stock.Value.Detail), stock.Value, null, null);
+        }
+
+        var movement = stock.Value.Movement;
+        ChargeTaken? charge = null;
+        if (check.Value.Chargeable)
+        {
+            var captured = await StepAsync<ChargeTaken>(context, nameof(CaptureCharge), input, retry);
+            steps.Done("charge");
+            if (captured.Failure is { } chargeFailure)
+            {
+                return await ConcludeAsync(context, steps, input, Refusal(input, "charges_unavailable", chargeFailure) with { Movement = movement }, stock.Value, null, null);
+            }
+
+            charge = captured.Value!;
+            if (!charge.Ok)
+            {
+                await CompensateAsync(context, retry, new Compensation(input, movement, "", charge.Reason));
+                steps.Done("compensate");
+                return await ConcludeAsync(context, steps, input, Refusal(input, charge.Reason, charge.Detail) with { Compensated = true, Replayable = false, Movement = movement }, stock.Value, charge, null);
+            }
+        }
+
+        var chargeName = charge?.Charge ?? "";
+        var posting = await StepAsync<CostPosting>(context, nameof(PostCost), new CostToPost(input, check.Value), new WorkflowTaskOptions(input.Retry.Posting()));
+        steps.Done("finance");
+        if (posting.Failure is { } postingFailure)
+        {
+            return await ConcludeAsync(context, steps, input, Refusal(input, "erp_unavailable", postingFailure) with { Movement = movement, Charge = chargeName }, stock.Value, charge, null);
+        }
+
+        if (!posting.Value!.Ok)
+        {
+            await CompensateAsync(context, retry, new Compensation(input, movement, chargeName, posting.Value.Reason));
+            steps.Done("compensate");
+            var refused = Refusal(input, posting.Value.Reason, posting.Value.Detail) with { Compensated = true, Replayable = false, Movement = movement, Charge = chargeName };
+            return await ConcludeAsync(context, steps, input, refused, stock.Value, charge, posting.Value);
+        }
+
+        var completed = new CaseOutcome(
+            input.EventId, CaseOutcome.Completed, "", "", false, false, input.Item, input.Location, movement, chargeName,
+            posting.Value.JournalEntry, posting.Value.ErpDocument, stock.Value.ReorderPointCrossed, input.OccurTime, default, []);
+        return await ConcludeAsync(context, steps, input, completed, stock.Value, charge, posting.Value);
+    }
+
+    // A step that never answered (retries exhausted) may still have taken effect, so it is not compensated: the
+    // case is parked on the exception queue, and a replay repeats every step with the same request ids.
+    private static async Task<(T? Value, string? Failure)> StepAsync<T>(WorkflowContext context, string activity, object input, WorkflowTaskOptions retry)
+        where T : class
+    {
+        try
+        {
+            return (await context.CallActivityAsync<T>(activity, input, retry), null);
+        }
+        catch (WorkflowTaskFailedException e)
+        {
+            return (null, e.FailureDetails.ErrorMessage);
+        }
+    }
+
+    private static async Task CompensateAsync(WorkflowContext context, WorkflowTaskOptions retry, Compensation compensation)
+    {
+        if (compensation.Charge.Length > 0)
+        {
+            await context.CallActivityAsync<bool>(nameof(VoidCharge), compensation, retry);
+        }
+
+        await context.CallActivityAsync<bool>(nameof(RestoreStock), compensation, retry);
+    }
+
+    // Until something is compensated, a case on the exception queue can be replayed: every step repeats with the
+    // same request ids, so what already happened is not done twice. A compensated case cannot: its request ids
+    // are spent on effects that were undone.
+    private static CaseOutcome Refusal(ConsumptionCase input, string reason, string detail) =>
+        new(input.EventId, CaseOutcome.Exception, reason, detail, false, true, input.Item, input.Location, "", "", "", "", false, input.OccurTime, default, []);
+
+    private static async Task<CaseOutcome> ConcludeAsync(
+        WorkflowContext context, Steps steps, ConsumptionCase input, CaseOutcome outcome, StockTaken? stock, ChargeTaken? charge, CostPosting? posting)
+    {
+        var finished = outcome with { FinishTime = context.CurrentUtcDateTime, Steps = steps.Timings };
+        await context.CallActivityAsync<bool>(nameof(ConcludeCase), new CaseConclusion(input, finished, stock, charge, posting), new WorkflowTaskOptions(input.Retry.Steps()));
+        return finished;
+    }
+
+    /// <summary>Step durations from the workflow's clock, which replays identically.</summary>
+    private sealed class Steps(WorkflowContext context)
+    {
+        private readonly List<StepTiming> timings = [];
+        private DateTime last = context.CurrentUtcDateTime;
+
+        public IReadOnlyList<StepTiming> Timings => timings;
+
+        public void Done(string step)
+        {
+            var now = context.CurrentUtcDateTime;
+            timings.Add(new StepTiming(step, (now - last).TotalMilliseconds));
+            last = now;
+        }
+    }
+}
+
+/// <summary>The input of the cost posting: the case and what master data said about it.</summary>
+public sealed record CostToPost(ConsumptionCase Case, CaseCheck Check);

@@ -1,0 +1,229 @@
+using Dapr.Workflow;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Contracts.Charges.V1;
+using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Type.V1;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Workflows.InventoryToCharge;
+
+// Each activity is one call (or one group of reads) against a service, through the sidecar. A refusal the
+// saga must act on comes back as a result with its reason; anything transient throws, so the workflow
+// runtime retries it with backoff. Every write carries a request id derived from the event id.
+
+/// <summary>Validates item, location and cost center against master data.</summary>
+public sealed class CheckCase(ItemService.ItemServiceClient items, LocationService.LocationServiceClient locations, CostCenterService.CostCenterServiceClient costCenters)
+    : WorkflowActivity<ConsumptionCase, CaseCheck>
+{
+    /// <inheritdoc />
+    public override async Task<CaseCheck> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
+    {
+        var itemCall = Lookup(() => items.GetItemAsync(new GetItemRequest { Name = input.Item }).ResponseAsync);
+        var locationCall = Lookup(() => locations.GetLocationAsync(new GetLocationRequest { Name = input.Location }).ResponseAsync);
+        var (item, location) = (await itemCall, await locationCall);
+        if (item is null || item.State != ItemState.Active)
+        {
+            return CaseCheck.Refused("unknown_item", item is null ? $"{input.Item} does not exist in master data" : $"{input.Item} is {item.State}, not active");
+        }
+
+        if (location is null || location.State != LocationState.Active)
+        {
+            return CaseCheck.Refused("unknown_location", location is null ? $"{input.Location} does not exist in master data" : $"{input.Location} is {location.State}, not active");
+        }
+
+        if (!string.Equals(item.StockingUnit, input.Unit, StringComparison.Ordinal))
+        {
+            return CaseCheck.Refused("unit_mismatch", $"consumed in {input.Unit}, but {input.Item} is stocked in {item.StockingUnit}");
+        }
+
+        var costCenterName = input.CostCenter.Length > 0 ? input.CostCenter : location.CostCenter;
+        var costCenter = costCenterName.Length == 0 ? null
+            : await Lookup(() => costCenters.GetCostCenterAsync(new GetCostCenterRequest { Name = costCenterName }).ResponseAsync);
+        if (costCenter is null || costCenter.State != CostCenterState.Active)
+        {
+            return CaseCheck.Refused("unknown_cost_center", costCenterName.Length == 0 ? $"neither the event nor {input.Location} names a cost center" : $"{costCenterName} does not exist or is not active");
+        }
+
+        if (item.StandardCost is not { } cost || cost.ToDecimal() <= 0)
+        {
+            return CaseCheck.Refused("unpriced_item", $"{input.Item} has no standard cost to post");
+        }
+
+        return new CaseCheck(true, "", "", item.Chargeable, costCenter.Name, costCenter.CompanyCode, cost.ToDecimal(), cost.CurrencyCode);
+    }
+
+    // NOT_FOUND and a malformed name both mean "no such thing" to the saga; anything else is transient.
+    private static async Task<T?> Lookup<T>(Func<Task<T>> call) where T : class
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Takes the consumed quantity from the location's balance.</summary>
+public sealed class TakeStock(InventoryService.InventoryServiceClient inventory) : WorkflowActivity<ConsumptionCase, StockTaken>
+{
+    /// <inheritdoc />
+    public override async Task<StockTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
+    {
+        StockMovement movement;
+        try
+        {
+            movement = await inventory.CreateStockMovementAsync(new CreateStockMovementRequest
+            {
+                Parent = input.Location,
+                RequestId = $"{input.EventId}.consume",
+                StockMovement = new StockMovement
+                {
+                    Type = StockMovementType.Consumption,
+                    Item = input.Item,
+                    Location = input.Location,
+                    Delta = Quantity.Of(-input.Quantity, input.Unit),
+                    Patient = CaseMessages.Patient(input),
+                    SourceDocument = input.EventId,
+                    OccurTime = Timestamp.FromDateTimeOffset(input.OccurTime),
+                },
+            });
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            var reason = e.StatusCode == StatusCode.FailedPrecondition ? "insufficient_stock" : "inventory_refused";
+            return new StockTaken(false, reason, e.Status.Detail, "", 0, "", false, 0, 0);
+        }
+
+        var balanceName = $"{input.Location}/balances/{input.Item["items/".Length..]}";
+        if (!movement.ReorderPointCrossed)
+        {
+            return new StockTaken(true, "", "", movement.Name, movement.OnHandAfter.ToDecimal(), balanceName, false, 0, 0);
+        }
+
+        var balance = await inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balanceName });
+        return new StockTaken(true, "", "", movement.Name, movement.OnHandAfter.ToDecimal(), balanceName, true,
+            balance.ReorderPoint?.ToDecimal() ?? 0, balance.ParLevel?.ToDecimal() ?? 0);
+    }
+}
+
+/// <summary>Captures the patient charge; charges prices it from the item's charge master.</summary>
+public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges) : WorkflowActivity<ConsumptionCase, ChargeTaken>
+{
+    /// <inheritdoc />
+    public override async Task<ChargeTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
+    {
+        try
+        {
+            var charge = await charges.CreateChargeAsync(new CreateChargeRequest
+            {
+                RequestId = $"{input.EventId}.charge",
+                Charge = new PatientCharge
+                {
+                    Patient = CaseMessages.Patient(input),
+                    Item = input.Item,
+                    Quantity = Quantity.Of(input.Quantity, input.Unit),
+                    ServiceTime = Timestamp.FromDateTimeOffset(input.OccurTime),
+                    PerformingLocation = input.Location,
+                    CostCenter = input.CostCenter,
+                    ClinicalOrderId = input.ClinicalOrderId,
+                    SourceEventId = input.EventId,
+                },
+            });
+            return new ChargeTaken(true, "", "", charge.Name, charge.ChargeCode, charge.TotalAmount.ToDecimal(), charge.TotalAmount.CurrencyCode);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            return new ChargeTaken(false, "charge_refused", e.Status.Detail, "", "", 0, "");
+        }
+    }
+}
+
+/// <summary>Posts the cost of the consumed supplies to the ERP: supplies expense of the cost center against inventory.</summary>
+public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journal, IOptions<SagaOptions> options) : WorkflowActivity<CostToPost, CostPosting>
+{
+    /// <inheritdoc />
+    public override async Task<CostPosting> RunAsync(WorkflowActivityContext context, CostToPost input)
+    {
+        var (consumption, check) = (input.Case, input.Check);
+        // ERPs book in cents: the cost is rounded once, here, and both lines carry the same amount.
+        var amount = Money.Of(check.Currency, Math.Round(check.UnitCost * consumption.Quantity, 2, MidpointRounding.AwayFromZero));
+        var settings = options.Value;
+        try
+        {
+            var entry = await journal.CreateJournalEntryAsync(new CreateJournalEntryRequest
+            {
+                RequestId = $"{consumption.EventId}.cost",
+                JournalEntry = new JournalEntry
+                {
+                    CompanyCode = check.CompanyCode,
+                    AccountingDate = Timestamp.FromDateTimeOffset(consumption.OccurTime),
+                    Description = $"Supplies consumed: {consumption.Item} at {consumption.Location}",
+                    Source = JournalEntrySource.InventoryConsumption,
+                    SourceDocument = consumption.EventId,
+                    IdempotencyKey = $"{consumption.EventId}.cost",
+                    Lines =
+                    {
+                        new JournalLine { GlAccount = settings.SuppliesExpenseAccount, CostCenter = check.CostCenter, Debit = amount, Item = consumption.Item, Memo = "supplies consumed" },
+                        new JournalLine { GlAccount = settings.InventoryAccount, CostCenter = check.CostCenter, Credit = amount, Item = consumption.Item, Memo = "inventory relieved" },
+                    },
+                },
+            });
+            var posted = entry.State == JournalEntryState.Posted ? entry
+                : await journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = entry.Name, RequestId = $"{consumption.EventId}.post" });
+            return new CostPosting(true, "", "", posted.Name, posted.ErpDocumentNumber, amount.ToDecimal(), amount.CurrencyCode, settings.SuppliesExpenseAccount);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            var reason = e.StatusCode == StatusCode.FailedPrecondition ? "erp_rejected" : "cost_refused";
+            return new CostPosting(false, reason, e.Status.Detail, "", "", amount.ToDecimal(), amount.CurrencyCode, settings.SuppliesExpenseAccount);
+        }
+    }
+}
+
+/// <summary>Compensation: voids the charge.</summary>
+public sealed class VoidCharge(ChargeService.ChargeServiceClient charges) : WorkflowActivity<Compensation, bool>
+{
+    /// <inheritdoc />
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, Compensation input)
+    {
+        var voided = await charges.VoidChargeAsync(new VoidChargeRequest
+        {
+            Name = input.Charge,
+            Reason = $"inventory-to-charge compensation: {input.Reason}",
+            RequestId = $"{input.Case.EventId}.void",
+        });
+        return voided.State == ChargeState.Voided;
+    }
+}
+
+/// <summary>Compensation: puts the consumed stock back with a reversal of the consumption movement.</summary>
+public sealed class RestoreStock(InventoryService.InventoryServiceClient inventory) : WorkflowActivity<Compensation, bool>
+{
+    /// <inheritdoc />
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, Compensation input)
+    {
+        var consumption = input.Case;
+        var reversal = await inventory.CreateStockMovementAsync(new CreateStockMovementRequest
+        {
+            Parent = consumption.Location,
+            RequestId = $"{consumption.EventId}.restore",
+            StockMovement = new StockMovement
+            {
+                Type = StockMovementType.Reversal,
+                Item = consumption.Item,
+                Location = consumption.Location,
+                Delta = Quantity.Of(consumption.Quantity, consumption.Unit),
+                Reverses = input.Movement,
+                SourceDocument = consumption.EventId,
+                OccurTime = Timestamp.FromDateTimeOffset(consumption.OccurTime),
+            },
+        });
+        return reversal.Name.Length > 0;
+    }
+}

@@ -1,0 +1,32 @@
+namespace Mesh.Workflows;
+
+/// <summary>Settings of the sagas, bound from the "Workflows" configuration section.</summary>
+public sealed class SagaOptions
+{
+    /// <summary>The Dapr state store for case outcomes and the exception queue.</summary>
+    public string StateStore { get; set; } = "statestore";
+
+    /// <summary>The Dapr pub/sub component for events.</summary>
+    public string PubSub { get; set; } = "pubsub";
+
+    /// <summary>The GL account debited with the cost of consumed supplies.</summary>
+    public string SuppliesExpenseAccount { get; set; } = "6100";
+
+    /// <summary>The GL account credited: the inventory asset the supplies left.</summary>
+    public string InventoryAccount { get; set; } = "1400";
+
+    /// <summary>Attempts of a step against a service before the saga gives up on it.</summary>
+    public int StepAttempts { get; set; } = 6;
+
+    /// <summary>Attempts of the ERP posting; generous, because ERPs go down for maintenance.</summary>
+    public int PostingAttempts { get; set; } = 30;
+
+    /// <summary>The first retry delay; later ones double up to <see cref="MaxRetryInterval"/>.</summary>
+    public TimeSpan FirstRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest delay between two attempts.</summary>
+    public TimeSpan MaxRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The retry settings a new case starts with.</summary>
+    public InventoryToCharge.SagaRetry Retry() => new(StepAttempts, PostingAttempts, FirstRetryInterval, MaxRetryInterval);
+}

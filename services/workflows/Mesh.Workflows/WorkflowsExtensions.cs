@@ -1,0 +1,107 @@
+using Dapr;
+using Dapr.Client;
+using Dapr.Workflow;
+using Mesh.Contracts.Charges.V1;
+using Mesh.Contracts.Classification;
+using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.MasterData.V1;
+using Mesh.Workflows;
+using Mesh.Workflows.InventoryToCharge;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Wiring of the workflows app: the sagas, their service clients, the event intake and the case API.</summary>
+public static class WorkflowsExtensions
+{
+    /// <summary>Registers the workflows and activities, the Dapr clients, and gRPC clients that call through the sidecar.</summary>
+    public static IHostApplicationBuilder AddWorkflows(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<SagaOptions>(builder.Configuration.GetSection("Workflows"));
+        builder.Services.AddDaprClient();
+        // Tests and `mesh run` hand the sidecar's address in configuration; under daprd it is in the environment.
+        var sidecar = builder.Configuration["DAPR_GRPC_ENDPOINT"] ?? DaprDefaults.GetDefaultGrpcEndpoint();
+        builder.Services.AddDaprWorkflowBuilder(
+            options =>
+            {
+                options.RegisterWorkflow<InventoryToChargeWorkflow>();
+                options.RegisterActivity<CheckCase>();
+                options.RegisterActivity<TakeStock>();
+                options.RegisterActivity<CaptureCharge>();
+                options.RegisterActivity<PostCost>();
+                options.RegisterActivity<VoidCharge>();
+                options.RegisterActivity<RestoreStock>();
+                options.RegisterActivity<ConcludeCase>();
+            },
+            (_, client) => client.UseGrpcEndpoint(sidecar));
+
+        var masterData = DaprClient.CreateInvocationInvoker("masterdata", sidecar);
+        builder.Services.AddSingleton(new ItemService.ItemServiceClient(masterData));
+        builder.Services.AddSingleton(new LocationService.LocationServiceClient(masterData));
+        builder.Services.AddSingleton(new CostCenterService.CostCenterServiceClient(masterData));
+        builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", sidecar)));
+        builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", sidecar)));
+        builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", sidecar)));
+        builder.Services.AddSingleton<CaseLedger>();
+        builder.Services.AddSingleton<ConsumptionIntake>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps the ItemConsumed subscription (Dapr discovers it on /dapr/subscribe; undeliverable events go to a
+    /// dead-letter topic) and the case API operators and the demo read: outcomes and the exception queue.
+    /// </summary>
+    public static WebApplication MapWorkflowsApi(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<SagaOptions>>().Value;
+        var consumed = ContractCatalog.TopicOf(ItemConsumed.Descriptor);
+        app.UseCloudEvents();
+        app.MapSubscribeHandler();
+        app.MapPost("/inventory-to-charge/consumptions", (HttpRequest request, ConsumptionIntake intake, CancellationToken ct) => intake.AcceptAsync(request, ct))
+            .WithTopic(new TopicOptions { PubsubName = options.PubSub, Name = consumed, DeadLetterTopic = $"{consumed}.deadletter" });
+
+        var cases = app.MapGroup("/inventory-to-charge");
+        cases.MapGet("/cases/{eventId}", async (string eventId, CaseLedger ledger, IDaprWorkflowClient workflows, CancellationToken ct) =>
+        {
+            if ((await ledger.OutcomesAsync([eventId], ct)).SingleOrDefault() is { } outcome)
+            {
+                return Results.Ok(outcome);
+            }
+
+            var saga = await workflows.GetWorkflowStateAsync(ConsumptionIntake.InstanceIdOf(eventId), getInputsAndOutputs: false, ct);
+            return saga?.Exists == true
+                ? Results.Accepted(value: new { eventId, status = saga.RuntimeStatus.ToString() })
+                : Results.NotFound(new { eventId, error = $"no case for event {eventId}" });
+        });
+        cases.MapPost("/cases/batch-get", async (CaseQuery query, CaseLedger ledger, CancellationToken ct) =>
+            query.EventIds is not { Count: > 0 and <= 10_000 } ids
+                ? Results.BadRequest(new { error = "eventIds: give 1 to 10000 event ids" })
+                : Results.Ok(await ledger.OutcomesAsync(ids, ct)));
+        cases.MapGet("/exceptions", async (CaseLedger ledger, CancellationToken ct) => Results.Ok(await ledger.ExceptionsAsync(ct)));
+        cases.MapPost("/exceptions/{eventId}/replay", async (string eventId, CaseLedger ledger, IDaprWorkflowClient workflows, ConsumptionIntake intake, CancellationToken ct) =>
+        {
+            var outcome = (await ledger.OutcomesAsync([eventId], ct)).SingleOrDefault();
+            if (outcome is not { Status: CaseOutcome.Exception })
+            {
+                return Results.NotFound(new { eventId, error = $"event {eventId} is not on the exception queue" });
+            }
+
+            if (!outcome.Replayable)
+            {
+                return Results.Conflict(new { eventId, error = $"event {eventId} was compensated ({outcome.Reason}); send a new event instead" });
+            }
+
+            var original = await workflows.GetWorkflowStateAsync(ConsumptionIntake.InstanceIdOf(eventId), getInputsAndOutputs: true, ct);
+            var consumption = original!.ReadInputAs<ConsumptionCase>()!;
+            var replay = $"{ConsumptionIntake.InstanceIdOf(eventId)}-replay-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+            await intake.StartAsync(consumption, replay, ct);
+            return Results.Accepted(value: new { eventId, replay });
+        });
+        return app;
+    }
+}
+
+/// <summary>The body of a batch read of case outcomes.</summary>
+/// <param name="EventIds">The event ids of the cases.</param>
+public sealed record CaseQuery(IReadOnlyList<string>? EventIds);
