@@ -40,6 +40,34 @@ public sealed class ErpStandInTests(ErpStandInFixture erp) : IClassFixture<ErpSt
     }
 
     [Fact]
+    public async Task Export_PagesThroughEveryPostingInDocumentOrder()
+    {
+        var references = Enumerable.Range(0, 5).Select(i => $"export-{Guid.NewGuid():N}-{i}").ToList();
+        foreach (var reference in references)
+        {
+            await PostAsync(Guid.NewGuid().ToString(), Entry(reference));
+        }
+
+        var seen = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var page = await erp.Http.GetFromJsonAsync<JsonArray>($"/erp/v1/journal-entries?limit=2{(after is null ? "" : $"&after={after}")}");
+            if (page!.Count == 0)
+            {
+                break;
+            }
+
+            seen.AddRange(page.Select(e => e!["entry"]!["reference"]!.GetValue<string>()));
+            after = page[^1]!["documentNumber"]!.GetValue<string>();
+        }
+
+        var tooMany = await erp.Http.GetAsync("/erp/v1/journal-entries?limit=5000");
+        Assert.Equal(references, seen.Where(references.Contains));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+    }
+
+    [Fact]
     public async Task KeyReusedForAnotherEntry_IsConflict()
     {
         var key = Guid.NewGuid().ToString();

@@ -19,6 +19,11 @@ public static class ErpApi
     {
         var api = app.MapGroup("/erp/v1").AddEndpointFilter(ApplyChaosAsync);
         api.MapPost("/journal-entries", PostJournalEntry);
+        // The ERP's export: every posted entry, a page at a time, for reconciliation.
+        api.MapGet("/journal-entries", (string? after, int? limit, Ledger ledger) =>
+            limit is < 1 or > 1000
+                ? Results.BadRequest(new ErpError("INVALID_FIELD", "limit must be 1 to 1000"))
+                : Results.Ok(ledger.Entries(after, limit ?? 100)));
         api.MapGet("/journal-entries/{documentNumber}", (string documentNumber, Ledger ledger) =>
             ledger.Find(documentNumber) is { } entry ? Results.Ok(entry) : Results.NotFound(new ErpError("NOT_FOUND", $"journal entry {documentNumber} does not exist")));
         api.MapGet("/items/{itemNumber}", (string itemNumber, Ledger ledger) =>

@@ -79,6 +79,19 @@ public sealed class Ledger
         }
     }
 
+    /// <summary>Posted entries in document-number order, after <paramref name="after"/> (exclusive), at most <paramref name="limit"/>.</summary>
+    public List<JournalEntry> Entries(string? after, int limit)
+    {
+        lock (gate)
+        {
+            // Document numbers are zero-padded, so ordinal order is posting order.
+            return [.. byDocument.Values
+                .Where(e => after is null || string.CompareOrdinal(e.DocumentNumber, after) > 0)
+                .OrderBy(e => e.DocumentNumber, StringComparer.Ordinal)
+                .Take(limit)];
+        }
+    }
+
     /// <summary>An item of the item master, or null.</summary>
     public ErpItem? Item(string itemNumber) => items.GetValueOrDefault(itemNumber);
 
