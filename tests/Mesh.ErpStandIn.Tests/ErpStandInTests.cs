@@ -104,6 +104,8 @@ public sealed class ErpStandInTests(ErpStandInFixture erp) : IClassFixture<ErpSt
         var unavailable = await PostAsync(Guid.NewGuid().ToString(), Entry("u"));
         await erp.SetChaosAsync("Down");
         var down = await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(Guid.NewGuid().ToString(), Entry("d")));
+        await erp.SetChaosAsync("Reject");
+        var rejected = await PostAsync(Guid.NewGuid().ToString(), Entry("r"));
         await erp.SetChaosAsync("Slow", 400);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var slow = await PostAsync(Guid.NewGuid().ToString(), Entry("s"));
@@ -112,6 +114,8 @@ public sealed class ErpStandInTests(ErpStandInFixture erp) : IClassFixture<ErpSt
         Assert.Equal("1", throttled.Headers.RetryAfter?.ToString());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.NotNull(down);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, rejected.StatusCode);
+        Assert.Contains("PERIOD_CLOSED", await rejected.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Created, slow.StatusCode);
         Assert.True(watch.ElapsedMilliseconds >= 400);
     }

@@ -32,7 +32,7 @@ public sealed class RedisServer : IAsyncDisposable
         var folder = Directory.CreateTempSubdirectory("mesh-redis-").FullName;
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var port = Mesh.Runtime.LoopbackPorts.Free();
             var start = new ProcessStartInfo("redis-server")
             {
                 RedirectStandardOutput = true,
@@ -74,13 +74,6 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>A port that was free a moment ago on 127.0.0.1.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static async Task<bool> AnswersPingAsync(int port, Process process)
     {
         for (var i = 0; i < 100 && !process.HasExited; i++)

@@ -20,6 +20,9 @@ public enum ChaosMode
 
     /// <summary>Posts, then drops the connection before answering: the caller cannot know it landed.</summary>
     LoseReply,
+
+    /// <summary>Refuses postings with 422 PERIOD_CLOSED, as an ERP does after the period is closed: retrying cannot help.</summary>
+    Reject,
 }
 
 /// <summary>The chaos switch's state.</summary>

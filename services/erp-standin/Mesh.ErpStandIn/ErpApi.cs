@@ -120,6 +120,8 @@ public static class ErpApi
             case ChaosMode.Throttle:
                 http.Response.Headers.RetryAfter = "1";
                 return Results.Problem("too many requests", statusCode: StatusCodes.Status429TooManyRequests);
+            case ChaosMode.Reject when HttpMethods.IsPost(http.Request.Method):
+                return Results.UnprocessableEntity(new ErpError("PERIOD_CLOSED", "the posting period of the accounting date is closed"));
             case ChaosMode.Slow:
                 await Task.Delay(settings.DelayMs, http.RequestAborted);
                 break;
