@@ -16,7 +16,7 @@ public sealed class AppHealthTests
     [Fact]
     public async Task WaitAsync_PortOpensLater_TrueOnceItAccepts()
     {
-        var port = RedisServer.FreePort();
+        var port = Mesh.Runtime.LoopbackPorts.Free();
         var app = TestApps.Spec("orders", appPort: port);
         using var listener = new TcpListener(IPAddress.Loopback, port);
 
@@ -33,7 +33,7 @@ public sealed class AppHealthTests
     [Fact]
     public async Task WaitAsync_NothingListens_FalseAfterTheTimeout()
     {
-        var app = TestApps.Spec("orders", appPort: RedisServer.FreePort());
+        var app = TestApps.Spec("orders", appPort: Mesh.Runtime.LoopbackPorts.Free());
 
         var answered = await AppHealth.WaitAsync(app, TimeSpan.FromMilliseconds(700), output.Writer, CancellationToken.None);
 
@@ -44,7 +44,7 @@ public sealed class AppHealthTests
     [Fact]
     public async Task WaitAsync_HealthCheckEnabled_WaitsForA2xxFromTheHealthPath()
     {
-        var port = RedisServer.FreePort();
+        var port = Mesh.Runtime.LoopbackPorts.Free();
         var calls = 0;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -64,7 +64,7 @@ public sealed class AppHealthTests
     [Fact]
     public async Task WaitAsync_Cancelled_Throws()
     {
-        var app = TestApps.Spec("orders", appPort: RedisServer.FreePort());
+        var app = TestApps.Spec("orders", appPort: Mesh.Runtime.LoopbackPorts.Free());
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => AppHealth.WaitAsync(app, TimeSpan.FromSeconds(20), output.Writer, cancel.Token));

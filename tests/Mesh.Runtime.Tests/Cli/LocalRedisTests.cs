@@ -19,7 +19,7 @@ public sealed class LocalRedisTests : IDisposable
     [Fact]
     public async Task StartAsync_NothingListens_StartsAppendOnlyRedisUnderTheRunFolderAndStopsIt()
     {
-        var port = RedisServer.FreePort();
+        var port = Mesh.Runtime.LoopbackPorts.Free();
         ComponentDefinition[] components =
         [
             Redis("statestore", "state.redis", $"localhost:{port}"),
@@ -43,7 +43,7 @@ public sealed class LocalRedisTests : IDisposable
     [Fact]
     public async Task StartAsync_PasswordInMetadata_RedisRequiresIt()
     {
-        var port = RedisServer.FreePort();
+        var port = Mesh.Runtime.LoopbackPorts.Free();
 
         await using var redis = await LocalRedis.StartAsync(
             [Redis("statestore", "state.redis", $"127.0.0.1:{port}", ("redisPassword", "s3cret"))], folder.Path, output.Writer, error.Writer, CancellationToken.None);
@@ -70,7 +70,7 @@ public sealed class LocalRedisTests : IDisposable
     [InlineData("pubsub.redis", "127.0.0.1:{port}", "enableTLS", "true")]
     public async Task StartAsync_NotAPlainLocalRedis_StartsNothing(string type, string host, string? name = null, string? value = null)
     {
-        var port = RedisServer.FreePort();
+        var port = Mesh.Runtime.LoopbackPorts.Free();
         var metadata = name is null ? [] : new[] { (name, value!) };
 
         await using var redis = await LocalRedis.StartAsync(

@@ -86,7 +86,7 @@ public sealed partial class MeshRunnerTests : IDisposable
     [Fact]
     public async Task RunAsync_AppNeverAnswers_StopsItAndEndsWith1()
     {
-        var port = RedisServer.FreePort();
+        var port = Mesh.Runtime.LoopbackPorts.Free();
         var runFile = folder.Write("dapr.yaml", $$"""
             version: 1
             common:

@@ -111,7 +111,7 @@ public sealed class GrpcAppThroughSidecarTests(GrpcAppThroughSidecarTests.GrpcAp
         public async Task InitializeAsync()
         {
             await Testbed.InitializeAsync();
-            var port = Mesh.Testing.RedisServer.FreePort();
+            var port = Mesh.Runtime.LoopbackPorts.Free();
             var builder = Mesh.Testing.LoopbackApp.CreateBuilder(HttpProtocols.Http2, port);
             builder.Services.AddGrpc();
             builder.Services.AddSingleton(Log);

@@ -17,7 +17,7 @@ public sealed class InvocationThroughSidecarTests(SidecarTestbed testbed) : ICla
     [Fact]
     public async Task GrpcProxy_AcrossTwoApps_CarriesTheCallerAppId()
     {
-        var port = Mesh.Testing.RedisServer.FreePort();
+        var port = Mesh.Runtime.LoopbackPorts.Free();
         var seen = new CallerLog();
         var builder = Mesh.Testing.LoopbackApp.CreateBuilder(HttpProtocols.Http2, port);
         builder.Services.AddGrpc();

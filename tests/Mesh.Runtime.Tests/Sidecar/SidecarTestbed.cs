@@ -28,7 +28,7 @@ public sealed class SidecarTestbed : IAsyncLifetime
 
     public SubscriberApp Orders { get; private set; } = null!;
 
-    public int OrdersPort { get; } = RedisServer.FreePort();
+    public int OrdersPort { get; } = Mesh.Runtime.LoopbackPorts.Free();
 
     public Recorder Recorder { get; } = new();
 

@@ -76,7 +76,7 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
     public async Task RuntimeKilledWithTheApp_SagaResumesFromRedisAfterMeshRunStartsAgain()
     {
         // mesh run as a child process: its sidecar holds the workflow engine; SIGKILL takes it and the app down.
-        var grpcPort = RedisServer.FreePort();
+        var grpcPort = Mesh.Runtime.LoopbackPorts.Free();
         var components = Directory.CreateDirectory(Path.Combine(folder, "components")).FullName;
         await File.WriteAllTextAsync(Path.Combine(components, "statestore.yaml"), $"""
             apiVersion: dapr.io/v1alpha1
