@@ -4,8 +4,9 @@ using System.Runtime.InteropServices;
 namespace Mesh.Cli;
 
 /// <summary>
-/// mesh: the Mesh command line. <c>mesh run -f dapr.yaml</c> runs a Dapr multi-app run file. Exit codes:
-/// 0 stopped with Ctrl-C / SIGTERM, 1 a file is invalid or something failed, otherwise the code of the app that exited.
+/// mesh: the Mesh command line. <c>mesh run -f dapr.yaml</c> runs a Dapr multi-app run file (exit codes: 0
+/// stopped with Ctrl-C / SIGTERM, 1 a file is invalid or something failed, otherwise the code of the app that
+/// exited); <c>mesh demo inventory-to-charge</c> runs the scenario and exits 0 when it reconciles.
 /// </summary>
 internal static class MeshCli
 {
@@ -37,14 +38,48 @@ internal static class MeshCli
 
         var root = new RootCommand("mesh: runs unmodified Dapr apps with an embedded Dapr-compatible runtime")
         {
-            Subcommands = { run },
+            Subcommands = { run, DemoCommand(output, error) },
         };
 
         // mesh handles SIGINT/SIGTERM itself: stopping apps takes longer than System.CommandLine's 2s allowance.
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null });
     }
 
-    private static async Task<int> RunUntilSignalAsync(RunOptions options, TextWriter output, TextWriter error)
+    private static Command DemoCommand(TextWriter output, TextWriter error)
+    {
+        var events = new Option<int>("--events", "-n") { Description = "Consumption events to send", DefaultValueFactory = _ => 200 };
+        var locations = new Option<int>("--locations") { Description = "Operating rooms to spread them over", DefaultValueFactory = _ => 4 };
+        var duplicates = new Option<double>("--duplicates") { Description = "Share of events sent twice (0 to 1)", DefaultValueFactory = _ => 0.05 };
+        var unknown = new Option<double>("--unknown-items") { Description = "Share of events naming an item master data does not know (0 to 1)", DefaultValueFactory = _ => 0.02 };
+        var runFile = new Option<string>("--run-file", "-f") { Description = "The Dapr multi-app run file of the mesh", DefaultValueFactory = _ => "dapr.yaml" };
+        var attach = new Option<bool>("--attach") { Description = "Use the sidecar of DAPR_GRPC_ENDPOINT/DAPR_HTTP_ENDPOINT (e.g. under `dapr run`) instead of starting the mesh" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds the events may take to settle", DefaultValueFactory = _ => 600 };
+        var parallelism = new Option<int>("--parallelism") { Description = "Events in flight while sending", DefaultValueFactory = _ => 16 };
+        var inventoryToCharge = new Command("inventory-to-charge", "Sends supply consumption events through the mesh and prints the reconciliation report")
+        {
+            events, locations, duplicates, unknown, runFile, attach, timeout, parallelism,
+        };
+        inventoryToCharge.Validators.Add(result =>
+        {
+            if (result.GetValue(events) is < 1 or > 100_000 || result.GetValue(locations) is < 1 or > 100
+                || result.GetValue(duplicates) is < 0 or > 1 || result.GetValue(unknown) is < 0 or > 1)
+            {
+                result.AddError("--events must be 1 to 100000, --locations 1 to 100, --duplicates and --unknown-items 0 to 1");
+            }
+        });
+        inventoryToCharge.SetAction(async (result, _) =>
+        {
+            var spec = new Mesh.Scenarios.ScenarioSpec(result.GetValue(events), result.GetValue(locations), result.GetValue(duplicates), result.GetValue(unknown));
+            var options = new Demo.DemoOptions(spec, result.GetValue(runFile)!, result.GetValue(attach), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))), Math.Max(1, result.GetValue(parallelism)));
+            return await UntilSignalAsync(output, stopping => new Demo.InventoryToChargeDemo(output, error).RunAsync(options, stopping));
+        });
+        return new Command("demo", "Runs a scenario through the mesh and reconciles the result") { Subcommands = { inventoryToCharge } };
+    }
+
+    private static Task<int> RunUntilSignalAsync(RunOptions options, TextWriter output, TextWriter error) =>
+        UntilSignalAsync(output, stopping => new MeshRunner(output, error).RunAsync(options, stopping));
+
+    private static async Task<int> UntilSignalAsync(TextWriter output, Func<CancellationToken, Task<int>> work)
     {
         using var stopping = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
@@ -62,7 +97,7 @@ internal static class MeshCli
 
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        var code = await new MeshRunner(output, error).RunAsync(options, stopping.Token);
+        var code = await work(stopping.Token);
         if (stopping.IsCancellationRequested)
         {
             await output.WriteLineAsync("mesh: stopped");

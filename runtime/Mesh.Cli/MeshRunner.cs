@@ -14,6 +14,14 @@ namespace Mesh.Cli;
 /// <param name="AppHealthTimeout">How long an app may take to answer on its port.</param>
 internal sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout);
 
+/// <summary>
+/// Work to run once every app of the run answers, through a sidecar of its own: a client-only app (no app port,
+/// no command) that sees the same resources as the first app of the file. The run ends when it returns.
+/// </summary>
+/// <param name="AppId">The app id of the session's sidecar.</param>
+/// <param name="RunAsync">The work; its result is the exit code of the run.</param>
+internal sealed record MeshSession(string AppId, Func<DaprSidecar, CancellationToken, Task<int>> RunAsync);
+
 /// <summary>One app of the run with the resources it sees.</summary>
 internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency);
 
@@ -27,14 +35,17 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
-    /// <summary>Runs until <paramref name="stopping"/> is cancelled (exit code 0) or something fails (non-zero).</summary>
-    public async Task<int> RunAsync(RunOptions options, CancellationToken stopping)
+    /// <summary>
+    /// Runs until <paramref name="stopping"/> is cancelled (exit code 0) or something fails (non-zero); with a
+    /// <paramref name="session"/>, until the session ends (its exit code).
+    /// </summary>
+    public async Task<int> RunAsync(RunOptions options, CancellationToken stopping, MeshSession? session = null)
     {
         RunFile runFile;
         List<AppPlan> plans;
         try
         {
-            (runFile, plans) = await PlanAsync(options);
+            (runFile, plans) = await PlanAsync(options, session);
         }
         catch (Exception e) when (e is ConfigurationException or ComponentException)
         {
@@ -92,8 +103,22 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
                 readiness.Add(ReadyAsync(app, sidecar, options.AppHealthTimeout, Fail, stopAll.Token));
             }
 
-            readiness.Add(AnnounceAsync([.. readiness]));
-            var code = await supervisor.WaitAsync(stopAll.Token);
+            var announced = AnnounceAsync([.. readiness]);
+            readiness.Add(announced);
+            var exited = supervisor.WaitAsync(stopAll.Token);
+            if (session is not null)
+            {
+                var work = RunSessionAsync(session, announced, sidecars[^1].Sidecar, stopAll.Token);
+                if (await Task.WhenAny(work, exited) == work)
+                {
+                    return await work;
+                }
+
+                await stopAll.CancelAsync();
+                await work;
+            }
+
+            var code = await exited;
             return failed && !stopping.IsCancellationRequested ? 1 : code;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -134,8 +159,21 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
         }
     }
 
+    private async Task<int> RunSessionAsync(MeshSession session, Task<bool> announced, DaprSidecar sidecar, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await announced ? await session.RunAsync(sidecar, cancellationToken) : 1;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync($"mesh: '{session.AppId}' was stopped before it finished");
+            return 1;
+        }
+    }
+
     /// <summary>Reads the run file and every app's resources and checks every component, before anything starts.</summary>
-    private async Task<(RunFile RunFile, List<AppPlan> Plans)> PlanAsync(RunOptions options)
+    private async Task<(RunFile RunFile, List<AppPlan> Plans)> PlanAsync(RunOptions options, MeshSession? session)
     {
         var runFile = RunFileLoader.Load(RunFilePath(options.RunFile));
         var ids = runFile.Apps.Select(app => app.AppId).ToList();
@@ -162,6 +200,14 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
             }
 
             plans.Add(new AppPlan(app, components, resiliency));
+        }
+
+        if (session is not null && plans.Count > 0)
+        {
+            var first = plans[0];
+            var client = new AppSpec(session.AppId, Path.GetDirectoryName(runFile.Path)!, 0, "http", "127.0.0.1", null, null, [], new Dictionary<string, string>(),
+                first.App.ResourcesPaths, null, false, "warn");
+            plans.Add(new AppPlan(client, first.Components, first.Resiliency));
         }
 
         return (runFile, plans);

@@ -83,6 +83,7 @@ public sealed record CaseOutcome(
     string ErpDocument,
     bool ReorderPointReached,
     DateTimeOffset OccurTime,
+    DateTimeOffset PostTime,
     DateTimeOffset FinishTime,
     IReadOnlyList<StepTiming> Steps)
 {

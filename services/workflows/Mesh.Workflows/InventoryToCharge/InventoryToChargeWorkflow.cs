@@ -79,7 +79,7 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
 
         var completed = new CaseOutcome(
             input.EventId, CaseOutcome.Completed, "", "", false, false, input.Item, input.Location, movement, chargeName,
-            posting.Value.JournalEntry, posting.Value.ErpDocument, stock.Value.ReorderPointCrossed, input.OccurTime, default, []);
+            posting.Value.JournalEntry, posting.Value.ErpDocument, stock.Value.ReorderPointCrossed, input.OccurTime, context.CurrentUtcDateTime, default, []);
         return await ConcludeAsync(context, steps, input, completed, stock.Value, charge, posting.Value);
     }
 
@@ -112,7 +112,7 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
     // same request ids, so what already happened is not done twice. A compensated case cannot: its request ids
     // are spent on effects that were undone.
     private static CaseOutcome Refusal(ConsumptionCase input, string reason, string detail) =>
-        new(input.EventId, CaseOutcome.Exception, reason, detail, false, true, input.Item, input.Location, "", "", "", "", false, input.OccurTime, default, []);
+        new(input.EventId, CaseOutcome.Exception, reason, detail, false, true, input.Item, input.Location, "", "", "", "", false, input.OccurTime, default, default, []);
 
     private static async Task<CaseOutcome> ConcludeAsync(
         WorkflowContext context, Steps steps, ConsumptionCase input, CaseOutcome outcome, StockTaken? stock, ChargeTaken? charge, CostPosting? posting)

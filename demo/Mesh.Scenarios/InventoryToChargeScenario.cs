@@ -1,0 +1,274 @@
+using System.Net.Http.Json;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Contracts.Classification;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Type.V1;
+
+namespace Mesh.Scenarios;
+
+/// <summary>The shape of a run: how much master data, how much stock, and what share of the events misbehave.</summary>
+/// <param name="Events">Consumption events to send.</param>
+/// <param name="Locations">Par locations (operating rooms, cath labs) to spread them over.</param>
+/// <param name="DuplicateShare">Share of events sent twice, as a redelivering integration engine would.</param>
+/// <param name="UnknownItemShare">Share of events naming an item master data does not know.</param>
+/// <param name="Seed">The random seed, so a run can be repeated.</param>
+public sealed record ScenarioSpec(int Events, int Locations = 4, double DuplicateShare = 0.05, double UnknownItemShare = 0.0, int Seed = 7);
+
+/// <summary>The master data and stock a run created, and the stock each balance started with.</summary>
+public sealed record SeededCatalog(string RunId, IReadOnlyList<Item> Items, IReadOnlyList<Location> Locations, IReadOnlyDictionary<string, decimal> StartingStock);
+
+/// <summary>
+/// The inventory-to-charge scenario, as a clinical system and a finance controller would run it: seed master data
+/// and stock, send ItemConsumed events (some duplicated), wait until every case settled, and reconcile what each
+/// system holds. Talks to the mesh only through a Dapr sidecar, so it runs against `mesh run` or real Dapr alike.
+/// </summary>
+public sealed class InventoryToChargeScenario(MeshClients mesh)
+{
+    /// <summary>Creates cost centers, locations, the storeroom's items and a stocked balance for each.</summary>
+    public async Task<SeededCatalog> SeedAsync(ScenarioSpec spec, CancellationToken ct)
+    {
+        var run = $"r{Guid.NewGuid():N}"[..9];
+        var items = new List<Item>();
+        for (var i = 0; i < Supply.Storeroom.Count; i++)
+        {
+            items.Add(await CallAsync(() => mesh.Items.CreateItemAsync(new CreateItemRequest { ItemId = $"{run}-item-{i}", RequestId = $"{run}-item-{i}", Item = Supply.Storeroom[i].ToItem($"MDM-{run}-{i}") }, cancellationToken: ct).ResponseAsync, ct));
+        }
+
+        var locations = new List<Location>();
+        var startingStock = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        // Enough for about twice the expected consumption, with the reorder point at a quarter: some balances
+        // cross it during a run, as they do on a busy day.
+        var perBalance = Math.Max(10, (int)Math.Ceiling(4.0 * spec.Events / (spec.Locations * items.Count)));
+        for (var l = 0; l < spec.Locations; l++)
+        {
+            var costCenter = await CallAsync(() => mesh.CostCenters.CreateCostCenterAsync(new CreateCostCenterRequest
+            {
+                CostCenterId = $"{run}-cc-{l}",
+                RequestId = $"{run}-cc-{l}",
+                CostCenter = new CostCenter { Code = $"{run}-{7100 + l}", DisplayName = $"Perioperative services {l + 1}", CompanyCode = "1000", Department = "Surgery" },
+            }, cancellationToken: ct).ResponseAsync, ct);
+            var location = await CallAsync(() => mesh.Locations.CreateLocationAsync(new CreateLocationRequest
+            {
+                LocationId = $"{run}-or-{l}",
+                RequestId = $"{run}-or-{l}",
+                Location = new Location { DisplayName = $"Operating room {l + 1}", Type = LocationType.OperatingRoom, Facility = "main-campus", CostCenter = costCenter.Name },
+            }, cancellationToken: ct).ResponseAsync, ct);
+            locations.Add(location);
+            foreach (var item in items)
+            {
+                var balance = await CallAsync(() => mesh.Inventory.UpdateInventoryBalanceAsync(new UpdateInventoryBalanceRequest
+                {
+                    InventoryBalance = new InventoryBalance
+                    {
+                        Name = BalanceName(location.Name, item.Name),
+                        Item = item.Name,
+                        Location = location.Name,
+                        ParLevel = Quantity.Of(perBalance, item.StockingUnit),
+                        ReorderPoint = Quantity.Of(perBalance / 4, item.StockingUnit),
+                    },
+                    UpdateMask = new FieldMask { Paths = { "par_level", "reorder_point" } },
+                }, cancellationToken: ct).ResponseAsync, ct);
+                await CallAsync(() => mesh.Inventory.CreateStockMovementAsync(new CreateStockMovementRequest
+                {
+                    Parent = location.Name,
+                    RequestId = $"{run}-receipt-{location.Name}-{item.Name}",
+                    StockMovement = new StockMovement
+                    {
+                        Type = StockMovementType.Receipt, Item = item.Name, Location = location.Name,
+                        Delta = Quantity.Of(perBalance, item.StockingUnit), SourceDocument = $"{run}-opening-stock",
+                    },
+                }, cancellationToken: ct).ResponseAsync, ct);
+                startingStock[balance.Name] = perBalance;
+            }
+        }
+
+        return new SeededCatalog(run, items, locations, startingStock);
+    }
+
+    /// <summary>Consumption events for random patients, supplies and rooms; some name an unknown item.</summary>
+    public static List<ItemConsumed> Consumptions(SeededCatalog catalog, ScenarioSpec spec)
+    {
+        var random = new Random(spec.Seed);
+        var events = new List<ItemConsumed>(spec.Events);
+        for (var i = 0; i < spec.Events; i++)
+        {
+            var item = catalog.Items[random.Next(catalog.Items.Count)];
+            var location = catalog.Locations[random.Next(catalog.Locations.Count)];
+            var unknown = random.NextDouble() < spec.UnknownItemShare;
+            var encounter = random.Next(100_000, 999_999);
+            events.Add(new ItemConsumed
+            {
+                Context = new EventContext
+                {
+                    EventId = $"{catalog.RunId}-evt-{i:D6}",
+                    Source = "ehr/periop-documentation",
+                    CorrelationId = $"{catalog.RunId}-case-{encounter}",
+                },
+                Item = unknown ? $"items/{catalog.RunId}-not-in-master-data" : item.Name,
+                Location = location.Name,
+                Quantity = Quantity.Of(random.Next(1, 4), item.StockingUnit),
+                Patient = new PatientReference { Mrn = $"MRN{random.Next(1_000_000, 9_999_999)}", MrnSystem = "urn:oid:2.16.840.1.113883.19.5", EncounterId = $"ENC{encounter}" },
+                RecordedBy = $"rn-{random.Next(100, 999)}",
+                ClinicalOrderId = $"ORD{random.Next(1_000_000, 9_999_999)}",
+            });
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// Publishes the events with up to <paramref name="parallelism"/> in flight, stamping each with the time it
+    /// is sent; the share of duplicates is published a second time after all the originals.
+    /// </summary>
+    public async Task<int> SendAsync(IReadOnlyList<ItemConsumed> events, ScenarioSpec spec, int parallelism, CancellationToken ct)
+    {
+        var random = new Random(spec.Seed + 1);
+        var duplicates = events.Where(_ => random.NextDouble() < spec.DuplicateShare).ToList();
+        var topic = ContractCatalog.TopicOf(ItemConsumed.Descriptor);
+        await Parallel.ForEachAsync(events.Concat(duplicates), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (consumed, token) =>
+        {
+            consumed.Context.OccurTime ??= Timestamp.FromDateTime(DateTime.UtcNow);
+            await mesh.Dapr.PublishByteEventAsync(mesh.PubSub, topic, System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(consumed)), "application/json",
+                new Dictionary<string, string> { ["cloudevent.id"] = consumed.Context.EventId }, token);
+        });
+        return duplicates.Count;
+    }
+
+    /// <summary>Waits until every event's case has an outcome, or the timeout; reports progress as (settled, total).</summary>
+    public async Task<List<CaseRecord>> AwaitSettledAsync(IReadOnlyList<string> eventIds, TimeSpan timeout, Action<int, int>? progress, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        var settled = new Dictionary<string, CaseRecord>(StringComparer.Ordinal);
+        while (true)
+        {
+            var pending = eventIds.Where(id => !settled.ContainsKey(id)).ToList();
+            foreach (var chunk in pending.Chunk(1000))
+            {
+                using var response = await mesh.Workflows.PostAsJsonAsync("/inventory-to-charge/cases/batch-get", new { eventIds = chunk }, ct);
+                response.EnsureSuccessStatusCode();
+                foreach (var record in (await response.Content.ReadFromJsonAsync<List<CaseRecord>>(ct))!)
+                {
+                    settled[record.EventId] = record;
+                }
+            }
+
+            progress?.Invoke(settled.Count, eventIds.Count);
+            if (settled.Count == eventIds.Count || limit.IsCancellationRequested)
+            {
+                return [.. eventIds.Where(settled.ContainsKey).Select(id => settled[id])];
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), limit.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Timed out: one last look above, then return what settled.
+            }
+        }
+    }
+
+    /// <summary>Reads back what inventory, charges and the ERP hold for the run's events and reconciles it with the cases.</summary>
+    public async Task<ReconciliationReport> ReconcileAsync(SeededCatalog catalog, IReadOnlyList<ItemConsumed> events, int duplicatesSent, IReadOnlyList<CaseRecord> cases, CancellationToken ct)
+    {
+        var eventIds = events.Select(e => e.Context.EventId).ToHashSet(StringComparer.Ordinal);
+        var movements = new List<StockMovement>();
+        foreach (var location in catalog.Locations)
+        {
+            movements.AddRange(await PagesAsync(token => mesh.Inventory.ListStockMovementsAsync(new ListStockMovementsRequest { Parent = location.Name, PageSize = 1000, PageToken = token }, cancellationToken: ct).ResponseAsync, r => (r.StockMovements, r.NextPageToken)));
+        }
+
+        var charges = await PagesAsync(token => mesh.Charges.ListChargesAsync(new Mesh.Contracts.Charges.V1.ListChargesRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct).ResponseAsync, r => (r.Charges, r.NextPageToken));
+        var postings = await ErpPostingsAsync(ct);
+        var balances = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var name in catalog.StartingStock.Keys)
+        {
+            balances[name] = (await mesh.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = name }, cancellationToken: ct)).OnHand?.ToDecimal() ?? 0;
+        }
+
+        return ReconciliationReport.Build(catalog, events, duplicatesSent, cases,
+            [.. movements.Where(m => eventIds.Contains(m.SourceDocument))],
+            [.. charges.Where(c => eventIds.Contains(c.SourceEventId))],
+            [.. postings.Where(p => eventIds.Contains(p.Reference))],
+            balances);
+    }
+
+    /// <summary>The name of the balance of an item at a location.</summary>
+    public static string BalanceName(string location, string item) => $"{location}/balances/{item["items/".Length..]}";
+
+    private async Task<List<ErpPosting>> ErpPostingsAsync(CancellationToken ct)
+    {
+        var all = new List<ErpPosting>();
+        string? after = null;
+        while (true)
+        {
+            var page = (await mesh.Erp.GetFromJsonAsync<List<ErpExportEntry>>($"/erp/v1/journal-entries?limit=1000{(after is null ? "" : $"&after={Uri.EscapeDataString(after)}")}", ct))!;
+            if (page.Count == 0)
+            {
+                return all;
+            }
+
+            all.AddRange(page.Select(e => new ErpPosting(e.DocumentNumber, e.Entry.Reference)));
+            after = page[^1].DocumentNumber;
+        }
+    }
+
+    private static async Task<List<T>> PagesAsync<TResponse, T>(Func<string, Task<TResponse>> list, Func<TResponse, (IEnumerable<T> Page, string Next)> read)
+    {
+        var all = new List<T>();
+        var token = "";
+        do
+        {
+            var (page, next) = read(await list(token));
+            all.AddRange(page);
+            token = next;
+        }
+        while (token.Length > 0);
+        return all;
+    }
+
+    // Seeding may start while the apps are still coming up behind their sidecars.
+    private static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RpcException e) when (MeshClients.IsTransient(e) && attempt < 20)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+            }
+        }
+    }
+
+    private sealed record ErpExportEntry(string DocumentNumber, ErpExportBody Entry);
+
+    private sealed record ErpExportBody(string Reference);
+}
+
+/// <summary>A journal entry as the ERP booked it.</summary>
+public sealed record ErpPosting(string DocumentNumber, string Reference);
+
+/// <summary>A case outcome as the workflows app reports it.</summary>
+public sealed record CaseRecord(
+    string EventId,
+    string Status,
+    string Reason,
+    bool Compensated,
+    string Movement,
+    string Charge,
+    string ErpDocument,
+    bool ReorderPointReached,
+    DateTimeOffset OccurTime,
+    DateTimeOffset PostTime,
+    IReadOnlyList<StepRecord> Steps);
+
+/// <summary>How long one step of a case took.</summary>
+public sealed record StepRecord(string Step, double Milliseconds);

@@ -1,0 +1,69 @@
+using Dapr.Client;
+using Grpc.Core;
+using Mesh.Contracts.Charges.V1;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.MasterData.V1;
+
+namespace Mesh.Scenarios;
+
+/// <summary>
+/// What a clinical system or an operator sees of the mesh through one Dapr sidecar: gRPC clients of the
+/// services (proxied by app id), pub/sub, and HTTP invocation of the workflows and ERP apps.
+/// </summary>
+public sealed class MeshClients : IDisposable
+{
+    /// <param name="daprGrpcEndpoint">The sidecar's gRPC endpoint, e.g. http://127.0.0.1:50001.</param>
+    /// <param name="daprHttpEndpoint">The sidecar's HTTP endpoint, e.g. http://127.0.0.1:3500.</param>
+    /// <param name="pubSub">The pub/sub component the clinical events go to.</param>
+    public MeshClients(string daprGrpcEndpoint, string daprHttpEndpoint, string pubSub = "pubsub")
+    {
+        Dapr = new DaprClientBuilder().UseGrpcEndpoint(daprGrpcEndpoint).UseHttpEndpoint(daprHttpEndpoint).Build();
+        PubSub = pubSub;
+        var masterData = DaprClient.CreateInvocationInvoker("masterdata", daprGrpcEndpoint);
+        Items = new ItemService.ItemServiceClient(masterData);
+        Locations = new LocationService.LocationServiceClient(masterData);
+        CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
+        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint));
+        Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint));
+        Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint);
+        Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint);
+    }
+
+    /// <summary>The Dapr client of the sidecar.</summary>
+    public DaprClient Dapr { get; }
+
+    /// <summary>The pub/sub component.</summary>
+    public string PubSub { get; }
+
+    /// <summary>Master data: items.</summary>
+    public ItemService.ItemServiceClient Items { get; }
+
+    /// <summary>Master data: locations.</summary>
+    public LocationService.LocationServiceClient Locations { get; }
+
+    /// <summary>Master data: cost centers.</summary>
+    public CostCenterService.CostCenterServiceClient CostCenters { get; }
+
+    /// <summary>Inventory.</summary>
+    public InventoryService.InventoryServiceClient Inventory { get; }
+
+    /// <summary>Charges.</summary>
+    public ChargeService.ChargeServiceClient Charges { get; }
+
+    /// <summary>The workflows app's HTTP API (case outcomes, exception queue), through the sidecar.</summary>
+    public HttpClient Workflows { get; }
+
+    /// <summary>The ERP's HTTP API, through the sidecar.</summary>
+    public HttpClient Erp { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dapr.Dispose();
+        Workflows.Dispose();
+        Erp.Dispose();
+    }
+
+    /// <summary>True for the statuses a call through a restarting mesh may briefly return.</summary>
+    public static bool IsTransient(RpcException e) => e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted;
+}
