@@ -101,16 +101,14 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
             await Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = $"Catheter {i}", StockingUnit = "EA", Category = category } });
         }
 
-        var names = new List<string>();
-        var token = "";
-        do
+        var (items, _) = await Pages.AllAsync<Item>(async token =>
         {
             var page = await Items.ListItemsAsync(new ListItemsRequest { Category = category, PageSize = 2, PageToken = token });
-            names.AddRange(page.Items.Select(i => i.Name));
-            token = page.NextPageToken;
-        }
-        while (token.Length > 0);
+            return (page.Items, page.NextPageToken);
+        });
+        var names = items.Select(i => i.Name).ToList();
 
+        Assert.Equal(3, names.Count);
         Assert.Equal(3, names.Distinct().Count());
     }
 }

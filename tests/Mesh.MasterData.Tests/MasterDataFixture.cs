@@ -15,6 +15,12 @@ public sealed class MasterDataFixture : IAsyncLifetime
 
     public ItemService.ItemServiceClient Items { get; private set; } = null!;
 
+    public LocationService.LocationServiceClient Locations { get; private set; } = null!;
+
+    public CostCenterService.CostCenterServiceClient CostCenters { get; private set; } = null!;
+
+    public SupplierService.SupplierServiceClient Suppliers { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
@@ -28,7 +34,11 @@ public sealed class MasterDataFixture : IAsyncLifetime
             app.MapMasterDataApi();
         });
         var caller = await mesh.StartSidecarAsync("caller");
-        Items = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}"));
+        var masterData = DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}");
+        Items = new ItemService.ItemServiceClient(masterData);
+        Locations = new LocationService.LocationServiceClient(masterData);
+        CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
+        Suppliers = new SupplierService.SupplierServiceClient(masterData);
     }
 
     public async Task DisposeAsync() => await mesh.DisposeAsync();

@@ -1,5 +1,6 @@
 using Dapr.Client;
 using Mesh.Contracts.MasterData.V1;
+using Mesh.MasterData;
 using Mesh.MasterData.Grpc;
 using Mesh.Resources;
 
@@ -8,12 +9,19 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>Wiring of the master data app.</summary>
 public static class MasterDataExtensions
 {
-    /// <summary>The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT) and a resource store per kind.</summary>
+    /// <summary>
+    /// The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind, and the
+    /// claims that keep cost center codes unique within a company.
+    /// </summary>
     public static IHostApplicationBuilder AddMasterData(this IHostApplicationBuilder builder)
     {
         var store = builder.Configuration["MasterData:StateStore"] ?? "statestore";
         builder.Services.AddDaprClient();
         builder.Services.AddSingleton(sp => new ResourceStore<Item>(sp.GetRequiredService<DaprClient>(), store, "item"));
+        builder.Services.AddSingleton(sp => new ResourceStore<Location>(sp.GetRequiredService<DaprClient>(), store, "location"));
+        builder.Services.AddSingleton(sp => new ResourceStore<CostCenter>(sp.GetRequiredService<DaprClient>(), store, "cost-center"));
+        builder.Services.AddSingleton(sp => new ResourceStore<Supplier>(sp.GetRequiredService<DaprClient>(), store, "supplier"));
+        builder.Services.AddSingleton(sp => new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "cost-center-code"));
         return builder;
     }
 
@@ -21,6 +29,9 @@ public static class MasterDataExtensions
     public static WebApplication MapMasterDataApi(this WebApplication app)
     {
         app.MapGrpcService<ItemApi>();
+        app.MapGrpcService<LocationApi>();
+        app.MapGrpcService<CostCenterApi>();
+        app.MapGrpcService<SupplierApi>();
         return app;
     }
 }

@@ -11,7 +11,6 @@ namespace Mesh.MasterData.Grpc;
 /// </summary>
 public sealed class ItemApi(ResourceStore<Item> items) : ItemService.ItemServiceBase
 {
-    private const int DefaultMinScore = 7000;
     private static readonly ResourceName Items = new("items");
 
     private static readonly HashSet<string> UpdatablePaths = new(StringComparer.Ordinal)
@@ -70,24 +69,10 @@ public sealed class ItemApi(ResourceStore<Item> items) : ItemService.ItemService
     public override async Task<FindDuplicateItemsResponse> FindDuplicateItems(FindDuplicateItemsRequest request, ServerCallContext context)
     {
         var candidate = request.Item ?? throw ResourceErrors.Invalid("item is required");
-        var minimum = request.MinScoreBasisPoints is < 0 or > 10000 ? throw ResourceErrors.Invalid("min_score_basis_points must be 0 to 10000") : request.MinScoreBasisPoints == 0 ? DefaultMinScore : request.MinScoreBasisPoints;
-        var limit = request.MaxMatches <= 0 ? 10 : Math.Min(request.MaxMatches, 100);
-        var matches = new List<ItemMatch>();
-        foreach (var existing in await items.GetManyAsync(await items.IdsAsync(context.CancellationToken), context.CancellationToken))
-        {
-            if (existing.Name == candidate.Name)
-            {
-                continue;
-            }
-
-            var (score, fields) = Similarity(candidate, existing);
-            if (score >= minimum)
-            {
-                matches.Add(new ItemMatch { Item = existing, ScoreBasisPoints = score, MatchedFields = { fields } });
-            }
-        }
-
-        return new FindDuplicateItemsResponse { Matches = { matches.OrderByDescending(m => m.ScoreBasisPoints).Take(limit) } };
+        var minimum = Matching.MinScore(request.MinScoreBasisPoints);
+        var existing = await items.GetManyAsync(await items.IdsAsync(context.CancellationToken), context.CancellationToken);
+        var matches = Matching.Best(existing.Where(e => e.Name != candidate.Name), e => Similarity(candidate, e), minimum, Matching.MaxMatches(request.MaxMatches));
+        return new FindDuplicateItemsResponse { Matches = { matches.Select(m => new ItemMatch { Item = m.Resource, ScoreBasisPoints = m.Score, MatchedFields = { m.Fields } }) } };
     }
 
     // The strongest identifier that matches decides: GTIN, then manufacturer part number, then supplier part
@@ -96,49 +81,37 @@ public sealed class ItemApi(ResourceStore<Item> items) : ItemService.ItemService
     {
         var fields = new List<string>();
         var score = 0;
-        if (candidate.Gtin.Length > 0 && Normalize(candidate.Gtin) == Normalize(existing.Gtin))
+        if (Matching.SameIdentifier(candidate.Gtin, existing.Gtin))
         {
             (score, fields) = (10000, ["gtin"]);
         }
 
-        if (candidate.ManufacturerPartNumber.Length > 0 && Normalize(candidate.ManufacturerPartNumber) == Normalize(existing.ManufacturerPartNumber)
-            && Normalize(candidate.Manufacturer) == Normalize(existing.Manufacturer))
+        if (Matching.SameIdentifier(candidate.ManufacturerPartNumber, existing.ManufacturerPartNumber)
+            && Matching.Normalize(candidate.Manufacturer) == Matching.Normalize(existing.Manufacturer))
         {
             score = Math.Max(score, 9500);
             fields.Add("manufacturer_part_number");
         }
 
-        if (candidate.SupplierPartNumbers.Any(c => existing.SupplierPartNumbers.Any(e => e.Supplier == c.Supplier && Normalize(e.PartNumber) == Normalize(c.PartNumber))))
+        if (candidate.SupplierPartNumbers.Any(c => existing.SupplierPartNumbers.Any(e => e.Supplier == c.Supplier && Matching.SameIdentifier(e.PartNumber, c.PartNumber))))
         {
             score = Math.Max(score, 9000);
             fields.Add("supplier_part_numbers");
         }
 
-        var a = Words(candidate.Description);
-        var b = Words(existing.Description);
-        if (a.Count > 0 && b.Count > 0)
+        var overlap = Matching.WordOverlap(Matching.Words(candidate.Description), Matching.Words(existing.Description));
+        if (overlap >= Matching.AgreeingOverlap)
         {
-            var jaccard = (int)(8000L * a.Intersect(b).Count() / a.Union(b).Count());
-            if (jaccard >= DefaultMinScore / 2)
-            {
-                fields.Add("description");
-            }
-
-            score = Math.Max(score, jaccard);
+            fields.Add("description");
         }
 
-        return (score, fields);
+        return (Math.Max(score, overlap), fields);
     }
-
-    private static string Normalize(string value) => new([.. value.Where(char.IsLetterOrDigit).Select(char.ToUpperInvariant)]);
-
-    private static HashSet<string> Words(string text) =>
-        text.Split([' ', ',', '-', '/', '(', ')'], StringSplitOptions.RemoveEmptyEntries).Select(w => w.ToUpperInvariant()).ToHashSet();
 
     private static bool Matches(Item item, ListItemsRequest filter) =>
         (filter.State == ItemState.Unspecified || item.State == filter.State)
         && (filter.Category.Length == 0 || item.Category == filter.Category)
-        && (filter.Gtin.Length == 0 || Normalize(item.Gtin) == Normalize(filter.Gtin))
+        && (filter.Gtin.Length == 0 || Matching.SameIdentifier(item.Gtin, filter.Gtin))
         && (filter.ChargeCode.Length == 0 || item.ChargeCode == filter.ChargeCode)
         && (filter.Supplier.Length == 0 || item.SupplierPartNumbers.Any(s => s.Supplier == filter.Supplier));
 
