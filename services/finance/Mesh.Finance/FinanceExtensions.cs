@@ -1,0 +1,54 @@
+using Dapr;
+using Dapr.Client;
+using Mesh.Contracts.Finance.V1;
+using Mesh.Finance.Erp;
+using Mesh.Finance.Grpc;
+using Mesh.Resources;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Wiring of the finance app.</summary>
+public static class FinanceExtensions
+{
+    /// <summary>
+    /// The Dapr client, the journal entry store, and the ERP client: Dapr HTTP service invocation to the ERP app
+    /// ("Finance:ErpAppId", default "erp") behind the standard resilience handler, whose options
+    /// ("Finance:ErpResilience", HttpStandardResilienceOptions) default to retries with backoff bounded by 10 s in all.
+    /// </summary>
+    public static IHostApplicationBuilder AddFinance(this IHostApplicationBuilder builder)
+    {
+        var store = builder.Configuration["Finance:StateStore"] ?? "statestore";
+        builder.Services.AddDaprClient();
+        builder.Services.AddSingleton(sp => new ResourceStore<JournalEntry>(sp.GetRequiredService<DaprClient>(), store, "journal-entry"));
+
+        var erpAppId = builder.Configuration["Finance:ErpAppId"] ?? "erp";
+        // The SDK's defaults read IConfiguration before the environment, so in-process test hosts and the Dapr CLI both work.
+        var sidecar = DaprDefaults.GetDefaultHttpEndpoint(builder.Configuration);
+        var erp = builder.Services.AddHttpClient<ErpClient>(http => http.BaseAddress = new Uri($"http://{erpAppId}/"));
+        // Added first, so it is the outer handler: every attempt goes through the sidecar afresh.
+        var resilience = erp.AddStandardResilienceHandler().Configure(options =>
+        {
+            options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(10);
+            options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(3);
+            options.Retry.MaxRetryAttempts = 5;
+            options.Retry.Delay = TimeSpan.FromMilliseconds(500);
+        });
+        // The SDK refuses an empty section; without one the defaults above stand.
+        var section = builder.Configuration.GetSection("Finance:ErpResilience");
+        if (section.Exists())
+        {
+            resilience.Configure(section);
+        }
+
+        erp.AddHttpMessageHandler(() => new InvocationHandler { DaprEndpoint = sidecar });
+        return builder;
+    }
+
+    /// <summary>Maps the gRPC services.</summary>
+    public static WebApplication MapFinanceApi(this WebApplication app)
+    {
+        app.MapGrpcService<JournalEntryApi>();
+        return app;
+    }
+}

@@ -1,0 +1,235 @@
+using System.Text.RegularExpressions;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.Type.V1;
+using Mesh.Finance.Erp;
+using Mesh.Resources;
+
+namespace Mesh.Finance.Grpc;
+
+/// <summary>
+/// mesh.finance.v1.JournalEntryService: balanced journal entries recorded as DRAFT and posted to the ERP under their
+/// idempotency key, so a retried post books them once. ReverseJournalEntry is not offered yet (UNIMPLEMENTED).
+/// </summary>
+public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries, ErpClient erp, ILogger<JournalEntryApi> logger)
+    : JournalEntryService.JournalEntryServiceBase
+{
+    // The ERP's limit on Idempotency-Key.
+    private const int MaxIdempotencyKeyLength = 200;
+    private static readonly ResourceName Entries = new("journalEntries");
+    private static readonly ResourceName CostCenters = new("costCenters");
+
+    /// <inheritdoc />
+    public override async Task<JournalEntry> GetJournalEntry(GetJournalEntryRequest request, ServerCallContext context) =>
+        await entries.GetAsync(Entries.IdOf(request.Name, "name"), context.CancellationToken) ?? throw ResourceErrors.NotFound(request.Name);
+
+    /// <inheritdoc />
+    public override async Task<ListJournalEntriesResponse> ListJournalEntries(ListJournalEntriesRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var (page, next) = await Paging.PageAsync(
+            await entries.IdsAsync(ct), request.PageSize, request.PageToken, ids => entries.GetManyAsync(ids, ct),
+            entry => (request.State == JournalEntryState.Unspecified || entry.State == request.State)
+                && (request.Source == JournalEntrySource.Unspecified || entry.Source == request.Source)
+                && (request.SourceDocument.Length == 0 || entry.SourceDocument == request.SourceDocument));
+        return new ListJournalEntriesResponse { JournalEntries = { page }, NextPageToken = next };
+    }
+
+    /// <inheritdoc />
+    public override async Task<JournalEntry> CreateJournalEntry(CreateJournalEntryRequest request, ServerCallContext context)
+    {
+        var entry = request.JournalEntry?.Clone() ?? throw ResourceErrors.Invalid("journal_entry is required");
+        Validate(entry);
+        var id = ResourceName.NewId(request.JournalEntryId, "journal_entry_id");
+        var now = Timestamp.FromDateTime(DateTime.UtcNow);
+        entry.Name = Entries.Of(id);
+        entry.IdempotencyKey = entry.IdempotencyKey.Length > 0 ? entry.IdempotencyKey : request.RequestId.Length > 0 ? request.RequestId : entry.Name;
+        if (entry.IdempotencyKey.Length > MaxIdempotencyKeyLength)
+        {
+            throw ResourceErrors.Invalid($"journal_entry.idempotency_key (or the request_id it defaults to) must be at most {MaxIdempotencyKeyLength} characters");
+        }
+
+        if (entry.PostingPeriod.Length == 0)
+        {
+            // Calendar fiscal years until the company codes' fiscal calendars are known here.
+            var date = entry.AccountingDate.ToDateTime();
+            entry.PostingPeriod = $"{date.Year:D4}-{date.Month:D3}";
+        }
+
+        for (var i = 0; i < entry.Lines.Count; i++)
+        {
+            entry.Lines[i].LineNumber = i + 1;
+        }
+
+        entry.State = JournalEntryState.Draft;
+        entry.ErpDocumentNumber = "";
+        entry.Reverses = "";
+        entry.ReversedBy = "";
+        entry.FailureReason = "";
+        entry.PostTime = null;
+        entry.CreateTime = now;
+        entry.UpdateTime = now;
+        return await entries.CreateAsync(id, entry, request.RequestId, context.CancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async Task<JournalEntry> PostJournalEntry(PostJournalEntryRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var id = Entries.IdOf(request.Name, "name");
+        var current = await entries.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(request.Name);
+        // Checked before the etag: a retried post whose reply was lost carries the etag from before it.
+        if (current.State == JournalEntryState.Posted)
+        {
+            return current;
+        }
+
+        if (current.State is not (JournalEntryState.Draft or JournalEntryState.Failed))
+        {
+            throw ResourceErrors.FailedPrecondition($"{request.Name} is {current.State}; only DRAFT and FAILED entries are posted");
+        }
+
+        if (request.Etag.Length > 0 && request.Etag != current.Etag)
+        {
+            throw ResourceErrors.Aborted($"{request.Name} changed since etag {request.Etag} (now {current.Etag}); read it again");
+        }
+
+        var outcome = await erp.PostAsync(current, ct);
+        if (outcome is ErpUnreachable unreachable)
+        {
+            LogUnreachable(logger, request.Name, unreachable.Reason);
+            throw new RpcException(new Status(
+                StatusCode.Unavailable,
+                $"the ERP did not accept {request.Name}: {unreachable.Reason}; the entry stays {current.State} and a retry posts it once"));
+        }
+
+        var updated = current.Clone();
+        updated.UpdateTime = Timestamp.FromDateTime(DateTime.UtcNow);
+        if (outcome is ErpRefused refused)
+        {
+            updated.State = JournalEntryState.Failed;
+            updated.FailureReason = $"{refused.Code}: {refused.Message}";
+            LogRefused(logger, request.Name, updated.FailureReason);
+            // Stored unless someone else wrote the entry meanwhile; the refusal is the answer either way.
+            await entries.TryReplaceAsync(id, updated, current.Etag, ct);
+            throw ResourceErrors.FailedPrecondition($"the ERP refused {request.Name}: {updated.FailureReason}");
+        }
+
+        var posted = (ErpPosted)outcome;
+        updated.State = JournalEntryState.Posted;
+        updated.ErpDocumentNumber = posted.DocumentNumber;
+        updated.PostTime = Timestamp.FromDateTimeOffset(posted.PostedAt);
+        updated.FailureReason = "";
+        return await SaveAsync(id, current, updated, ct);
+    }
+
+    // A concurrent post of the same entry books the same ERP document (same idempotency key), so losing the race to a
+    // POSTED entry is success.
+    private async Task<JournalEntry> SaveAsync(string id, JournalEntry current, JournalEntry updated, CancellationToken ct)
+    {
+        if (await entries.TryReplaceAsync(id, updated, current.Etag, ct))
+        {
+            return await entries.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(current.Name);
+        }
+
+        return await entries.GetAsync(id, ct) is { State: JournalEntryState.Posted } after
+            ? after
+            : throw ResourceErrors.Aborted($"{current.Name} was changed by another writer; read it again");
+    }
+
+    private static void Validate(JournalEntry entry)
+    {
+        if (string.IsNullOrWhiteSpace(entry.CompanyCode))
+        {
+            throw ResourceErrors.Invalid("journal_entry.company_code is required");
+        }
+
+        if (entry.AccountingDate is null)
+        {
+            throw ResourceErrors.Invalid("journal_entry.accounting_date is required");
+        }
+
+        if (entry.PostingPeriod.Length > 0 && !PeriodPattern().IsMatch(entry.PostingPeriod))
+        {
+            throw ResourceErrors.Invalid("journal_entry.posting_period must be YYYY-PPP, e.g. 2025-003");
+        }
+
+        switch (entry.Source)
+        {
+            case JournalEntrySource.Unspecified:
+                throw ResourceErrors.Invalid("journal_entry.source is required");
+            case JournalEntrySource.Reversal:
+                throw ResourceErrors.Invalid("journal_entry.source REVERSAL is set only by ReverseJournalEntry");
+        }
+
+        if (entry.Lines.Count < 2)
+        {
+            throw ResourceErrors.Invalid($"journal_entry.lines needs at least two lines (got {entry.Lines.Count})");
+        }
+
+        for (var i = 0; i < entry.Lines.Count; i++)
+        {
+            ValidateLine(entry.Lines[i], $"journal_entry.lines[{i}]");
+        }
+
+        var currencies = entry.Lines.Select(Amount).Select(m => m.CurrencyCode).Distinct().ToList();
+        if (currencies.Count > 1)
+        {
+            throw ResourceErrors.Invalid($"journal_entry.lines mix currencies ({string.Join(", ", currencies)}); an entry has one currency");
+        }
+
+        var debits = entry.Lines.Where(l => l.AmountCase == JournalLine.AmountOneofCase.Debit).Sum(l => l.Debit.ToDecimal());
+        var credits = entry.Lines.Where(l => l.AmountCase == JournalLine.AmountOneofCase.Credit).Sum(l => l.Credit.ToDecimal());
+        if (debits != credits)
+        {
+            throw ResourceErrors.Invalid($"journal_entry.lines: debits {Money.Of(currencies[0], debits).Display()} and credits {Money.Of(currencies[0], credits).Display()} differ");
+        }
+    }
+
+    private static void ValidateLine(JournalLine line, string field)
+    {
+        if (string.IsNullOrWhiteSpace(line.GlAccount))
+        {
+            throw ResourceErrors.Invalid($"{field}.gl_account is required");
+        }
+
+        if (line.CostCenter.Length > 0)
+        {
+            CostCenters.IdOf(line.CostCenter, $"{field}.cost_center");
+        }
+
+        if (line.AmountCase == JournalLine.AmountOneofCase.None)
+        {
+            throw ResourceErrors.Invalid($"{field} needs exactly one of debit or credit");
+        }
+
+        var side = $"{field}.{(line.AmountCase == JournalLine.AmountOneofCase.Debit ? "debit" : "credit")}";
+        var amount = Amount(line);
+        if (amount.CurrencyCode.Length == 0)
+        {
+            throw ResourceErrors.Invalid($"{side}.currency_code is required");
+        }
+
+        if (amount.ToDecimal() <= 0)
+        {
+            throw ResourceErrors.Invalid($"{side} must be positive");
+        }
+
+        if (!ErpClient.IsWholeCents(amount))
+        {
+            throw ResourceErrors.Invalid($"{side} {amount.Display()} has fractions of a cent; the ERP books whole cents");
+        }
+    }
+
+    private static Money Amount(JournalLine line) => line.Debit ?? line.Credit;
+
+    [GeneratedRegex(@"\A[0-9]{4}-[0-9]{3}\z")]
+    private static partial Regex PeriodPattern();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The ERP refused {Entry}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string entry, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The ERP did not accept {Entry}: {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string entry, string reason);
+}

@@ -1,0 +1,86 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapr.Client;
+using Mesh.Contracts.Finance.V1;
+using Mesh.ErpStandIn;
+using Mesh.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+
+namespace Mesh.Finance.Tests;
+
+/// <summary>
+/// Real Redis, the embedded runtime's sidecars, the ERP stand-in as app "erp" (http) and the finance app, each wired
+/// as its Program.cs wires it; finance reaches the ERP by Dapr service invocation through its own sidecar, and the
+/// tests call finance by gRPC through a caller's sidecar. The ERP client's retry delays are shortened by
+/// configuration (its total and attempt timeouts stay at the app's defaults, so a slow machine is not mistaken for a slow ERP).
+/// </summary>
+public sealed class FinanceFixture : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private TestMesh mesh = null!;
+    private int journalPosts;
+
+    public JournalEntryService.JournalEntryServiceClient Journal { get; private set; } = null!;
+
+    /// <summary>The ERP app itself, for its admin API and reads (not through the mesh: they are the test's controls).</summary>
+    public HttpClient Erp { get; private set; } = null!;
+
+    /// <summary>How many POST /erp/v1/journal-entries requests reached the ERP app, whatever the chaos switch made of them.</summary>
+    public int JournalPosts => Volatile.Read(ref journalPosts);
+
+    public async Task InitializeAsync()
+    {
+        mesh = await TestMesh.StartAsync();
+        var erp = await mesh.StartAppAsync("erp", "http", builder =>
+        {
+            builder.AddServiceDefaults();
+            builder.AddErpStandIn();
+        }, app =>
+        {
+            // An observer in front of the stand-in, so tests can see attempts that chaos answers or drops.
+            app.Use(async (context, next) =>
+            {
+                if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/erp/v1/journal-entries"))
+                {
+                    Interlocked.Increment(ref journalPosts);
+                }
+
+                await next(context);
+            });
+            app.MapDefaultEndpoints();
+            app.MapErpApi();
+            app.MapChaosApi();
+        });
+        await mesh.StartAppAsync("finance", "grpc", builder =>
+        {
+            builder.AddServiceDefaults();
+            builder.AddFinance();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapFinanceApi();
+        }, new Dictionary<string, string?>
+        {
+            ["Finance:ErpResilience:Retry:MaxRetryAttempts"] = "4",
+            ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",
+        });
+        var caller = await mesh.StartSidecarAsync("caller");
+        Journal = new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", $"http://127.0.0.1:{caller.GrpcPort}"));
+        Erp = new HttpClient { BaseAddress = LoopbackApp.AddressOf(erp), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public async Task SetChaosAsync(ChaosMode mode) =>
+        (await Erp.PutAsJsonAsync("/erp/admin/chaos", new ChaosSettings(mode), Json)).EnsureSuccessStatusCode();
+
+    public async Task<LedgerStats> StatsAsync() =>
+        await Erp.GetFromJsonAsync<LedgerStats>("/erp/admin/stats", Json) ?? throw new InvalidOperationException("no stats");
+
+    public async Task DisposeAsync()
+    {
+        Erp.Dispose();
+        await mesh.DisposeAsync();
+    }
+}

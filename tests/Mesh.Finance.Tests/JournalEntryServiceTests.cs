@@ -1,0 +1,290 @@
+using System.Net.Http.Json;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.Type.V1;
+using Mesh.ErpStandIn;
+using ErpJournalEntry = Mesh.ErpStandIn.JournalEntry;
+using JournalEntry = Mesh.Contracts.Finance.V1.JournalEntry;
+using JournalLine = Mesh.Contracts.Finance.V1.JournalLine;
+
+namespace Mesh.Finance.Tests;
+
+/// <summary>One class, so its tests run one at a time: the ERP's chaos switch and counters are shared.</summary>
+public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFixture<FinanceFixture>, IAsyncLifetime
+{
+    private JournalEntryService.JournalEntryServiceClient Journal => fixture.Journal;
+
+    public Task InitializeAsync() => fixture.SetChaosAsync(ChaosMode.Normal);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task CreateAndPost_BooksTheEntryInTheErpOnce()
+    {
+        var document = NewDocument();
+        var requestId = $"{document}.cost";
+
+        var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(document), RequestId = requestId });
+        var before = await fixture.StatsAsync();
+        var posted = await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name, Etag = created.Etag });
+        var after = await fixture.StatsAsync();
+        var read = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = created.Name });
+        var booked = await fixture.Erp.GetFromJsonAsync<ErpJournalEntry>($"/erp/v1/journal-entries/{posted.ErpDocumentNumber}");
+
+        Assert.Equal(JournalEntryState.Draft, created.State);
+        Assert.Equal(new[] { 1, 2 }, created.Lines.Select(l => l.LineNumber));
+        Assert.Equal((requestId, "2025-003"), (created.IdempotencyKey, created.PostingPeriod));
+        Assert.Equal(JournalEntryState.Posted, posted.State);
+        Assert.StartsWith("JE-", posted.ErpDocumentNumber, StringComparison.Ordinal);
+        Assert.NotNull(posted.PostTime);
+        Assert.Equal(posted, read);
+        Assert.Equal(before.Postings + 1, after.Postings);
+        Assert.NotNull(booked);
+        Assert.Equal(("1000", new DateOnly(2025, 3, 14), document), (booked.Entry.CompanyCode, booked.Entry.AccountingDate, booked.Entry.Reference));
+        Assert.Equal(
+            new Mesh.ErpStandIn.JournalLine[]
+            {
+                new("500100", "cc-4410", new Amount("USD", 1250), null, "supplies consumed"),
+                new("130000", null, null, new Amount("USD", 1250), "inventory relieved"),
+            },
+            booked.Entry.Lines);
+    }
+
+    [Fact]
+    public async Task Post_AnEntryAlreadyPosted_ReturnsItWithoutCallingTheErp()
+    {
+        var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(NewDocument()) });
+        var posted = await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name });
+        var (stats, posts) = (await fixture.StatsAsync(), fixture.JournalPosts);
+
+        // The etag from before the post, as a retry whose reply was lost would send it.
+        var again = await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name, Etag = created.Etag });
+
+        Assert.Equal(posted, again);
+        Assert.Equal(posts, fixture.JournalPosts);
+        Assert.Equal(stats, await fixture.StatsAsync());
+    }
+
+    [Fact]
+    public async Task Create_UnbalancedOrMalformed_IsInvalidArgumentNamingTheRule()
+    {
+        var document = NewDocument();
+        var cases = new (string Rule, Action<JournalEntry> Break)[]
+        {
+            ("journal_entry.lines: debits 12.50 USD and credits 12.00 USD differ", e => e.Lines[1].Credit = Money.Of("USD", 12m)),
+            ("journal_entry.lines needs at least two lines", e => e.Lines.RemoveAt(1)),
+            ("journal_entry.lines[1] needs exactly one of debit or credit", e => e.Lines[1].ClearAmount()),
+            ("journal_entry.lines[0].debit must be positive", e => e.Lines[0].Debit = Money.Of("USD", -12.5m)),
+            ("journal_entry.lines[0].debit 12.505 USD has fractions of a cent", e => (e.Lines[0].Debit, e.Lines[1].Credit) = (Money.Of("USD", 12.505m), Money.Of("USD", 12.505m))),
+            ("journal_entry.lines mix currencies (USD, EUR)", e => e.Lines[1].Credit = Money.Of("EUR", 12.5m)),
+            ("journal_entry.lines[0].gl_account is required", e => e.Lines[0].GlAccount = ""),
+            ("journal_entry.lines[0].cost_center", e => e.Lines[0].CostCenter = "CC-4410"),
+            ("journal_entry.source is required", e => e.Source = JournalEntrySource.Unspecified),
+            ("journal_entry.source REVERSAL", e => e.Source = JournalEntrySource.Reversal),
+            ("journal_entry.company_code is required", e => e.CompanyCode = " "),
+            ("journal_entry.accounting_date is required", e => e.AccountingDate = null),
+        };
+
+        foreach (var (rule, breakIt) in cases)
+        {
+            var entry = Entry(document);
+            breakIt(entry);
+            var refused = await Assert.ThrowsAsync<RpcException>(() => Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = entry }).ResponseAsync);
+
+            Assert.Equal((rule, StatusCode.InvalidArgument), (rule, refused.StatusCode));
+            Assert.Contains(rule, refused.Status.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await ListAllAsync(new ListJournalEntriesRequest { SourceDocument = document }));
+    }
+
+    [Fact]
+    public async Task Create_SameRequestIdTwice_RecordsOneEntry_AndTheKeyDefaultsToRequestIdThenName()
+    {
+        var document = NewDocument();
+        var requestId = $"{document}.cost";
+
+        var first = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(document), RequestId = requestId });
+        var retry = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(document), RequestId = requestId });
+        var withoutRequest = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(document) });
+        var listed = await ListAllAsync(new ListJournalEntriesRequest { SourceDocument = document });
+
+        Assert.Equal(first, retry);
+        Assert.Equal(requestId, first.IdempotencyKey);
+        Assert.Equal(withoutRequest.Name, withoutRequest.IdempotencyKey);
+        Assert.Equal(new[] { first.Name, withoutRequest.Name }.Order(StringComparer.Ordinal), listed.Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task Post_ErpUnavailable_IsUnavailableAndStaysDraft_ThenALaterPostBooksItOnce()
+    {
+        var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(NewDocument()) });
+        var (before, attempts) = (await fixture.StatsAsync(), fixture.JournalPosts);
+        await fixture.SetChaosAsync(ChaosMode.Unavailable);
+
+        var unavailable = await Assert.ThrowsAsync<RpcException>(() => Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name }).ResponseAsync);
+        var attemptedDuringOutage = fixture.JournalPosts - attempts;
+        var draft = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = created.Name });
+        await fixture.SetChaosAsync(ChaosMode.Normal);
+        var posted = await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name, Etag = draft.Etag });
+        var after = await fixture.StatsAsync();
+
+        Assert.Equal(StatusCode.Unavailable, unavailable.StatusCode);
+        Assert.Equal($"the ERP did not accept {created.Name}: HTTP 503 after retries; the entry stays Draft and a retry posts it once", unavailable.Status.Detail);
+        Assert.Equal(5, attemptedDuringOutage); // the first attempt and the 4 retries the test configuration allows
+        Assert.Equal(created, draft);
+        Assert.Equal(JournalEntryState.Posted, posted.State);
+        Assert.Equal((before.Postings + 1, before.Replays), (after.Postings, after.Replays));
+    }
+
+    [Fact]
+    public async Task Post_ErpThrottlesForAWhile_OnePostRetriesAndBooksItOnce()
+    {
+        var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(NewDocument()) });
+        var (before, attempts) = (await fixture.StatsAsync(), fixture.JournalPosts);
+        await fixture.SetChaosAsync(ChaosMode.Throttle);
+
+        var post = Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name }).ResponseAsync;
+        await WaitUntilAsync(() => fixture.JournalPosts > attempts);
+        await fixture.SetChaosAsync(ChaosMode.Normal);
+        var posted = await post;
+        var after = await fixture.StatsAsync();
+
+        Assert.Equal(JournalEntryState.Posted, posted.State);
+        Assert.True(fixture.JournalPosts - attempts >= 2, $"expected a throttled attempt and a retry, saw {fixture.JournalPosts - attempts} attempts");
+        Assert.Equal((before.Postings + 1, before.Replays), (after.Postings, after.Replays));
+    }
+
+    [Fact]
+    public async Task Post_ErpLosesTheReply_IsUnavailable_AndTheRetryReplaysInsteadOfBookingAgain()
+    {
+        var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(NewDocument()) });
+        var (before, attempts) = (await fixture.StatsAsync(), fixture.JournalPosts);
+        await fixture.SetChaosAsync(ChaosMode.LoseReply);
+
+        var lost = await Assert.ThrowsAsync<RpcException>(() => Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name }).ResponseAsync);
+        var draft = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = created.Name });
+        await fixture.SetChaosAsync(ChaosMode.Normal);
+        var posted = await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name });
+        var after = await fixture.StatsAsync();
+        var attempted = fixture.JournalPosts - attempts;
+
+        Assert.Equal(StatusCode.Unavailable, lost.StatusCode);
+        Assert.Equal(JournalEntryState.Draft, draft.State);
+        Assert.Equal(JournalEntryState.Posted, posted.State);
+        Assert.Equal(before.Postings + 1, after.Postings);
+        // The first attempt booked it; every later one, the lost ones retried inside the first post and the second post, replayed it.
+        Assert.True(attempted >= 2, $"expected at least two attempts, saw {attempted}");
+        Assert.Equal(before.Replays + attempted - 1, after.Replays);
+    }
+
+    [Fact]
+    public async Task Post_ErpRefuses_IsFailedPrecondition_AndTheEntryFailedWithTheErpsReason()
+    {
+        var key = $"{NewDocument()}.cost";
+        var first = Entry(NewDocument());
+        first.IdempotencyKey = key;
+        var clash = Entry(NewDocument(), amount: 20m);
+        clash.IdempotencyKey = key;
+        var booked = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = first });
+        await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = booked.Name });
+        var reused = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = clash });
+        var before = await fixture.StatsAsync();
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = reused.Name }).ResponseAsync);
+        var failed = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = reused.Name });
+        var after = await fixture.StatsAsync();
+
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.StartsWith($"the ERP refused {reused.Name}: IDEMPOTENCY_KEY_REUSED: ", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(JournalEntryState.Failed, failed.State);
+        Assert.StartsWith("IDEMPOTENCY_KEY_REUSED: ", failed.FailureReason, StringComparison.Ordinal);
+        Assert.Empty(failed.ErpDocumentNumber);
+        Assert.Equal((before.Postings, before.Rejected + 1), (after.Postings, after.Rejected));
+    }
+
+    [Fact]
+    public async Task Post_StaleETagIsAborted_UnknownEntryIsNotFound()
+    {
+        var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(NewDocument()) });
+        var posts = fixture.JournalPosts;
+
+        var stale = await Assert.ThrowsAsync<RpcException>(() => Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name, Etag = "999999" }).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = "journalEntries/no-such-entry" }).ResponseAsync);
+        var draft = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = created.Name });
+
+        Assert.Equal(StatusCode.Aborted, stale.StatusCode);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(JournalEntryState.Draft, draft.State);
+        Assert.Equal(posts, fixture.JournalPosts);
+    }
+
+    [Fact]
+    public async Task ListJournalEntries_FiltersByStateSourceAndDocument_AcrossPages()
+    {
+        var document = NewDocument();
+        var consumption = new List<JournalEntry>();
+        for (var i = 0; i < 3; i++)
+        {
+            consumption.Add(await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(document) }));
+        }
+
+        var receipt = Entry(document);
+        receipt.Source = JournalEntrySource.GoodsReceipt;
+        var received = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = receipt });
+        await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = consumption[0].Name });
+
+        var first = await Journal.ListJournalEntriesAsync(new ListJournalEntriesRequest { SourceDocument = document, PageSize = 2 });
+        var all = await ListAllAsync(new ListJournalEntriesRequest { SourceDocument = document, PageSize = 2 });
+        var bySource = await ListAllAsync(new ListJournalEntriesRequest { SourceDocument = document, Source = JournalEntrySource.GoodsReceipt });
+        var byState = await ListAllAsync(new ListJournalEntriesRequest { SourceDocument = document, State = JournalEntryState.Posted });
+
+        Assert.Equal(2, first.JournalEntries.Count);
+        Assert.NotEmpty(first.NextPageToken);
+        Assert.Equal(consumption.Append(received).Select(e => e.Name).Order(StringComparer.Ordinal), all.Select(e => e.Name));
+        Assert.Equal(new[] { received.Name }, bySource.Select(e => e.Name));
+        Assert.Equal(new[] { consumption[0].Name }, byState.Select(e => e.Name));
+    }
+
+    private static string NewDocument() => $"evt-{Guid.NewGuid():N}";
+
+    private static JournalEntry Entry(string sourceDocument, decimal amount = 12.50m) => new()
+    {
+        CompanyCode = "1000",
+        AccountingDate = Timestamp.FromDateTime(new DateTime(2025, 3, 14, 0, 0, 0, DateTimeKind.Utc)),
+        Description = "OR supplies consumption 2025-03-14",
+        Source = JournalEntrySource.InventoryConsumption,
+        SourceDocument = sourceDocument,
+        Lines =
+        {
+            new JournalLine { GlAccount = "500100", CostCenter = "costCenters/cc-4410", Debit = Money.Of("USD", amount), Memo = "supplies consumed", Item = "items/gauze-4x4" },
+            new JournalLine { GlAccount = "130000", Credit = Money.Of("USD", amount), Memo = "inventory relieved" },
+        },
+    };
+
+    private async Task<List<JournalEntry>> ListAllAsync(ListJournalEntriesRequest request)
+    {
+        var all = new List<JournalEntry>();
+        do
+        {
+            var page = await Journal.ListJournalEntriesAsync(request);
+            all.AddRange(page.JournalEntries);
+            request.PageToken = page.NextPageToken;
+        }
+        while (request.PageToken.Length > 0);
+
+        return all;
+    }
+
+    // Waits for something the ERP app observes (not a timing assertion: the bound only keeps a broken run from hanging).
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the ERP never saw the attempt");
+            await Task.Delay(10);
+        }
+    }
+}
