@@ -1,0 +1,35 @@
+using Dapr.Client;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Testing;
+using Microsoft.Extensions.Hosting;
+
+namespace Mesh.Inventory.Tests;
+
+/// <summary>
+/// Real Redis, the embedded runtime's sidecars for "inventory" and a caller, and the inventory app wired as
+/// Program.cs wires it; the tests call it as the saga does, by gRPC through the caller's sidecar.
+/// </summary>
+public sealed class InventoryFixture : IAsyncLifetime
+{
+    private TestMesh mesh = null!;
+
+    public InventoryService.InventoryServiceClient Inventory { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        mesh = await TestMesh.StartAsync();
+        await mesh.StartAppAsync("inventory", "grpc", builder =>
+        {
+            builder.AddServiceDefaults();
+            builder.AddInventory();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapInventoryApi();
+        });
+        var caller = await mesh.StartSidecarAsync("caller");
+        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", $"http://127.0.0.1:{caller.GrpcPort}"));
+    }
+
+    public async Task DisposeAsync() => await mesh.DisposeAsync();
+}
