@@ -26,8 +26,8 @@ var events = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) 
 
 await using var redis = await RedisServer.StartAsync();
 var directory = new AppDirectory();
-var grpcPort = RedisServer.FreePort();
-var httpPort = RedisServer.FreePort();
+var grpcPort = Mesh.Runtime.LoopbackPorts.Free();
+var httpPort = Mesh.Runtime.LoopbackPorts.Free();
 directory.Register(new AppEndpoint("target", "127.0.0.1", grpcPort, "grpc"));
 directory.Register(new AppEndpoint("subscriber", "127.0.0.1", httpPort, "http"));
 directory.Register(new AppEndpoint("caller", "127.0.0.1", 0, "http"));
