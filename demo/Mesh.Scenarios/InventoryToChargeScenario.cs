@@ -39,9 +39,9 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
 
         var locations = new List<Location>();
         var startingStock = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        // Enough for about twice the expected consumption, with the reorder point at a quarter: some balances
-        // cross it during a run, as they do on a busy day.
-        var perBalance = Math.Max(10, (int)Math.Ceiling(4.0 * spec.Events / (spec.Locations * items.Count)));
+        // About twice the expected consumption (two units an event on average), so a run rarely runs out; the
+        // reorder point at 80% of par, as for par locations restocked daily, so a run crosses it often.
+        var perBalance = Math.Max(25, (int)Math.Ceiling(4.0 * spec.Events / (spec.Locations * items.Count)));
         for (var l = 0; l < spec.Locations; l++)
         {
             var costCenter = await CallAsync(() => mesh.CostCenters.CreateCostCenterAsync(new CreateCostCenterRequest
@@ -67,7 +67,7 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
                         Item = item.Name,
                         Location = location.Name,
                         ParLevel = Quantity.Of(perBalance, item.StockingUnit),
-                        ReorderPoint = Quantity.Of(perBalance / 4, item.StockingUnit),
+                        ReorderPoint = Quantity.Of(Math.Ceiling(perBalance * 0.8m), item.StockingUnit),
                     },
                     UpdateMask = new FieldMask { Paths = { "par_level", "reorder_point" } },
                 }, cancellationToken: ct).ResponseAsync, ct);

@@ -62,7 +62,7 @@ public static class WorkflowsExtensions
             .WithTopic(new TopicOptions { PubsubName = options.PubSub, Name = consumed, DeadLetterTopic = $"{consumed}.deadletter" });
 
         var cases = app.MapGroup("/inventory-to-charge");
-        cases.MapGet("/cases/{eventId}", async (string eventId, CaseLedger ledger, IDaprWorkflowClient workflows, CancellationToken ct) =>
+        cases.MapGet("/cases/{eventId}", async (string eventId, CaseLedger ledger, DaprWorkflowClient workflows, CancellationToken ct) =>
         {
             if ((await ledger.OutcomesAsync([eventId], ct)).SingleOrDefault() is { } outcome)
             {
@@ -79,7 +79,7 @@ public static class WorkflowsExtensions
                 ? Results.BadRequest(new { error = "eventIds: give 1 to 10000 event ids" })
                 : Results.Ok(await ledger.OutcomesAsync(ids, ct)));
         cases.MapGet("/exceptions", async (CaseLedger ledger, CancellationToken ct) => Results.Ok(await ledger.ExceptionsAsync(ct)));
-        cases.MapPost("/exceptions/{eventId}/replay", async (string eventId, CaseLedger ledger, IDaprWorkflowClient workflows, ConsumptionIntake intake, CancellationToken ct) =>
+        cases.MapPost("/exceptions/{eventId}/replay", async (string eventId, CaseLedger ledger, DaprWorkflowClient workflows, ConsumptionIntake intake, CancellationToken ct) =>
         {
             var outcome = (await ledger.OutcomesAsync([eventId], ct)).SingleOrDefault();
             if (outcome is not { Status: CaseOutcome.Exception })

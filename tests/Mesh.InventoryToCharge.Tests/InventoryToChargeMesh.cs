@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using Mesh.ErpStandIn;
+using Mesh.Runtime;
+using Mesh.Scenarios;
+using Mesh.Testing;
+using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
+
+namespace Mesh.InventoryToCharge.Tests;
+
+/// <summary>
+/// The whole inventory-to-charge mesh on real parts: redis-server, a sidecar per app, master data, inventory,
+/// charges, finance and the ERP stand-in hosted here as their Program.cs wires them, and the workflows app as
+/// a real process (so a test can SIGKILL it). Tests act as the clinical system through the sidecar of "clinic".
+/// </summary>
+public sealed class InventoryToChargeMesh : IAsyncLifetime
+{
+    private TestMesh mesh = null!;
+    private int workflowsPort;
+    private ConnectionMultiplexer redis = null!;
+
+    /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
+    public MeshClients Clients { get; private set; } = null!;
+
+    /// <summary>The scenario runner over <see cref="Clients"/>.</summary>
+    public InventoryToChargeScenario Scenario { get; private set; } = null!;
+
+    /// <summary>The workflows app process.</summary>
+    public ChildApp Workflows { get; private set; } = null!;
+
+    /// <summary>The Redis holding every component's data.</summary>
+    public IDatabase Redis => redis.GetDatabase();
+
+    public async Task InitializeAsync()
+    {
+        mesh = await TestMesh.StartAsync();
+        redis = await ConnectionMultiplexer.ConnectAsync(mesh.Redis.ConnectionString);
+        await mesh.StartAppAsync("erp", "http", b => b.AddErpStandIn(), app =>
+        {
+            app.MapErpApi();
+            app.MapChaosApi();
+        });
+        await mesh.StartAppAsync("masterdata", "grpc", b =>
+        {
+            b.AddServiceDefaults();
+            b.AddMasterData();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapMasterDataApi();
+        });
+        await mesh.StartAppAsync("inventory", "grpc", b =>
+        {
+            b.AddServiceDefaults();
+            b.AddInventory();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapInventoryApi();
+        });
+        await mesh.StartAppAsync("charges", "grpc", b =>
+        {
+            b.AddServiceDefaults();
+            b.AddCharges();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapChargesApi();
+        });
+        await mesh.StartAppAsync("finance", "grpc", b =>
+        {
+            b.AddServiceDefaults();
+            b.AddFinance();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapFinanceApi();
+        }, FinanceSettings);
+
+        workflowsPort = LoopbackPorts.Free();
+        await mesh.StartSidecarAsync("workflows", workflowsPort, "http");
+        await StartWorkflowsAsync();
+        await mesh.SidecarOf("workflows").StartDeliveriesAsync(CancellationToken.None);
+
+        var clinic = await mesh.StartSidecarAsync("clinic");
+        Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+        Scenario = new InventoryToChargeScenario(Clients);
+    }
+
+    // The ERP client gives up quickly here, so the saga's own durable retries carry an outage.
+    private static Dictionary<string, string?> FinanceSettings => new()
+    {
+        ["Finance:ErpResilience:TotalRequestTimeout:Timeout"] = "00:00:02",
+        ["Finance:ErpResilience:AttemptTimeout:Timeout"] = "00:00:01",
+        ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",
+    };
+
+    /// <summary>Starts (or restarts) the workflows app process against its sidecar.</summary>
+    public async Task StartWorkflowsAsync()
+    {
+        var environment = TestMesh.EnvironmentFor("workflows", workflowsPort, mesh.SidecarOf("workflows"));
+        environment["Workflows__FirstRetryInterval"] = "00:00:00.250";
+        environment["Workflows__MaxRetryInterval"] = "00:00:01";
+        environment["Workflows__PostingAttempts"] = "60";
+        environment["Logging__LogLevel__Default"] = "Warning";
+        Workflows = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), "App", workflowsPort, environment);
+    }
+
+    /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", "Unavailable", "Throttle", "Reject", ...).</summary>
+    public async Task SetErpAsync(string mode) =>
+        (await Clients.Erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 })).EnsureSuccessStatusCode();
+
+    /// <summary>Sends the events, waits until they settled and reconciles every system.</summary>
+    public async Task<(ReconciliationReport Report, List<CaseRecord> Cases)> RunAsync(
+        SeededCatalog catalog, List<Mesh.Contracts.Inventory.V1.ItemConsumed> events, ScenarioSpec spec, TimeSpan timeout)
+    {
+        var duplicates = await Scenario.SendAsync(events, spec, parallelism: 8, CancellationToken.None);
+        var cases = await Scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], timeout, null, CancellationToken.None);
+        return (await Scenario.ReconcileAsync(catalog, events, duplicates, cases, CancellationToken.None), cases);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Clients.Dispose();
+        await Workflows.DisposeAsync();
+        await redis.DisposeAsync();
+        await mesh.DisposeAsync();
+    }
+}

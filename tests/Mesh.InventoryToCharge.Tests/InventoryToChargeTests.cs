@@ -1,0 +1,198 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Grpc.Core;
+using Mesh.Contracts.Charges.V1;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Scenarios;
+
+namespace Mesh.InventoryToCharge.Tests;
+
+/// <summary>The inventory-to-charge flow end to end: real Redis, real sidecars, real apps, the stock Dapr SDK.</summary>
+public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassFixture<InventoryToChargeMesh>, IAsyncLifetime
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(120);
+
+    public Task InitializeAsync() => mesh.SetErpAsync("Normal");
+
+    public Task DisposeAsync() => mesh.SetErpAsync("Normal");
+
+    [Fact]
+    public async Task HappyPath_ABatchOfEvents_ReconcilesAcrossEverySystem()
+    {
+        var spec = new ScenarioSpec(Events: 40, Locations: 2, DuplicateShare: 0.1);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+
+        var (report, _) = await mesh.RunAsync(catalog, events, spec, Settle);
+
+        Assert.True(report.Balances, report.Format());
+        Assert.Equal(40, report.Completed);
+        Assert.True(report.DuplicatesSent > 0, "the run should have sent some events twice");
+        Assert.Equal(0, report.Duplicates);
+        Assert.True(report.ChargesCaptured > 0 && report.ChargesCaptured < 40, "billable and floor-stock supplies are both in the mix");
+        Assert.Equal(40, report.ErpPostings);
+        Assert.True(report.ReorderPointsReached > 0, "some balance should have fallen below its reorder point");
+        // Every captured charge and every posting was announced once on pub/sub.
+        Assert.Equal(report.ChargesCaptured, await PublishedAsync("charges.charge.captured", catalog.RunId));
+        Assert.Equal(report.ErpPostings, await PublishedAsync("finance.journal_entry.cost_posted", catalog.RunId));
+        Assert.Equal(report.ReorderPointsReached, await PublishedAsync("inventory.inventory_balance.reorder_point_reached", catalog.RunId));
+    }
+
+    [Fact]
+    public async Task DuplicateDelivery_OfOneEvent_HasOneEffectInEachSystem()
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        var balance = InventoryToChargeScenario.BalanceName(consumed.Location, consumed.Item);
+
+        // The clinical system's integration engine resends the same event, concurrently and later.
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => mesh.Scenario.SendAsync([consumed.Clone()], spec, 1, CancellationToken.None)));
+        var first = await mesh.Scenario.AwaitSettledAsync([consumed.Context.EventId], Settle, null, CancellationToken.None);
+        await mesh.Scenario.SendAsync([consumed.Clone()], spec, 1, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var report = await mesh.Scenario.ReconcileAsync(catalog, [consumed], 3, first, CancellationToken.None);
+        var onHand = (await mesh.Clients.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balance })).OnHand.ToDecimal();
+
+        Assert.True(report.Balances, report.Format());
+        Assert.Equal(1, report.StockMovements);
+        Assert.Equal(1, report.ErpPostings);
+        Assert.Equal(catalog.StartingStock[balance] - consumed.Quantity.ToDecimal(), onHand);
+        Assert.Equal(0, report.Duplicates);
+    }
+
+    [Fact]
+    public async Task ErpDownForAWhile_ThenBack_EveryPostingLandsExactlyOnce()
+    {
+        var spec = new ScenarioSpec(Events: 8, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+
+        await mesh.SetErpAsync("Down");
+        await mesh.Scenario.SendAsync(events, spec, 4, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var duringOutage = await mesh.Scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], TimeSpan.Zero, null, CancellationToken.None);
+        await mesh.SetErpAsync("Unavailable");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await mesh.SetErpAsync("Normal");
+        var cases = await mesh.Scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], Settle, null, CancellationToken.None);
+        var report = await mesh.Scenario.ReconcileAsync(catalog, events, 0, cases, CancellationToken.None);
+
+        Assert.Empty(duringOutage);
+        Assert.True(report.Balances, report.Format());
+        Assert.Equal(8, report.Completed);
+        Assert.Equal(8, report.ErpPostings);
+        Assert.Equal(0, report.DuplicatePostings);
+    }
+
+    [Fact]
+    public async Task UnknownItemOrLocation_GoesToTheExceptionQueue_AndChangesNothing()
+    {
+        var spec = new ScenarioSpec(Events: 2, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+        events[0].Item = $"items/{catalog.RunId}-never-created";
+        events[1].Location = $"locations/{catalog.RunId}-no-such-room";
+
+        var (report, cases) = await mesh.RunAsync(catalog, events, spec, Settle);
+        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
+
+        Assert.Equal(["unknown_item", "unknown_location"], cases.Select(c => c.Reason));
+        Assert.All(cases, c => Assert.Equal("exception", c.Status));
+        Assert.Equal(0, report.StockMovements + report.ChargesCaptured + report.ChargesVoided + report.ErpPostings);
+        Assert.Equal(0, report.BalancesOff);
+        Assert.Contains(queue!, q => q.EventId == events[0].Context.EventId && q.Reason == "unknown_item");
+        Assert.Contains(queue!, q => q.EventId == events[1].Context.EventId && q.Reason == "unknown_location");
+    }
+
+    [Fact]
+    public async Task ErpRefusesThePosting_TheSagaVoidsTheChargeAndRestoresTheStock()
+    {
+        var spec = new ScenarioSpec(Events: 6, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+
+        await mesh.SetErpAsync("Reject");
+        var (report, cases) = await mesh.RunAsync(catalog, events, spec, Settle);
+        var charges = await mesh.Clients.Charges.ListChargesAsync(new ListChargesRequest { PageSize = 1000 });
+        var voided = charges.Charges.Where(c => c.SourceEventId.StartsWith(catalog.RunId, StringComparison.Ordinal)).ToList();
+
+        Assert.All(cases, c => Assert.Equal(("exception", "erp_rejected", true), (c.Status, c.Reason, c.Compensated)));
+        Assert.True(report.Balances, report.Format());
+        Assert.Equal(0, report.BalancesOff);
+        Assert.Equal(report.StockMovements, report.StockReversals);
+        Assert.Equal(0, report.ErpPostings);
+        Assert.All(voided, c => Assert.Equal(ChargeState.Voided, c.State));
+        Assert.Equal(voided.Count, await PublishedAsync("charges.charge.voided", catalog.RunId));
+    }
+
+    [Fact]
+    public async Task WorkflowsAppKilledMidRun_AndRestarted_EverySagaCompletesOnce()
+    {
+        var spec = new ScenarioSpec(Events: 30, Locations: 2, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+        var ids = events.Select(e => e.Context.EventId).ToList();
+
+        await mesh.Scenario.SendAsync(events, spec, 8, CancellationToken.None);
+        var beforeKill = await WaitUntilSomeSettledAsync(ids, 3);
+        await mesh.Workflows.KillAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await mesh.StartWorkflowsAsync();
+        var cases = await mesh.Scenario.AwaitSettledAsync(ids, Settle, null, CancellationToken.None);
+        var report = await mesh.Scenario.ReconcileAsync(catalog, events, 0, cases, CancellationToken.None);
+
+        Assert.True(beforeKill < ids.Count, "the app was killed after the run had finished; nothing was in flight");
+        Assert.True(report.Balances, report.Format());
+        Assert.Equal(30, report.Completed);
+        Assert.Equal(0, report.Duplicates);
+    }
+
+    [Fact]
+    public async Task MalformedEvent_IsDroppedToTheDeadLetterTopic_WithoutASaga()
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        consumed.Patient = null;
+
+        await mesh.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
+        var deadLettered = 0;
+        for (var i = 0; i < 100 && deadLettered == 0; i++)
+        {
+            await Task.Delay(100);
+            deadLettered = await PublishedAsync("inventory.item.consumed.deadletter", catalog.RunId);
+        }
+
+        var read = await mesh.Clients.Workflows.GetAsync($"/inventory-to-charge/cases/{consumed.Context.EventId}");
+        Assert.Equal(1, deadLettered);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, read.StatusCode);
+    }
+
+    private async Task<int> WaitUntilSomeSettledAsync(List<string> ids, int atLeast)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            var settled = await mesh.Scenario.AwaitSettledAsync(ids, TimeSpan.Zero, null, CancellationToken.None);
+            if (settled.Count >= atLeast)
+            {
+                return settled.Count;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"fewer than {atLeast} cases settled");
+    }
+
+    // Counts the distinct CloudEvents of this run on a topic's Redis stream (redeliveries of one event share its id).
+    private async Task<int> PublishedAsync(string topic, string runId)
+    {
+        var entries = await mesh.Redis.StreamRangeAsync(topic);
+        return entries
+            .Select(e => JsonDocument.Parse((string)e["data"]!).RootElement.GetProperty("id").GetString()!)
+            .Where(id => id.StartsWith(runId, StringComparison.Ordinal))
+            .Distinct()
+            .Count();
+    }
+}
