@@ -59,16 +59,15 @@ internal static class MeshCli
         {
             events, locations, duplicates, unknown, runFile, attach, timeout, parallelism,
         };
-        inventoryToCharge.Validators.Add(result =>
+        inventoryToCharge.SetAction(async (result, _) =>
         {
             if (result.GetValue(events) is < 1 or > 100_000 || result.GetValue(locations) is < 1 or > 100
                 || result.GetValue(duplicates) is < 0 or > 1 || result.GetValue(unknown) is < 0 or > 1)
             {
-                result.AddError("--events must be 1 to 100000, --locations 1 to 100, --duplicates and --unknown-items 0 to 1");
+                await error.WriteLineAsync("mesh demo: --events must be 1 to 100000, --locations 1 to 100, --duplicates and --unknown-items 0 to 1");
+                return 2;
             }
-        });
-        inventoryToCharge.SetAction(async (result, _) =>
-        {
+
             var spec = new Mesh.Scenarios.ScenarioSpec(result.GetValue(events), result.GetValue(locations), result.GetValue(duplicates), result.GetValue(unknown));
             var options = new Demo.DemoOptions(spec, result.GetValue(runFile)!, result.GetValue(attach), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))), Math.Max(1, result.GetValue(parallelism)));
             return await UntilSignalAsync(output, stopping => new Demo.InventoryToChargeDemo(output, error).RunAsync(options, stopping));

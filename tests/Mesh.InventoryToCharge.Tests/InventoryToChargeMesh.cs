@@ -1,9 +1,8 @@
 using System.Net.Http.Json;
-using Mesh.ErpStandIn;
 using Mesh.Runtime;
 using Mesh.Scenarios;
 using Mesh.Testing;
-using Microsoft.Extensions.Hosting;
+using Mesh.Testing.Apps;
 using StackExchange.Redis;
 
 namespace Mesh.InventoryToCharge.Tests;
@@ -35,47 +34,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     {
         mesh = await TestMesh.StartAsync();
         redis = await ConnectionMultiplexer.ConnectAsync(mesh.Redis.ConnectionString);
-        await mesh.StartAppAsync("erp", "http", b => b.AddErpStandIn(), app =>
-        {
-            app.MapErpApi();
-            app.MapChaosApi();
-        });
-        await mesh.StartAppAsync("masterdata", "grpc", b =>
-        {
-            b.AddServiceDefaults();
-            b.AddMasterData();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapMasterDataApi();
-        });
-        await mesh.StartAppAsync("inventory", "grpc", b =>
-        {
-            b.AddServiceDefaults();
-            b.AddInventory();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapInventoryApi();
-        });
-        await mesh.StartAppAsync("charges", "grpc", b =>
-        {
-            b.AddServiceDefaults();
-            b.AddCharges();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapChargesApi();
-        });
-        await mesh.StartAppAsync("finance", "grpc", b =>
-        {
-            b.AddServiceDefaults();
-            b.AddFinance();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapFinanceApi();
-        }, FinanceSettings);
+        await InventoryToChargeApps.StartServicesAsync(mesh, FinanceSettings);
 
         workflowsPort = LoopbackPorts.Free();
         await mesh.StartSidecarAsync("workflows", workflowsPort, "http");

@@ -22,19 +22,9 @@ public static class WorkflowsExtensions
         builder.Services.AddDaprClient();
         // Tests and `mesh run` hand the sidecar's address in configuration; under daprd it is in the environment.
         var sidecar = builder.Configuration["DAPR_GRPC_ENDPOINT"] ?? DaprDefaults.GetDefaultGrpcEndpoint();
-        builder.Services.AddDaprWorkflowBuilder(
-            options =>
-            {
-                options.RegisterWorkflow<InventoryToChargeWorkflow>();
-                options.RegisterActivity<CheckCase>();
-                options.RegisterActivity<TakeStock>();
-                options.RegisterActivity<CaptureCharge>();
-                options.RegisterActivity<PostCost>();
-                options.RegisterActivity<VoidCharge>();
-                options.RegisterActivity<RestoreStock>();
-                options.RegisterActivity<ConcludeCase>();
-            },
-            (_, client) => client.UseGrpcEndpoint(sidecar));
+        // The SDK's source generator registers every Workflow and WorkflowActivity of this assembly; registering
+        // them here again only earns "already registered" warnings.
+        builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, client) => client.UseGrpcEndpoint(sidecar));
 
         var masterData = DaprClient.CreateInvocationInvoker("masterdata", sidecar);
         builder.Services.AddSingleton(new ItemService.ItemServiceClient(masterData));

@@ -43,7 +43,7 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
             return Drop(problem, consumed.Context?.EventId ?? "");
         }
 
-        var consumption = Case(consumed, options.Value.Retry());
+        var consumption = CaseOf(consumed, options.Value.Retry());
         await StartAsync(consumption, InstanceIdOf(consumption.EventId), ct);
         return Results.Ok();
     }
@@ -85,7 +85,8 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
         : consumed.Patient is not { Mrn.Length: > 0, EncounterId.Length: > 0 } ? "patient.mrn and patient.encounter_id are required"
         : null;
 
-    private static ConsumptionCase Case(ItemConsumed consumed, SagaRetry retry) => new(
+    /// <summary>The saga's input for a well-formed event (see <see cref="AcceptAsync"/> for what is checked).</summary>
+    public static ConsumptionCase CaseOf(ItemConsumed consumed, SagaRetry retry) => new(
         consumed.Context.EventId,
         consumed.Item,
         consumed.Location,

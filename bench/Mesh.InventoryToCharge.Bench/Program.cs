@@ -1,0 +1,93 @@
+// Inventory-to-charge benchmark: consumption events per second through the whole flow (pub/sub → saga →
+// master data, inventory, charges, finance → ERP → events), every app behind its own embedded sidecar on one
+// redis-server, with the share of saga time in each step. Baseline in the same run: the same cases driven by
+// calling the saga's activities directly, same concurrency, no pub/sub and no workflow engine — so the ratio is
+// what durable orchestration costs.
+// Run: dotnet run -c Release --project bench/Mesh.InventoryToCharge.Bench [-- events [concurrency]]
+using System.Diagnostics;
+using System.Globalization;
+using Dapr.Workflow;
+using Mesh.Scenarios;
+using Mesh.Testing;
+using Mesh.Testing.Apps;
+using Mesh.Workflows;
+using Mesh.Workflows.InventoryToCharge;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+var events = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300;
+var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
+
+await using var mesh = await TestMesh.StartAsync();
+await InventoryToChargeApps.StartServicesAsync(mesh);
+var workflows = await InventoryToChargeApps.StartWorkflowsAsync(mesh);
+var clinic = await mesh.StartSidecarAsync("clinic");
+using var clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+var scenario = new InventoryToChargeScenario(clients);
+var spec = new ScenarioSpec(events, Locations: 4, DuplicateShare: 0);
+
+// Warm-up: JIT, connections and the workflow worker's stream, on a run of its own.
+await FlowAsync(20);
+
+var direct = await DirectAsync(events);
+var flow = await FlowAsync(events);
+
+Console.WriteLine($"Inventory-to-charge, {events} consumption events, 6 apps + 7 sidecars + redis-server on this machine ({Environment.ProcessorCount} cores):");
+Console.WriteLine($"  direct (activities called in a loop, {concurrency} at once)  {direct.Rate,8:F1} events/s");
+Console.WriteLine($"  whole flow (pub/sub + durable saga)          {flow.Rate,8:F1} events/s  ({flow.Rate / direct.Rate:P0} of direct)");
+Console.WriteLine($"  consumption-to-posting p50 {flow.Report!.LatencyP50Ms:0} ms, p95 {flow.Report.LatencyP95Ms:0} ms (all {events} sent at once)");
+Console.WriteLine($"  reconciled: {flow.Report.Balances}, duplicates {flow.Report.Duplicates}, completed {flow.Report.Completed}");
+Console.WriteLine("  share of time per step      flow     direct");
+foreach (var step in flow.Report.StepShares.Keys.Union(direct.Shares.Keys).OrderByDescending(s => flow.Report.StepShares.GetValueOrDefault(s)))
+{
+    Console.WriteLine($"    {step,-12}          {flow.Report.StepShares.GetValueOrDefault(step),8:P1}   {direct.Shares.GetValueOrDefault(step),8:P1}");
+}
+
+async Task<(double Rate, ReconciliationReport? Report)> FlowAsync(int count)
+{
+    var catalog = await scenario.SeedAsync(spec with { Events = count }, CancellationToken.None);
+    var consumed = InventoryToChargeScenario.Consumptions(catalog, spec with { Events = count });
+    var watch = Stopwatch.StartNew();
+    await scenario.SendAsync(consumed, spec, concurrency, CancellationToken.None);
+    var cases = await scenario.AwaitSettledAsync([.. consumed.Select(e => e.Context.EventId)], TimeSpan.FromMinutes(10), null, CancellationToken.None);
+    var rate = cases.Count / watch.Elapsed.TotalSeconds;
+    return (rate, await scenario.ReconcileAsync(catalog, consumed, 0, cases, CancellationToken.None));
+}
+
+async Task<(double Rate, Dictionary<string, double> Shares)> DirectAsync(int count)
+{
+    var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
+    var retry = workflows.Services.GetRequiredService<IOptions<SagaOptions>>().Value.Retry();
+    var cases = InventoryToChargeScenario.Consumptions(catalog, spec).Select(e =>
+    {
+        e.Context.OccurTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
+        return ConsumptionIntake.CaseOf(e, retry);
+    }).ToList();
+    var services = workflows.Services;
+    var timings = new System.Collections.Concurrent.ConcurrentBag<(string Step, double Ms)>();
+    async Task<T> Step<T>(string step, Func<Task<T>> run)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await run();
+        timings.Add((step, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        return result;
+    }
+
+    T Activity<T>() => ActivatorUtilities.CreateInstance<T>(services);
+    // The activities ignore their context; the workflow runtime is what this baseline leaves out.
+    WorkflowActivityContext none = null!;
+    var watch = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(cases.Take(count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (input, _) =>
+    {
+        var check = await Step("validate", () => Activity<CheckCase>().RunAsync(none, input));
+        var stock = await Step("inventory", () => Activity<TakeStock>().RunAsync(none, input));
+        var charge = check.Chargeable ? await Step("charge", () => Activity<CaptureCharge>().RunAsync(none, input)) : null;
+        var posting = await Step("finance", () => Activity<PostCost>().RunAsync(none, new CostToPost(input, check)));
+        var outcome = new CaseOutcome(input.EventId, CaseOutcome.Completed, "", "", false, false, input.Item, input.Location, stock.Movement, charge?.Charge ?? "",
+            posting.JournalEntry, posting.ErpDocument, stock.ReorderPointCrossed, input.OccurTime, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, []);
+        await Step("conclude", () => Activity<ConcludeCase>().RunAsync(none, new CaseConclusion(input, outcome, stock, charge, posting)));
+    });
+    var rate = count / watch.Elapsed.TotalSeconds;
+    var total = timings.Sum(t => t.Ms);
+    return (rate, timings.GroupBy(t => t.Step).ToDictionary(g => g.Key, g => g.Sum(t => t.Ms) / total));
+}

@@ -1,0 +1,54 @@
+using Mesh.ErpStandIn;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+
+namespace Mesh.Testing.Apps;
+
+/// <summary>
+/// The apps of the inventory-to-charge flow, hosted in this process behind their sidecars and wired by their
+/// own extension methods exactly as each Program.cs wires them, for end-to-end tests and benchmarks.
+/// </summary>
+public static class InventoryToChargeApps
+{
+    /// <summary>
+    /// Starts the ERP stand-in, master data, inventory, charges and finance; <paramref name="financeSettings"/>
+    /// tunes finance (e.g. its ERP client's resilience). The workflows app is started separately, in process
+    /// (<see cref="StartWorkflowsAsync"/>) or as a real process.
+    /// </summary>
+    public static async Task StartServicesAsync(TestMesh mesh, IDictionary<string, string?>? financeSettings = null)
+    {
+        await mesh.StartAppAsync("erp", "http", b => b.AddErpStandIn(), app =>
+        {
+            app.MapErpApi();
+            app.MapChaosApi();
+        });
+        await StartServiceAsync(mesh, "masterdata", b => b.AddMasterData(), app => app.MapMasterDataApi());
+        await StartServiceAsync(mesh, "inventory", b => b.AddInventory(), app => app.MapInventoryApi());
+        await StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
+        await StartServiceAsync(mesh, "finance", b => b.AddFinance(), app => app.MapFinanceApi(), financeSettings);
+    }
+
+    /// <summary>Starts the workflows app in this process.</summary>
+    public static Task<WebApplication> StartWorkflowsAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
+        mesh.StartAppAsync("workflows", "http", b =>
+        {
+            b.AddServiceDefaults();
+            b.AddWorkflows();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapWorkflowsApi();
+        }, settings);
+
+    private static Task<WebApplication> StartServiceAsync(
+        TestMesh mesh, string appId, Action<WebApplicationBuilder> add, Action<WebApplication> map, IDictionary<string, string?>? settings = null) =>
+        mesh.StartAppAsync(appId, "grpc", b =>
+        {
+            b.AddServiceDefaults();
+            add(b);
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            map(app);
+        }, settings);
+}
