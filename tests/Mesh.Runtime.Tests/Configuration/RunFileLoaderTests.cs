@@ -407,7 +407,9 @@ public sealed class RunFileLoaderTests : IDisposable
         Assert.Equal(Path.Combine(root, "registry/Mesh.Registry"), registry.AppDirPath);
         Assert.Equal([Path.Combine(root, "components")], registry.ResourcesPaths);
         Assert.Equal("Development", registry.Env["ASPNETCORE_ENVIRONMENT"]);
-        Assert.Equal(["dotnet", "run", "--no-launch-profile"], registry.Command);
+        Assert.Equal(["dotnet", "run", "--no-launch-profile", "--no-build", "-c", "Release"], registry.Command);
+        Assert.Equal(["registry", "erp", "masterdata", "inventory", "charges", "finance", "workflows"], runFile.Apps.Select(a => a.AppId));
+        Assert.All(runFile.Apps, app => Assert.True(Directory.Exists(app.AppDirPath), $"{app.AppId}: {app.AppDirPath} does not exist"));
     }
 
     /// <summary>The repository's root folder (the one holding Mesh.sln).</summary>
