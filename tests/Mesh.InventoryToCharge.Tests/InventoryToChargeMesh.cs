@@ -61,7 +61,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         environment["Workflows__FirstRetryInterval"] = "00:00:00.250";
         environment["Workflows__MaxRetryInterval"] = "00:00:01";
         environment["Workflows__PostingAttempts"] = "60";
-        environment["Logging__LogLevel__Default"] = "Warning";
+        environment["Logging__LogLevel__Default"] = "Information";
         Workflows = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), "App", workflowsPort, environment);
     }
 

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Grpc.Core;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Type.V1;
 using Mesh.Scenarios;
 
 namespace Mesh.InventoryToCharge.Tests;
@@ -36,6 +38,10 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.Equal(report.ChargesCaptured, await PublishedAsync("charges.charge.captured", catalog.RunId));
         Assert.Equal(report.ErpPostings, await PublishedAsync("finance.journal_entry.cost_posted", catalog.RunId));
         Assert.Equal(report.ReorderPointsReached, await PublishedAsync("inventory.inventory_balance.reorder_point_reached", catalog.RunId));
+        // The saga logged about each case at Information level, and never a patient identifier.
+        Assert.Contains(events[0].Context.EventId, mesh.Workflows.Output, StringComparison.Ordinal);
+        Assert.All(events, e => Assert.DoesNotContain(e.Patient.Mrn, mesh.Workflows.Output, StringComparison.Ordinal));
+        Assert.All(events, e => Assert.DoesNotContain(e.Patient.EncounterId, mesh.Workflows.Output, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -106,6 +112,41 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
     }
 
     [Fact]
+    public async Task ExceptionQueue_AfterMasterDataIsFixed_TheReplayedCaseCompletesAndLeavesTheQueue()
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        var known = catalog.Items.Single(i => i.Name == consumed.Item);
+        var id = $"{catalog.RunId}-late-item";
+        consumed.Item = $"items/{id}";
+        var (_, refused) = await mesh.RunAsync(catalog, [consumed], spec, Settle);
+
+        // The item master catches up: the item is created and stocked at the location.
+        var item = known.Clone();
+        item.Name = "";
+        item.ManufacturerPartNumber = id;
+        await mesh.Clients.Items.CreateItemAsync(new CreateItemRequest { ItemId = id, Item = item });
+        await mesh.Clients.Inventory.CreateStockMovementAsync(new CreateStockMovementRequest
+        {
+            Parent = consumed.Location,
+            RequestId = $"{id}-opening",
+            StockMovement = new StockMovement { Type = StockMovementType.Receipt, Item = consumed.Item, Location = consumed.Location, Delta = Quantity.Of(10, item.StockingUnit) },
+        });
+        var replay = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
+        var settled = await WaitForAsync(consumed.Context.EventId, c => c.Status == "completed");
+        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
+        var again = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
+        var report = await mesh.Scenario.ReconcileAsync(catalog with { StartingStock = new Dictionary<string, decimal> { [InventoryToChargeScenario.BalanceName(consumed.Location, consumed.Item)] = 10 } }, [consumed], 0, [settled], CancellationToken.None);
+
+        Assert.Equal("unknown_item", Assert.Single(refused).Reason);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, replay.StatusCode);
+        Assert.DoesNotContain(queue!, q => q.EventId == consumed.Context.EventId);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Equal((1, 1, 0), (report.StockMovements, report.ErpPostings, report.BalancesOff));
+    }
+
+    [Fact]
     public async Task ErpRefusesThePosting_TheSagaVoidsTheChargeAndRestoresTheStock()
     {
         var spec = new ScenarioSpec(Events: 6, Locations: 1, DuplicateShare: 0);
@@ -167,6 +208,22 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         var read = await mesh.Clients.Workflows.GetAsync($"/inventory-to-charge/cases/{consumed.Context.EventId}");
         Assert.Equal(1, deadLettered);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, read.StatusCode);
+    }
+
+    private async Task<CaseRecord> WaitForAsync(string eventId, Func<CaseRecord, bool> condition)
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            var read = await mesh.Clients.Workflows.GetAsync($"/inventory-to-charge/cases/{eventId}");
+            if (read.StatusCode == System.Net.HttpStatusCode.OK && await read.Content.ReadFromJsonAsync<CaseRecord>() is { } record && condition(record))
+            {
+                return record;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"case {eventId} did not reach the expected state");
     }
 
     private async Task<int> WaitUntilSomeSettledAsync(List<string> ids, int atLeast)

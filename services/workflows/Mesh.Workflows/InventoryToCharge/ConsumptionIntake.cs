@@ -44,7 +44,12 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
         }
 
         var consumption = CaseOf(consumed, options.Value.Retry());
-        await StartAsync(consumption, InstanceIdOf(consumption.EventId), ct);
+        if (await StartAsync(consumption, InstanceIdOf(consumption.EventId), ct))
+        {
+            // The message is logged whole: the service defaults' logger redacts its PHI and PII fields.
+            logger.LogInformation("Started saga {InstanceId} for {Event}", InstanceIdOf(consumption.EventId), consumed);
+        }
+
         return Results.Ok();
     }
 
