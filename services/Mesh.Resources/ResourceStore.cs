@@ -113,6 +113,8 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                     throw new RpcException(new Status(StatusCode.AlreadyExists, $"{kind} '{id}' already exists"));
                 }
             }
+
+            await BackOffAsync(attempt, ct);
         }
 
         throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
@@ -149,10 +151,19 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
             {
                 return false;
             }
+
+            await BackOffAsync(attempt, ct);
         }
 
         throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
     }
+
+    /// <summary>
+    /// The resource an earlier create with this request id made, or null: lets a create answer a retry before it
+    /// repeats expensive work (such as reading other services) that could now come out differently.
+    /// </summary>
+    public Task<T?> FindByRequestAsync(string requestId, CancellationToken ct) =>
+        requestId.Length == 0 ? Task.FromResult<T?>(null) : EarlierAsync(requestId, ct);
 
     private async Task<T?> EarlierAsync(string requestId, CancellationToken ct)
     {
@@ -179,6 +190,11 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
             return false;
         }
     }
+
+    // Writers that lost an ETag race would collide again if they retried in step: each waits a random few
+    // milliseconds, growing with the attempt.
+    private static Task BackOffAsync(int attempt, CancellationToken ct) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << Math.Min(attempt, 4))), ct);
 
     private static T Parse(string json, string etag)
     {

@@ -70,6 +70,8 @@ public sealed class ChargeServiceTests(ChargesFixture fixture) : IClassFixture<C
         var requestId = $"{Guid.NewGuid()}.charge";
 
         var first = await Charges.CreateChargeAsync(new CreateChargeRequest { Charge = Charge(item.Name, 1m), RequestId = requestId });
+        // The charge master changes before the retry arrives: the retry still gets the charge already captured.
+        await fixture.Items.UpdateItemAsync(new UpdateItemRequest { Item = new Item { Name = item.Name, Chargeable = false }, UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "chargeable" } } });
         var retry = await Charges.CreateChargeAsync(new CreateChargeRequest { Charge = Charge(item.Name, 1m), RequestId = requestId });
         var listed = await ListAllAsync(new ListChargesRequest { Item = item.Name });
 

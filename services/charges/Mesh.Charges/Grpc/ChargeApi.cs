@@ -47,6 +47,12 @@ public sealed class ChargeApi(ResourceStore<PatientCharge> charges, ItemService.
             throw ResourceErrors.Invalid("charge_id must be 1-63 lowercase letters, digits or '-', starting with a letter or digit");
         }
 
+        // A retry is answered with the first charge, whatever master data says about the item by now.
+        if (await charges.FindByRequestAsync(request.RequestId, context.CancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+
         var id = ResourceName.NewId(request.ChargeId, "charge_id");
         Price(charge, await ReadItemAsync(charge.Item, context.CancellationToken));
         var now = Timestamp.FromDateTime(DateTime.UtcNow);
