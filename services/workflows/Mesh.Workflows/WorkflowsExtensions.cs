@@ -33,6 +33,7 @@ public static class WorkflowsExtensions
         builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", sidecar)));
         builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", sidecar)));
         builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", sidecar)));
+        builder.Services.AddSingleton<CaseMetrics>();
         builder.Services.AddSingleton<CaseLedger>();
         builder.Services.AddSingleton<ConsumptionIntake>();
         return builder;

@@ -7,7 +7,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// Case outcomes in the Dapr state store (one key per event id) and the exception queue: the ids of the cases
 /// waiting for someone, in one list kept with ETags so concurrent sagas never drop each other's entries.
 /// </summary>
-public sealed class CaseLedger(DaprClient dapr, IOptions<SagaOptions> options)
+public sealed class CaseLedger(DaprClient dapr, IOptions<SagaOptions> options, CaseMetrics metrics)
 {
     private const string QueueKey = "itc-exception-queue";
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
@@ -25,12 +25,14 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<SagaOptions> options)
             ids ??= [];
             if (ids.Contains(outcome.EventId) == queued)
             {
+                metrics.QueueDepth(ids.Count);
                 return;
             }
 
             List<string> changed = queued ? [.. ids, outcome.EventId] : [.. ids.Where(id => id != outcome.EventId)];
             if (await dapr.TrySaveStateAsync(Store, QueueKey, changed, etag ?? "", FirstWrite, cancellationToken: ct))
             {
+                metrics.QueueDepth(changed.Count);
                 return;
             }
 
