@@ -52,6 +52,32 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Reverse_PostsTheMirrorEntryOnce_AndMarksTheOriginalReversed()
+    {
+        var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(NewDocument()) });
+        var draftRefused = await Assert.ThrowsAsync<RpcException>(() => Journal.ReverseJournalEntryAsync(new ReverseJournalEntryRequest { Name = created.Name, Reason = "wrong cost center" }).ResponseAsync);
+        var posted = await Journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = created.Name });
+        var noReason = await Assert.ThrowsAsync<RpcException>(() => Journal.ReverseJournalEntryAsync(new ReverseJournalEntryRequest { Name = posted.Name }).ResponseAsync);
+        var before = await fixture.StatsAsync();
+
+        var reversal = await Journal.ReverseJournalEntryAsync(new ReverseJournalEntryRequest { Name = posted.Name, Etag = posted.Etag, Reason = "wrong cost center" });
+        var retried = await Journal.ReverseJournalEntryAsync(new ReverseJournalEntryRequest { Name = posted.Name, Etag = posted.Etag, Reason = "wrong cost center", RequestId = "another" });
+        var original = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = posted.Name });
+        var after = await fixture.StatsAsync();
+        var booked = await fixture.Erp.GetFromJsonAsync<ErpJournalEntry>($"/erp/v1/journal-entries/{reversal.ErpDocumentNumber}");
+
+        Assert.Equal(StatusCode.FailedPrecondition, draftRefused.StatusCode);
+        Assert.Equal((StatusCode.InvalidArgument, "reason is required"), (noReason.StatusCode, noReason.Status.Detail));
+        Assert.Equal((JournalEntryState.Posted, JournalEntrySource.Reversal, posted.Name), (reversal.State, reversal.Source, reversal.Reverses));
+        Assert.NotEqual(posted.ErpDocumentNumber, reversal.ErpDocumentNumber);
+        Assert.Equal(posted.Lines.Select(l => (l.GlAccount, l.Debit, l.Credit)), reversal.Lines.Select(l => (l.GlAccount, l.Credit, l.Debit)));
+        Assert.Equal(reversal, retried);
+        Assert.Equal((JournalEntryState.Reversed, reversal.Name), (original.State, original.ReversedBy));
+        Assert.Equal(before.Postings + 1, after.Postings);
+        Assert.Equal((posted.Name, null, 1250L), (booked!.Entry.Reference, booked.Entry.Lines[0].Debit, booked.Entry.Lines[0].Credit!.Minor));
+    }
+
+    [Fact]
     public async Task Post_AnEntryAlreadyPosted_ReturnsItWithoutCallingTheErp()
     {
         var created = await Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = Entry(NewDocument()) });

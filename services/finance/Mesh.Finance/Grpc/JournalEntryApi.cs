@@ -10,7 +10,7 @@ namespace Mesh.Finance.Grpc;
 
 /// <summary>
 /// mesh.finance.v1.JournalEntryService: balanced journal entries recorded as DRAFT and posted to the ERP under their
-/// idempotency key, so a retried post books them once. ReverseJournalEntry is not offered yet (UNIMPLEMENTED).
+/// idempotency key, so a retried post books them once; a posted entry is reversed by a mirror entry posted the same way.
 /// </summary>
 public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries, ErpClient erp, ILogger<JournalEntryApi> logger)
     : JournalEntryService.JournalEntryServiceBase
@@ -52,9 +52,7 @@ public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries,
 
         if (entry.PostingPeriod.Length == 0)
         {
-            // Calendar fiscal years until the company codes' fiscal calendars are known here.
-            var date = entry.AccountingDate.ToDateTime();
-            entry.PostingPeriod = $"{date.Year:D4}-{date.Month:D3}";
+            entry.PostingPeriod = PeriodOf(entry.AccountingDate);
         }
 
         for (var i = 0; i < entry.Lines.Count; i++)
@@ -122,6 +120,113 @@ public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries,
         updated.PostTime = Timestamp.FromDateTimeOffset(posted.PostedAt);
         updated.FailureReason = "";
         return await SaveAsync(id, current, updated, ct);
+    }
+
+    /// <inheritdoc />
+    public override async Task<JournalEntry> ReverseJournalEntry(ReverseJournalEntryRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var id = Entries.IdOf(request.Name, "name");
+        if (string.IsNullOrWhiteSpace(request.Reason))
+        {
+            throw ResourceErrors.Invalid("reason is required");
+        }
+
+        var original = await entries.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(request.Name);
+        // A retry after the reversal landed gets that reversal, whatever etag it carries.
+        if (original.State == JournalEntryState.Reversed)
+        {
+            return await entries.GetAsync(Entries.IdOf(original.ReversedBy, "reversed_by"), ct) ?? throw ResourceErrors.NotFound(original.ReversedBy);
+        }
+
+        if (original.State != JournalEntryState.Posted)
+        {
+            throw ResourceErrors.FailedPrecondition($"{request.Name} is {original.State}; only POSTED entries are reversed");
+        }
+
+        if (request.Etag.Length > 0 && request.Etag != original.Etag)
+        {
+            throw ResourceErrors.Aborted($"{request.Name} changed since etag {request.Etag} (now {original.Etag}); read it again");
+        }
+
+        // An entry is reversed once, so the reversal is keyed by the entry itself: every retry, whatever its
+        // request_id, finds the reversal the first attempt created.
+        var reversalId = ResourceName.NewId("", "journal_entry_id");
+        var reversal = await entries.CreateAsync(reversalId, MirrorOf(original, Entries.Of(reversalId), request), $"reverse:{original.Name}", ct);
+        var posted = reversal.State == JournalEntryState.Posted
+            ? reversal
+            : await PostJournalEntry(new PostJournalEntryRequest { Name = reversal.Name }, context);
+        await MarkReversedAsync(id, posted.Name, ct);
+        return posted;
+    }
+
+    // The mirror entry: every line on the other side, under an idempotency key derived from the original's.
+    private static JournalEntry MirrorOf(JournalEntry original, string name, ReverseJournalEntryRequest request)
+    {
+        var now = Timestamp.FromDateTime(DateTime.UtcNow);
+        var key = $"{original.IdempotencyKey}.reversal";
+        var mirror = new JournalEntry
+        {
+            Name = name,
+            CompanyCode = original.CompanyCode,
+            Ledger = original.Ledger,
+            AccountingDate = request.AccountingDate ?? original.AccountingDate,
+            PostingPeriod = request.AccountingDate is null ? original.PostingPeriod : PeriodOf(request.AccountingDate),
+            Description = $"Reversal of {original.Name}: {request.Reason}",
+            Source = JournalEntrySource.Reversal,
+            SourceDocument = original.Name,
+            IdempotencyKey = key.Length <= MaxIdempotencyKeyLength ? key : $"reversal:{original.Name}",
+            Reverses = original.Name,
+            State = JournalEntryState.Draft,
+            CreateTime = now,
+            UpdateTime = now,
+        };
+        foreach (var line in original.Lines)
+        {
+            var flipped = line.Clone();
+            if (line.AmountCase == JournalLine.AmountOneofCase.Debit)
+            {
+                flipped.Credit = line.Debit;
+            }
+            else
+            {
+                flipped.Debit = line.Credit;
+            }
+
+            mirror.Lines.Add(flipped);
+        }
+
+        return mirror;
+    }
+
+    private async Task MarkReversedAsync(string id, string reversal, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var current = await entries.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(Entries.Of(id));
+            if (current.State == JournalEntryState.Reversed)
+            {
+                return;
+            }
+
+            var reversed = current.Clone();
+            reversed.State = JournalEntryState.Reversed;
+            reversed.ReversedBy = reversal;
+            reversed.UpdateTime = Timestamp.FromDateTime(DateTime.UtcNow);
+            if (await entries.TryReplaceAsync(id, reversed, current.Etag, ct))
+            {
+                return;
+            }
+        }
+
+        throw ResourceErrors.Aborted($"{Entries.Of(id)} kept changing; retry the reversal (it is posted once)");
+    }
+
+    // Calendar fiscal years until the company codes' fiscal calendars are known here.
+    private static string PeriodOf(Timestamp accountingDate)
+    {
+        var date = accountingDate.ToDateTime();
+        return $"{date.Year:D4}-{date.Month:D3}";
     }
 
     // A concurrent post of the same entry books the same ERP document (same idempotency key), so losing the race to a
