@@ -105,7 +105,8 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
                 {
                     EventId = $"{catalog.RunId}-evt-{i:D6}",
                     Source = "ehr/periop-documentation",
-                    CorrelationId = $"{catalog.RunId}-case-{encounter}",
+                    // The surgical case, never derived from the encounter: correlation ids are not patient data.
+                    CorrelationId = $"{catalog.RunId}-case-{i / 3:D6}",
                 },
                 Item = unknown ? $"items/{catalog.RunId}-not-in-master-data" : item.Name,
                 Location = location.Name,

@@ -48,6 +48,12 @@ public sealed class CaseMetricsTests : IAsyncLifetime
 
         await scenario.SendAsync(events, spec, 4, CancellationToken.None);
         var cases = await scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], TimeSpan.FromSeconds(60), null, CancellationToken.None);
+        // The outcome is readable a moment before the conclusion counts it.
+        for (var i = 0; i < 100 && measurements.Where(m => m.Instrument == "mesh.inventory_to_charge.cases").Sum(m => m.Value) < 6; i++)
+        {
+            await Task.Delay(50);
+        }
+
         listener.RecordObservableInstruments();
 
         Assert.Equal(6, cases.Count);

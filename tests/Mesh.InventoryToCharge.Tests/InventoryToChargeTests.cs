@@ -42,6 +42,8 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.Contains(events[0].Context.EventId, mesh.Workflows.Output, StringComparison.Ordinal);
         Assert.All(events, e => Assert.DoesNotContain(e.Patient.Mrn, mesh.Workflows.Output, StringComparison.Ordinal));
         Assert.All(events, e => Assert.DoesNotContain(e.Patient.EncounterId, mesh.Workflows.Output, StringComparison.Ordinal));
+        Assert.All(events, e => Assert.DoesNotContain(e.ClinicalOrderId, mesh.Workflows.Output, StringComparison.Ordinal));
+        Assert.All(events, e => Assert.DoesNotContain($"\"{e.RecordedBy}\"", mesh.Workflows.Output, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -134,6 +136,8 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
             StockMovement = new StockMovement { Type = StockMovementType.Receipt, Item = consumed.Item, Location = consumed.Location, Delta = Quantity.Of(10, item.StockingUnit) },
         });
         var replay = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
+        // An operator clicking twice starts one replay.
+        var doubleClick = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
         var settled = await WaitForAsync(consumed.Context.EventId, c => c.Status == "completed");
         var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
         var again = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
@@ -141,6 +145,9 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
 
         Assert.Equal("unknown_item", Assert.Single(refused).Reason);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, replay.StatusCode);
+        var (first, second) = (await replay.Content.ReadFromJsonAsync<ReplayStarted>(), await doubleClick.Content.ReadFromJsonAsync<ReplayStarted>());
+        Assert.Equal((first!.Replay, true), (second!.Replay, first.Started));
+        Assert.False(second.Started);
         Assert.DoesNotContain(queue!, q => q.EventId == consumed.Context.EventId);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal((1, 1, 0), (report.StockMovements, report.ErpPostings, report.BalancesOff));
@@ -165,6 +172,17 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.Equal(0, report.ErpPostings);
         Assert.All(voided, c => Assert.Equal(ChargeState.Voided, c.State));
         Assert.Equal(voided.Count, await PublishedAsync("charges.charge.voided", catalog.RunId));
+        Assert.Equal(0, await PublishedAsync("charges.charge.captured", catalog.RunId));
+
+        // A compensated case cannot be replayed; the operator dismisses it from the queue.
+        var eventId = cases[0].EventId;
+        var replay = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{eventId}/replay", null);
+        var dismissed = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{eventId}/dismiss", null);
+        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, replay.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, dismissed.StatusCode);
+        Assert.DoesNotContain(queue!, q => q.EventId == eventId);
+        Assert.Contains(queue!, q => q.EventId == cases[1].EventId);
     }
 
     [Fact]
@@ -209,6 +227,8 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.Equal(1, deadLettered);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, read.StatusCode);
     }
+
+    private sealed record ReplayStarted(string EventId, string Replay, bool Started);
 
     private async Task<CaseRecord> WaitForAsync(string eventId, Func<CaseRecord, bool> condition)
     {

@@ -90,9 +90,9 @@ public sealed class ChildApp : IAsyncDisposable
                     return app;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                // Not listening yet, or too busy starting to answer within the timeout.
             }
 
             await Task.Delay(100);

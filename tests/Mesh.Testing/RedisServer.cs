@@ -73,7 +73,7 @@ public sealed class RedisServer : IAsyncDisposable
         Directory.Delete(folder, recursive: true);
     }
 
-    /// <summary>A port that was free a moment ago on 127.0.0.1.</summary>
+    /// <summary>True once redis-server answers PING on the port, false when it exits or never answers.</summary>
     private static async Task<bool> AnswersPingAsync(int port, Process process)
     {
         for (var i = 0; i < 100 && !process.HasExited; i++)

@@ -80,15 +80,24 @@ public static class WorkflowsExtensions
 
             if (!outcome.Replayable)
             {
-                return Results.Conflict(new { eventId, error = $"event {eventId} was compensated ({outcome.Reason}); send a new event instead" });
+                return Results.Conflict(new { eventId, error = $"event {eventId} ended {outcome.Reason} and cannot be replayed; dismiss it once dealt with" });
             }
 
             var original = await workflows.GetWorkflowStateAsync(ConsumptionIntake.InstanceIdOf(eventId), getInputsAndOutputs: true, ct);
-            var consumption = original!.ReadInputAs<ConsumptionCase>()!;
-            var replay = $"{ConsumptionIntake.InstanceIdOf(eventId)}-replay-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-            await intake.StartAsync(consumption, replay, ct);
-            return Results.Accepted(value: new { eventId, replay });
+            if (original is not { Exists: true } || original.ReadInputAs<ConsumptionCase>() is not { } consumption)
+            {
+                return Results.Conflict(new { eventId, error = $"the saga of event {eventId} was purged with its input; send the event again" });
+            }
+
+            // One replay per exception outcome: a second click finds the replay already started.
+            var replay = $"{ConsumptionIntake.InstanceIdOf(eventId)}-replay-{outcome.FinishTime.UtcTicks}";
+            var started = await intake.StartAsync(consumption with { Prior = new PriorEffects(outcome.Movement, outcome.Charge) }, replay, ct);
+            return Results.Accepted(value: new { eventId, replay, started });
         });
+        cases.MapPost("/exceptions/{eventId}/dismiss", async (string eventId, CaseLedger ledger, CancellationToken ct) =>
+            await ledger.DismissAsync(eventId, ct)
+                ? Results.Ok(new { eventId, dismissed = true })
+                : Results.NotFound(new { eventId, error = $"event {eventId} is not on the exception queue" }));
         return app;
     }
 }

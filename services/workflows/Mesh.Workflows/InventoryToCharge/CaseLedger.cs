@@ -14,32 +14,46 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<SagaOptions> options, C
 
     private string Store => options.Value.StateStore;
 
-    /// <summary>Records the outcome; an exception joins the queue, a completed replay leaves it.</summary>
+    /// <summary>
+    /// Records the outcome; an exception joins the queue, a completed replay leaves it. The queue is written
+    /// first, so whoever can read the outcome finds the queue agreeing with it.
+    /// </summary>
     public async Task RecordAsync(CaseOutcome outcome, CancellationToken ct)
     {
+        await SetQueuedAsync(outcome.EventId, outcome.Status == CaseOutcome.Exception, ct);
         await dapr.SaveStateAsync(Store, Key(outcome.EventId), outcome, cancellationToken: ct);
-        var queued = outcome.Status == CaseOutcome.Exception;
+    }
+
+    /// <summary>Takes a case off the queue (an operator dealt with it); false when it was not on it.</summary>
+    public async Task<bool> DismissAsync(string eventId, CancellationToken ct) => await SetQueuedAsync(eventId, false, ct);
+
+    // Returns whether the queue changed.
+    private async Task<bool> SetQueuedAsync(string eventId, bool queued, CancellationToken ct)
+    {
         for (var attempt = 0; ; attempt++)
         {
             var (ids, etag) = await dapr.GetStateAndETagAsync<List<string>>(Store, QueueKey, cancellationToken: ct);
             ids ??= [];
-            if (ids.Contains(outcome.EventId) == queued)
+            if (ids.Contains(eventId) == queued)
             {
                 metrics.QueueDepth(ids.Count);
-                return;
+                return false;
             }
 
-            List<string> changed = queued ? [.. ids, outcome.EventId] : [.. ids.Where(id => id != outcome.EventId)];
+            List<string> changed = queued ? [.. ids, eventId] : [.. ids.Where(id => id != eventId)];
             if (await dapr.TrySaveStateAsync(Store, QueueKey, changed, etag ?? "", FirstWrite, cancellationToken: ct))
             {
                 metrics.QueueDepth(changed.Count);
-                return;
+                return true;
             }
 
             if (attempt == 20)
             {
                 throw new InvalidOperationException("the exception queue kept changing; the activity will be retried");
             }
+
+            // Concurrent sagas concluding at once would collide again in step.
+            await Task.Delay(Random.Shared.Next(1, 10 * (attempt + 1)), ct);
         }
     }
 

@@ -22,7 +22,9 @@ public static class CaseMessages
     {
         var (input, outcome) = (conclusion.Case, conclusion.Outcome);
         var quantity = Quantity.Of(input.Quantity, input.Unit);
-        if (conclusion.Charge is { Ok: true } charge)
+        // A charge is announced when its case completes, and voided when its case is compensated; a parked case
+        // announces nothing until its replay completes (with the same event ids).
+        if (conclusion.Charge is { Ok: true } charge && (outcome.Compensated || outcome.Status == CaseOutcome.Completed))
         {
             var amount = Money.Of(charge.Currency, charge.Amount);
             yield return outcome.Compensated

@@ -6,6 +6,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// <summary>One supply consumption to carry through inventory, charges and the ERP.</summary>
 /// <param name="EventId">The ItemConsumed event id: the idempotency key of everything the case causes.</param>
 /// <param name="Retry">How patiently the saga retries, fixed when the case starts (workflows take no injected settings).</param>
+/// <param name="Prior">For a replay, what the case it repeats already did.</param>
 public sealed record ConsumptionCase(
     string EventId,
     string Item,
@@ -19,7 +20,15 @@ public sealed record ConsumptionCase(
     string RecordedBy,
     string Source,
     string CorrelationId,
-    SagaRetry Retry);
+    SagaRetry Retry,
+    PriorEffects? Prior = null);
+
+/// <summary>The stock movement and charge a case made before it was parked on the exception queue.</summary>
+public sealed record PriorEffects(string Movement, string Charge)
+{
+    /// <summary>A case that has done nothing yet.</summary>
+    public static PriorEffects None { get; } = new("", "");
+}
 
 /// <summary>The saga's retry settings: attempts of ordinary steps and of the ERP posting, and the backoff.</summary>
 public sealed record SagaRetry(int StepAttempts, int PostingAttempts, TimeSpan FirstRetryInterval, TimeSpan MaxRetryInterval)

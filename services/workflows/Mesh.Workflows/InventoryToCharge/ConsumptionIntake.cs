@@ -33,7 +33,7 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
             using var reader = new StreamReader(request.Body);
             consumed = Parser.Parse<ItemConsumed>(await reader.ReadToEndAsync(ct));
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
         {
             return Drop("the data is not an ItemConsumed in protobuf JSON", e.GetType().Name);
         }
@@ -88,6 +88,7 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
         : !consumed.Location.StartsWith("locations/", StringComparison.Ordinal) ? "location is not a location name"
         : consumed.Quantity is not { } quantity || quantity.ToDecimal() <= 0 || quantity.Unit.Length == 0 ? "quantity must be positive with a unit"
         : consumed.Patient is not { Mrn.Length: > 0, EncounterId.Length: > 0 } ? "patient.mrn and patient.encounter_id are required"
+        : consumed.Context.OccurTime is null ? "context.occur_time is required: it is the service time of the charge and the date of the posting"
         : null;
 
     /// <summary>The saga's input for a well-formed event (see <see cref="AcceptAsync"/> for what is checked).</summary>
@@ -99,7 +100,7 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
         consumed.Quantity.ToDecimal(),
         consumed.Quantity.Unit,
         new PatientLink(consumed.Patient.Mrn, consumed.Patient.MrnSystem, consumed.Patient.EncounterId),
-        consumed.Context.OccurTime?.ToDateTimeOffset() ?? DateTimeOffset.UtcNow,
+        consumed.Context.OccurTime.ToDateTimeOffset(),
         consumed.ClinicalOrderId,
         consumed.RecordedBy,
         consumed.Context.Source,

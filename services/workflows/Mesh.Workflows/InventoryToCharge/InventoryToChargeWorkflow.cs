@@ -16,17 +16,23 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
     {
         var steps = new Steps(context);
         var retry = new WorkflowTaskOptions(input.Retry.Steps());
+        // A replay knows what the case it repeats already did; every later step finds those effects by request id.
+        var prior = input.Prior ?? PriorEffects.None;
 
         var check = await StepAsync<CaseCheck>(context, nameof(CheckCase), input, retry);
         steps.Done("validate");
         if (check.Failure is { } checkFailure)
         {
-            return await ConcludeAsync(context, steps, input, Refusal(input, "masterdata_unavailable", checkFailure), null, null, null);
+            return await ConcludeAsync(context, steps, input, Refusal(input, "masterdata_unavailable", checkFailure) with { Movement = prior.Movement, Charge = prior.Charge }, null, null, null);
         }
 
         if (!check.Value!.Ok)
         {
-            return await ConcludeAsync(context, steps, input, Refusal(input, check.Value.Reason, check.Value.Detail), null, null, null);
+            // Master data refuses a replay of a case that already took stock or charged: undo those effects.
+            var refusal = Refusal(input, check.Value.Reason, check.Value.Detail);
+            return prior.Movement.Length == 0
+                ? await ConcludeAsync(context, steps, input, refusal, null, null, null)
+                : await CompensatedAsync(context, steps, retry, input, refusal, prior.Movement, prior.Charge, null, null, null);
         }
 
         var stock = await StepAsync<StockTaken>(context, nameof(TakeStock), input, retry);
@@ -55,9 +61,7 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
             charge = captured.Value!;
             if (!charge.Ok)
             {
-                await CompensateAsync(context, retry, new Compensation(input, movement, "", charge.Reason));
-                steps.Done("compensate");
-                return await ConcludeAsync(context, steps, input, Refusal(input, charge.Reason, charge.Detail) with { Compensated = true, Replayable = false, Movement = movement }, stock.Value, charge, null);
+                return await CompensatedAsync(context, steps, retry, input, Refusal(input, charge.Reason, charge.Detail), movement, "", stock.Value, charge, null);
             }
         }
 
@@ -71,10 +75,7 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
 
         if (!posting.Value!.Ok)
         {
-            await CompensateAsync(context, retry, new Compensation(input, movement, chargeName, posting.Value.Reason));
-            steps.Done("compensate");
-            var refused = Refusal(input, posting.Value.Reason, posting.Value.Detail) with { Compensated = true, Replayable = false, Movement = movement, Charge = chargeName };
-            return await ConcludeAsync(context, steps, input, refused, stock.Value, charge, posting.Value);
+            return await CompensatedAsync(context, steps, retry, input, Refusal(input, posting.Value.Reason, posting.Value.Detail), movement, chargeName, stock.Value, charge, posting.Value);
         }
 
         var completed = new CaseOutcome(
@@ -98,14 +99,25 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
         }
     }
 
-    private static async Task CompensateAsync(WorkflowContext context, WorkflowTaskOptions retry, Compensation compensation)
+    // Voids the charge and restores the stock, then concludes the refusal as compensated. When an undo step itself
+    // gives up, the case goes on the queue as compensation_failed, for someone to finish by hand (not replayable).
+    private static async Task<CaseOutcome> CompensatedAsync(
+        WorkflowContext context, Steps steps, WorkflowTaskOptions retry, ConsumptionCase input, CaseOutcome refusal,
+        string movement, string chargeName, StockTaken? stock, ChargeTaken? charge, CostPosting? posting)
     {
-        if (compensation.Charge.Length > 0)
+        var compensation = new Compensation(input, movement, chargeName, refusal.Reason);
+        string? failure = null;
+        if (chargeName.Length > 0)
         {
-            await context.CallActivityAsync<bool>(nameof(VoidCharge), compensation, retry);
+            failure = (await StepAsync<object>(context, nameof(VoidCharge), compensation, retry)).Failure;
         }
 
-        await context.CallActivityAsync<bool>(nameof(RestoreStock), compensation, retry);
+        failure ??= (await StepAsync<object>(context, nameof(RestoreStock), compensation, retry)).Failure;
+        steps.Done("compensate");
+        var outcome = failure is null
+            ? refusal with { Compensated = true, Replayable = false, Movement = movement, Charge = chargeName }
+            : refusal with { Reason = "compensation_failed", Detail = $"{refusal.Reason}: {refusal.Detail}; undoing it failed: {failure}", Replayable = false, Movement = movement, Charge = chargeName };
+        return await ConcludeAsync(context, steps, input, outcome, stock, charge, posting);
     }
 
     // Until something is compensated, a case on the exception queue can be replayed: every step repeats with the
@@ -118,7 +130,8 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
         WorkflowContext context, Steps steps, ConsumptionCase input, CaseOutcome outcome, StockTaken? stock, ChargeTaken? charge, CostPosting? posting)
     {
         var finished = outcome with { FinishTime = context.CurrentUtcDateTime, Steps = steps.Timings };
-        await context.CallActivityAsync<bool>(nameof(ConcludeCase), new CaseConclusion(input, finished, stock, charge, posting), new WorkflowTaskOptions(input.Retry.Steps()));
+        // Generous like the posting: without its conclusion a case is on no list at all.
+        await context.CallActivityAsync<bool>(nameof(ConcludeCase), new CaseConclusion(input, finished, stock, charge, posting), new WorkflowTaskOptions(input.Retry.Posting()));
         return finished;
     }
 

@@ -151,8 +151,9 @@ public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journ
     public override async Task<CostPosting> RunAsync(WorkflowActivityContext context, CostToPost input)
     {
         var (consumption, check) = (input.Case, input.Check);
-        // ERPs book in cents: the cost is rounded once, here, and both lines carry the same amount.
-        var amount = Money.Of(check.Currency, Math.Round(check.UnitCost * consumption.Quantity, 2, MidpointRounding.AwayFromZero));
+        // ERPs book in cents: the cost is rounded once, here (half to even, as charges rounds), and both lines
+        // carry the same amount.
+        var amount = Money.Of(check.Currency, Math.Round(check.UnitCost * consumption.Quantity, 2, MidpointRounding.ToEven));
         var settings = options.Value;
         try
         {
@@ -176,7 +177,9 @@ public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journ
             });
             var posted = entry.State == JournalEntryState.Posted ? entry
                 : await journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = entry.Name, RequestId = $"{consumption.EventId}.post" });
-            return new CostPosting(true, "", "", posted.Name, posted.ErpDocumentNumber, amount.ToDecimal(), amount.CurrencyCode, settings.SuppliesExpenseAccount);
+            // A replay gets the entry the first attempt created: report what was booked, not today's cost.
+            var booked = posted.Lines.First(l => l.AmountCase == JournalLine.AmountOneofCase.Debit).Debit;
+            return new CostPosting(true, "", "", posted.Name, posted.ErpDocumentNumber, booked.ToDecimal(), booked.CurrencyCode, settings.SuppliesExpenseAccount);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
         {
