@@ -174,6 +174,27 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         }
     }
 
+    /// <summary>Waits until the case of an event has an outcome that satisfies <paramref name="condition"/>.</summary>
+    public async Task<CaseRecord> WaitForCaseAsync(string eventId, Func<CaseRecord, bool> condition, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            using var read = await mesh.Workflows.GetAsync($"/inventory-to-charge/cases/{Uri.EscapeDataString(eventId)}", ct);
+            if (read.StatusCode == System.Net.HttpStatusCode.OK && await read.Content.ReadFromJsonAsync<CaseRecord>(ct) is { } record && condition(record))
+            {
+                return record;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the case of event {eventId} did not reach the expected outcome within {timeout.TotalSeconds:0}s");
+            }
+
+            await Task.Delay(100, ct);
+        }
+    }
+
     /// <summary>Reads back what inventory, charges and the ERP hold for the run's events and reconciles it with the cases.</summary>
     public async Task<ReconciliationReport> ReconcileAsync(SeededCatalog catalog, IReadOnlyList<ItemConsumed> events, int duplicatesSent, IReadOnlyList<CaseRecord> cases, CancellationToken ct)
     {

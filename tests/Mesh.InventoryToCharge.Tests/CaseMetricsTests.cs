@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Mesh.Scenarios;
-using Mesh.Testing;
-using Mesh.Testing.Apps;
 using Mesh.Workflows.InventoryToCharge;
 
 namespace Mesh.InventoryToCharge.Tests;
@@ -12,8 +10,7 @@ public sealed class CaseMetricsTests : IAsyncLifetime
 {
     private readonly ConcurrentBag<(string Instrument, double Value, string Status, string Reason)> measurements = [];
     private readonly MeterListener listener = new();
-    private TestMesh mesh = null!;
-    private MeshClients clients = null!;
+    private InProcessFlow flow = null!;
 
     public async Task InitializeAsync()
     {
@@ -29,17 +26,13 @@ public sealed class CaseMetricsTests : IAsyncLifetime
         listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
         listener.Start();
 
-        mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartServicesAsync(mesh);
-        await InventoryToChargeApps.StartWorkflowsAsync(mesh);
-        var clinic = await mesh.StartSidecarAsync("clinic");
-        clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+        flow = await InProcessFlow.StartAsync();
     }
 
     [Fact]
     public async Task ConcludedCases_AreCountedByStatusAndReason_WithLatencyAndQueueDepth()
     {
-        var scenario = new InventoryToChargeScenario(clients);
+        var scenario = flow.Scenario;
         var spec = new ScenarioSpec(Events: 6, Locations: 1, DuplicateShare: 0);
         var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
         var events = InventoryToChargeScenario.Consumptions(catalog, spec);
@@ -69,8 +62,7 @@ public sealed class CaseMetricsTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         listener.Dispose();
-        clients.Dispose();
-        await mesh.DisposeAsync();
+        await flow.DisposeAsync();
     }
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)

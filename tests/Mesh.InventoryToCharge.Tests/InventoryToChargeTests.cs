@@ -138,7 +138,7 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         var replay = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
         // An operator clicking twice starts one replay.
         var doubleClick = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
-        var settled = await WaitForAsync(consumed.Context.EventId, c => c.Status == "completed");
+        var settled = await mesh.Scenario.WaitForCaseAsync(consumed.Context.EventId, c => c.Status == "completed", Settle, CancellationToken.None);
         var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
         var again = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
         var report = await mesh.Scenario.ReconcileAsync(catalog with { StartingStock = new Dictionary<string, decimal> { [InventoryToChargeScenario.BalanceName(consumed.Location, consumed.Item)] = 10 } }, [consumed], 0, [settled], CancellationToken.None);
@@ -229,22 +229,6 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
     }
 
     private sealed record ReplayStarted(string EventId, string Replay, bool Started);
-
-    private async Task<CaseRecord> WaitForAsync(string eventId, Func<CaseRecord, bool> condition)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            var read = await mesh.Clients.Workflows.GetAsync($"/inventory-to-charge/cases/{eventId}");
-            if (read.StatusCode == System.Net.HttpStatusCode.OK && await read.Content.ReadFromJsonAsync<CaseRecord>() is { } record && condition(record))
-            {
-                return record;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"case {eventId} did not reach the expected state");
-    }
 
     private async Task<int> WaitUntilSomeSettledAsync(List<string> ids, int atLeast)
     {

@@ -1,0 +1,76 @@
+using System.Net.Http.Json;
+using Google.Protobuf.WellKnownTypes;
+using Mesh.Contracts.Charges.V1;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Type.V1;
+using Mesh.Scenarios;
+
+namespace Mesh.InventoryToCharge.Tests;
+
+/// <summary>A parked case replayed after master data changed: the replay undoes what the case had already done.</summary>
+public sealed class ReplayTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+    private InProcessFlow flow = null!;
+
+    // The saga gives up on the ERP after two quick attempts, so a case parks in seconds.
+    public async Task InitializeAsync() => flow = await InProcessFlow.StartAsync(
+        workflows: new Dictionary<string, string?>
+        {
+            ["Workflows:PostingAttempts"] = "2",
+            ["Workflows:FirstRetryInterval"] = "00:00:00.100",
+            ["Workflows:MaxRetryInterval"] = "00:00:00.200",
+        },
+        finance: new Dictionary<string, string?>
+        {
+            ["Finance:ErpResilience:TotalRequestTimeout:Timeout"] = "00:00:01",
+            ["Finance:ErpResilience:AttemptTimeout:Timeout"] = "00:00:00.500",
+            ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.050",
+        });
+
+    [Fact]
+    public async Task ParkedCase_ReplayedAfterItsItemWasDeactivated_RestoresTheStockAndVoidsTheCharge()
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
+        var catalog = await flow.Scenario.SeedAsync(spec, CancellationToken.None);
+        var item = catalog.Items.First(i => i.Chargeable);
+        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        consumed.Item = item.Name;
+        consumed.Quantity = Quantity.Of(2, item.StockingUnit);
+        var eventId = consumed.Context.EventId;
+        var balance = InventoryToChargeScenario.BalanceName(consumed.Location, consumed.Item);
+
+        await SetErpAsync("Down");
+        await flow.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
+        var parked = await flow.Scenario.WaitForCaseAsync(eventId, c => c.Status == "exception", Settle, CancellationToken.None);
+        var heldWhileParked = await OnHandAsync(balance);
+
+        // Master data retires the item before anyone replays the case; the ERP is back.
+        await flow.Clients.Items.UpdateItemAsync(new UpdateItemRequest { Item = new Item { Name = item.Name, State = ItemState.Inactive }, UpdateMask = new FieldMask { Paths = { "state" } } });
+        await SetErpAsync("Normal");
+        (await flow.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{eventId}/replay", null)).EnsureSuccessStatusCode();
+        var undone = await flow.Scenario.WaitForCaseAsync(eventId, c => c.Compensated, Settle, CancellationToken.None);
+        var charges = await flow.Clients.Charges.ListChargesAsync(new ListChargesRequest { Item = item.Name, PageSize = 100 });
+        var postings = await flow.Clients.Erp.GetFromJsonAsync<List<ErpExport>>("/erp/v1/journal-entries?limit=1000");
+
+        Assert.Equal(("erp_unavailable", true), (parked.Reason, parked.Movement.Length > 0 && parked.Charge.Length > 0));
+        Assert.Equal(catalog.StartingStock[balance] - 2, heldWhileParked);
+        Assert.Equal(("exception", "unknown_item"), (undone.Status, undone.Reason));
+        Assert.Equal(catalog.StartingStock[balance], await OnHandAsync(balance));
+        Assert.Equal(ChargeState.Voided, Assert.Single(charges.Charges, c => c.SourceEventId == eventId).State);
+        Assert.DoesNotContain(postings!, p => p.Entry.Reference == eventId);
+    }
+
+    public async Task DisposeAsync() => await flow.DisposeAsync();
+
+    private async Task<decimal> OnHandAsync(string balance) =>
+        (await flow.Clients.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balance })).OnHand.ToDecimal();
+
+    private async Task SetErpAsync(string mode) =>
+        (await flow.Clients.Erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 })).EnsureSuccessStatusCode();
+
+    private sealed record ErpExport(string DocumentNumber, ErpExportBody Entry);
+
+    private sealed record ErpExportBody(string Reference);
+}
