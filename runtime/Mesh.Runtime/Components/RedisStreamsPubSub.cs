@@ -196,7 +196,11 @@ public sealed partial class RedisStreamsPubSub : IPubSub
 
         // Bounded like Dapr's queue: reading stops while the handlers are behind.
         private readonly Channel<TopicMessage> queue = Channel.CreateBounded<TopicMessage>(owner.settings.QueueDepth);
+
+        // Handled entries wait here to be acknowledged together: one XACK for many entries instead of one each.
+        private readonly Channel<RedisValue> acknowledgements = Channel.CreateUnbounded<RedisValue>(new UnboundedChannelOptions { SingleReader = true });
         private Task running = Task.CompletedTask;
+        private Task acknowledging = Task.CompletedTask;
 
         private StreamSettings Settings => owner.settings;
 
@@ -210,6 +214,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
             }
 
             running = Task.WhenAll(loops);
+            acknowledging = Task.Run(AcknowledgeAsync);
         }
 
         public async ValueTask DisposeAsync()
@@ -228,6 +233,9 @@ public sealed partial class RedisStreamsPubSub : IPubSub
             // it was about to return stay pending in the group and are claimed again later.
             await reader.CloseAsync(allowCommandsToComplete: false);
             await running;
+            // Entries already handled are acknowledged before the subscription goes, so they are not delivered again.
+            acknowledgements.Writer.Complete();
+            await acknowledging;
             await reader.DisposeAsync();
             stopping.Dispose();
         }
@@ -363,13 +371,30 @@ public sealed partial class RedisStreamsPubSub : IPubSub
                 return;
             }
 
-            try
+            acknowledgements.Writer.TryWrite(message.Id);
+        }
+
+        // Drains whatever is waiting into one XACK; a failed XACK leaves its entries pending, to be claimed again.
+        private async Task AcknowledgeAsync()
+        {
+            var batch = new List<RedisValue>(Settings.QueueDepth);
+            while (await acknowledgements.Reader.WaitToReadAsync())
             {
-                await database.StreamAcknowledgeAsync(topic, group, message.Id);
-            }
-            catch (RedisException e)
-            {
-                LogAckFailed(owner.logger, message.Id, topic, e);
+                while (batch.Count < Settings.QueueDepth && acknowledgements.Reader.TryRead(out var id))
+                {
+                    batch.Add(id);
+                }
+
+                try
+                {
+                    await database.StreamAcknowledgeAsync(topic, group, [.. batch]);
+                }
+                catch (RedisException e)
+                {
+                    LogAckFailed(owner.logger, string.Join(",", batch.Take(3)), topic, e);
+                }
+
+                batch.Clear();
             }
         }
 

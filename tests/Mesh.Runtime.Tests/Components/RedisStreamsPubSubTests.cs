@@ -88,6 +88,30 @@ public sealed class RedisStreamsPubSubTests(RedisFixture redis) : PubSubContract
     }
 
     [Fact]
+    public async Task HandledEntries_AreAcknowledgedInBatches_AndNoneIsLeftPendingWhenTheSubscriptionStops()
+    {
+        await using var pubsub = CreatePubSub();
+        var topic = TestComponents.Unique("orders");
+        var deliveries = new Deliveries();
+        var subscription = await pubsub.SubscribeAsync(topic, "app", deliveries.Handler(), None);
+        for (var i = 0; i < 200; i++)
+        {
+            await pubsub.PublishAsync(topic, System.Text.Encoding.UTF8.GetBytes($"order-{i}"), new Dictionary<string, string>(), None);
+        }
+
+        for (var i = 0; i < 200; i++)
+        {
+            await deliveries.NextAsync();
+        }
+
+        // Stopping right after the last handler returns: acknowledgements still queued are sent before it goes.
+        await subscription.DisposeAsync();
+        var pending = (await redis.Database.StreamPendingAsync(topic, "app")).PendingMessageCount;
+
+        Assert.Equal(0, pending);
+    }
+
+    [Fact]
     public async Task Handler_ThrowsWithRedeliveryDisabled_EntryIsNotDeliveredAgain()
     {
         await using var pubsub = CreatePubSub(("redeliverInterval", "0"));
