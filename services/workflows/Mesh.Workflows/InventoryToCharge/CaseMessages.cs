@@ -17,6 +17,22 @@ public static class CaseMessages
     public static PatientReference Patient(ConsumptionCase input) =>
         new() { Mrn = input.Patient.Mrn, MrnSystem = input.Patient.MrnSystem, EncounterId = input.Patient.EncounterId };
 
+    /// <summary>A stock movement of the case at its location, keyed by the event id and <paramref name="step"/>.</summary>
+    public static CreateStockMovementRequest Movement(ConsumptionCase input, StockMovementType type, decimal delta, string step) => new()
+    {
+        Parent = input.Location,
+        RequestId = $"{input.EventId}.{step}",
+        StockMovement = new StockMovement
+        {
+            Type = type,
+            Item = input.Item,
+            Location = input.Location,
+            Delta = Quantity.Of(delta, input.Unit),
+            SourceDocument = input.EventId,
+            OccurTime = Timestamp.FromDateTimeOffset(input.OccurTime),
+        },
+    };
+
     /// <summary>The events a concluded case publishes: what happened, once per case, whatever the retries.</summary>
     public static IEnumerable<IMessage> EventsOf(CaseConclusion conclusion)
     {

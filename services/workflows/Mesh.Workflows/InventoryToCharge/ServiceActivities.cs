@@ -78,21 +78,9 @@ public sealed class TakeStock(InventoryService.InventoryServiceClient inventory)
         StockMovement movement;
         try
         {
-            movement = await inventory.CreateStockMovementAsync(new CreateStockMovementRequest
-            {
-                Parent = input.Location,
-                RequestId = $"{input.EventId}.consume",
-                StockMovement = new StockMovement
-                {
-                    Type = StockMovementType.Consumption,
-                    Item = input.Item,
-                    Location = input.Location,
-                    Delta = Quantity.Of(-input.Quantity, input.Unit),
-                    Patient = CaseMessages.Patient(input),
-                    SourceDocument = input.EventId,
-                    OccurTime = Timestamp.FromDateTimeOffset(input.OccurTime),
-                },
-            });
+            var consumption = CaseMessages.Movement(input, StockMovementType.Consumption, -input.Quantity, "consume");
+            consumption.StockMovement.Patient = CaseMessages.Patient(input);
+            movement = await inventory.CreateStockMovementAsync(consumption);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
         {
@@ -211,22 +199,8 @@ public sealed class RestoreStock(InventoryService.InventoryServiceClient invento
     /// <inheritdoc />
     public override async Task<bool> RunAsync(WorkflowActivityContext context, Compensation input)
     {
-        var consumption = input.Case;
-        var reversal = await inventory.CreateStockMovementAsync(new CreateStockMovementRequest
-        {
-            Parent = consumption.Location,
-            RequestId = $"{consumption.EventId}.restore",
-            StockMovement = new StockMovement
-            {
-                Type = StockMovementType.Reversal,
-                Item = consumption.Item,
-                Location = consumption.Location,
-                Delta = Quantity.Of(consumption.Quantity, consumption.Unit),
-                Reverses = input.Movement,
-                SourceDocument = consumption.EventId,
-                OccurTime = Timestamp.FromDateTimeOffset(consumption.OccurTime),
-            },
-        });
-        return reversal.Name.Length > 0;
+        var restore = CaseMessages.Movement(input.Case, StockMovementType.Reversal, input.Case.Quantity, "restore");
+        restore.StockMovement.Reverses = input.Movement;
+        return (await inventory.CreateStockMovementAsync(restore)).Name.Length > 0;
     }
 }
