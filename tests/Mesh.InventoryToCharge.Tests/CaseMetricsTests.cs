@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Mesh.Scenarios;
 using Mesh.Workflows.InventoryToCharge;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.InventoryToCharge.Tests;
 
@@ -14,9 +15,12 @@ public sealed class CaseMetricsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        flow = await InProcessFlow.StartAsync();
+        // Other tests host workflows apps in this process too: only this app's meter (scoped to its factory) counts.
+        var factory = flow.Workflows.GetRequiredService<IMeterFactory>();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == CaseMetrics.MeterName)
+            if (instrument.Meter.Name == CaseMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -25,8 +29,6 @@ public sealed class CaseMetricsTests : IAsyncLifetime
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
         listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
         listener.Start();
-
-        flow = await InProcessFlow.StartAsync();
     }
 
     [Fact]

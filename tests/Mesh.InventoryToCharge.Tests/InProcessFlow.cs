@@ -12,12 +12,16 @@ public sealed class InProcessFlow : IAsyncDisposable
 {
     private readonly TestMesh mesh;
 
-    private InProcessFlow(TestMesh mesh, MeshClients clients)
+    private InProcessFlow(TestMesh mesh, IServiceProvider workflows, MeshClients clients)
     {
         this.mesh = mesh;
+        Workflows = workflows;
         Clients = clients;
         Scenario = new InventoryToChargeScenario(clients);
     }
+
+    /// <summary>The workflows app's services (its meter factory, for one).</summary>
+    public IServiceProvider Workflows { get; }
 
     /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
     public MeshClients Clients { get; }
@@ -30,9 +34,9 @@ public sealed class InProcessFlow : IAsyncDisposable
     {
         var mesh = await TestMesh.StartAsync();
         await InventoryToChargeApps.StartServicesAsync(mesh, finance);
-        await InventoryToChargeApps.StartWorkflowsAsync(mesh, workflows);
+        var app = await InventoryToChargeApps.StartWorkflowsAsync(mesh, workflows);
         var clinic = await mesh.StartSidecarAsync("clinic");
-        return new InProcessFlow(mesh, new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}"));
+        return new InProcessFlow(mesh, app.Services, new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}"));
     }
 
     /// <inheritdoc />
