@@ -90,17 +90,32 @@ public sealed class TestMesh : IAsyncDisposable
     public async Task<WebApplication> StartAppAsync(
         string appId, string protocol, Action<WebApplicationBuilder> configure, Action<WebApplication> map, IDictionary<string, string?>? settings = null)
     {
-        var port = LoopbackPorts.Free();
-        var sidecar = await StartSidecarAsync(appId, port, protocol);
-        var builder = LoopbackApp.CreateBuilder(protocol == "grpc" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
-        builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId, port, sidecar).Concat(settings ?? new Dictionary<string, string?>()));
-        configure(builder);
-        var app = builder.Build();
-        map(app);
-        await app.StartAsync();
-        owned.Add(app);
-        await sidecar.StartDeliveriesAsync(CancellationToken.None);
-        return app;
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = LoopbackPorts.Free();
+            var sidecar = await StartSidecarAsync(appId, port, protocol);
+            var builder = LoopbackApp.CreateBuilder(protocol == "grpc" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
+            builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId, port, sidecar).Concat(settings ?? new Dictionary<string, string?>()));
+            configure(builder);
+            var app = builder.Build();
+            map(app);
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                // The free port went to another listener (often a sidecar binding port 0) before the app bound it.
+                await app.DisposeAsync();
+                owned.Remove(sidecar);
+                await sidecar.DisposeAsync();
+                continue;
+            }
+
+            owned.Add(app);
+            await sidecar.StartDeliveriesAsync(CancellationToken.None);
+            return app;
+        }
     }
 
     /// <summary>The environment the Dapr CLI gives an app, for this mesh's sidecar of it.</summary>
