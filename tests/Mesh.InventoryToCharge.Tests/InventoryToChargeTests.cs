@@ -208,7 +208,7 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
     }
 
     [Fact]
-    public async Task MalformedEvent_IsDroppedToTheDeadLetterTopic_WithoutASaga()
+    public async Task MalformedEvent_IsDeadLettered_WithoutASaga_AndLandsOnTheExceptionQueue()
     {
         var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
         var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
@@ -223,9 +223,12 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
             deadLettered = await PublishedAsync("inventory.item.consumed.deadletter", catalog.RunId);
         }
 
-        var read = await mesh.Clients.Workflows.GetAsync($"/inventory-to-charge/cases/{consumed.Context.EventId}");
+        var parked = await mesh.Scenario.WaitForCaseAsync(consumed.Context.EventId, _ => true, Settle, CancellationToken.None);
+        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
         Assert.Equal(1, deadLettered);
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, read.StatusCode);
+        Assert.Equal(("exception", "dead_lettered", ""), (parked.Status, parked.Reason, parked.Movement));
+        Assert.Contains(queue!, q => q.EventId == consumed.Context.EventId);
+        Assert.Equal(0, await PublishedAsync("charges.charge.captured", catalog.RunId));
     }
 
     private sealed record ReplayStarted(string EventId, string Replay, bool Started);

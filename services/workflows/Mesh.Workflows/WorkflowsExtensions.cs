@@ -51,6 +51,9 @@ public static class WorkflowsExtensions
         app.MapSubscribeHandler();
         app.MapPost("/inventory-to-charge/consumptions", (HttpRequest request, ConsumptionIntake intake, CancellationToken ct) => intake.AcceptAsync(request, ct))
             .WithTopic(new TopicOptions { PubsubName = options.PubSub, Name = consumed, DeadLetterTopic = $"{consumed}.deadletter" });
+        // What could not be processed is not lost from sight: it lands on the exception queue.
+        app.MapPost("/inventory-to-charge/dead-letters", (HttpRequest request, ConsumptionIntake intake, CancellationToken ct) => intake.DeadLetteredAsync(request, ct))
+            .WithTopic(options.PubSub, $"{consumed}.deadletter");
 
         var cases = app.MapGroup("/inventory-to-charge");
         cases.MapGet("/cases/{eventId}", async (string eventId, CaseLedger ledger, DaprWorkflowClient workflows, CancellationToken ct) =>

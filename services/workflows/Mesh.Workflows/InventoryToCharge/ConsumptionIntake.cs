@@ -11,7 +11,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// Turns ItemConsumed events into InventoryToCharge sagas, once per event id: the saga's instance id is derived
 /// from the event id, so a redelivered or re-sent event finds its saga already there.
 /// </summary>
-public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOptions<SagaOptions> options, ILogger<ConsumptionIntake> logger)
+public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger ledger, IOptions<SagaOptions> options, ILogger<ConsumptionIntake> logger)
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
@@ -27,15 +27,9 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
     /// </summary>
     public async Task<IResult> AcceptAsync(HttpRequest request, CancellationToken ct)
     {
-        ItemConsumed consumed;
-        try
+        if (await ReadAsync(request, ct) is not { } consumed)
         {
-            using var reader = new StreamReader(request.Body);
-            consumed = Parser.Parse<ItemConsumed>(await reader.ReadToEndAsync(ct));
-        }
-        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
-        {
-            return Drop("the data is not an ItemConsumed in protobuf JSON", e.GetType().Name);
+            return Drop("the data is not an ItemConsumed in protobuf JSON", "");
         }
 
         if (Problem(consumed) is { } problem)
@@ -51,6 +45,45 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, IOpt
         }
 
         return Results.Ok();
+    }
+
+    /// <summary>
+    /// Puts an event that reached the dead-letter topic on the exception queue as <c>dead_lettered</c>, with why it
+    /// could not be processed, unless its case already has an outcome. An event without a usable id cannot be
+    /// tracked and is only logged.
+    /// </summary>
+    public async Task<IResult> DeadLetteredAsync(HttpRequest request, CancellationToken ct)
+    {
+        var consumed = await ReadAsync(request, ct);
+        if (consumed?.Context is not { EventId: var id } || !EventIdPattern().IsMatch(id))
+        {
+            logger.LogWarning("An ItemConsumed event without a usable event id was dead-lettered; it cannot be put on the exception queue");
+            return Results.Ok();
+        }
+
+        if ((await ledger.OutcomesAsync([id], ct)).Count == 0)
+        {
+            var why = Problem(consumed) ?? "its saga could not be started";
+            await ledger.RecordAsync(new CaseOutcome(
+                id, CaseOutcome.Exception, "dead_lettered", why, false, false, consumed.Item, consumed.Location, "", "", "", "", false,
+                consumed.Context.OccurTime?.ToDateTimeOffset() ?? default, default, DateTimeOffset.UtcNow, []), ct);
+            logger.LogWarning("Event {EventId} was dead-lettered: {Reason}", id, why);
+        }
+
+        return Results.Ok();
+    }
+
+    private static async Task<ItemConsumed?> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            using var reader = new StreamReader(request.Body);
+            return Parser.Parse<ItemConsumed>(await reader.ReadToEndAsync(ct));
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Starts a saga for the case under <paramref name="instanceId"/> unless one exists; false when it did.</summary>
