@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Mesh.Contracts;
 using Mesh.Contracts.Classification;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
@@ -202,10 +203,18 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         var movements = new List<StockMovement>();
         foreach (var location in catalog.Locations)
         {
-            movements.AddRange(await PagesAsync(token => mesh.Inventory.ListStockMovementsAsync(new ListStockMovementsRequest { Parent = location.Name, PageSize = 1000, PageToken = token }, cancellationToken: ct).ResponseAsync, r => (r.StockMovements, r.NextPageToken)));
+            movements.AddRange((await Pages.AllAsync<StockMovement>(async token =>
+            {
+                var page = await mesh.Inventory.ListStockMovementsAsync(new ListStockMovementsRequest { Parent = location.Name, PageSize = 1000, PageToken = token }, cancellationToken: ct);
+                return (page.StockMovements, page.NextPageToken);
+            })).Items);
         }
 
-        var charges = await PagesAsync(token => mesh.Charges.ListChargesAsync(new Mesh.Contracts.Charges.V1.ListChargesRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct).ResponseAsync, r => (r.Charges, r.NextPageToken));
+        var (charges, _) = await Pages.AllAsync<Mesh.Contracts.Charges.V1.PatientCharge>(async token =>
+        {
+            var page = await mesh.Charges.ListChargesAsync(new Mesh.Contracts.Charges.V1.ListChargesRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct);
+            return (page.Charges, page.NextPageToken);
+        });
         var postings = await ErpPostingsAsync(ct);
         var balances = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var name in catalog.StartingStock.Keys)
@@ -223,7 +232,8 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
     /// <summary>The name of the balance of an item at a location.</summary>
     public static string BalanceName(string location, string item) => $"{location}/balances/{item["items/".Length..]}";
 
-    private async Task<List<ErpPosting>> ErpPostingsAsync(CancellationToken ct)
+    /// <summary>Every journal entry the ERP booked, from its export, in document order.</summary>
+    public async Task<List<ErpPosting>> ErpPostingsAsync(CancellationToken ct)
     {
         var all = new List<ErpPosting>();
         string? after = null;
@@ -238,20 +248,6 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
             all.AddRange(page.Select(e => new ErpPosting(e.DocumentNumber, e.Entry.Reference)));
             after = page[^1].DocumentNumber;
         }
-    }
-
-    private static async Task<List<T>> PagesAsync<TResponse, T>(Func<string, Task<TResponse>> list, Func<TResponse, (IEnumerable<T> Page, string Next)> read)
-    {
-        var all = new List<T>();
-        var token = "";
-        do
-        {
-            var (page, next) = read(await list(token));
-            all.AddRange(page);
-            token = next;
-        }
-        while (token.Length > 0);
-        return all;
     }
 
     // Seeding may start while the apps are still coming up behind their sidecars.

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Dapr.Client;
 using Grpc.Core;
 using Mesh.Contracts.Charges.V1;
@@ -55,6 +56,10 @@ public sealed class MeshClients : IDisposable
 
     /// <summary>The ERP's HTTP API, through the sidecar.</summary>
     public HttpClient Erp { get; }
+
+    /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", "Unavailable", "Throttle", "Reject", ...).</summary>
+    public async Task SetErpChaosAsync(string mode, CancellationToken ct) =>
+        (await Erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 }, ct)).EnsureSuccessStatusCode();
 
     /// <inheritdoc />
     public void Dispose()

@@ -1,3 +1,4 @@
+using Mesh.Contracts;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Charges.V1;
@@ -216,19 +217,12 @@ public sealed class ChargeServiceTests(ChargesFixture fixture) : IClassFixture<C
     private Task<RpcException> CreateFailsAsync(PatientCharge charge, string chargeId = "") =>
         Assert.ThrowsAsync<RpcException>(() => Charges.CreateChargeAsync(new CreateChargeRequest { Charge = charge, ChargeId = chargeId }).ResponseAsync);
 
-    private async Task<List<PatientCharge>> ListAllAsync(ListChargesRequest request)
-    {
-        var all = new List<PatientCharge>();
-        do
+    private async Task<List<PatientCharge>> ListAllAsync(ListChargesRequest request) =>
+        (await Pages.AllAsync<PatientCharge>(async token =>
         {
-            var page = await Charges.ListChargesAsync(request);
-            all.AddRange(page.Charges);
-            request.PageToken = page.NextPageToken;
-        }
-        while (request.PageToken.Length > 0);
-
-        return all;
-    }
+            var page = await Charges.ListChargesAsync(new ListChargesRequest(request) { PageToken = token });
+            return (page.Charges, page.NextPageToken);
+        })).Items;
 
     private static void AssertNoPatientData(params RpcException[] errors)
     {

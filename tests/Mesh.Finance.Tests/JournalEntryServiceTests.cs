@@ -1,3 +1,4 @@
+using Mesh.Contracts;
 using System.Net.Http.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -289,19 +290,12 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
         },
     };
 
-    private async Task<List<JournalEntry>> ListAllAsync(ListJournalEntriesRequest request)
-    {
-        var all = new List<JournalEntry>();
-        do
+    private async Task<List<JournalEntry>> ListAllAsync(ListJournalEntriesRequest request) =>
+        (await Pages.AllAsync<JournalEntry>(async token =>
         {
-            var page = await Journal.ListJournalEntriesAsync(request);
-            all.AddRange(page.JournalEntries);
-            request.PageToken = page.NextPageToken;
-        }
-        while (request.PageToken.Length > 0);
-
-        return all;
-    }
+            var page = await Journal.ListJournalEntriesAsync(new ListJournalEntriesRequest(request) { PageToken = token });
+            return (page.JournalEntries, page.NextPageToken);
+        })).Items;
 
     // Waits for something the ERP app observes (not a timing assertion: the bound only keeps a broken run from hanging).
     private static async Task WaitUntilAsync(Func<bool> condition)

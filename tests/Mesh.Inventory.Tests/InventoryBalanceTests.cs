@@ -1,3 +1,4 @@
+using Mesh.Contracts;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Inventory.V1;
@@ -77,15 +78,11 @@ public sealed class InventoryBalanceTests(InventoryFixture fixture) : IClassFixt
         await SetLevelsAsync($"{location}/balances/b-drape", null, Quantity.Of(5, "EA"), "", "reorder_point");
         await SetLevelsAsync($"{location}/balances/c-mask", null, Quantity.Of(4, "EA"), "", "reorder_point");
 
-        var all = new List<string>();
-        var token = "";
-        do
+        var (all, _) = await Pages.AllAsync<string>(async token =>
         {
             var page = await Inventory.ListInventoryBalancesAsync(new ListInventoryBalancesRequest { Parent = location, PageSize = 3, PageToken = token });
-            all.AddRange(page.InventoryBalances.Select(b => b.Item));
-            token = page.NextPageToken;
-        }
-        while (token.Length > 0);
+            return (page.InventoryBalances.Select(b => b.Item), page.NextPageToken);
+        });
         var low = await Inventory.ListInventoryBalancesAsync(new ListInventoryBalancesRequest { Parent = location, BelowReorderPoint = true });
 
         Assert.Equal(["items/a-glove", "items/b-drape", "items/c-mask", "items/d-cap"], all);

@@ -1,3 +1,4 @@
+using Mesh.Contracts;
 using Grpc.Core;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Type.V1;
@@ -37,20 +38,13 @@ public sealed class StockMovementTests(InventoryFixture fixture) : IClassFixture
             UpdateMask = new() { Paths = { "reorder_point" } },
         });
 
-    private async Task<List<StockMovement>> AllMovementsAsync(string location, int pageSize)
-    {
-        var movements = new List<StockMovement>();
-        var token = "";
-        do
+    private async Task<List<StockMovement>> AllMovementsAsync(string location, int pageSize) =>
+        (await Pages.AllAsync<StockMovement>(async token =>
         {
             var page = await Inventory.ListStockMovementsAsync(new ListStockMovementsRequest { Parent = location, PageSize = pageSize, PageToken = token });
             Assert.True(page.StockMovements.Count <= pageSize);
-            movements.AddRange(page.StockMovements);
-            token = page.NextPageToken;
-        }
-        while (token.Length > 0);
-        return movements;
-    }
+            return (page.StockMovements, page.NextPageToken);
+        })).Items;
 
     [Fact]
     public async Task ReceiptThenConsumption_UpdatesOnHand_AndEachMovementCarriesTheRunningBalance()

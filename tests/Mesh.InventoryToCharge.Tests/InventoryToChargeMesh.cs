@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Mesh.Runtime;
 using Mesh.Scenarios;
 using Mesh.Testing;
@@ -57,7 +56,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     /// <summary>Starts (or restarts) the workflows app process against its sidecar.</summary>
     public async Task StartWorkflowsAsync()
     {
-        var environment = TestMesh.EnvironmentFor("workflows", workflowsPort, mesh.SidecarOf("workflows"));
+        var environment = mesh.EnvironmentFor("workflows");
         environment["Workflows__FirstRetryInterval"] = "00:00:00.250";
         environment["Workflows__MaxRetryInterval"] = "00:00:01";
         environment["Workflows__PostingAttempts"] = "60";
@@ -66,8 +65,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     }
 
     /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", "Unavailable", "Throttle", "Reject", ...).</summary>
-    public async Task SetErpAsync(string mode) =>
-        (await Clients.Erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 })).EnsureSuccessStatusCode();
+    public Task SetErpAsync(string mode) => Clients.SetErpChaosAsync(mode, CancellationToken.None);
 
     /// <summary>Sends the events, waits until they settled and reconciles every system.</summary>
     public async Task<(ReconciliationReport Report, List<CaseRecord> Cases)> RunAsync(

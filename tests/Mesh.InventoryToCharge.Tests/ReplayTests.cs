@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
@@ -41,36 +40,29 @@ public sealed class ReplayTests : IAsyncLifetime
         var eventId = consumed.Context.EventId;
         var balance = InventoryToChargeScenario.BalanceName(consumed.Location, consumed.Item);
 
-        await SetErpAsync("Down");
+        await flow.Clients.SetErpChaosAsync("Down", CancellationToken.None);
         await flow.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
         var parked = await flow.Scenario.WaitForCaseAsync(eventId, c => c.Status == "exception", Settle, CancellationToken.None);
         var heldWhileParked = await OnHandAsync(balance);
 
         // Master data retires the item before anyone replays the case; the ERP is back.
         await flow.Clients.Items.UpdateItemAsync(new UpdateItemRequest { Item = new Item { Name = item.Name, State = ItemState.Inactive }, UpdateMask = new FieldMask { Paths = { "state" } } });
-        await SetErpAsync("Normal");
+        await flow.Clients.SetErpChaosAsync("Normal", CancellationToken.None);
         (await flow.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{eventId}/replay", null)).EnsureSuccessStatusCode();
         var undone = await flow.Scenario.WaitForCaseAsync(eventId, c => c.Compensated, Settle, CancellationToken.None);
         var charges = await flow.Clients.Charges.ListChargesAsync(new ListChargesRequest { Item = item.Name, PageSize = 100 });
-        var postings = await flow.Clients.Erp.GetFromJsonAsync<List<ErpExport>>("/erp/v1/journal-entries?limit=1000");
+        var postings = await flow.Scenario.ErpPostingsAsync(CancellationToken.None);
 
         Assert.Equal(("erp_unavailable", true), (parked.Reason, parked.Movement.Length > 0 && parked.Charge.Length > 0));
         Assert.Equal(catalog.StartingStock[balance] - 2, heldWhileParked);
         Assert.Equal(("exception", "unknown_item"), (undone.Status, undone.Reason));
         Assert.Equal(catalog.StartingStock[balance], await OnHandAsync(balance));
         Assert.Equal(ChargeState.Voided, Assert.Single(charges.Charges, c => c.SourceEventId == eventId).State);
-        Assert.DoesNotContain(postings!, p => p.Entry.Reference == eventId);
+        Assert.DoesNotContain(postings, p => p.Reference == eventId);
     }
 
     public async Task DisposeAsync() => await flow.DisposeAsync();
 
     private async Task<decimal> OnHandAsync(string balance) =>
         (await flow.Clients.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balance })).OnHand.ToDecimal();
-
-    private async Task SetErpAsync(string mode) =>
-        (await flow.Clients.Erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 })).EnsureSuccessStatusCode();
-
-    private sealed record ErpExport(string DocumentNumber, ErpExportBody Entry);
-
-    private sealed record ErpExportBody(string Reference);
 }

@@ -1,3 +1,4 @@
+using Mesh.Contracts;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.MasterData.V1;

@@ -95,7 +95,7 @@ public sealed class TestMesh : IAsyncDisposable
             var port = LoopbackPorts.Free();
             var sidecar = await StartSidecarAsync(appId, port, protocol);
             var builder = LoopbackApp.CreateBuilder(protocol == "grpc" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
-            builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId, port, sidecar).Concat(settings ?? new Dictionary<string, string?>()));
+            builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId).Concat(settings ?? new Dictionary<string, string?>()));
             configure(builder);
             var app = builder.Build();
             map(app);
@@ -118,16 +118,12 @@ public sealed class TestMesh : IAsyncDisposable
         }
     }
 
-    /// <summary>The environment the Dapr CLI gives an app, for this mesh's sidecar of it.</summary>
-    public static Dictionary<string, string?> EnvironmentFor(string appId, int appPort, DaprSidecar sidecar) => new()
+    /// <summary>The environment the Dapr CLI gives an app registered here, for this mesh's sidecar of it.</summary>
+    public Dictionary<string, string?> EnvironmentFor(string appId)
     {
-        ["APP_ID"] = appId,
-        ["APP_PORT"] = appPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}",
-        ["DAPR_HTTP_ENDPOINT"] = $"http://127.0.0.1:{sidecar.HttpPort}",
-        ["DAPR_GRPC_PORT"] = sidecar.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["DAPR_HTTP_PORT"] = sidecar.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
+        var sidecar = sidecars[appId];
+        return DaprAppEnvironment.For(Directory.Find(appId)!, sidecar.HttpPort, sidecar.GrpcPort).ToDictionary(e => e.Key, e => (string?)e.Value);
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
