@@ -22,6 +22,7 @@ public sealed class FinanceFixture : IAsyncLifetime
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
     private TestMesh mesh = null!;
     private int journalPosts;
+    private int answeredJournalPosts;
 
     public JournalEntryService.JournalEntryServiceClient Journal { get; private set; } = null!;
 
@@ -30,6 +31,9 @@ public sealed class FinanceFixture : IAsyncLifetime
 
     /// <summary>How many POST /erp/v1/journal-entries requests reached the ERP app, whatever the chaos switch made of them.</summary>
     public int JournalPosts => Volatile.Read(ref journalPosts);
+
+    /// <summary>How many of <see cref="JournalPosts"/> the ERP app has finished answering (or dropping).</summary>
+    public int AnsweredJournalPosts => Volatile.Read(ref answeredJournalPosts);
 
     public async Task InitializeAsync()
     {
@@ -40,15 +44,28 @@ public sealed class FinanceFixture : IAsyncLifetime
             builder.AddErpStandIn();
         }, app =>
         {
-            // An observer in front of the stand-in, so tests can see attempts that chaos answers or drops.
+            // An observer in front of the stand-in, so tests can see attempts that chaos answers or drops: one count
+            // when an attempt arrives, one when it has been answered, so a test that flips the switch after an answer
+            // knows which setting that attempt met.
             app.Use(async (context, next) =>
             {
-                if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/erp/v1/journal-entries"))
+                var isPost = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/erp/v1/journal-entries");
+                if (isPost)
                 {
                     Interlocked.Increment(ref journalPosts);
                 }
 
-                await next(context);
+                try
+                {
+                    await next(context);
+                }
+                finally
+                {
+                    if (isPost)
+                    {
+                        Interlocked.Increment(ref answeredJournalPosts);
+                    }
+                }
             });
             app.MapDefaultEndpoints();
             app.MapErpApi();
