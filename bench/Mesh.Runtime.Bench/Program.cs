@@ -1,10 +1,13 @@
 // Embedded runtime benchmarks, each against a baseline measured in the same run:
 //  1. gRPC service invocation through the sidecar (dapr-app-id proxy) vs a direct call: added p50/p99 at a fixed rate.
-//  2. publish -> deliver -> ack events/s through the sidecar and pubsub.redis vs `redis-benchmark` XADD on the same Redis.
+//  2. publish -> deliver -> ack events/s through the sidecar and pubsub.redis vs `redis-benchmark` XADD on the same Redis,
+//     one event per call and with Dapr's bulk publish / bulkSubscribe.
 // Run: dotnet run -c Release --project bench/Mesh.Runtime.Bench [-- rate seconds events]
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Dapr;
+using Dapr.AspNetCore;
 using Dapr.Client;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -23,13 +26,17 @@ using Microsoft.Extensions.Logging.Abstractions;
 var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500;
 var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
 var events = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20_000;
+const int BulkSize = 100;
+const int BulkPublishers = 4;
 
 await using var redis = await RedisServer.StartAsync();
 var directory = new AppDirectory();
 var grpcPort = Mesh.Runtime.LoopbackPorts.Free();
 var httpPort = Mesh.Runtime.LoopbackPorts.Free();
+var bulkPort = Mesh.Runtime.LoopbackPorts.Free();
 directory.Register(new AppEndpoint("target", "127.0.0.1", grpcPort, "grpc"));
 directory.Register(new AppEndpoint("subscriber", "127.0.0.1", httpPort, "http"));
+directory.Register(new AppEndpoint("bulk-subscriber", "127.0.0.1", bulkPort, "http"));
 directory.Register(new AppEndpoint("caller", "127.0.0.1", 0, "http"));
 var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = redis.ConnectionString };
 var pubsubDefinition = new ComponentDefinition("pubsub", "pubsub.redis", "v1", metadata, [], "pubsub.yaml");
@@ -66,54 +73,99 @@ Console.WriteLine($"  via sidecar   p50 {sp50:F3} ms  p99 {sp99:F3} ms");
 Console.WriteLine($"  added         p50 {sp50 - dp50:F3} ms  p99 {sp99 - dp99:F3} ms");
 Console.WriteLine($"  per round (direct p50/p99 | sidecar p50/p99): {string.Join("; ", rounds.Select(r => $"{r.DirectP50:F2}/{r.DirectP99:F2} | {r.SidecarP50:F2}/{r.SidecarP99:F2}"))}");
 
-// 2. Pub/sub: raw XADD rate from redis-benchmark, then publish -> deliver -> ack through the runtime.
-var raw = RawXaddRate(redis.Port, events);
-var delivered = 0;
-var expected = events;
-var done = new TaskCompletionSource();
-await using var subscriber = await StartAppAsync(httpPort, HttpProtocols.Http1, app =>
+// 2. Pub/sub: raw XADD rates from redis-benchmark, then publish -> deliver -> ack through the runtime, one event per
+// call (PublishEventAsync, one POST per event) and in bulk (BulkPublishEventAsync, bulkSubscribe batches).
+var raw = RawXaddRate(redis.Port, events, pipeline: 1);
+var rawPipelined = RawXaddRate(redis.Port, events, pipeline: BulkSize);
+var single = await MeasurePubSubAsync("subscriber", httpPort, bulk: false);
+var bulk = await MeasurePubSubAsync("bulk-subscriber", bulkPort, bulk: true);
+
+Console.WriteLine($"Pub/sub, {events} events per phase (pubsub.redis defaults, one subscriber app per mode):");
+Console.WriteLine($"  redis-benchmark XADD (-c 32)             {raw,8:F0} ops/s");
+Console.WriteLine($"  redis-benchmark XADD (-c 32 -P {BulkSize})      {rawPipelined,8:F0} ops/s");
+foreach (var (name, result) in new[] { ($"per event (32 publishers, one POST per event)", single), ($"bulk ({BulkPublishers} publishers x {BulkSize} per call, bulkSubscribe {BulkSize})", bulk) })
 {
-    app.UseCloudEvents();
-    app.MapSubscribeHandler();
-    app.MapPost("/bench", () =>
+    Console.WriteLine($"  {name}:");
+    Console.WriteLine($"    publish only                           {result.Publish,8:F0} events/s  ({result.Publish / raw:P1} of raw XADD)");
+    Console.WriteLine($"    deliver only (drain of a backlog)      {result.Drain,8:F0} events/s  ({result.Drain / raw:P1})");
+    Console.WriteLine($"    publish -> deliver -> ack, together    {result.EndToEnd,8:F0} events/s  ({result.EndToEnd / raw:P1} of raw XADD, {result.EndToEnd / rawPipelined:P1} of pipelined)");
+}
+
+// Publishes with no delivery running, then drains the backlog (each side's rate on its own); then publishes and
+// delivers at the same time, as a running mesh does.
+async Task<(double Publish, double Drain, double EndToEnd)> MeasurePubSubAsync(string appId, int port, bool bulk)
+{
+    var topic = bulk ? "bench-bulk" : "bench";
+    var delivered = 0;
+    var expected = events;
+    var done = new TaskCompletionSource();
+    void Count(int n)
     {
-        if (Interlocked.Increment(ref delivered) == Volatile.Read(ref expected))
+        if (Interlocked.Add(ref delivered, n) >= Volatile.Read(ref expected))
         {
             done.TrySetResult();
         }
+    }
 
-        return Results.Ok();
-    }).WithTopic("pubsub", "bench");
-}, s => s.AddDaprClient());
-await using var subscriberSidecar = await Sidecar("subscriber");
-using var publisher = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{callerSidecar.GrpcPort}").Build();
+    await using var subscriber = await StartAppAsync(port, HttpProtocols.Http1, app =>
+    {
+        app.UseCloudEvents();
+        app.MapSubscribeHandler();
+        if (bulk)
+        {
+            app.MapPost("/bench", (BulkSubscribeMessage<BulkMessageModel<JsonElement>> batch) =>
+            {
+                Count(batch.Entries.Count);
+                return Results.Ok(new BulkSubscribeAppResponse([.. batch.Entries.Select(e => new BulkSubscribeAppResponseEntry(e.EntryId, BulkSubscribeAppResponseStatus.SUCCESS))]));
+            }).WithTopic("pubsub", topic).WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = topic, MaxMessagesCount = BulkSize, MaxAwaitDurationMs = 50 });
+        }
+        else
+        {
+            app.MapPost("/bench", () =>
+            {
+                Count(1);
+                return Results.Ok();
+            }).WithTopic("pubsub", topic);
+        }
+    }, s => s.AddDaprClient());
+    await using var sidecar = await Sidecar(appId);
+    using var publisher = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{callerSidecar.GrpcPort}").Build();
 
-// Phase 1: publish with no delivery running, then drain the backlog: each side's rate on its own.
-var watch = Stopwatch.StartNew();
-await PublishAsync(events);
-var publishRate = events / watch.Elapsed.TotalSeconds;
-watch.Restart();
-await subscriberSidecar.StartDeliveriesAsync(CancellationToken.None);
-await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
-var drainRate = events / watch.Elapsed.TotalSeconds;
+    var watch = Stopwatch.StartNew();
+    await PublishAsync(publisher, topic, bulk);
+    var publishRate = events / watch.Elapsed.TotalSeconds;
+    watch.Restart();
+    await sidecar.StartDeliveriesAsync(CancellationToken.None);
+    await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+    var drainRate = events / watch.Elapsed.TotalSeconds;
 
-// Phase 2: publish and deliver at the same time, as a running mesh does.
-done = new TaskCompletionSource();
-Volatile.Write(ref expected, 2 * events);
-watch.Restart();
-await PublishAsync(events);
-await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
-var endToEnd = events / watch.Elapsed.TotalSeconds;
+    done = new TaskCompletionSource();
+    Volatile.Write(ref expected, 2 * events);
+    watch.Restart();
+    await PublishAsync(publisher, topic, bulk);
+    await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+    return (publishRate, drainRate, events / watch.Elapsed.TotalSeconds);
+}
 
-Console.WriteLine($"Pub/sub, {events} events per phase (pubsub.redis defaults, 32 concurrent publishers, one subscriber app):");
-Console.WriteLine($"  redis-benchmark XADD (-c 32)             {raw,8:F0} ops/s");
-Console.WriteLine($"  publish only (SDK -> sidecar -> XADD)    {publishRate,8:F0} events/s");
-Console.WriteLine($"  deliver only (drain of a backlog)        {drainRate,8:F0} events/s");
-Console.WriteLine($"  publish -> deliver -> ack, concurrently  {endToEnd,8:F0} events/s  ({endToEnd / raw:P1} of raw XADD)");
+async Task PublishAsync(DaprClient publisher, string topic, bool bulk)
+{
+    if (!bulk)
+    {
+        await Parallel.ForAsync(0, events, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+            await publisher.PublishEventAsync("pubsub", topic, new { order = i }, ct));
+        return;
+    }
 
-async Task PublishAsync(int count) =>
-    await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
-        await publisher.PublishEventAsync("pubsub", "bench", new { order = i }, ct));
+    await Parallel.ForAsync(0, (events + BulkSize - 1) / BulkSize, new ParallelOptions { MaxDegreeOfParallelism = BulkPublishers }, async (call, ct) =>
+    {
+        var batch = Enumerable.Range(call * BulkSize, Math.Min(BulkSize, events - (call * BulkSize))).Select(i => new { order = i }).ToList();
+        var result = await publisher.BulkPublishEventAsync("pubsub", topic, batch, cancellationToken: ct);
+        if (result.FailedEntries.Count > 0)
+        {
+            throw new InvalidOperationException($"bulk publish failed for {result.FailedEntries.Count} entries: {result.FailedEntries[0].ErrorMessage}");
+        }
+    });
+}
 
 static double P(List<double> values, int percentile)
 {
@@ -152,10 +204,10 @@ static async Task TimedCallAsync(Health.HealthClient client, double[] latencies,
     latencies[index] = Stopwatch.GetElapsedTime(begun).TotalMilliseconds;
 }
 
-static double RawXaddRate(int port, int count)
+static double RawXaddRate(int port, int count, int pipeline)
 {
     var start = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true };
-    foreach (var a in new[] { "-p", port.ToString(CultureInfo.InvariantCulture), "-n", count.ToString(CultureInfo.InvariantCulture), "-c", "32", "-q", "XADD", "rawbench", "*", "data", "{\"order\":1}" })
+    foreach (var a in new[] { "-p", port.ToString(CultureInfo.InvariantCulture), "-n", count.ToString(CultureInfo.InvariantCulture), "-c", "32", "-P", pipeline.ToString(CultureInfo.InvariantCulture), "-q", "XADD", "rawbench", "*", "data", "{\"order\":1}" })
     {
         start.ArgumentList.Add(a);
     }

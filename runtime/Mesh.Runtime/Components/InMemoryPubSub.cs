@@ -5,7 +5,7 @@ namespace Mesh.Runtime.Components;
 /// <summary>
 /// <c>pubsub.in-memory</c> with the delivery guarantees of <see cref="RedisStreamsPubSub"/>: every topic is an
 /// append-only log, every consumer group a cursor into it, so a group's first subscription also gets what
-/// was published before it. Each subscription calls its handler one message at a time; a message whose
+/// was published before it. Each subscription calls its handler one message at a time (or as many at once as it asks for); a message whose
 /// handler throws comes back to the group after <c>redeliverInterval</c> (default 1s), and one left unfinished
 /// by a disposed subscription comes back at once. Subscriptions of one group share its messages.
 /// </summary>
@@ -41,8 +41,9 @@ public sealed class InMemoryPubSub : IPubSub
     }
 
     /// <inheritdoc />
-    public Task<IAsyncDisposable> SubscribeAsync(string topic, string consumerGroup, Func<TopicMessage, CancellationToken, Task> handler, CancellationToken cancellationToken)
+    public Task<IAsyncDisposable> SubscribeAsync(TopicSubscribeRequest request, Func<TopicMessage, CancellationToken, Task> handler, CancellationToken cancellationToken)
     {
+        var (topic, consumerGroup) = (request.Topic, request.ConsumerGroup);
         Subscription subscription;
         lock (gate)
         {
@@ -54,7 +55,7 @@ public sealed class InMemoryPubSub : IPubSub
                 log.Groups.Add(consumerGroup, group);
             }
 
-            subscription = new Subscription(this, log, group, handler);
+            subscription = new Subscription(this, log, group, Math.Max(1, request.MinimumConcurrency), handler);
             subscriptions.Add(subscription);
         }
 
@@ -152,13 +153,13 @@ public sealed class InMemoryPubSub : IPubSub
         public void Return(int position, long at) => retries[position] = at;
     }
 
-    /// <summary>One subscription: a loop taking the group's next message and calling the handler.</summary>
-    private sealed class Subscription(InMemoryPubSub owner, Topic topic, Group group, Func<TopicMessage, CancellationToken, Task> handler) : IAsyncDisposable
+    /// <summary>One subscription: <paramref name="concurrency"/> loops, each taking the group's next message and calling the handler.</summary>
+    private sealed class Subscription(InMemoryPubSub owner, Topic topic, Group group, int concurrency, Func<TopicMessage, CancellationToken, Task> handler) : IAsyncDisposable
     {
         private readonly CancellationTokenSource stopping = new();
         private Task running = Task.CompletedTask;
 
-        public void Start() => running = Task.Run(() => RunAsync(stopping.Token));
+        public void Start() => running = Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => RunAsync(stopping.Token))));
 
         public async ValueTask DisposeAsync()
         {

@@ -61,9 +61,10 @@ public sealed partial class RedisStreamsPubSub : IPubSub
     }
 
     /// <inheritdoc />
-    public async Task<IAsyncDisposable> SubscribeAsync(string topic, string consumerGroup, Func<TopicMessage, CancellationToken, Task> handler, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> SubscribeAsync(TopicSubscribeRequest request, Func<TopicMessage, CancellationToken, Task> handler, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        var (topic, consumerGroup) = (request.Topic, request.ConsumerGroup);
         var database = (await connecting.WaitAsync(cancellationToken)).GetDatabase();
         await CreateGroupAsync(database, topic, consumerGroup).WaitAsync(cancellationToken);
 
@@ -72,7 +73,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
         readerOptions.AsyncTimeout = (int)(settings.BlockFor + TimeSpan.FromSeconds(5)).TotalMilliseconds; // outlast BLOCK
         readerOptions.CommandMap = CommandMap.Create(["SUBSCRIBE"], available: false); // so it opens no pub/sub socket
         var reader = await ConnectionMultiplexer.ConnectAsync(readerOptions);
-        var subscription = new Subscription(this, topic, consumerGroup, handler, database, reader);
+        var subscription = new Subscription(this, topic, consumerGroup, Math.Max(settings.Concurrency, request.MinimumConcurrency), handler, database, reader);
         lock (gate)
         {
             if (disposed)
@@ -174,7 +175,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
     /// <param name="ProcessingTimeout">How long an entry stays pending before it is claimed again; zero disables redelivery.</param>
     /// <param name="RedeliverInterval">How often pending entries are checked; zero disables redelivery.</param>
     /// <param name="QueueDepth">Entries read (and checked for redelivery) at a time.</param>
-    /// <param name="Concurrency">Handlers running at once, per subscription.</param>
+    /// <param name="Concurrency">Handlers running at once, per subscription (more when the subscription asks for more).</param>
     /// <param name="MaxLenApprox">Approximate stream length kept on publish (MAXLEN ~); zero keeps everything.</param>
     /// <param name="BlockFor">How long one XREADGROUP waits for entries (readTimeout, default 2s).</param>
     internal sealed record StreamSettings(TimeSpan ProcessingTimeout, TimeSpan RedeliverInterval, int QueueDepth, int Concurrency, long MaxLenApprox, TimeSpan BlockFor)
@@ -188,6 +189,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
         RedisStreamsPubSub owner,
         string topic,
         string group,
+        int concurrency,
         Func<TopicMessage, CancellationToken, Task> handler,
         IDatabase database,
         ConnectionMultiplexer reader) : IAsyncDisposable
@@ -208,7 +210,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
         {
             var token = stopping.Token;
             var loops = new List<Task> { Task.Run(() => ReadAsync(token)), Task.Run(() => RedeliverAsync(token)) };
-            for (var i = 0; i < Settings.Concurrency; i++)
+            for (var i = 0; i < concurrency; i++)
             {
                 loops.Add(Task.Run(() => WorkAsync(token)));
             }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Grpc.AspNetCore.Server.Model;
+using Mesh.Runtime.Components;
 using Mesh.Runtime.Sidecar.Grpc;
 using Mesh.Runtime.Sidecar.Http;
 using Mesh.Runtime.Sidecar.Invocation;
@@ -118,12 +119,25 @@ public sealed class DaprSidecar : IAsyncDisposable
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger($"Mesh.Runtime.Delivery.{settings.App.AppId}");
         foreach (var subscription in subscriptions)
         {
-            var pipeline = new DeliveryPipeline(settings, subscription, services.GetRequiredService<AppChannels>(), logger);
+            var channels = services.GetRequiredService<AppChannels>();
+            var pipeline = new DeliveryPipeline(settings, subscription, channels, logger);
             // The consumer group is the component's consumerID when set, else the app id, as in daprd.
             var group = settings.Components.FirstOrDefault(c => c.Name == subscription.PubsubName)?.Metadata.GetValueOrDefault("consumerID") is { Length: > 0 } consumerId
                 ? consumerId
                 : settings.App.AppId;
-            deliveries.Add(await settings.PubSubs[subscription.PubsubName].SubscribeAsync(subscription.Topic, group, pipeline.HandleAsync, cancellationToken));
+            var pubsub = settings.PubSubs[subscription.PubsubName];
+            if (subscription.Bulk is null)
+            {
+                deliveries.Add(await pubsub.SubscribeAsync(subscription.Topic, group, pipeline.HandleAsync, cancellationToken));
+            }
+            else
+            {
+                var batches = new BulkDeliveryPipeline(pipeline, settings, channels, logger);
+                // The component's handlers go first when stopping: their messages are then no longer waited for.
+                deliveries.Add(await pubsub.SubscribeAsync(new TopicSubscribeRequest(subscription.Topic, group, batches.Concurrency), batches.HandleAsync, cancellationToken));
+                deliveries.Add(batches);
+            }
+
             logger.LogInformation("Delivering {Topic} from {PubSub} to {App}", subscription.Topic, subscription.PubsubName, settings.App.AppId);
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapr;
+using Dapr.AspNetCore;
 using Dapr.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -79,6 +80,39 @@ public sealed class SubscriberApp : IAsyncDisposable
             }).WithTopic("pubsub", topic);
         }
 
+        // Bulk subscriptions: each request is recorded whole (with its content type) and each entry answered by its
+        // order id (see Recorder.BulkAnswer), unless the test scripted an HTTP answer for the whole request.
+        foreach (var (topic, deadLetter) in new[] { ("bulk-orders", (string?)null), ("bulk-mixed", "bulk-mixed-dead"), ("bulk-down", null) })
+        {
+            app.MapPost($"/bulk/{topic}", async (HttpRequest request, Recorder r) =>
+            {
+                var body = (await JsonNode.ParseAsync(request.Body))!;
+                body["content-type"] = request.ContentType;
+                r.Add(topic, body);
+                var (status, text) = r.NextAnswer(topic);
+                if (status != StatusCodes.Status200OK)
+                {
+                    return Results.Text(text, "application/json", statusCode: status);
+                }
+
+                var message = body.Deserialize<BulkSubscribeMessage<BulkMessageModel<Order>>>(JsonSerializerOptions.Web)!;
+                var statuses = message.Entries
+                    .Select(e => (e.EntryId, Status: r.BulkAnswer(e.Event.Data.Id)))
+                    .Where(e => e.Status is not null)
+                    .Select(e => new BulkSubscribeAppResponseEntry(e.EntryId, e.Status!.Value))
+                    .ToList();
+                return Results.Ok(new BulkSubscribeAppResponse(statuses));
+            })
+            .WithTopic(new TopicOptions { PubsubName = "pubsub", Name = topic, DeadLetterTopic = deadLetter })
+            .WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = topic, MaxMessagesCount = 10, MaxAwaitDurationMs = 200 });
+        }
+
+        app.MapPost("/dead/bulk-mixed-dead", async (HttpRequest request, Recorder r) =>
+        {
+            r.Add("bulk-mixed-dead", (await JsonNode.ParseAsync(request.Body))!);
+            return Results.Ok();
+        }).WithTopic("pubsub", "bulk-mixed-dead");
+
         // Content-based routing: a CEL rule on the CloudEvent type.
         app.MapPost("/payments", (JsonElement body, Recorder r) => { r.Add("payments-default", JsonSerializer.SerializeToNode(body)!); return Results.Ok(); })
             .WithTopic("pubsub", "payments");
@@ -106,6 +140,7 @@ public sealed class Recorder
     private readonly ConcurrentDictionary<string, ConcurrentQueue<JsonNode>> received = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string Body)>> answers = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> blocked = new();
+    private readonly ConcurrentDictionary<string, byte> seenInBulk = new();
 
     public IReadOnlyList<JsonNode> Received(string topic) => received.GetOrAdd(topic, _ => new()).ToList();
 
@@ -122,6 +157,22 @@ public sealed class Recorder
 
     public (int Status, string Body) NextAnswer(string topic) =>
         answers.GetOrAdd(topic, _ => new()).TryDequeue(out var answer) ? answer : (200, """{"status":"SUCCESS"}""");
+
+    /// <summary>
+    /// A bulk entry's answer by its order id: "drop-…" DROP; "retry-…" RETRY the first time, "missing-…" left out of
+    /// the answer the first time, then SUCCESS; anything else SUCCESS.
+    /// </summary>
+    public BulkSubscribeAppResponseStatus? BulkAnswer(string orderId)
+    {
+        var firstTime = seenInBulk.TryAdd(orderId, 0);
+        return orderId switch
+        {
+            _ when orderId.StartsWith("drop-", StringComparison.Ordinal) => BulkSubscribeAppResponseStatus.DROP,
+            _ when orderId.StartsWith("retry-", StringComparison.Ordinal) && firstTime => BulkSubscribeAppResponseStatus.RETRY,
+            _ when orderId.StartsWith("missing-", StringComparison.Ordinal) && firstTime => null,
+            _ => BulkSubscribeAppResponseStatus.SUCCESS,
+        };
+    }
 
     /// <summary>Makes deliveries on the topic hang until released (to kill the app mid-delivery).</summary>
     public TaskCompletionSource Block(string topic) => blocked.GetOrAdd(topic, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));

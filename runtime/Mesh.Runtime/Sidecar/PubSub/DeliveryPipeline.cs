@@ -55,35 +55,23 @@ public sealed class DeliveryPipeline
         retries = BuildRetries(settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName));
     }
 
+    /// <summary>The subscription delivered.</summary>
+    internal Subscription Subscription => subscription;
+
+    /// <summary>The component's inbound resiliency policy, as a pipeline over delivery outcomes.</summary>
+    internal ResiliencePipeline<DeliveryOutcome> Retries => retries;
+
     /// <summary>Handles one message; returning acknowledges it, throwing leaves it for redelivery.</summary>
     public async Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
     {
-        // What the app receives: the stored envelope as is, or for rawPayload one synthesized around the raw bytes.
-        var body = subscription.RawPayload
-            ? JsonSerializer.SerializeToUtf8Bytes(CloudEventEnvelope.SynthesizeForRaw(message.Data.Span, message.Id, subscription.PubsubName, subscription.Topic))
-            : message.Data;
-        using var document = CloudEventEnvelope.TryParse(body);
-        if (document is null)
+        using var prepared = Prepare(message);
+        if (prepared.DropReason is { } reason)
         {
-            await DropAsync(message, "the message is not a CloudEvent", cancellationToken);
+            await DropAsync(message, reason, cancellationToken);
             return;
         }
 
-        var envelope = document.RootElement;
-        if (CloudEventEnvelope.IsExpired(envelope, DateTimeOffset.UtcNow))
-        {
-            await DropAsync(message, "the message expired", cancellationToken);
-            return;
-        }
-
-        // grpc apps may subscribe without routes: daprd then delivers with an empty path.
-        var route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
-        if (route is null || (route.Length == 0 && settings.App.Protocol != "grpc"))
-        {
-            await DropAsync(message, "no route matches", cancellationToken);
-            return;
-        }
-
+        var (body, envelope, route) = (prepared.Body, prepared.Envelope, prepared.Route!);
         DeliveryOutcome outcome;
         try
         {
@@ -116,6 +104,39 @@ public sealed class DeliveryPipeline
 
                 throw new InvalidOperationException($"delivery of {message.Id} on {subscription.Topic} to {settings.App.AppId} will be retried");
         }
+    }
+
+    /// <summary>
+    /// What the app receives for <paramref name="message"/>: the stored envelope as is, or for rawPayload one
+    /// synthesized around the raw bytes; and its route. Or why it is dropped: not a CloudEvent, expired, no route.
+    /// </summary>
+    internal PreparedMessage Prepare(TopicMessage message)
+    {
+        var body = subscription.RawPayload
+            ? JsonSerializer.SerializeToUtf8Bytes(CloudEventEnvelope.SynthesizeForRaw(message.Data.Span, message.Id, subscription.PubsubName, subscription.Topic))
+            : message.Data;
+        var document = CloudEventEnvelope.TryParse(body);
+        if (document is null)
+        {
+            return PreparedMessage.Dropped("the message is not a CloudEvent");
+        }
+
+        var envelope = document.RootElement;
+        if (CloudEventEnvelope.IsExpired(envelope, DateTimeOffset.UtcNow))
+        {
+            document.Dispose();
+            return PreparedMessage.Dropped("the message expired");
+        }
+
+        // grpc apps may subscribe without routes: daprd then delivers with an empty path.
+        var route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
+        if (route is null || (route.Length == 0 && settings.App.Protocol != "grpc"))
+        {
+            document.Dispose();
+            return PreparedMessage.Dropped("no route matches");
+        }
+
+        return new PreparedMessage(body, document, route, null);
     }
 
     private async Task<DeliveryOutcome> DeliverOnceAsync(ReadOnlyMemory<byte> body, JsonElement envelope, string route, CancellationToken cancellationToken)
@@ -205,7 +226,8 @@ public sealed class DeliveryPipeline
         }
     }
 
-    private async Task DropAsync(TopicMessage message, string reason, CancellationToken cancellationToken)
+    /// <summary>Dead-letters <paramref name="message"/> when the subscription has a dead-letter topic, else logs and discards it.</summary>
+    internal async Task DropAsync(TopicMessage message, string reason, CancellationToken cancellationToken)
     {
         if (subscription.DeadLetterTopic is null)
         {
@@ -241,4 +263,21 @@ public sealed class DeliveryPipeline
 
         return builder.Build();
     }
+}
+
+/// <summary>A message made ready for delivery, or the reason it is dropped instead.</summary>
+/// <param name="Body">The envelope the app receives.</param>
+/// <param name="Document">The parsed envelope; null when dropped.</param>
+/// <param name="Route">The path it goes to; null when dropped.</param>
+/// <param name="DropReason">Why it is not delivered; null when it is.</param>
+internal sealed record PreparedMessage(ReadOnlyMemory<byte> Body, JsonDocument? Document, string? Route, string? DropReason) : IDisposable
+{
+    /// <summary>The parsed envelope.</summary>
+    public JsonElement Envelope => Document!.RootElement;
+
+    /// <summary>A message that is not delivered, with why.</summary>
+    public static PreparedMessage Dropped(string reason) => new(ReadOnlyMemory<byte>.Empty, null, null, reason);
+
+    /// <inheritdoc />
+    public void Dispose() => Document?.Dispose();
 }

@@ -39,6 +39,12 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
                     RouteMatcher.Validate(rule.Match);
                 }
 
+                if (subscription.Bulk is not null && settings.App.Protocol == "grpc")
+                {
+                    // daprd calls OnBulkTopicEventAlpha1 for these; Mesh delivers bulk to http apps only.
+                    throw new FormatException("bulkSubscribe to a grpc app is not implemented by the Mesh embedded runtime (it delivers bulk to http apps)");
+                }
+
                 if (!settings.PubSubs.ContainsKey(subscription.PubsubName))
                 {
                     throw new FormatException($"pubsub '{subscription.PubsubName}' is not a component of app '{settings.App.AppId}'");
@@ -83,10 +89,11 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
                 }
             }
 
-            if (item.TryGetProperty("bulkSubscribe", out var bulk) && new CaseInsensitive(bulk).TryGetProperty("enabled", out var enabled) && enabled.ValueKind == JsonValueKind.True)
+            BulkSubscribeSettings? bulkSettings = null;
+            if (item.TryGetProperty("bulkSubscribe", out var bulk) && new CaseInsensitive(bulk) is var bulkItem
+                && bulkItem.TryGetProperty("enabled", out var enabled) && enabled.ValueKind == JsonValueKind.True)
             {
-                logger.LogError("Subscription to {Topic}: bulkSubscribe is not implemented by the Mesh embedded runtime; the subscription is not delivered", item.String("topic"));
-                continue;
+                bulkSettings = BulkSubscribeSettings.Of(bulkItem.Int32("maxMessagesCount"), bulkItem.Int32("maxAwaitDurationMs"));
             }
 
             var metadata = item.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object
@@ -98,7 +105,8 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
                 rules,
                 defaultRoute,
                 item.TryGetProperty("deadLetterTopic", out var dlt) ? dlt.GetString() : null,
-                metadata));
+                metadata,
+                bulkSettings));
         }
 
         return subscriptions;
@@ -122,6 +130,8 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
         }
 
         public string? String(string name) => TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        public int Int32(string name) => TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : 0;
     }
 
     private async Task<IReadOnlyList<Subscription>> FromGrpcAsync(CancellationToken cancellationToken)
@@ -135,7 +145,8 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
                 s.Routes?.Rules.Select(r => new RouteRule(r.Match, r.Path)).ToList() ?? [],
                 s.Routes?.Default ?? "",
                 string.IsNullOrEmpty(s.DeadLetterTopic) ? null : s.DeadLetterTopic,
-                s.Metadata.ToDictionary())).ToList();
+                s.Metadata.ToDictionary(),
+                s.BulkSubscribe is { Enabled: true } bulk ? BulkSubscribeSettings.Of(bulk.MaxMessagesCount, bulk.MaxAwaitDurationMs) : null)).ToList();
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
         {

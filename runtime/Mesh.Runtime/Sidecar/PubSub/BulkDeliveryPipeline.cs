@@ -1,0 +1,387 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Threading.Channels;
+using Mesh.Runtime.Components;
+using Mesh.Runtime.Sidecar.Invocation;
+using Microsoft.Extensions.Logging;
+using Polly.Timeout;
+
+namespace Mesh.Runtime.Sidecar.PubSub;
+
+/// <summary>
+/// Delivers a bulkSubscribe subscription as daprd's default bulk subscriber does. The component hands messages over
+/// one at a time and each handler waits while its message joins a batch, which closes at maxMessagesCount entries
+/// or maxAwaitDurationMs after its first. The batch goes to the app as one POST per route (the body daprd sends:
+/// <c>entries</c> of <c>entryId</c>, <c>event</c>, <c>metadata</c>, <c>contentType</c>), and the app answers
+/// SUCCESS / RETRY / DROP per entry. Retries under the component's inbound resiliency policy re-send only the
+/// entries still failing. Afterwards DROP entries, and with a dead-letter topic the entries still failing, are
+/// dead-lettered one by one with their original bytes; without one, failing entries stay unacknowledged.
+/// </summary>
+/// <remarks>
+/// Differences from daprd, both so that nothing accepted is lost: a 404 dead-letters the entries (daprd discards
+/// them), and entries that are not CloudEvents are dropped to the dead-letter topic at once (daprd retries them
+/// first), as single deliveries are.
+/// </remarks>
+public sealed class BulkDeliveryPipeline : IAsyncDisposable
+{
+    private const string BatchContentType = "application/json";
+    private const string BatchType = "com.dapr.event.sent.bulk";
+
+    private readonly DeliveryPipeline single;
+    private readonly SidecarSettings settings;
+    private readonly AppChannels channels;
+    private readonly ILogger logger;
+    private readonly BulkSubscribeSettings bulk;
+    private readonly Channel<Waiting> incoming = Channel.CreateUnbounded<Waiting>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task gathering;
+
+    /// <summary>Starts gathering batches for the subscription of <paramref name="single"/>, which must be a bulk one.</summary>
+    public BulkDeliveryPipeline(DeliveryPipeline single, SidecarSettings settings, AppChannels channels, ILogger logger)
+    {
+        this.single = single;
+        this.settings = settings;
+        this.channels = channels;
+        this.logger = logger;
+        bulk = single.Subscription.Bulk ?? throw new ArgumentException("the subscription is not a bulk one", nameof(single));
+        gathering = Task.Run(() => GatherAsync(stopping.Token));
+    }
+
+    /// <summary>How many handlers the component should run at once so that a batch can fill.</summary>
+    public int Concurrency => bulk.MaxMessagesCount;
+
+    /// <summary>Handles one message: completes when its batch has been delivered and it was acknowledged; throws to leave it for redelivery.</summary>
+    public Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
+    {
+        var waiting = new Waiting(message);
+        if (!incoming.Writer.TryWrite(waiting))
+        {
+            throw new InvalidOperationException($"bulk delivery of {single.Subscription.Topic} is stopping; {message.Id} will be redelivered");
+        }
+
+        return waiting.Acknowledged.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Stops gathering; call after the component's subscription is disposed. Messages not yet delivered stay unacknowledged.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        incoming.Writer.TryComplete();
+        await stopping.CancelAsync();
+        await gathering;
+        while (incoming.Reader.TryRead(out var left))
+        {
+            left.Acknowledged.TrySetCanceled();
+        }
+
+        stopping.Dispose();
+    }
+
+    private async Task GatherAsync(CancellationToken token)
+    {
+        var batch = new List<Waiting>(bulk.MaxMessagesCount);
+        try
+        {
+            while (await incoming.Reader.WaitToReadAsync(token))
+            {
+                using (var window = CancellationTokenSource.CreateLinkedTokenSource(token))
+                {
+                    window.CancelAfter(bulk.MaxAwaitDuration);
+                    while (batch.Count < bulk.MaxMessagesCount)
+                    {
+                        if (incoming.Reader.TryRead(out var next))
+                        {
+                            batch.Add(next);
+                        }
+                        else if (!await WaitForMoreAsync(window.Token))
+                        {
+                            break;
+                        }
+                    }
+                }
+
+                await DeliverAsync(batch, token);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stopping: the component has already given up on these; they are redelivered later.
+            batch.ForEach(w => w.Acknowledged.TrySetCanceled(token));
+        }
+    }
+
+    private async Task<bool> WaitForMoreAsync(CancellationToken window)
+    {
+        try
+        {
+            return await incoming.Reader.WaitToReadAsync(window);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            return false; // the batch's await duration is over
+        }
+    }
+
+    private async Task DeliverAsync(List<Waiting> batch, CancellationToken token)
+    {
+        var entries = new List<Entry>(batch.Count);
+        try
+        {
+            foreach (var waiting in batch)
+            {
+                var prepared = single.Prepare(waiting.Message);
+                if (prepared.DropReason is { } reason)
+                {
+                    await SettleDroppedAsync(waiting, reason, token);
+                    continue;
+                }
+
+                entries.Add(new Entry(Guid.NewGuid().ToString(), waiting, prepared));
+            }
+
+            foreach (var route in entries.GroupBy(e => e.Prepared.Route!, StringComparer.Ordinal))
+            {
+                await DeliverRouteAsync(route.Key, [.. route], token);
+            }
+        }
+        finally
+        {
+            entries.ForEach(e => e.Prepared.Dispose());
+        }
+    }
+
+    private async Task DeliverRouteAsync(string route, List<Entry> entries, CancellationToken token)
+    {
+        // One id per request body, kept by its retries, as daprd does.
+        var batchId = Guid.NewGuid().ToString();
+        try
+        {
+            await single.Retries.ExecuteAsync(
+                async ct =>
+                {
+                    var pending = entries.Where(e => e.Outcome == DeliveryOutcome.Retry).ToList();
+                    await SendAsync(batchId, route, pending, ct);
+                    return entries.Any(e => e.Outcome == DeliveryOutcome.Retry) ? DeliveryOutcome.Retry : DeliveryOutcome.Success;
+                },
+                token);
+        }
+        catch (TimeoutRejectedException)
+        {
+            // The entries not answered yet stay Retry.
+        }
+
+        foreach (var entry in entries)
+        {
+            switch (entry.Outcome)
+            {
+                case DeliveryOutcome.Success:
+                    entry.Waiting.Acknowledged.TrySetResult();
+                    break;
+                case DeliveryOutcome.Drop:
+                    await SettleDroppedAsync(entry.Waiting, entry.DropReason ?? "the app answered DROP", token);
+                    break;
+                default:
+                    if (single.Subscription.DeadLetterTopic is not null)
+                    {
+                        await SettleDroppedAsync(entry.Waiting, "retries are exhausted", token);
+                    }
+                    else
+                    {
+                        entry.Waiting.Acknowledged.TrySetException(new InvalidOperationException(
+                            $"bulk delivery of {entry.Waiting.Message.Id} on {single.Subscription.Topic} to {settings.App.AppId} will be retried"));
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private async Task SettleDroppedAsync(Waiting waiting, string reason, CancellationToken token)
+    {
+        try
+        {
+            await single.DropAsync(waiting.Message, reason, token);
+            waiting.Acknowledged.TrySetResult();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not dead-lettered: leave it unacknowledged rather than lose it.
+            waiting.Acknowledged.TrySetException(e);
+        }
+    }
+
+    // Sends the entries still pending to the route and records each one's outcome from the app's answer.
+    private async Task SendAsync(string batchId, string route, List<Entry> pending, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.App.BaseUri, route.TrimStart('/')))
+        {
+            Content = new ReadOnlyMemoryContent(Body(batchId, pending)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(BatchContentType);
+        request.Headers.TryAddWithoutValidation("pubsubName", single.Subscription.PubsubName); // daprd sends the batch metadata as headers
+        HttpResponseMessage response;
+        try
+        {
+            response = await channels.Http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning("Bulk delivery on {Topic} to {Route} failed: {Error}", single.Subscription.Topic, route, e.Message);
+            return; // every entry stays Retry
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                pending.ForEach(e => (e.Outcome, e.DropReason) = (DeliveryOutcome.Drop, "the app answered 404"));
+                return;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            var statuses = await StatusesAsync(response, cancellationToken);
+            foreach (var entry in pending)
+            {
+                // Missing entries, unknown values and a body that is no answer at all mean RETRY, as in daprd (values are case-sensitive).
+                entry.Outcome = statuses.GetValueOrDefault(entry.EntryId) switch
+                {
+                    "SUCCESS" => DeliveryOutcome.Success,
+                    "DROP" => DeliveryOutcome.Drop,
+                    _ => DeliveryOutcome.Retry,
+                };
+            }
+        }
+    }
+
+    private static async Task<Dictionary<string, string>> StatusesAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return statuses;
+            }
+
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (!string.Equals(property.Name, "statuses", StringComparison.OrdinalIgnoreCase) || property.Value.ValueKind != JsonValueKind.Array)
+                {
+                    continue;
+                }
+
+                foreach (var status in property.Value.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.Object))
+                {
+                    string? entryId = null, value = null;
+                    foreach (var field in status.EnumerateObject())
+                    {
+                        if (string.Equals(field.Name, "entryId", StringComparison.OrdinalIgnoreCase) && field.Value.ValueKind == JsonValueKind.String)
+                        {
+                            entryId = field.Value.GetString();
+                        }
+                        else if (string.Equals(field.Name, "status", StringComparison.OrdinalIgnoreCase) && field.Value.ValueKind == JsonValueKind.String)
+                        {
+                            value = field.Value.GetString();
+                        }
+                    }
+
+                    if (entryId is not null && value is not null)
+                    {
+                        statuses[entryId] = value;
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: every entry is retried.
+        }
+
+        return statuses;
+    }
+
+    // The request body daprd builds: its keys in the order Go's map encoding gives them.
+    private ReadOnlyMemory<byte> Body(string batchId, List<Entry> pending)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("entries");
+            foreach (var entry in pending)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("entryId", entry.EntryId);
+                if (single.Subscription.RawPayload)
+                {
+                    writer.WriteBase64String("event", entry.Waiting.Message.Data.Span);
+                }
+                else
+                {
+                    writer.WritePropertyName("event");
+                    writer.WriteRawValue(entry.Prepared.Body.Span, skipInputValidation: true); // parsed already by Prepare
+                }
+
+                writer.WritePropertyName("metadata");
+                if (entry.Waiting.Message.Metadata.Count == 0)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    writer.WriteStartObject();
+                    foreach (var (key, value) in entry.Waiting.Message.Metadata)
+                    {
+                        writer.WriteString(key, value);
+                    }
+
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteString("contentType", single.Subscription.RawPayload ? "application/octet-stream" : CloudEventEnvelope.ContentType);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("id", batchId);
+            writer.WriteStartObject("metadata");
+            writer.WriteString("pubsubName", single.Subscription.PubsubName);
+            writer.WriteEndObject();
+            writer.WriteString("pubsubname", single.Subscription.PubsubName);
+            writer.WriteString("topic", single.Subscription.Topic);
+            writer.WriteString("type", BatchType);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>A message waiting for its batch; completes when it may be acknowledged.</summary>
+    private sealed class Waiting(TopicMessage message)
+    {
+        public TopicMessage Message { get; } = message;
+
+        public TaskCompletionSource Acknowledged { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>One entry of a batch and what the app last said about it.</summary>
+    private sealed class Entry(string entryId, Waiting waiting, PreparedMessage prepared)
+    {
+        public string EntryId { get; } = entryId;
+
+        public Waiting Waiting { get; } = waiting;
+
+        public PreparedMessage Prepared { get; } = prepared;
+
+        public DeliveryOutcome Outcome { get; set; } = DeliveryOutcome.Retry;
+
+        public string? DropReason { get; set; }
+    }
+}
