@@ -43,8 +43,9 @@ public sealed class CaseMetricsTests : IAsyncLifetime
 
         await scenario.SendAsync(events, spec, 4, CancellationToken.None);
         var cases = await scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], TimeSpan.FromSeconds(60), null, CancellationToken.None);
-        // The outcome is readable a moment before the conclusion counts it.
-        for (var i = 0; i < 100 && measurements.Where(m => m.Instrument == "mesh.inventory_to_charge.cases").Sum(m => m.Value) < 6; i++)
+        // The outcome is readable a moment before the conclusion counts it (and records its latency).
+        for (var i = 0; i < 200 && (measurements.Where(m => m.Instrument == "mesh.inventory_to_charge.cases").Sum(m => m.Value) < 6
+            || measurements.Count(m => m.Instrument == "mesh.inventory_to_charge.consumption_to_posting") < 4); i++)
         {
             await Task.Delay(50);
         }

@@ -12,8 +12,46 @@ public abstract class PubSubContract
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    /// <summary>A new pub/sub of the type under test that redelivers within about a second.</summary>
+    /// <summary>A new pub/sub of the type under test that redelivers within a few seconds.</summary>
     protected abstract IPubSub CreatePubSub(params (string Name, string Value)[] metadata);
+
+    [Fact]
+    public async Task SubscribeAsync_AskingForMoreHandlersThanConfigured_RunsThatManyAtOnce()
+    {
+        await using var pubsub = CreatePubSub(("concurrency", "1"));
+        var topic = TestComponents.Unique("orders");
+        var (running, most) = (0, 0);
+        var fourRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var deliveries = new Deliveries();
+        await using var subscription = await pubsub.SubscribeAsync(
+            new TopicSubscribeRequest(topic, "app", MinimumConcurrency: 4),
+            deliveries.Handler(async (_, _) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref most, now);
+                if (now == 4)
+                {
+                    fourRunning.TrySetResult();
+                }
+
+                // Each handler holds on until four run at once (or a while passes), so the peak shows the limit.
+                await fourRunning.Task.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { }, TaskScheduler.Default);
+                Interlocked.Decrement(ref running);
+            }),
+            None);
+
+        for (var i = 0; i < 8; i++)
+        {
+            await pubsub.PublishAsync(topic, Encoding.UTF8.GetBytes($"m{i}"), new Dictionary<string, string>(), None);
+        }
+
+        for (var i = 0; i < 8; i++)
+        {
+            await deliveries.NextAsync();
+        }
+
+        Assert.Equal(4, Volatile.Read(ref most));
+    }
 
     [Fact]
     public async Task PublishAsync_WhileSubscribed_HandlerGetsBytesMetadataAndId()
@@ -68,7 +106,7 @@ public abstract class PubSubContract
 
         Assert.Equal(first.Id, second.Id);
         Assert.Equal("once", Text(second));
-        Assert.True(await deliveries.NoneWithinAsync(TimeSpan.FromSeconds(2)));
+        Assert.True(await deliveries.NoneWithinAsync(TimeSpan.FromSeconds(3))); // longer than any redelivery delay of the implementations
     }
 
     [Fact]
@@ -182,4 +220,12 @@ public abstract class PubSubContract
     }
 
     protected static string Text(TopicMessage message) => Encoding.UTF8.GetString(message.Data.Span);
+
+    protected static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
 }

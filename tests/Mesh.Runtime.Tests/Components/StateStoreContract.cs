@@ -249,34 +249,34 @@ public abstract class StateStoreContract
         await using var store = CreateStore();
         var key = Key();
 
-        await store.SetAsync(Set(key, "a") with { TtlSeconds = 1 }, None);
+        await store.SetAsync(Set(key, "a") with { TtlSeconds = 3 }, None);
         var before = await store.GetAsync(key, None);
 
         Assert.NotNull(before);
-        Assert.True(await GoneWithinAsync(store, key, TimeSpan.FromSeconds(5)));
+        Assert.True(await GoneWithinAsync(store, key, TimeSpan.FromSeconds(8)));
     }
 
     [Fact]
     public async Task SetAsync_ComponentTtl_ExpiresKeyWrittenWithoutOne()
     {
-        await using var store = CreateStore(("ttlInSeconds", "1"));
+        await using var store = CreateStore(("ttlInSeconds", "3"));
         var key = Key();
 
         await store.SetAsync(Set(key, "a"), None);
 
         Assert.NotNull(await store.GetAsync(key, None));
-        Assert.True(await GoneWithinAsync(store, key, TimeSpan.FromSeconds(5)));
+        Assert.True(await GoneWithinAsync(store, key, TimeSpan.FromSeconds(8)));
     }
 
     [Fact]
     public async Task SetAsync_NonPositiveRequestTtl_RemovesExpiryEvenOverComponentTtl()
     {
-        await using var store = CreateStore(("ttlInSeconds", "1"));
+        await using var store = CreateStore(("ttlInSeconds", "3"));
         var key = Key();
 
         await store.SetAsync(Set(key, "a"), None);
         await store.SetAsync(Set(key, "b") with { TtlSeconds = -1 }, None);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Task.Delay(TimeSpan.FromSeconds(4));
 
         Assert.Equal(("b", "2"), Current(await store.GetAsync(key, None)));
     }

@@ -16,10 +16,11 @@ public sealed class BulkSubscribeThroughSidecarTests(SidecarTestbed testbed) : I
         var orders = Enumerable.Range(1, 25).Select(i => new Order($"b-{i}", i)).ToList();
 
         var published = await publisher.BulkPublishEventAsync("pubsub", "bulk-orders", orders);
-        var requests = await WaitForEntriesAsync("bulk-orders", 25);
-        await Task.Delay(1500); // past processingTimeout: an entry left unacknowledged would come back by now
+        await WaitForEntriesAsync("bulk-orders", 25);
+        await testbed.WaitUntilAcknowledgedAsync("bulk-orders");
+        var requests = testbed.Recorder.Received("bulk-orders");
 
-        var entries = Entries(testbed.Recorder.Received("bulk-orders"));
+        var entries = Entries(requests);
         Assert.Empty(published.FailedEntries);
         Assert.Equal(orders.Select(o => o.Id).Order(), entries.Select(e => e["event"]!["data"]!["id"]!.GetValue<string>()).Order());
         Assert.InRange(requests.Count, 3, 24); // batched, at most 10 per request
@@ -52,7 +53,7 @@ public sealed class BulkSubscribeThroughSidecarTests(SidecarTestbed testbed) : I
         await publisher.BulkPublishEventAsync("pubsub", "bulk-mixed", new List<Order> { new("ok-1", 1), new("drop-1", 1), new("retry-1", 1), new("missing-1", 1) });
         var dead = await testbed.Recorder.WaitForAsync("bulk-mixed-dead", 1);
         await WaitForEntriesAsync("bulk-mixed", 6);
-        await Task.Delay(1500);
+        await testbed.WaitUntilAcknowledgedAsync("bulk-mixed");
 
         var requests = testbed.Recorder.Received("bulk-mixed");
         var times = Entries(requests).GroupBy(e => e["event"]!["data"]!["id"]!.GetValue<string>()).ToDictionary(g => g.Key, g => g.Count());
@@ -75,7 +76,7 @@ public sealed class BulkSubscribeThroughSidecarTests(SidecarTestbed testbed) : I
 
         await publisher.BulkPublishEventAsync("pubsub", "bulk-down", new List<Order> { new("d-1", 1) });
         await WaitForEntriesAsync("bulk-down", 4, TimeSpan.FromSeconds(30));
-        await Task.Delay(1500);
+        await testbed.WaitUntilAcknowledgedAsync("bulk-down");
 
         // One attempt and the policy's two retries fail; with no dead-letter topic the entry stays unacknowledged,
         // comes back after processingTimeout, and is acknowledged by the fourth request (no fifth comes).

@@ -41,7 +41,7 @@ public sealed class GrpcAppThroughSidecarTests(GrpcAppThroughSidecarTests.GrpcAp
             Assert.Equal("stock-moves", e.Topic);
             Assert.Contains("\"s-1\"", e.Data.ToStringUtf8(), StringComparison.Ordinal);
         });
-        await Task.Delay(800);
+        await testbed.WaitUntilAcknowledgedAsync("stock-moves", group: "stock");
         Assert.Equal(2, Mine().Count);
     }
 

@@ -46,7 +46,7 @@ public sealed class PubSubThroughSidecarTests(SidecarTestbed testbed) : IClassFi
         await publisher.PublishEventAsync("pubsub", "flaky", new Order("ord-3", 1));
 
         var deliveries = await testbed.Recorder.WaitForAsync("flaky", 3);
-        await Task.Delay(1500);
+        await testbed.WaitUntilAcknowledgedAsync("flaky");
         Assert.Equal(3, testbed.Recorder.Received("flaky").Count);
         Assert.All(deliveries, d => Assert.Equal("ord-3", d["id"]!.GetValue<string>()));
     }
@@ -60,6 +60,7 @@ public sealed class PubSubThroughSidecarTests(SidecarTestbed testbed) : IClassFi
         await publisher.PublishEventAsync("pubsub", "poison", new Order("ord-4", 1));
 
         var dead = await testbed.Recorder.WaitForAsync("poison-dead", 1);
+        await testbed.WaitUntilAcknowledgedAsync("poison");
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(testbed.Redis.ConnectionString);
         var stored = await redis.GetDatabase().StreamRangeAsync("poison-dead");
         var original = JsonNode.Parse((string)stored.Single()["data"]!)!;
@@ -80,6 +81,7 @@ public sealed class PubSubThroughSidecarTests(SidecarTestbed testbed) : IClassFi
         await publisher.PublishEventAsync("pubsub", "failing", new Order("ord-5", 1));
 
         var dead = await testbed.Recorder.WaitForAsync("failing-dead", 1);
+        await testbed.WaitUntilAcknowledgedAsync("failing");
         // One attempt plus the policy's two retries.
         Assert.Equal(3, testbed.Recorder.Received("failing").Count);
         Assert.Equal("ord-5", dead[0]["id"]!.GetValue<string>());

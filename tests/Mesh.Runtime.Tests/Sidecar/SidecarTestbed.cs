@@ -3,6 +3,7 @@ using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar;
 using Mesh.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
 
 namespace Mesh.Runtime.Tests.Sidecar;
 
@@ -44,7 +45,9 @@ public sealed class SidecarTestbed : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         StateStore = ComponentFactory.CreateStateStore(Component("statestore", "state.redis"));
-        PubSub = ComponentFactory.CreatePubSub(Component("pubsub", "pubsub.redis", ("processingTimeout", "1s"), ("redeliverInterval", "300ms")));
+        // Long enough that a loaded machine does not see a slow delivery claimed again; the tests that need a
+        // redelivery wait for it.
+        PubSub = ComponentFactory.CreatePubSub(Component("pubsub", "pubsub.redis", ("processingTimeout", "4s"), ("redeliverInterval", "500ms")));
         Directory.Register(new AppEndpoint("orders", "127.0.0.1", OrdersPort, "http"));
         Directory.Register(new AppEndpoint("checkout", "127.0.0.1", 0, "http"));
         OrdersSidecar = await StartSidecarAsync(Directory.Find("orders")!);
@@ -68,6 +71,26 @@ public sealed class SidecarTestbed : IAsyncLifetime
             CancellationToken.None);
         owned.Add(sidecar);
         return sidecar;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="group"/> has nothing pending on <paramref name="topic"/>: every entry it read was
+    /// acknowledged, so none comes back. Call it once the deliveries under test have been seen.
+    /// </summary>
+    public async Task WaitUntilAcknowledgedAsync(string topic, string group = "orders")
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long pending;
+        while ((pending = (await redis.GetDatabase().StreamPendingAsync(topic, group)).PendingMessageCount) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{pending} entries of '{topic}' are still pending for group '{group}'");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     public Dapr.Client.DaprClient ClientFor(DaprSidecar sidecar)

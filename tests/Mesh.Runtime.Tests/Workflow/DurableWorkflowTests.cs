@@ -1,4 +1,5 @@
 using Dapr.Workflow;
+using Dapr.Workflow.Client;
 
 namespace Mesh.Runtime.Tests.Workflow;
 
@@ -10,8 +11,8 @@ public sealed class DurableWorkflowTests(RedisWorkflowTestbed testbed) : IClassF
     {
         var (reserved, charged) = (testbed.Log.Count(nameof(ReserveStock)), testbed.Log.Count(nameof(CaptureCharge)));
         var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("durable", 1));
-        await WaitForAsync(() => testbed.Log.Count(nameof(CaptureCharge)) > charged);
-        await Task.Delay(200);
+        // Both activities' results are in the history (the engine saved them), not merely started.
+        await WaitForCompletedActivitiesAsync(id, 2);
 
         await testbed.StopAsync();
         await testbed.StartAsync();
@@ -60,6 +61,22 @@ public sealed class DurableWorkflowTests(RedisWorkflowTestbed testbed) : IClassF
         var states = await Task.WhenAll(ids.Select(id => testbed.Client.WaitForWorkflowCompletionAsync(id, cancellation: timeout.Token)));
 
         Assert.Equal(Enumerable.Range(0, 30).Select(i => i * 100 + 5), states.Select(s => s.ReadOutputAs<int>()).Order());
+    }
+
+    private async Task WaitForCompletedActivitiesAsync(string id, int count)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            var history = await testbed.Client.GetInstanceHistoryAsync(id);
+            if (history.Count(e => e.EventType == WorkflowHistoryEventType.TaskCompleted) >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        Assert.Fail($"{id} did not complete {count} activities");
     }
 
     private static async Task WaitForAsync(Func<bool> condition)

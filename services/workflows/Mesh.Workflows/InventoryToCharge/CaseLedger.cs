@@ -11,6 +11,7 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<SagaOptions> options, C
 {
     private const string QueueKey = "itc-exception-queue";
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
+    private readonly SemaphoreSlim queueGate = new(1, 1);
 
     private string Store => options.Value.StateStore;
 
@@ -27,8 +28,22 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<SagaOptions> options, C
     /// <summary>Takes a case off the queue (an operator dealt with it); false when it was not on it.</summary>
     public async Task<bool> DismissAsync(string eventId, CancellationToken ct) => await SetQueuedAsync(eventId, false, ct);
 
-    // Returns whether the queue changed.
+    // Returns whether the queue changed. One change at a time in this process: that spares its sagas ETag
+    // conflicts with each other, and makes the depth gauge's last write the newest depth this process has seen.
     private async Task<bool> SetQueuedAsync(string eventId, bool queued, CancellationToken ct)
+    {
+        await queueGate.WaitAsync(ct);
+        try
+        {
+            return await SetQueuedOnceAsync(eventId, queued, ct);
+        }
+        finally
+        {
+            queueGate.Release();
+        }
+    }
+
+    private async Task<bool> SetQueuedOnceAsync(string eventId, bool queued, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {

@@ -34,6 +34,6 @@ public sealed class CaseMetrics
         }
     }
 
-    /// <summary>The exception queue's depth as last written.</summary>
+    /// <summary>The exception queue's depth as last read or written (by one queue change at a time).</summary>
     public void QueueDepth(int depth) => Volatile.Write(ref queueDepth, depth);
 }
