@@ -19,38 +19,48 @@ public abstract class PubSubContract
     public async Task SubscribeAsync_AskingForMoreHandlersThanConfigured_RunsThatManyAtOnce()
     {
         await using var pubsub = CreatePubSub(("concurrency", "1"));
-        var topic = TestComponents.Unique("orders");
+
+        var peak = await PeakHandlersAsync(pubsub, new TopicSubscribeRequest(TestComponents.Unique("orders"), "app", MinimumConcurrency: 4), expected: 4);
+
+        Assert.Equal(4, peak);
+    }
+
+    /// <summary>
+    /// The most handlers running at once over twice <paramref name="expected"/> messages: each handler holds on
+    /// until <paramref name="expected"/> run together (or a while passes), so the peak shows the limit.
+    /// </summary>
+    protected static async Task<int> PeakHandlersAsync(IPubSub pubsub, TopicSubscribeRequest request, int expected)
+    {
         var (running, most) = (0, 0);
-        var fourRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var allRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var deliveries = new Deliveries();
         await using var subscription = await pubsub.SubscribeAsync(
-            new TopicSubscribeRequest(topic, "app", MinimumConcurrency: 4),
+            request,
             deliveries.Handler(async (_, _) =>
             {
                 var now = Interlocked.Increment(ref running);
                 InterlockedMax(ref most, now);
-                if (now == 4)
+                if (now == expected)
                 {
-                    fourRunning.TrySetResult();
+                    allRunning.TrySetResult();
                 }
 
-                // Each handler holds on until four run at once (or a while passes), so the peak shows the limit.
-                await fourRunning.Task.WaitAsync(TimeSpan.FromSeconds(3)).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.WhenAny(allRunning.Task, Task.Delay(TimeSpan.FromSeconds(3)));
                 Interlocked.Decrement(ref running);
             }),
             None);
 
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 2 * expected; i++)
         {
-            await pubsub.PublishAsync(topic, Encoding.UTF8.GetBytes($"m{i}"), new Dictionary<string, string>(), None);
+            await pubsub.PublishAsync(request.Topic, Encoding.UTF8.GetBytes($"m{i}"), new Dictionary<string, string>(), None);
         }
 
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 2 * expected; i++)
         {
             await deliveries.NextAsync();
         }
 
-        Assert.Equal(4, Volatile.Read(ref most));
+        return Volatile.Read(ref most);
     }
 
     [Fact]
@@ -221,7 +231,7 @@ public abstract class PubSubContract
 
     protected static string Text(TopicMessage message) => Encoding.UTF8.GetString(message.Data.Span);
 
-    protected static void InterlockedMax(ref int target, int value)
+    private static void InterlockedMax(ref int target, int value)
     {
         int seen;
         while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
