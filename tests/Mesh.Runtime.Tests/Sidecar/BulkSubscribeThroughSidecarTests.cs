@@ -86,6 +86,22 @@ public sealed class BulkSubscribeThroughSidecarTests(SidecarTestbed testbed) : I
         Assert.NotEqual(requests[0]["id"]!.GetValue<string>(), requests[3]["id"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task RawPayload_EachEventIsThePublishedBytesInBase64()
+    {
+        var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
+        var raw = new Dictionary<string, string> { ["rawPayload"] = "true" };
+
+        await publisher.PublishByteEventAsync("pubsub", "bulk-raw", "HL7|A01"u8.ToArray(), "application/octet-stream", raw);
+        await WaitForEntriesAsync("bulk-raw", 1);
+        await testbed.WaitUntilAcknowledgedAsync("bulk-raw");
+
+        var entry = Entries(testbed.Recorder.Received("bulk-raw")).Single();
+        Assert.Equal("HL7|A01", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(entry["event"]!.GetValue<string>())));
+        Assert.Equal("application/octet-stream", entry["contentType"]!.GetValue<string>());
+        Assert.Equal("true", entry["metadata"]!["rawPayload"]!.GetValue<string>());
+    }
+
     private static IEnumerable<string> Ids(JsonNode request) => request["entries"]!.AsArray().Select(e => e!["event"]!["data"]!["id"]!.GetValue<string>());
 
     private static string EntryIdOf(JsonNode request, string orderId) =>

@@ -107,6 +107,17 @@ public sealed class SubscriberApp : IAsyncDisposable
             .WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = topic, MaxMessagesCount = 10, MaxAwaitDurationMs = 200 });
         }
 
+        // rawPayload in bulk: each entry's event is the published bytes, base64.
+        app.MapPost("/bulk/raw", async (HttpRequest request, Recorder r) =>
+        {
+            var body = (await JsonNode.ParseAsync(request.Body))!;
+            r.Add("bulk-raw", body);
+            var statuses = body["entries"]!.AsArray().Select(e => new BulkSubscribeAppResponseEntry(e!["entryId"]!.GetValue<string>(), BulkSubscribeAppResponseStatus.SUCCESS)).ToList();
+            return Results.Ok(new BulkSubscribeAppResponse(statuses));
+        })
+        .WithTopic("pubsub", "bulk-raw", new Dictionary<string, string> { ["rawPayload"] = "true" })
+        .WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = "bulk-raw", MaxMessagesCount = 10, MaxAwaitDurationMs = 200 });
+
         app.MapPost("/dead/bulk-mixed-dead", async (HttpRequest request, Recorder r) =>
         {
             r.Add("bulk-mixed-dead", (await JsonNode.ParseAsync(request.Body))!);
