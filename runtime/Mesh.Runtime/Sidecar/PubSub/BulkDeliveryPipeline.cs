@@ -101,7 +101,17 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                     }
                 }
 
-                await DeliverAsync(batch, token);
+                try
+                {
+                    await DeliverAsync(batch, token);
+                }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    // Whatever went wrong, the batch's unsettled entries stay unacknowledged and the next batch goes on.
+                    logger.LogError(e, "Bulk delivery on {Topic} failed; its unsettled entries will be redelivered", single.Subscription.Topic);
+                    batch.ForEach(w => w.Acknowledged.TrySetException(e));
+                }
+
                 batch.Clear();
             }
         }
