@@ -13,9 +13,9 @@ public sealed class PubSubThroughSidecarTests(SidecarTestbed testbed) : IClassFi
 
         await publisher.PublishEventAsync("pubsub", "orders", new Order("ord-1", 5));
 
-        var received = await testbed.Recorder.WaitForAsync("orders", 1);
-        Assert.Equal("ord-1", received[0]["id"]!.GetValue<string>());
-        Assert.Equal(5, received[0]["quantity"]!.GetValue<int>());
+        await WaitForOrderAsync("ord-1");
+        var received = testbed.Recorder.Received("orders").Single(o => o["id"]!.GetValue<string>() == "ord-1"); // other tests publish orders too
+        Assert.Equal(5, received["quantity"]!.GetValue<int>());
     }
 
     [Fact]
@@ -36,6 +36,43 @@ public sealed class PubSubThroughSidecarTests(SidecarTestbed testbed) : IClassFi
         Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", inner["traceparent"]!.GetValue<string>());
         Assert.Equal("ord-2", inner["data"]!["id"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task HttpBulkPublish_EveryEntryArrives_AndAMalformedRequestPublishesNothing()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{testbed.CheckoutSidecar.HttpPort}") };
+        const string Path = "/v1.0-alpha1/publish/bulk/pubsub/orders";
+
+        var published = await http.PostAsync(Path, Json("""
+            [{"entryId":"1","event":{"id":"hb-1","quantity":1},"contentType":"application/json"},
+             {"entryId":"2","event":{"id":"hb-2","quantity":2},"contentType":"application/json","metadata":{"cloudevent.type":"order.placed"}}]
+            """));
+        var duplicateIds = await http.PostAsync(Path, Json("""
+            [{"entryId":"1","event":{"id":"hb-3","quantity":3},"contentType":"application/json"},
+             {"entryId":"1","event":{"id":"hb-4","quantity":4},"contentType":"application/json"}]
+            """));
+        var unknownPubsub = await http.PostAsync("/v1.0-alpha1/publish/bulk/nosuch/orders", Json("[]"));
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, published.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, duplicateIds.StatusCode);
+        Assert.Contains("entryId 1 is not unique", await duplicateIds.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknownPubsub.StatusCode);
+        await WaitForOrderAsync("hb-1");
+        await WaitForOrderAsync("hb-2");
+        await testbed.WaitUntilAcknowledgedAsync("orders");
+        var ids = testbed.Recorder.Received("orders").Select(o => o["id"]!.GetValue<string>()).Where(id => id.StartsWith("hb-", StringComparison.Ordinal));
+        Assert.Equal(["hb-1", "hb-2"], ids.Order());
+    }
+
+    private async Task WaitForOrderAsync(string id)
+    {
+        for (var i = 0; i < 400 && !testbed.Recorder.Received("orders").Any(o => o["id"]!.GetValue<string>() == id); i++)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
     [Fact]
     public async Task RetryThenSuccess_IsRedeliveredAndThenAcknowledged()

@@ -94,29 +94,16 @@ public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, Publis
         return new Empty();
     }
 
-    /// <summary>BulkPublishEvent (and its Alpha1 name): entries published in parallel, as daprd's default bulk publisher does; failures listed, not thrown.</summary>
+    /// <summary>BulkPublishEvent (and its Alpha1 name): failures listed, not thrown.</summary>
     public async Task<BulkPublishResponse> BulkPublishEvent(BulkPublishRequest request, ServerCallContext context)
     {
-        publish.Component(request.PubsubName);
-        var failures = await Task.WhenAll(request.Entries.Select(async entry =>
-        {
-            var metadata = new Dictionary<string, string>(request.Metadata);
-            foreach (var (key, value) in entry.Metadata)
-            {
-                metadata[key] = value;
-            }
-
-            try
-            {
-                await publish.PublishAsync(request.PubsubName, request.Topic, entry.Event.Memory, entry.ContentType, metadata, context.CancellationToken);
-                return null;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                return new BulkPublishResponseFailedEntry { EntryId = entry.EntryId, Error = e.Message };
-            }
-        }));
-        return new BulkPublishResponse { FailedEntries = { failures.OfType<BulkPublishResponseFailedEntry>() } };
+        var failed = await publish.BulkPublishAsync(
+            request.PubsubName,
+            request.Topic,
+            request.Entries.Select(e => new BulkPublishEntry(e.EntryId, e.Event.Memory, e.ContentType, e.Metadata)),
+            request.Metadata,
+            context.CancellationToken);
+        return new BulkPublishResponse { FailedEntries = { failed.Select(f => new BulkPublishResponseFailedEntry { EntryId = f.EntryId, Error = f.Error }) } };
     }
 
     /// <summary>InvokeService.</summary>

@@ -22,6 +22,7 @@ public static class DaprHttpApi
         api.MapGet("/healthz/outbound", () => Results.NoContent());
         api.MapGet("/metadata", Metadata);
         api.MapPost("/publish/{pubsub}/{**topic}", PublishAsync);
+        routes.MapPost("/v1.0-alpha1/publish/bulk/{pubsub}/{**topic}", BulkPublishAsync).RequireHost($"*:{httpPort}");
         api.MapGet("/state/{store}/{key}", GetStateAsync);
         api.MapPost("/state/{store}", SaveStateAsync);
         api.MapDelete("/state/{store}/{key}", DeleteStateAsync);
@@ -51,6 +52,46 @@ public static class DaprHttpApi
         await publish.PublishAsync(pubsub, topic, body.ToArray(), context.Request.ContentType ?? "text/plain", QueryMetadata(context), context.RequestAborted);
         return Results.NoContent();
     });
+
+    // Body: [{entryId, event, contentType, metadata}]; a JSON content type's event is the JSON value itself, any
+    // other's is a string. 204 when every entry was published, else 500 listing the failed ones, as daprd answers.
+    private static Task<IResult> BulkPublishAsync(HttpContext context, string pubsub, string topic, PublishApi publish, SidecarSettings settings) => Guard(async () =>
+    {
+        if (!settings.PubSubs.ContainsKey(pubsub))
+        {
+            return Error(StatusCodes.Status404NotFound, "ERR_PUBSUB_NOT_FOUND", $"pubsub {pubsub} is not found");
+        }
+
+        var items = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonArray
+            ?? throw new FormatException("the body must be a JSON array of entries");
+        var entries = new List<BulkPublishEntry>();
+        foreach (var (item, index) in items.Select((item, index) => (item as JsonObject, index)))
+        {
+            var entryId = item?["entryId"]?.GetValue<string>() is { Length: > 0 } id ? id : throw new FormatException($"entry {index} has no entryId");
+            if (entries.Any(e => e.EntryId == entryId))
+            {
+                throw new FormatException($"entryId {entryId} is not unique in the request");
+            }
+
+            var contentType = item!["contentType"]?.GetValue<string>();
+            var data = item["event"] switch
+            {
+                null => throw new FormatException($"entry {entryId} has no event"),
+                JsonValue value when !IsJson(contentType) && value.TryGetValue<string>(out var text) => System.Text.Encoding.UTF8.GetBytes(text),
+                var json => JsonSerializer.SerializeToUtf8Bytes(json),
+            };
+            var metadata = item["metadata"] is JsonObject m ? m.ToDictionary(p => p.Key, p => p.Value?.ToString() ?? "") : [];
+            entries.Add(new BulkPublishEntry(entryId, data, contentType, metadata));
+        }
+
+        var failed = await publish.BulkPublishAsync(pubsub, topic, entries, QueryMetadata(context), context.RequestAborted);
+        return failed.Count == 0
+            ? Results.NoContent()
+            : Results.Json(new { failedEntries = failed.Select(f => new { entryId = f.EntryId, error = f.Error }), errorCode = "ERR_PUBSUB_PUBLISH_MESSAGE" }, statusCode: StatusCodes.Status500InternalServerError);
+    });
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase));
 
     private static Task<IResult> GetStateAsync(HttpContext context, string store, string key, StateApi state) => Guard(async () =>
     {

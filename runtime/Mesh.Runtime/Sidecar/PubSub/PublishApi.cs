@@ -24,6 +24,39 @@ public sealed class PublishApi(SidecarSettings settings)
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"pubsub {name} is not found"));
     }
 
+    /// <summary>
+    /// Publishes the entries of one bulk request in parallel, as daprd's default bulk publisher does; an entry's
+    /// metadata overrides the request's. Returns the entries that failed, with why; the others are published.
+    /// </summary>
+    public async Task<IReadOnlyList<(string EntryId, string Error)>> BulkPublishAsync(
+        string pubsubName,
+        string topic,
+        IEnumerable<BulkPublishEntry> entries,
+        IReadOnlyDictionary<string, string> metadata,
+        CancellationToken cancellationToken)
+    {
+        Component(pubsubName);
+        var outcomes = await Task.WhenAll(entries.Select(async entry =>
+        {
+            var merged = new Dictionary<string, string>(metadata);
+            foreach (var (key, value) in entry.Metadata)
+            {
+                merged[key] = value;
+            }
+
+            try
+            {
+                await PublishAsync(pubsubName, topic, entry.Event, entry.ContentType, merged, cancellationToken);
+                return (entry.EntryId, Error: (string?)null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return (entry.EntryId, Error: e is RpcException rpc ? rpc.Status.Detail : e.Message);
+            }
+        }));
+        return [.. outcomes.Where(o => o.Error is not null).Select(o => (o.EntryId, o.Error!))];
+    }
+
     /// <summary>Publishes one event as daprd does: enveloped unless <c>rawPayload=true</c>.</summary>
     public async Task PublishAsync(string pubsubName, string topic, ReadOnlyMemory<byte> data, string? contentType, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
     {
@@ -53,3 +86,10 @@ public sealed class PublishApi(SidecarSettings settings)
         await pubsub.PublishAsync(topic, payload, metadata, cancellationToken);
     }
 }
+
+/// <summary>One entry of a bulk publish request.</summary>
+/// <param name="EntryId">The caller's id for it, unique in the request.</param>
+/// <param name="Event">The event's bytes.</param>
+/// <param name="ContentType">Their content type.</param>
+/// <param name="Metadata">The entry's own metadata.</param>
+public sealed record BulkPublishEntry(string EntryId, ReadOnlyMemory<byte> Event, string? ContentType, IReadOnlyDictionary<string, string> Metadata);
