@@ -131,6 +131,13 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     public Task<bool> TryReplaceAsync(string id, T resource, string etag, CancellationToken ct) =>
         dapr.TrySaveStateAsync(store, Key(id), JsonDocument.Parse(Format(resource)).RootElement, etag, FirstWrite, cancellationToken: ct);
 
+    /// <summary>
+    /// Replaces the resource if its ETag is still <paramref name="etag"/>, committing <paramref name="alongside"/> in
+    /// the same transaction; false when another writer won (of the resource or of any of those keys).
+    /// </summary>
+    public Task<bool> TryReplaceAsync(string id, T resource, string etag, IReadOnlyCollection<StateTransactionRequest> alongside, CancellationToken ct) =>
+        alongside.Count == 0 ? TryReplaceAsync(id, resource, etag, ct) : TryTransactAsync([ReplaceOperation(id, resource, etag), .. alongside], ct);
+
     /// <summary>Deletes the resource if its ETag is still <paramref name="etag"/>, and its id from the index; false when another writer won.</summary>
     public async Task<bool> TryDeleteAsync(string id, string etag, CancellationToken ct)
     {

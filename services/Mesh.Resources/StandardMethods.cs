@@ -1,3 +1,4 @@
+using Dapr.Client;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -9,10 +10,18 @@ public static class StandardMethods
     /// <summary>
     /// Applies the fields of <paramref name="change"/> named by <paramref name="mask"/> to the stored resource:
     /// INVALID_ARGUMENT for a missing mask or a path outside <paramref name="updatable"/>, NOT_FOUND, ABORTED when
-    /// the change's ETag is stale or another writer wins. <paramref name="finish"/> validates and stamps the result.
+    /// the change's ETag is stale or another writer wins. <paramref name="finish"/> validates and stamps the result;
+    /// <paramref name="alongside"/> gives operations (from the stored and the updated resource) that commit with it.
     /// </summary>
     public static async Task<T> UpdateAsync<T>(
-        ResourceStore<T> store, string id, T change, FieldMask? mask, IReadOnlySet<string> updatable, Action<T> finish, CancellationToken ct)
+        ResourceStore<T> store,
+        string id,
+        T change,
+        FieldMask? mask,
+        IReadOnlySet<string> updatable,
+        Action<T> finish,
+        CancellationToken ct,
+        Func<T, T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
         where T : class, IMessage<T>, new()
     {
         if (mask is not { Paths.Count: > 0 })
@@ -36,7 +45,8 @@ public static class StandardMethods
         var updated = current.Clone();
         mask.Merge(change, updated);
         finish(updated);
-        return await store.TryReplaceAsync(id, updated, etag, ct)
+        var operations = alongside is null ? [] : (await alongside(current, updated, ct)).ToList();
+        return await store.TryReplaceAsync(id, updated, etag, operations, ct)
             ? await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name)
             : throw ResourceErrors.Aborted($"{name} was changed by another writer; read it again");
     }

@@ -94,6 +94,34 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task SameGtinOrUdi_IsAlreadyExists_AGtin12AndItsGtin14AreOne()
+    {
+        var gtin12 = $"0{Random.Shared.NextInt64(10_000_000_000, 99_999_999_999)}";
+        var udi = $"(01){Guid.NewGuid():N}";
+        var holder = await Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { Gtin = gtin12, UdiDeviceIdentifier = udi } });
+
+        var sameGtin = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { Gtin = $"00{gtin12}" } }).ResponseAsync);
+        var sameUdi = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { UdiDeviceIdentifier = udi.ToUpperInvariant() } }).ResponseAsync);
+        var other = await Items.CreateItemAsync(new CreateItemRequest { Item = Suture() });
+        var takeGtin = await Assert.ThrowsAsync<RpcException>(() => Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item { Name = other.Name, Gtin = gtin12 },
+            UpdateMask = new FieldMask { Paths = { "gtin" } },
+        }).ResponseAsync);
+        // Keeping its own identifiers is no conflict.
+        var renamed = await Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item { Name = holder.Name, Description = "Suture 3-0 nylon, 18 in" },
+            UpdateMask = new FieldMask { Paths = { "description" } },
+        });
+
+        Assert.Equal((StatusCode.AlreadyExists, $"item.gtin is already held by {holder.Name}"), (sameGtin.StatusCode, sameGtin.Status.Detail));
+        Assert.Equal((StatusCode.AlreadyExists, $"item.udi_device_identifier is already held by {holder.Name}"), (sameUdi.StatusCode, sameUdi.Status.Detail));
+        Assert.Equal((StatusCode.AlreadyExists, $"item.gtin is already held by {holder.Name}"), (takeGtin.StatusCode, takeGtin.Status.Detail));
+        Assert.Equal((gtin12, "Suture 3-0 nylon, 18 in"), (renamed.Gtin, renamed.Description));
+    }
+
+    [Fact]
     public async Task ListItems_FiltersAndPages()
     {
         var category = $"cat-{Guid.NewGuid():N}"[..12];

@@ -136,6 +136,67 @@ public sealed class SupplierServiceTests(MasterDataFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task SameTaxIdOrExternalId_IsAlreadyExists_NamingTheHolderNotTheValue()
+    {
+        var taxId = NewTaxId();
+        var vendorNumber = $"V-{Guid.NewGuid():N}"[..12];
+        var holder = await CreateAsync(new Supplier(Acme(taxId)) { ExternalIds = { new ExternalId { System = "erp", Value = vendorNumber } } });
+
+        // Other spellings of the same identifiers are the same identifiers.
+        var sameTaxId = await RefusedAsync(() => Suppliers.CreateSupplierAsync(new CreateSupplierRequest { Supplier = Acme(taxId.Replace("-", "", StringComparison.Ordinal)) }));
+        var sameVendor = await RefusedAsync(() => Suppliers.CreateSupplierAsync(new CreateSupplierRequest
+        {
+            Supplier = new Supplier(Acme(NewTaxId())) { ExternalIds = { new ExternalId { System = "ERP", Value = vendorNumber.ToLowerInvariant() } } },
+        }));
+        var otherSystem = await CreateAsync(new Supplier(Acme(NewTaxId())) { ExternalIds = { new ExternalId { System = "gpo", Value = vendorNumber } } });
+        var other = await CreateAsync(Acme(NewTaxId()));
+        var takeTaxId = await RefusedAsync(() => Suppliers.UpdateSupplierAsync(new UpdateSupplierRequest
+        {
+            Supplier = new Supplier { Name = other.Name, TaxId = taxId },
+            UpdateMask = new FieldMask { Paths = { "tax_id" } },
+        }));
+        var otherAfterRefusal = await Suppliers.GetSupplierAsync(new GetSupplierRequest { Name = other.Name });
+
+        Assert.Equal((StatusCode.AlreadyExists, $"supplier.tax_id is already held by {holder.Name}"), (sameTaxId.StatusCode, sameTaxId.Status.Detail));
+        Assert.Equal((StatusCode.AlreadyExists, $"supplier.external_ids is already held by {holder.Name}"), (sameVendor.StatusCode, sameVendor.Status.Detail));
+        Assert.Equal((StatusCode.AlreadyExists, $"supplier.tax_id is already held by {holder.Name}"), (takeTaxId.StatusCode, takeTaxId.Status.Detail));
+        Assert.Equal(other, otherAfterRefusal);
+        Assert.Equal("gpo", otherSystem.ExternalIds.Single().System);
+    }
+
+    [Fact]
+    public async Task ATaxIdGivenUp_ByUpdateOrDelete_CanBeTakenByAnother_AndRacersForOneTaxIdLeaveOneWinner()
+    {
+        var (first, second) = (NewTaxId(), NewTaxId());
+        var moved = await CreateAsync(Acme(first));
+        var deleted = await CreateAsync(Acme(second));
+
+        await Suppliers.UpdateSupplierAsync(new UpdateSupplierRequest { Supplier = new Supplier { Name = moved.Name, TaxId = NewTaxId() }, UpdateMask = new FieldMask { Paths = { "tax_id" } } });
+        await Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = deleted.Name });
+        var takesFirst = await CreateAsync(Acme(first));
+        var takesSecond = await CreateAsync(Acme(second));
+
+        var contested = NewTaxId();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(async racer =>
+        {
+            try
+            {
+                return (Created: await CreateAsync(new Supplier(Acme(contested)) { DisplayName = $"Racer {racer}" }), Status: StatusCode.OK);
+            }
+            catch (RpcException e)
+            {
+                return (Created: (Supplier?)null, Status: e.StatusCode);
+            }
+        }));
+
+        Assert.Equal(first, takesFirst.TaxId);
+        Assert.Equal(second, takesSecond.TaxId);
+        var winner = Assert.Single(outcomes, o => o.Created is not null).Created!;
+        Assert.All(outcomes.Where(o => o.Created is null), o => Assert.Equal(StatusCode.AlreadyExists, o.Status));
+        Assert.Equal(winner.Name, Assert.Single(await ListAllAsync(new ListSuppliersRequest { TaxId = contested })).Name);
+    }
+
+    [Fact]
     public async Task ListSuppliers_FiltersAndPages()
     {
         var created = new List<Supplier>();

@@ -11,7 +11,7 @@ public static class MasterDataExtensions
 {
     /// <summary>
     /// The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind, and the
-    /// claims that keep cost center codes unique within a company.
+    /// claims that keep cost center codes unique within a company and item and supplier identifiers unique.
     /// </summary>
     public static IHostApplicationBuilder AddMasterData(this IHostApplicationBuilder builder)
     {
@@ -22,6 +22,10 @@ public static class MasterDataExtensions
         builder.Services.AddSingleton(sp => new ResourceStore<CostCenter>(sp.GetRequiredService<DaprClient>(), store, "cost-center"));
         builder.Services.AddSingleton(sp => new ResourceStore<Supplier>(sp.GetRequiredService<DaprClient>(), store, "supplier"));
         builder.Services.AddSingleton(sp => new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "cost-center-code"));
+        builder.Services.AddSingleton(sp => new UniqueIdentifiers<Item>(
+            new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "item-identifier"), sp.GetRequiredService<ResourceStore<Item>>(), ItemApi.Items, ItemApi.IdentifiersOf));
+        builder.Services.AddSingleton(sp => new UniqueIdentifiers<Supplier>(
+            new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "supplier-identifier"), sp.GetRequiredService<ResourceStore<Supplier>>(), SupplierApi.Suppliers, SupplierApi.IdentifiersOf));
         return builder;
     }
 

@@ -9,9 +9,10 @@ namespace Mesh.MasterData.Grpc;
 /// mesh.masterdata.v1.ItemService: the item master (AIP standard methods with ETags and request ids) and
 /// duplicate detection, so the same supply item is not created twice under different numbers.
 /// </summary>
-public sealed class ItemApi(ResourceStore<Item> items) : ItemService.ItemServiceBase
+public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> identifiers) : ItemService.ItemServiceBase
 {
-    private static readonly ResourceName Items = new("items");
+    /// <summary>The items collection.</summary>
+    internal static readonly ResourceName Items = new("items");
 
     private static readonly HashSet<string> UpdatablePaths = new(StringComparer.Ordinal)
     {
@@ -43,7 +44,7 @@ public sealed class ItemApi(ResourceStore<Item> items) : ItemService.ItemService
         item.State = item.State == ItemState.Unspecified ? ItemState.Active : item.State;
         item.CreateTime = now;
         item.UpdateTime = now;
-        return await items.CreateAsync(id, item, request.RequestId, context.CancellationToken);
+        return await items.CreateAsync(id, item, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, item, null, ct));
     }
 
     /// <inheritdoc />
@@ -55,7 +56,7 @@ public sealed class ItemApi(ResourceStore<Item> items) : ItemService.ItemService
         {
             Validate(updated);
             updated.UpdateTime = Timestamp.FromDateTime(DateTime.UtcNow);
-        }, context.CancellationToken);
+        }, context.CancellationToken, (current, updated, ct) => identifiers.ClaimAsync(id, updated, current, ct));
     }
 
     /// <inheritdoc />
@@ -106,6 +107,23 @@ public sealed class ItemApi(ResourceStore<Item> items) : ItemService.ItemService
         }
 
         return (Math.Max(score, overlap), fields);
+    }
+
+    /// <summary>
+    /// The identifiers no two items may share: the GTIN (leading zeros dropped, so a GTIN-12 and its GTIN-14 form
+    /// are one) and the UDI device identifier.
+    /// </summary>
+    internal static IEnumerable<UniqueIdentifier> IdentifiersOf(Item item)
+    {
+        if (Matching.Normalize(item.Gtin).TrimStart('0') is { Length: > 0 } gtin)
+        {
+            yield return new UniqueIdentifier("item.gtin", "gtin", gtin);
+        }
+
+        if (Matching.Normalize(item.UdiDeviceIdentifier) is { Length: > 0 } udi)
+        {
+            yield return new UniqueIdentifier("item.udi_device_identifier", "udi-di", udi);
+        }
     }
 
     private static bool Matches(Item item, ListItemsRequest filter) =>

@@ -10,13 +10,14 @@ namespace Mesh.MasterData.Grpc;
 /// mesh.masterdata.v1.SupplierService: the supplier master (AIP standard methods with ETags and request ids) and
 /// duplicate detection, so the same organisation is not set up twice under different spellings.
 /// </summary>
-public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers) : SupplierService.SupplierServiceBase
+public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, UniqueIdentifiers<Supplier> identifiers) : SupplierService.SupplierServiceBase
 {
     // A shared street address is evidence, not proof (one building holds many companies): it raises a name
     // match, but alone it stays far below the default minimum score.
     private const int AddressEvidence = 1500;
 
-    private static readonly ResourceName Suppliers = new("suppliers");
+    /// <summary>The suppliers collection.</summary>
+    internal static readonly ResourceName Suppliers = new("suppliers");
 
     private static readonly HashSet<string> UpdatablePaths = new(StringComparer.Ordinal)
     {
@@ -60,7 +61,7 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers) : Sup
         supplier.State = supplier.State == SupplierState.Unspecified ? SupplierState.Active : supplier.State;
         supplier.CreateTime = now;
         supplier.UpdateTime = now;
-        return await suppliers.CreateAsync(id, supplier, request.RequestId, context.CancellationToken);
+        return await suppliers.CreateAsync(id, supplier, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, supplier, null, ct));
     }
 
     /// <inheritdoc />
@@ -72,7 +73,7 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers) : Sup
         {
             Validate(updated);
             updated.UpdateTime = Timestamp.FromDateTime(DateTime.UtcNow);
-        }, context.CancellationToken);
+        }, context.CancellationToken, (current, updated, ct) => identifiers.ClaimAsync(id, updated, current, ct));
     }
 
     /// <inheritdoc />
@@ -151,6 +152,20 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers) : Sup
     private static bool SameStreetAddress(PostalAddress? a, PostalAddress? b) =>
         a is { AddressLines.Count: > 0 } && b is { AddressLines.Count: > 0 }
         && Matching.SameIdentifier(a.PostalCode, b.PostalCode) && Matching.SameIdentifier(a.AddressLines[0], b.AddressLines[0]);
+
+    /// <summary>The identifiers no two suppliers may share: the tax id and each external id within its system.</summary>
+    internal static IEnumerable<UniqueIdentifier> IdentifiersOf(Supplier supplier)
+    {
+        if (Matching.Normalize(supplier.TaxId) is { Length: > 0 } taxId)
+        {
+            yield return new UniqueIdentifier("supplier.tax_id", "tax", taxId);
+        }
+
+        foreach (var external in supplier.ExternalIds.Where(e => Matching.Normalize(e.Value).Length > 0))
+        {
+            yield return new UniqueIdentifier("supplier.external_ids", $"external:{external.System.ToUpperInvariant()}", Matching.Normalize(external.Value));
+        }
+    }
 
     private static bool Matches(Supplier supplier, ListSuppliersRequest filter) =>
         (filter.State == SupplierState.Unspecified || supplier.State == filter.State)
