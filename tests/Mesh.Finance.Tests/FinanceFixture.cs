@@ -35,6 +35,9 @@ public sealed class FinanceFixture : IAsyncLifetime
     /// <summary>How many of <see cref="JournalPosts"/> the ERP app has finished answering (or dropping).</summary>
     public int AnsweredJournalPosts => Volatile.Read(ref answeredJournalPosts);
 
+    /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();

@@ -66,6 +66,7 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
         var original = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = posted.Name });
         var after = await fixture.StatsAsync();
         var booked = await fixture.Erp.GetFromJsonAsync<ErpJournalEntry>($"/erp/v1/journal-entries/{reversal.ErpDocumentNumber}");
+        var announced = (await fixture.PublishedAsync("finance.journal_entry.reversed")).Where(e => e["data"]!["journalEntry"]!.GetValue<string>() == posted.Name).ToList();
 
         Assert.Equal(StatusCode.FailedPrecondition, draftRefused.StatusCode);
         Assert.Equal((StatusCode.InvalidArgument, "reason is required"), (noReason.StatusCode, noReason.Status.Detail));
@@ -76,6 +77,17 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
         Assert.Equal((JournalEntryState.Reversed, reversal.Name), (original.State, original.ReversedBy));
         Assert.Equal(before.Postings + 1, after.Postings);
         Assert.Equal((posted.Name, null, 1250L), (booked!.Entry.Reference, booked.Entry.Lines[0].Debit, booked.Entry.Lines[0].Credit!.Minor));
+        // JournalEntryReversed, once more for the retry under the same CloudEvent id, so consumers see one event.
+        Assert.Equal(2, announced.Count);
+        Assert.All(announced, e =>
+        {
+            Assert.Equal($"{posted.Name}.reversed", e["id"]!.GetValue<string>());
+            Assert.Equal("mesh/finance", e["source"]!.GetValue<string>());
+            Assert.Equal(
+                (reversal.Name, posted.ErpDocumentNumber, reversal.ErpDocumentNumber, "wrong cost center"),
+                (e["data"]!["reversalJournalEntry"]!.GetValue<string>(), e["data"]!["erpDocumentNumber"]!.GetValue<string>(),
+                 e["data"]!["reversalErpDocumentNumber"]!.GetValue<string>(), e["data"]!["reason"]!.GetValue<string>()));
+        });
     }
 
     [Fact]

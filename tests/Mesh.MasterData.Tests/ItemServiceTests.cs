@@ -122,6 +122,29 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task CreateAndUpdate_PublishItemCreatedAndItemUpdated_ARetriedCreateRepeatsTheSameEvent()
+    {
+        var requestId = Guid.NewGuid().ToString("N");
+        var created = await Items.CreateItemAsync(new CreateItemRequest { Item = Suture(), RequestId = requestId });
+        await Items.CreateItemAsync(new CreateItemRequest { Item = Suture(), RequestId = requestId });
+        var updated = await Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item { Name = created.Name, Description = "Suture 3-0 nylon, 27 in" },
+            UpdateMask = new FieldMask { Paths = { "description" } },
+        });
+
+        var createdEvents = (await fixture.PublishedAsync("masterdata.item.created")).Where(e => e["data"]!["item"]!["name"]!.GetValue<string>() == created.Name).ToList();
+        var updatedEvent = Assert.Single(await fixture.PublishedAsync("masterdata.item.updated"), e => e["data"]!["item"]!["name"]!.GetValue<string>() == created.Name);
+
+        Assert.Equal(2, createdEvents.Count);
+        Assert.All(createdEvents, e => Assert.Equal(($"{created.Name}.created", "mesh/masterdata"), (e["id"]!.GetValue<string>(), e["source"]!.GetValue<string>())));
+        Assert.Equal(requestId, createdEvents[0]["data"]!["context"]!["causationId"]!.GetValue<string>());
+        Assert.Equal($"{created.Name}.updated.{updated.Etag}", updatedEvent["id"]!.GetValue<string>());
+        Assert.Equal("description", updatedEvent["data"]!["changedFields"]!.GetValue<string>());
+        Assert.Equal("Suture 3-0 nylon, 27 in", updatedEvent["data"]!["item"]!["description"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ListItems_FiltersAndPages()
     {
         var category = $"cat-{Guid.NewGuid():N}"[..12];

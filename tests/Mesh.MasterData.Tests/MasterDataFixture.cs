@@ -21,6 +21,9 @@ public sealed class MasterDataFixture : IAsyncLifetime
 
     public SupplierService.SupplierServiceClient Suppliers { get; private set; } = null!;
 
+    /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();

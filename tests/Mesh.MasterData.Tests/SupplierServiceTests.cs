@@ -162,6 +162,10 @@ public sealed class SupplierServiceTests(MasterDataFixture fixture) : IClassFixt
         Assert.Equal((StatusCode.AlreadyExists, $"supplier.tax_id is already held by {holder.Name}"), (takeTaxId.StatusCode, takeTaxId.Status.Detail));
         Assert.Equal(other, otherAfterRefusal);
         Assert.Equal("gpo", otherSystem.ExternalIds.Single().System);
+        // Only the suppliers that were created are announced.
+        var announced = (await fixture.PublishedAsync("masterdata.supplier.created")).Select(e => e["data"]!["supplier"]!["taxId"]?.GetValue<string>()).ToList();
+        Assert.Single(announced, t => t == taxId);
+        Assert.DoesNotContain(taxId.Replace("-", "", StringComparison.Ordinal), announced);
     }
 
     [Fact]

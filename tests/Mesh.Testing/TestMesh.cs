@@ -38,6 +38,14 @@ public sealed class TestMesh : IAsyncDisposable
     /// <summary>The Redis behind every component.</summary>
     public RedisServer Redis { get; }
 
+    /// <summary>The CloudEvents on <paramref name="topic"/>'s Redis stream so far, oldest first.</summary>
+    public async Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic)
+    {
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
+        var entries = await connection.GetDatabase().StreamRangeAsync(topic);
+        return [.. entries.Select(e => System.Text.Json.Nodes.JsonNode.Parse((string)e["data"]!)!)];
+    }
+
     /// <summary>The apps known to every sidecar.</summary>
     public AppDirectory Directory { get; } = new();
 

@@ -12,7 +12,7 @@ namespace Microsoft.Extensions.Hosting;
 public static class FinanceExtensions
 {
     /// <summary>
-    /// The Dapr client, the journal entry store, and the ERP client: Dapr HTTP service invocation to the ERP app
+    /// The Dapr client, the journal entry store, the event publisher ("Finance:PubSub", default "pubsub"), and the ERP client: Dapr HTTP service invocation to the ERP app
     /// ("Finance:ErpAppId", default "erp") behind the standard resilience handler, whose options
     /// ("Finance:ErpResilience", HttpStandardResilienceOptions) default to retries with backoff bounded by 10 s in all.
     /// </summary>
@@ -21,6 +21,8 @@ public static class FinanceExtensions
         var store = builder.Configuration["Finance:StateStore"] ?? "statestore";
         builder.Services.AddDaprClient();
         builder.Services.AddSingleton(sp => new ResourceStore<JournalEntry>(sp.GetRequiredService<DaprClient>(), store, "journal-entry"));
+        var pubsub = builder.Configuration["Finance:PubSub"] ?? "pubsub";
+        builder.Services.AddSingleton(sp => new ContractEvents(sp.GetRequiredService<DaprClient>(), pubsub, "mesh/finance"));
 
         var erpAppId = builder.Configuration["Finance:ErpAppId"] ?? "erp";
         // The SDK's defaults read IConfiguration before the environment, so in-process test hosts and the Dapr CLI both work.

@@ -10,8 +10,9 @@ namespace Microsoft.Extensions.Hosting;
 public static class MasterDataExtensions
 {
     /// <summary>
-    /// The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind, and the
-    /// claims that keep cost center codes unique within a company and item and supplier identifiers unique.
+    /// The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind, the event
+    /// publisher ("MasterData:PubSub", default "pubsub"), and the claims that keep cost center codes unique within a
+    /// company and item and supplier identifiers unique.
     /// </summary>
     public static IHostApplicationBuilder AddMasterData(this IHostApplicationBuilder builder)
     {
@@ -21,6 +22,8 @@ public static class MasterDataExtensions
         builder.Services.AddSingleton(sp => new ResourceStore<Location>(sp.GetRequiredService<DaprClient>(), store, "location"));
         builder.Services.AddSingleton(sp => new ResourceStore<CostCenter>(sp.GetRequiredService<DaprClient>(), store, "cost-center"));
         builder.Services.AddSingleton(sp => new ResourceStore<Supplier>(sp.GetRequiredService<DaprClient>(), store, "supplier"));
+        var pubsub = builder.Configuration["MasterData:PubSub"] ?? "pubsub";
+        builder.Services.AddSingleton(sp => new ContractEvents(sp.GetRequiredService<DaprClient>(), pubsub, "mesh/masterdata"));
         builder.Services.AddSingleton(sp => new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "cost-center-code"));
         builder.Services.AddSingleton(sp => new UniqueIdentifiers<Item>(
             new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "item-identifier"), sp.GetRequiredService<ResourceStore<Item>>(), ItemApi.Items, ItemApi.IdentifiersOf));

@@ -1,3 +1,4 @@
+using Mesh.Resources;
 using Dapr;
 using Dapr.Client;
 using Dapr.Workflow;
@@ -33,6 +34,8 @@ public static class WorkflowsExtensions
         builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", sidecar)));
         builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", sidecar)));
         builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", sidecar)));
+        builder.Services.AddSingleton(sp => new ContractEvents(
+            sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<SagaOptions>>().Value.PubSub, CaseMessages.Source));
         builder.Services.AddSingleton<CaseMetrics>();
         builder.Services.AddSingleton<CaseLedger>();
         builder.Services.AddSingleton<ConsumptionIntake>();

@@ -12,7 +12,7 @@ namespace Mesh.Finance.Grpc;
 /// mesh.finance.v1.JournalEntryService: balanced journal entries recorded as DRAFT and posted to the ERP under their
 /// idempotency key, so a retried post books them once; a posted entry is reversed by a mirror entry posted the same way.
 /// </summary>
-public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries, ErpClient erp, ILogger<JournalEntryApi> logger)
+public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries, ErpClient erp, ContractEvents events, ILogger<JournalEntryApi> logger)
     : JournalEntryService.JournalEntryServiceBase
 {
     // The ERP's limit on Idempotency-Key.
@@ -133,10 +133,13 @@ public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries,
         }
 
         var original = await entries.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(request.Name);
-        // A retry after the reversal landed gets that reversal, whatever etag it carries.
+        // A retry after the reversal landed gets that reversal, whatever etag it carries, and its event once more
+        // (same id), in case the first attempt stopped before publishing it.
         if (original.State == JournalEntryState.Reversed)
         {
-            return await entries.GetAsync(Entries.IdOf(original.ReversedBy, "reversed_by"), ct) ?? throw ResourceErrors.NotFound(original.ReversedBy);
+            var earlier = await entries.GetAsync(Entries.IdOf(original.ReversedBy, "reversed_by"), ct) ?? throw ResourceErrors.NotFound(original.ReversedBy);
+            await PublishReversedAsync(original, earlier, request, ct);
+            return earlier;
         }
 
         if (original.State != JournalEntryState.Posted)
@@ -157,8 +160,23 @@ public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries,
             ? reversal
             : await PostJournalEntry(new PostJournalEntryRequest { Name = reversal.Name }, context);
         await MarkReversedAsync(id, posted.Name, ct);
+        await PublishReversedAsync(original, posted, request, ct);
         return posted;
     }
+
+    private Task PublishReversedAsync(JournalEntry original, JournalEntry reversal, ReverseJournalEntryRequest request, CancellationToken ct) =>
+        events.PublishAsync(
+            new JournalEntryReversed
+            {
+                Context = events.Context($"{original.Name}.reversed", reversal.UpdateTime.ToDateTimeOffset(), causationId: request.RequestId),
+                JournalEntry = original.Name,
+                ErpDocumentNumber = original.ErpDocumentNumber,
+                ReversalJournalEntry = reversal.Name,
+                ReversalErpDocumentNumber = reversal.ErpDocumentNumber,
+                Reason = request.Reason,
+                SourceDocument = original.SourceDocument,
+            },
+            ct);
 
     // The mirror entry: every line on the other side, under an idempotency key derived from the original's.
     private static JournalEntry MirrorOf(JournalEntry original, string name, ReverseJournalEntryRequest request)

@@ -9,7 +9,7 @@ namespace Mesh.MasterData.Grpc;
 /// mesh.masterdata.v1.ItemService: the item master (AIP standard methods with ETags and request ids) and
 /// duplicate detection, so the same supply item is not created twice under different numbers.
 /// </summary>
-public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> identifiers) : ItemService.ItemServiceBase
+public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> identifiers, ContractEvents events) : ItemService.ItemServiceBase
 {
     /// <summary>The items collection.</summary>
     internal static readonly ResourceName Items = new("items");
@@ -44,7 +44,12 @@ public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> i
         item.State = item.State == ItemState.Unspecified ? ItemState.Active : item.State;
         item.CreateTime = now;
         item.UpdateTime = now;
-        return await items.CreateAsync(id, item, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, item, null, ct));
+        var created = await items.CreateAsync(id, item, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, item, null, ct));
+        // After the item is stored; a retry with the same request_id publishes the same event (same id) again.
+        await events.PublishAsync(
+            new ItemCreated { Context = events.Context($"{created.Name}.created", created.CreateTime.ToDateTimeOffset(), causationId: request.RequestId), Item = created },
+            context.CancellationToken);
+        return created;
     }
 
     /// <inheritdoc />
@@ -52,11 +57,15 @@ public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> i
     {
         var change = request.Item ?? throw ResourceErrors.Invalid("item is required");
         var id = Items.IdOf(change.Name, "item.name");
-        return await StandardMethods.UpdateAsync(items, id, change, request.UpdateMask, UpdatablePaths, updated =>
+        var saved = await StandardMethods.UpdateAsync(items, id, change, request.UpdateMask, UpdatablePaths, updated =>
         {
             Validate(updated);
             updated.UpdateTime = Timestamp.FromDateTime(DateTime.UtcNow);
         }, context.CancellationToken, (current, updated, ct) => identifiers.ClaimAsync(id, updated, current, ct));
+        await events.PublishAsync(
+            new ItemUpdated { Context = events.Context($"{saved.Name}.updated.{saved.Etag}", saved.UpdateTime.ToDateTimeOffset()), Item = saved, ChangedFields = request.UpdateMask },
+            context.CancellationToken);
+        return saved;
     }
 
     /// <inheritdoc />

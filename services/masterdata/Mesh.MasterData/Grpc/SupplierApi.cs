@@ -10,7 +10,7 @@ namespace Mesh.MasterData.Grpc;
 /// mesh.masterdata.v1.SupplierService: the supplier master (AIP standard methods with ETags and request ids) and
 /// duplicate detection, so the same organisation is not set up twice under different spellings.
 /// </summary>
-public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, UniqueIdentifiers<Supplier> identifiers) : SupplierService.SupplierServiceBase
+public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, UniqueIdentifiers<Supplier> identifiers, ContractEvents events) : SupplierService.SupplierServiceBase
 {
     // A shared street address is evidence, not proof (one building holds many companies): it raises a name
     // match, but alone it stays far below the default minimum score.
@@ -61,7 +61,12 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, Uniqu
         supplier.State = supplier.State == SupplierState.Unspecified ? SupplierState.Active : supplier.State;
         supplier.CreateTime = now;
         supplier.UpdateTime = now;
-        return await suppliers.CreateAsync(id, supplier, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, supplier, null, ct));
+        var created = await suppliers.CreateAsync(id, supplier, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, supplier, null, ct));
+        // After the supplier is stored; a retry with the same request_id publishes the same event (same id) again.
+        await events.PublishAsync(
+            new SupplierCreated { Context = events.Context($"{created.Name}.created", created.CreateTime.ToDateTimeOffset(), causationId: request.RequestId), Supplier = created },
+            context.CancellationToken);
+        return created;
     }
 
     /// <inheritdoc />

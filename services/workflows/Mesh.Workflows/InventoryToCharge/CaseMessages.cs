@@ -1,3 +1,4 @@
+using Mesh.Resources;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.Charges.V1;
@@ -80,12 +81,6 @@ public static class CaseMessages
         }
     }
 
-    private static EventContext Context(ConsumptionCase input, string what, DateTimeOffset at) => new()
-    {
-        EventId = $"{input.EventId}.{what}",
-        OccurTime = Timestamp.FromDateTimeOffset(at),
-        Source = Source,
-        CorrelationId = input.CorrelationId.Length > 0 ? input.CorrelationId : input.EventId,
-        CausationId = input.EventId,
-    };
+    private static EventContext Context(ConsumptionCase input, string what, DateTimeOffset at) =>
+        ContractEvents.ContextOf(Source, $"{input.EventId}.{what}", at, causationId: input.EventId, correlationId: input.CorrelationId.Length > 0 ? input.CorrelationId : input.EventId);
 }
