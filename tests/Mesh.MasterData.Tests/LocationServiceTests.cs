@@ -1,3 +1,5 @@
+using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -161,6 +163,34 @@ public sealed class LocationServiceTests(MasterDataFixture fixture) : IClassFixt
         Assert.Contains(cabinet.Name, withChild.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("", moved.ParentLocation);
         Assert.Equal([cabinet.Name], (await ListAllAsync(new ListLocationsRequest { Facility = facility })).Select(l => l.Name));
+    }
+
+    [Fact]
+    public async Task ALocationWithStock_IsNotMadeInactiveOrDeleted_OnceEmptyItIsMadeInactive_ButNotDeleted()
+    {
+        var storeroom = await CreateAsync(Place(NewFacility(), LocationType.Storeroom));
+        Task<StockMovement> AdjustAsync(decimal delta) => fixture.Inventory.CreateStockMovementAsync(new CreateStockMovementRequest
+        {
+            Parent = storeroom.Name,
+            StockMovement = new StockMovement { Type = StockMovementType.Adjustment, Item = "items/gauze-4x4", Location = storeroom.Name, Delta = Quantity.Of(delta, "EA") },
+        }).ResponseAsync;
+        UpdateLocationRequest Deactivate() => new() { Location = new Location { Name = storeroom.Name, State = LocationState.Inactive }, UpdateMask = new FieldMask { Paths = { "state" } } };
+        await AdjustAsync(12);
+
+        var holding = await RefusedAsync(() => Locations.UpdateLocationAsync(Deactivate()));
+        var deleteHolding = await RefusedAsync(() => Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = storeroom.Name }));
+        await AdjustAsync(-12);
+        var inactive = await Locations.UpdateLocationAsync(Deactivate());
+        var deleteEmptied = await RefusedAsync(() => Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = storeroom.Name }));
+
+        Assert.Equal(
+            (StatusCode.FailedPrecondition, $"{storeroom.Name} still holds 12 EA of items/gauze-4x4; move or consume it before making the location inactive"),
+            (holding.StatusCode, holding.Status.Detail));
+        Assert.Equal(StatusCode.FailedPrecondition, deleteHolding.StatusCode);
+        Assert.Equal(LocationState.Inactive, inactive.State);
+        Assert.Equal(
+            (StatusCode.FailedPrecondition, $"{storeroom.Name} has held stock (inventory keeps its balances or movements); make it inactive instead"),
+            (deleteEmptied.StatusCode, deleteEmptied.Status.Detail));
     }
 
     [Fact]

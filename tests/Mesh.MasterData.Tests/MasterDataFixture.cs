@@ -1,3 +1,4 @@
+using Mesh.Contracts.Inventory.V1;
 using Dapr.Client;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Testing;
@@ -21,6 +22,8 @@ public sealed class MasterDataFixture : IAsyncLifetime
 
     public SupplierService.SupplierServiceClient Suppliers { get; private set; } = null!;
 
+    public InventoryService.InventoryServiceClient Inventory { get; private set; } = null!;
+
     /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
     public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
 
@@ -36,12 +39,23 @@ public sealed class MasterDataFixture : IAsyncLifetime
             app.MapDefaultEndpoints();
             app.MapMasterDataApi();
         });
+        // Inventory, which master data asks before a location holding stock is made inactive or deleted.
+        await mesh.StartAppAsync("inventory", "grpc", builder =>
+        {
+            builder.AddServiceDefaults();
+            builder.AddInventory();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapInventoryApi();
+        });
         var caller = await mesh.StartSidecarAsync("caller");
         var masterData = DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}");
         Items = new ItemService.ItemServiceClient(masterData);
         Locations = new LocationService.LocationServiceClient(masterData);
         CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
         Suppliers = new SupplierService.SupplierServiceClient(masterData);
+        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", $"http://127.0.0.1:{caller.GrpcPort}"));
     }
 
     public async Task DisposeAsync() => await mesh.DisposeAsync();

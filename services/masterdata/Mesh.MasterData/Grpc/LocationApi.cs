@@ -1,5 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Mesh.Contracts;
+using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Resources;
 
@@ -9,7 +11,7 @@ namespace Mesh.MasterData.Grpc;
 /// mesh.masterdata.v1.LocationService: the places supplies are received, stored and used (AIP standard methods
 /// with ETags and request ids), kept as a tree within each facility.
 /// </summary>
-public sealed class LocationApi(ResourceStore<Location> locations) : LocationService.LocationServiceBase
+public sealed class LocationApi(ResourceStore<Location> locations, InventoryService.InventoryServiceClient inventory) : LocationService.LocationServiceBase
 {
     private static readonly ResourceName Locations = new("locations");
     private static readonly ResourceName CostCenters = new("costCenters");
@@ -52,6 +54,11 @@ public sealed class LocationApi(ResourceStore<Location> locations) : LocationSer
     {
         var change = request.Location ?? throw ResourceErrors.Invalid("location is required");
         var id = Locations.IdOf(change.Name, "location.name");
+        if (request.UpdateMask?.Paths.Contains("state") == true && change.State == LocationState.Inactive)
+        {
+            await EnsureNoStockOnHandAsync(change.Name, context.CancellationToken);
+        }
+
         if (request.UpdateMask?.Paths.Contains("parent_location") == true && change.ParentLocation.Length > 0)
         {
             // The facility cannot be updated, so the one read here is the one the update keeps.
@@ -76,8 +83,43 @@ public sealed class LocationApi(ResourceStore<Location> locations) : LocationSer
             throw ResourceErrors.FailedPrecondition($"{request.Name} has the child location {child.Name}; move or delete it first, or make {request.Name} inactive");
         }
 
+        if ((await BalancesAsync(request.Name, ct)).Count > 0
+            || (await AskInventoryAsync(request.Name, () => inventory.ListStockMovementsAsync(new ListStockMovementsRequest { Parent = request.Name, PageSize = 1 }, cancellationToken: ct).ResponseAsync)).StockMovements.Count > 0)
+        {
+            throw ResourceErrors.FailedPrecondition($"{request.Name} has held stock (inventory keeps its balances or movements); make it inactive instead");
+        }
+
         await StandardMethods.DeleteAsync(locations, id, request.Name, request.Etag, ct);
         return new Empty();
+    }
+
+    // Inventory keeps the balances. Checked before the change, not locked against it: stock received in between
+    // is the receiving team's to move.
+    private async Task EnsureNoStockOnHandAsync(string name, CancellationToken ct)
+    {
+        if ((await BalancesAsync(name, ct)).FirstOrDefault(b => b.OnHand?.ToDecimal() > 0) is { } held)
+        {
+            throw ResourceErrors.FailedPrecondition($"{name} still holds {held.OnHand.Display()} of {held.Item}; move or consume it before making the location inactive");
+        }
+    }
+
+    private async Task<List<InventoryBalance>> BalancesAsync(string name, CancellationToken ct) =>
+        (await Pages.AllAsync<InventoryBalance>(async token =>
+        {
+            var page = await AskInventoryAsync(name, () => inventory.ListInventoryBalancesAsync(new ListInventoryBalancesRequest { Parent = name, PageToken = token }, cancellationToken: ct).ResponseAsync);
+            return (page.InventoryBalances, page.NextPageToken);
+        })).Items;
+
+    private static async Task<T> AskInventoryAsync<T>(string name, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"inventory could not confirm that {name} holds no stock ({e.StatusCode}: {e.Status.Detail}); retry"));
+        }
     }
 
     // A parent must exist in the same facility, and walking up from it must not lead back to the location itself.
