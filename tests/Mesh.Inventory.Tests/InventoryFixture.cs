@@ -1,3 +1,4 @@
+using Mesh.Testing.Apps;
 using Dapr.Client;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Testing;
@@ -18,15 +19,7 @@ public sealed class InventoryFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
-        await mesh.StartAppAsync("inventory", "grpc", builder =>
-        {
-            builder.AddServiceDefaults();
-            builder.AddInventory();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapInventoryApi();
-        });
+        await InventoryToChargeApps.StartInventoryAsync(mesh);
         var caller = await mesh.StartSidecarAsync("caller");
         Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", $"http://127.0.0.1:{caller.GrpcPort}"));
     }

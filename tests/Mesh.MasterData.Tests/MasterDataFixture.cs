@@ -1,3 +1,4 @@
+using Mesh.Testing.Apps;
 using Mesh.Contracts.Inventory.V1;
 using Dapr.Client;
 using Mesh.Contracts.MasterData.V1;
@@ -40,15 +41,7 @@ public sealed class MasterDataFixture : IAsyncLifetime
             app.MapMasterDataApi();
         });
         // Inventory, which master data asks before a location holding stock is made inactive or deleted.
-        await mesh.StartAppAsync("inventory", "grpc", builder =>
-        {
-            builder.AddServiceDefaults();
-            builder.AddInventory();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapInventoryApi();
-        });
+        await InventoryToChargeApps.StartInventoryAsync(mesh);
         var caller = await mesh.StartSidecarAsync("caller");
         var masterData = DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}");
         Items = new ItemService.ItemServiceClient(masterData);

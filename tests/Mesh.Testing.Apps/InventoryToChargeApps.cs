@@ -23,10 +23,14 @@ public static class InventoryToChargeApps
             app.MapChaosApi();
         });
         await StartServiceAsync(mesh, "masterdata", b => b.AddMasterData(), app => app.MapMasterDataApi());
-        await StartServiceAsync(mesh, "inventory", b => b.AddInventory(), app => app.MapInventoryApi());
+        await StartInventoryAsync(mesh);
         await StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
         await StartServiceAsync(mesh, "finance", b => b.AddFinance(), app => app.MapFinanceApi(), financeSettings);
     }
+
+    /// <summary>Starts the inventory app as app "inventory" (grpc).</summary>
+    public static Task<WebApplication> StartInventoryAsync(TestMesh mesh) =>
+        StartServiceAsync(mesh, "inventory", b => b.AddInventory(), app => app.MapInventoryApi());
 
     /// <summary>Starts the workflows app in this process.</summary>
     public static Task<WebApplication> StartWorkflowsAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
