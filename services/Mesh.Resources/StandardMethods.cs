@@ -43,7 +43,7 @@ public static class StandardMethods
         }
 
         var updated = current.Clone();
-        mask.Merge(change, updated);
+        ApplyMask(mask, change, updated);
         finish(updated);
         var operations = alongside is null ? [] : (await alongside(current, updated, ct)).ToList();
         return await store.TryReplaceAsync(id, updated, etag, operations, ct)
@@ -61,6 +61,16 @@ public static class StandardMethods
             throw ResourceErrors.Aborted($"{name} changed since it was read; read it again");
         }
     }
+
+    /// <summary>
+    /// Copies the fields <paramref name="mask"/> names from <paramref name="change"/> to <paramref name="target"/>,
+    /// each replaced as a whole (AIP-134): a list is the change's list, a message the change's message (a price of
+    /// 13.00 does not keep the old price's cents), and a field left unset in the change is cleared. Protobuf's
+    /// default merge would append lists, merge messages and skip zero values instead.
+    /// </summary>
+    public static void ApplyMask<T>(FieldMask mask, T change, T target)
+        where T : class, IMessage<T> =>
+        mask.Merge(change, target, new FieldMask.MergeOptions { ReplaceMessageFields = true, ReplaceRepeatedFields = true, ReplacePrimitiveFields = true });
 
     private static string NameOf(IMessage message) => message.Descriptor.FindFieldByName("name")?.Accessor.GetValue(message) as string ?? "";
 }

@@ -74,6 +74,8 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
         Assert.NotEqual(posted.ErpDocumentNumber, reversal.ErpDocumentNumber);
         Assert.Equal(posted.Lines.Select(l => (l.GlAccount, l.Debit, l.Credit)), reversal.Lines.Select(l => (l.GlAccount, l.Credit, l.Debit)));
         Assert.Equal(reversal, retried);
+        // The contract's default accounting date is the day of the reversal, not the original's (its period may be closed).
+        Assert.Equal(DateTime.UtcNow.Date, reversal.AccountingDate.ToDateTime().Date);
         Assert.Equal((JournalEntryState.Reversed, reversal.Name), (original.State, original.ReversedBy));
         Assert.Equal(before.Postings + 1, after.Postings);
         Assert.Equal((posted.Name, null, 1250L), (booked!.Entry.Reference, booked.Entry.Lines[0].Debit, booked.Entry.Lines[0].Credit!.Minor));

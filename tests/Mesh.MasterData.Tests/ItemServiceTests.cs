@@ -2,6 +2,7 @@ using Mesh.Contracts;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Type.V1;
 
 namespace Mesh.MasterData.Tests;
 
@@ -142,6 +143,36 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
         Assert.Equal($"{created.Name}.updated.{updated.Etag}", updatedEvent["id"]!.GetValue<string>());
         Assert.Equal("description", updatedEvent["data"]!["changedFields"]!.GetValue<string>());
         Assert.Equal("Suture 3-0 nylon, 27 in", updatedEvent["data"]!["item"]!["description"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Update_ReplacesEachMaskedFieldWhole_PricesLists_AndClearsWhatIsLeftUnset()
+    {
+        var created = await Items.CreateItemAsync(new CreateItemRequest
+        {
+            Item = new Item(Suture())
+            {
+                ChargePrice = Money.Of("USD", 12.50m),
+                SupplierPartNumbers = { new SupplierPartNumber { Supplier = "suppliers/acme", PartNumber = "A-1" }, new SupplierPartNumber { Supplier = "suppliers/medline", PartNumber = "M-1" } },
+            },
+        });
+
+        var updated = await Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item
+            {
+                Name = created.Name,
+                ChargePrice = Money.Of("USD", 13m),
+                SupplierPartNumbers = { new SupplierPartNumber { Supplier = "suppliers/medline", PartNumber = "M-2" } },
+            },
+            UpdateMask = new FieldMask { Paths = { "charge_price", "supplier_part_numbers", "manufacturer" } },
+        });
+
+        Assert.Equal(13m, updated.ChargePrice.ToDecimal()); // not 13.50: the old cents do not survive
+        var part = Assert.Single(updated.SupplierPartNumbers); // replaced, not appended to
+        Assert.Equal(("suppliers/medline", "M-2"), (part.Supplier, part.PartNumber));
+        Assert.Equal("", updated.Manufacturer); // masked and unset: cleared
+        Assert.Equal(created.Description, updated.Description); // not masked: kept
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed class InventoryApi(ResourceStore<InventoryBalance> balances, Resou
         }
 
         var balance = BalanceRules.Open(location, item, "", now);
-        mask.Merge(change, balance);
+        StandardMethods.ApplyMask(mask, change, balance);
         balance.OnHand.Unit = new[] { balance.ParLevel?.Unit, balance.ReorderPoint?.Unit }.FirstOrDefault(u => !string.IsNullOrWhiteSpace(u))
             ?? throw ResourceErrors.Invalid($"{change.Name} does not exist yet; give inventory_balance.par_level or inventory_balance.reorder_point with its unit to open it");
         BalanceRules.ValidateLevels(balance);
