@@ -84,26 +84,22 @@ public sealed class ChargeServiceTests(ChargesFixture fixture) : IClassFixture<C
     public async Task CreateCharge_ItemsTheChargeMasterCannotPrice_AreFailedPrecondition()
     {
         var notChargeable = await CreateItemAsync(price: null, chargeable: false);
-        var unpriced = await CreateItemAsync(price: null);
         var boxed = await CreateItemAsync(price: Money.Of("USD", 12.50m));
         var unknown = $"items/missing-{Guid.NewGuid():N}"[..30];
 
         var refusedNotChargeable = await CreateFailsAsync(Charge(notChargeable.Name, 1m));
-        var refusedUnpriced = await CreateFailsAsync(Charge(unpriced.Name, 1m));
         var refusedUnknown = await CreateFailsAsync(Charge(unknown, 1m));
         var refusedUnit = await CreateFailsAsync(Charge(boxed.Name, 1m, unit: "BX"));
         var listed = await ListAllAsync(new ListChargesRequest { Item = notChargeable.Name });
 
         Assert.Equal(StatusCode.FailedPrecondition, refusedNotChargeable.StatusCode);
         Assert.Contains($"{notChargeable.Name} is not chargeable", refusedNotChargeable.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(StatusCode.FailedPrecondition, refusedUnpriced.StatusCode);
-        Assert.Contains("charge_price", refusedUnpriced.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(StatusCode.FailedPrecondition, refusedUnknown.StatusCode);
         Assert.Equal($"{unknown} does not exist in master data", refusedUnknown.Status.Detail);
         Assert.Equal(StatusCode.FailedPrecondition, refusedUnit.StatusCode);
         Assert.Contains("billing unit 'EA'", refusedUnit.Status.Detail, StringComparison.Ordinal);
         Assert.Empty(listed);
-        AssertNoPatientData(refusedNotChargeable, refusedUnpriced, refusedUnknown, refusedUnit);
+        AssertNoPatientData(refusedNotChargeable, refusedUnknown, refusedUnit);
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
         StockingUnit = "EA",
         Category = "sutures",
         Chargeable = true,
+        ChargePrice = Money.Of("USD", 18.75m),
         ChargeCode = "272-1001",
     };
 
@@ -72,10 +73,22 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
         var noUnit = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = "x" } }).ResponseAsync);
         var badName = await Assert.ThrowsAsync<RpcException>(() => Items.GetItemAsync(new GetItemRequest { Name = "products/1" }).ResponseAsync);
         var chargeable = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = "x", StockingUnit = "EA", Chargeable = true } }).ResponseAsync);
+        var unpriced = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { ChargePrice = null } }).ResponseAsync);
+        var twoForOneSupplier = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest
+        {
+            Item = new Item(Suture()) { SupplierPartNumbers = { new SupplierPartNumber { Supplier = "suppliers/acme", PartNumber = "A-1" }, new SupplierPartNumber { Supplier = "suppliers/acme", PartNumber = "A-2" } } },
+        }).ResponseAsync);
+        var noPartNumber = await Assert.ThrowsAsync<RpcException>(() => Items.CreateItemAsync(new CreateItemRequest
+        {
+            Item = new Item(Suture()) { SupplierPartNumbers = { new SupplierPartNumber { Supplier = "suppliers/acme" } } },
+        }).ResponseAsync);
 
         Assert.Equal((StatusCode.InvalidArgument, true), (noUnit.StatusCode, noUnit.Status.Detail.Contains("item.stocking_unit", StringComparison.Ordinal)));
         Assert.Equal((StatusCode.InvalidArgument, true), (badName.StatusCode, badName.Status.Detail.Contains("items/{id}", StringComparison.Ordinal)));
         Assert.Contains("item.charge_code", chargeable.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal((StatusCode.InvalidArgument, "item.charge_price is required when item.chargeable is true (a positive chargemaster price with its currency)"), (unpriced.StatusCode, unpriced.Status.Detail));
+        Assert.Equal("item.supplier_part_numbers has 2 numbers for suppliers/acme; at most one per supplier", twoForOneSupplier.Status.Detail);
+        Assert.Equal("item.supplier_part_numbers[0] needs both supplier and part_number", noPartNumber.Status.Detail);
     }
 
     [Fact]

@@ -143,6 +143,7 @@ public sealed class ChargeApi(ResourceStore<PatientCharge> charges, ItemService.
 
         if (charge.UnitPrice is null)
         {
+            // Master data refuses chargeable items without a price now; items stored before that rule may lack one.
             if (item.ChargePrice is not { CurrencyCode.Length: > 0 } price || price.ToDecimal() <= 0)
             {
                 throw ResourceErrors.FailedPrecondition($"{item.Name} has no positive charge_price in master data; a chargeable item needs a price to be charged");

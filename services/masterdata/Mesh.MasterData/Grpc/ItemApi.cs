@@ -158,5 +158,29 @@ public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> i
         {
             throw ResourceErrors.Invalid("item.charge_code is required when item.chargeable is true");
         }
+
+        if (item.Chargeable && (item.ChargePrice is null || item.ChargePrice.ToDecimal() <= 0 || item.ChargePrice.CurrencyCode.Length == 0))
+        {
+            throw ResourceErrors.Invalid("item.charge_price is required when item.chargeable is true (a positive chargemaster price with its currency)");
+        }
+
+        for (var i = 0; i < item.SupplierPartNumbers.Count; i++)
+        {
+            var part = item.SupplierPartNumbers[i];
+            if (string.IsNullOrWhiteSpace(part.Supplier) || string.IsNullOrWhiteSpace(part.PartNumber))
+            {
+                throw ResourceErrors.Invalid($"item.supplier_part_numbers[{i}] needs both supplier and part_number");
+            }
+        }
+
+        if (item.SupplierPartNumbers.GroupBy(p => p.Supplier, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            throw ResourceErrors.Invalid($"item.supplier_part_numbers has {repeated.Count()} numbers for {repeated.Key}; at most one per supplier");
+        }
+
+        if (item.SupplierPartNumbers.Count(p => p.Preferred) > 1)
+        {
+            throw ResourceErrors.Invalid("item.supplier_part_numbers has more than one preferred supplier; at most one per item");
+        }
     }
 }
