@@ -200,13 +200,17 @@ public sealed class RegistryBehaviourTests(RegistryFixture fixture)
         await Client.UpdateSubjectAsync(
             new UpdateSubjectRequest { Subject = new Subject { Name = subject, State = LifecycleState.Disabled }, UpdateMask = new FieldMask { Paths = { "state" } } },
             RegistryHost.Architect);
-        var disabled = await Error(() => RegisterAsync(subject, ProtoSources.MessageAsync("message Order {\n  string id = 1;\n  int32 count = 3;\n}").Result));
+        var change = await ProtoSources.MessageAsync("message Order {\n  string id = 1;\n  int32 count = 3;\n}");
+        var check = await Client.CheckCompatibilityAsync(new CheckCompatibilityRequest { Parent = subject, FileDescriptorSet = change }, RegistryHost.Reader);
+        var disabled = await Error(() => RegisterAsync(subject, change));
         var audit = await Client.ListAuditEntriesAsync(new ListAuditEntriesRequest { Subject = subject }, RegistryHost.Reader);
 
         Assert.Equal(1, latest.Version);
         Assert.True(deleted.Deleted);
         Assert.Equal(StatusCode.FailedPrecondition, disabled.StatusCode);
         Assert.Contains("DISABLED", disabled.Status.Detail, StringComparison.Ordinal);
+        Assert.False(check.Compatible);
+        Assert.Equal("MESH_SUBJECT_DISABLED", Assert.Single(check.Violations).Rule);
         Assert.Equal(
             ["REFUSED", "ACCEPTED", "ACCEPTED", "ACCEPTED", "ACCEPTED"],
             audit.AuditEntries.Select(e => e.Verdict));

@@ -99,15 +99,23 @@ public sealed class RegistryGrpcService(
         var policy = await EffectivePolicyAsync(settings);
         var identical = versions.FirstOrDefault(v => !v.Metadata.Deleted && v.Metadata.Fingerprint == candidate.Fingerprint);
         var verdict = await checker.CheckAsync(candidate, await LiveAsync(versions), policy, context.CancellationToken);
-        return new CheckCompatibilityResponse
+        var disabled = settings?.State == LifecycleState.Disabled;
+        var response = new CheckCompatibilityResponse
         {
-            Compatible = verdict.Compatible && settings?.State != LifecycleState.Disabled,
+            Compatible = verdict.Compatible && !disabled,
             Violations = { verdict.Violations },
             ComparedVersions = { verdict.ComparedVersions },
             Compatibility = policy.Mode,
             RuleCategory = policy.Category,
             IdenticalVersion = identical?.Metadata.Version ?? 0,
         };
+        if (disabled)
+        {
+            // Said, not only implied by compatible=false, so a CI check prints why registration would be refused.
+            response.Violations.Add(new Violation { Rule = "MESH_SUBJECT_DISABLED", Kind = "governance", Message = $"subjects/{subject} is DISABLED and accepts no new versions" });
+        }
+
+        return response;
     }
 
     /// <inheritdoc />
