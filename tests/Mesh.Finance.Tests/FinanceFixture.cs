@@ -1,3 +1,5 @@
+using Mesh.Contracts.MasterData.V1;
+using Mesh.Testing.Apps;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -25,6 +27,9 @@ public sealed class FinanceFixture : IAsyncLifetime
     private int answeredJournalPosts;
 
     public JournalEntryService.JournalEntryServiceClient Journal { get; private set; } = null!;
+
+    /// <summary>Master data's cost centers; "costCenters/cc-4410" exists and is active.</summary>
+    public CostCenterService.CostCenterServiceClient CostCenters { get; private set; } = null!;
 
     /// <summary>The ERP app itself, for its admin API and reads (not through the mesh: they are the test's controls).</summary>
     public HttpClient Erp { get; private set; } = null!;
@@ -87,8 +92,16 @@ public sealed class FinanceFixture : IAsyncLifetime
             ["Finance:ErpResilience:Retry:MaxRetryAttempts"] = "4",
             ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",
         });
+        // Master data, which finance asks whether a line's cost center exists and takes postings.
+        await InventoryToChargeApps.StartMasterDataAsync(mesh);
         var caller = await mesh.StartSidecarAsync("caller");
         Journal = new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", $"http://127.0.0.1:{caller.GrpcPort}"));
+        CostCenters = new CostCenterService.CostCenterServiceClient(DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}"));
+        await CostCenters.CreateCostCenterAsync(new CreateCostCenterRequest
+        {
+            CostCenterId = "cc-4410",
+            CostCenter = new CostCenter { Code = "4410", CompanyCode = "1000", DisplayName = "Central Sterile Supply" },
+        });
         Erp = new HttpClient { BaseAddress = LoopbackApp.AddressOf(erp), Timeout = TimeSpan.FromSeconds(10) };
     }
 

@@ -1,3 +1,4 @@
+using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts;
 using System.Net.Http.Json;
 using Google.Protobuf.WellKnownTypes;
@@ -137,6 +138,27 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
             Assert.Contains(rule, refused.Status.Detail, StringComparison.Ordinal);
         }
 
+        Assert.Empty(await ListAllAsync(new ListJournalEntriesRequest { SourceDocument = document }));
+    }
+
+    [Fact]
+    public async Task Create_ACostCenterUnknownOrInactiveInMasterData_IsFailedPrecondition_NamingTheLine()
+    {
+        var closed = await fixture.CostCenters.CreateCostCenterAsync(new CreateCostCenterRequest
+        {
+            CostCenter = new CostCenter { Code = $"{Random.Shared.Next(5000, 9999)}", CompanyCode = $"co-{Guid.NewGuid():N}"[..10], DisplayName = "Closed ward", State = CostCenterState.Inactive },
+        });
+        var document = NewDocument();
+        var unknownEntry = Entry(document);
+        unknownEntry.Lines[0].CostCenter = "costCenters/no-such-center";
+        var closedEntry = Entry(document);
+        closedEntry.Lines[0].CostCenter = closed.Name;
+
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = unknownEntry }).ResponseAsync);
+        var inactive = await Assert.ThrowsAsync<RpcException>(() => Journal.CreateJournalEntryAsync(new CreateJournalEntryRequest { JournalEntry = closedEntry }).ResponseAsync);
+
+        Assert.Equal((StatusCode.FailedPrecondition, "journal_entry.lines[0].cost_center costCenters/no-such-center does not exist in master data"), (unknown.StatusCode, unknown.Status.Detail));
+        Assert.Equal((StatusCode.FailedPrecondition, $"journal_entry.lines[0].cost_center {closed.Name} is INACTIVE and takes no new postings"), (inactive.StatusCode, inactive.Status.Detail));
         Assert.Empty(await ListAllAsync(new ListJournalEntriesRequest { SourceDocument = document }));
     }
 

@@ -22,11 +22,15 @@ public static class InventoryToChargeApps
             app.MapErpApi();
             app.MapChaosApi();
         });
-        await StartServiceAsync(mesh, "masterdata", b => b.AddMasterData(), app => app.MapMasterDataApi());
+        await StartMasterDataAsync(mesh);
         await StartInventoryAsync(mesh);
         await StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
         await StartServiceAsync(mesh, "finance", b => b.AddFinance(), app => app.MapFinanceApi(), financeSettings);
     }
+
+    /// <summary>Starts the master data app as app "masterdata" (grpc).</summary>
+    public static Task<WebApplication> StartMasterDataAsync(TestMesh mesh) =>
+        StartServiceAsync(mesh, "masterdata", b => b.AddMasterData(), app => app.MapMasterDataApi());
 
     /// <summary>Starts the inventory app as app "inventory" (grpc).</summary>
     public static Task<WebApplication> StartInventoryAsync(TestMesh mesh) =>

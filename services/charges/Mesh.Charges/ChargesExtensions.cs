@@ -1,4 +1,3 @@
-using Dapr;
 using Dapr.Client;
 using Mesh.Charges.Grpc;
 using Mesh.Contracts.Charges.V1;
@@ -19,11 +18,8 @@ public static class ChargesExtensions
         var store = builder.Configuration["Charges:StateStore"] ?? "statestore";
         builder.Services.AddDaprClient();
         builder.Services.AddSingleton(sp => new ResourceStore<PatientCharge>(sp.GetRequiredService<DaprClient>(), store, "charge"));
-        // The SDK's defaults read IConfiguration before the environment, so in-process test hosts and the Dapr CLI both work.
-        var sidecar = DaprDefaults.GetDefaultGrpcEndpoint(builder.Configuration);
-        var token = DaprDefaults.GetDefaultDaprApiToken(builder.Configuration);
         var masterData = builder.Configuration["Charges:MasterDataAppId"] ?? "masterdata";
-        builder.Services.AddSingleton(_ => new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker(masterData, sidecar, token)));
+        builder.Services.AddSingleton(new ItemService.ItemServiceClient(SidecarInvocation.For(builder.Configuration, masterData)));
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using Dapr;
 using Dapr.Client;
 using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.MasterData.V1;
 using Mesh.Finance.Erp;
 using Mesh.Finance.Grpc;
 using Mesh.Resources;
@@ -12,7 +13,8 @@ namespace Microsoft.Extensions.Hosting;
 public static class FinanceExtensions
 {
     /// <summary>
-    /// The Dapr client, the journal entry store, the event publisher ("Finance:PubSub", default "pubsub"), and the ERP client: Dapr HTTP service invocation to the ERP app
+    /// The Dapr client, the journal entry store, master data's cost centers ("Finance:MasterDataAppId", default
+    /// "masterdata"), the event publisher ("Finance:PubSub", default "pubsub"), and the ERP client: Dapr HTTP service invocation to the ERP app
     /// ("Finance:ErpAppId", default "erp") behind the standard resilience handler, whose options
     /// ("Finance:ErpResilience", HttpStandardResilienceOptions) default to retries with backoff bounded by 10 s in all.
     /// </summary>
@@ -21,6 +23,8 @@ public static class FinanceExtensions
         var store = builder.Configuration["Finance:StateStore"] ?? "statestore";
         builder.Services.AddDaprClient();
         builder.Services.AddSingleton(sp => new ResourceStore<JournalEntry>(sp.GetRequiredService<DaprClient>(), store, "journal-entry"));
+        builder.Services.AddSingleton(new CostCenterService.CostCenterServiceClient(
+            SidecarInvocation.For(builder.Configuration, builder.Configuration["Finance:MasterDataAppId"] ?? "masterdata")));
         var pubsub = builder.Configuration["Finance:PubSub"] ?? "pubsub";
         builder.Services.AddSingleton(sp => new ContractEvents(sp.GetRequiredService<DaprClient>(), pubsub, "mesh/finance"));
 

@@ -1,4 +1,3 @@
-using Dapr;
 using Dapr.Client;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
@@ -25,9 +24,8 @@ public static class MasterDataExtensions
         builder.Services.AddSingleton(sp => new ResourceStore<CostCenter>(sp.GetRequiredService<DaprClient>(), store, "cost-center"));
         builder.Services.AddSingleton(sp => new ResourceStore<Supplier>(sp.GetRequiredService<DaprClient>(), store, "supplier"));
         // Inventory, asked before a location holding stock is made inactive or deleted, through the sidecar.
-        var sidecar = builder.Configuration["DAPR_GRPC_ENDPOINT"] ?? DaprDefaults.GetDefaultGrpcEndpoint();
         builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(
-            DaprClient.CreateInvocationInvoker(builder.Configuration["MasterData:InventoryAppId"] ?? "inventory", sidecar)));
+            SidecarInvocation.For(builder.Configuration, builder.Configuration["MasterData:InventoryAppId"] ?? "inventory")));
         var pubsub = builder.Configuration["MasterData:PubSub"] ?? "pubsub";
         builder.Services.AddSingleton(sp => new ContractEvents(sp.GetRequiredService<DaprClient>(), pubsub, "mesh/masterdata"));
         builder.Services.AddSingleton(sp => new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "cost-center-code"));

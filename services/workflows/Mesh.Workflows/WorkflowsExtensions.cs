@@ -27,13 +27,13 @@ public static class WorkflowsExtensions
         // them here again only earns "already registered" warnings.
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, client) => client.UseGrpcEndpoint(sidecar));
 
-        var masterData = DaprClient.CreateInvocationInvoker("masterdata", sidecar);
+        var masterData = SidecarInvocation.For(builder.Configuration, "masterdata");
         builder.Services.AddSingleton(new ItemService.ItemServiceClient(masterData));
         builder.Services.AddSingleton(new LocationService.LocationServiceClient(masterData));
         builder.Services.AddSingleton(new CostCenterService.CostCenterServiceClient(masterData));
-        builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", sidecar)));
-        builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", sidecar)));
-        builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", sidecar)));
+        builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(SidecarInvocation.For(builder.Configuration, "inventory")));
+        builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(SidecarInvocation.For(builder.Configuration, "charges")));
+        builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(SidecarInvocation.For(builder.Configuration, "finance")));
         builder.Services.AddSingleton(sp => new ContractEvents(
             sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<SagaOptions>>().Value.PubSub, CaseMessages.Source));
         builder.Services.AddSingleton<CaseMetrics>();

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
 using Mesh.Finance.Erp;
 using Mesh.Resources;
@@ -12,7 +13,8 @@ namespace Mesh.Finance.Grpc;
 /// mesh.finance.v1.JournalEntryService: balanced journal entries recorded as DRAFT and posted to the ERP under their
 /// idempotency key, so a retried post books them once; a posted entry is reversed by a mirror entry posted the same way.
 /// </summary>
-public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries, ErpClient erp, ContractEvents events, ILogger<JournalEntryApi> logger)
+public sealed partial class JournalEntryApi(
+    ResourceStore<JournalEntry> entries, ErpClient erp, CostCenterService.CostCenterServiceClient costCenters, ContractEvents events, ILogger<JournalEntryApi> logger)
     : JournalEntryService.JournalEntryServiceBase
 {
     // The ERP's limit on Idempotency-Key.
@@ -41,6 +43,13 @@ public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries,
     {
         var entry = request.JournalEntry?.Clone() ?? throw ResourceErrors.Invalid("journal_entry is required");
         Validate(entry);
+        // A retry gets what the first attempt recorded, even if a cost center has been closed since.
+        if (await entries.FindByRequestAsync(request.RequestId, context.CancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+
+        await CheckCostCentersAsync(entry, context.CancellationToken);
         var id = ResourceName.NewId(request.JournalEntryId, "journal_entry_id");
         var now = Timestamp.FromDateTime(DateTime.UtcNow);
         entry.Name = Entries.Of(id);
@@ -308,6 +317,33 @@ public sealed partial class JournalEntryApi(ResourceStore<JournalEntry> entries,
         if (debits != credits)
         {
             throw ResourceErrors.Invalid($"journal_entry.lines: debits {Money.Of(currencies[0], debits).Display()} and credits {Money.Of(currencies[0], credits).Display()} differ");
+        }
+    }
+
+    // Master data keeps the cost centers: each line's must exist and take postings. GL accounts are the ERP's to
+    // check (it refuses an unknown account when the entry is posted): Mesh keeps no chart of accounts.
+    private async Task CheckCostCentersAsync(JournalEntry entry, CancellationToken ct)
+    {
+        foreach (var (name, index) in entry.Lines.Select((line, index) => (line.CostCenter, index)).Where(l => l.CostCenter.Length > 0).DistinctBy(l => l.CostCenter))
+        {
+            CostCenter costCenter;
+            try
+            {
+                costCenter = await costCenters.GetCostCenterAsync(new GetCostCenterRequest { Name = name }, cancellationToken: ct);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                throw ResourceErrors.FailedPrecondition($"journal_entry.lines[{index}].cost_center {name} does not exist in master data");
+            }
+            catch (RpcException e)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"master data could not confirm cost center {name} ({e.StatusCode}); retry"));
+            }
+
+            if (costCenter.State == CostCenterState.Inactive)
+            {
+                throw ResourceErrors.FailedPrecondition($"journal_entry.lines[{index}].cost_center {name} is INACTIVE and takes no new postings");
+            }
         }
     }
 
