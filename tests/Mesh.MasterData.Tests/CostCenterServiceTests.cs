@@ -108,6 +108,31 @@ public sealed class CostCenterServiceTests(MasterDataFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Delete_WhileALocationIsChargedToIt_IsFailedPrecondition_AfterwardsItGoes()
+    {
+        var company = NewCompany();
+        var (used, other) = (await CreateAsync(Surgery(company)), await CreateAsync(Surgery(company, "4020")));
+        var ward = await fixture.Locations.CreateLocationAsync(new CreateLocationRequest
+        {
+            Location = new Location { DisplayName = "Ward 4 supply room", Type = LocationType.Storeroom, Facility = $"fac-{company}", CostCenter = used.Name },
+        });
+
+        var refused = await RefusedAsync(() => CostCenters.DeleteCostCenterAsync(new DeleteCostCenterRequest { Name = used.Name }));
+        await fixture.Locations.UpdateLocationAsync(new UpdateLocationRequest
+        {
+            Location = new Location { Name = ward.Name, CostCenter = other.Name },
+            UpdateMask = new FieldMask { Paths = { "cost_center" } },
+        });
+        await CostCenters.DeleteCostCenterAsync(new DeleteCostCenterRequest { Name = used.Name });
+        var gone = await RefusedAsync(() => CostCenters.GetCostCenterAsync(new GetCostCenterRequest { Name = used.Name }));
+
+        Assert.Equal(
+            (StatusCode.FailedPrecondition, $"{ward.Name} is charged to {used.Name}; move it to another cost center first, or make {used.Name} inactive"),
+            (refused.StatusCode, refused.Status.Detail));
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
     public async Task RacingCreates_OfOneCode_ExactlyOneWins()
     {
         var company = NewCompany();

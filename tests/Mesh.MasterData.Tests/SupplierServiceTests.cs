@@ -201,6 +201,25 @@ public sealed class SupplierServiceTests(MasterDataFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Delete_WhileAnItemIsSoldByIt_IsFailedPrecondition_AfterwardsItGoes()
+    {
+        var supplier = await CreateAsync(Acme(NewTaxId()));
+        var item = await fixture.Items.CreateItemAsync(new CreateItemRequest
+        {
+            Item = new Item { Description = "Gauze 4x4", StockingUnit = "EA", SupplierPartNumbers = { new SupplierPartNumber { Supplier = supplier.Name, PartNumber = "G-44" } } },
+        });
+
+        var refused = await RefusedAsync(() => Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = supplier.Name }));
+        await fixture.Items.UpdateItemAsync(new UpdateItemRequest { Item = new Item { Name = item.Name }, UpdateMask = new FieldMask { Paths = { "supplier_part_numbers" } } });
+        await Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = supplier.Name });
+
+        Assert.Equal(
+            (StatusCode.FailedPrecondition, $"{item.Name} is sold by {supplier.Name} (supplier_part_numbers); remove that number first, or make {supplier.Name} inactive"),
+            (refused.StatusCode, refused.Status.Detail));
+        Assert.Equal(StatusCode.NotFound, (await RefusedAsync(() => Suppliers.GetSupplierAsync(new GetSupplierRequest { Name = supplier.Name }))).StatusCode);
+    }
+
+    [Fact]
     public async Task ListSuppliers_FiltersAndPages()
     {
         var created = new List<Supplier>();

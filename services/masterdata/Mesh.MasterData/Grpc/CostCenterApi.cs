@@ -11,7 +11,7 @@ namespace Mesh.MasterData.Grpc;
 /// </summary>
 /// <param name="costCenters">The cost centers.</param>
 /// <param name="codes">The claims of company code and code, taken when a cost center is created.</param>
-public sealed class CostCenterApi(ResourceStore<CostCenter> costCenters, UniqueKeys codes) : CostCenterService.CostCenterServiceBase
+public sealed class CostCenterApi(ResourceStore<CostCenter> costCenters, ResourceStore<Location> locations, UniqueKeys codes) : CostCenterService.CostCenterServiceBase
 {
     private static readonly ResourceName CostCenters = new("costCenters");
 
@@ -70,6 +70,12 @@ public sealed class CostCenterApi(ResourceStore<CostCenter> costCenters, UniqueK
     /// <inheritdoc />
     public override async Task<Empty> DeleteCostCenter(DeleteCostCenterRequest request, ServerCallContext context)
     {
+        var ct = context.CancellationToken;
+        if ((await locations.GetManyAsync(await locations.IdsAsync(ct), ct)).FirstOrDefault(l => l.CostCenter == request.Name) is { } location)
+        {
+            throw ResourceErrors.FailedPrecondition($"{location.Name} is charged to {request.Name}; move it to another cost center first, or make {request.Name} inactive");
+        }
+
         await StandardMethods.DeleteAsync(costCenters, CostCenters.IdOf(request.Name, "name"), request.Name, request.Etag, context.CancellationToken);
         return new Empty();
     }

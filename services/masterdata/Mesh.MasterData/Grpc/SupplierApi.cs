@@ -10,7 +10,8 @@ namespace Mesh.MasterData.Grpc;
 /// mesh.masterdata.v1.SupplierService: the supplier master (AIP standard methods with ETags and request ids) and
 /// duplicate detection, so the same organisation is not set up twice under different spellings.
 /// </summary>
-public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, UniqueIdentifiers<Supplier> identifiers, ContractEvents events) : SupplierService.SupplierServiceBase
+public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, ResourceStore<Item> items, UniqueIdentifiers<Supplier> identifiers, ContractEvents events)
+    : SupplierService.SupplierServiceBase
 {
     // A shared street address is evidence, not proof (one building holds many companies): it raises a name
     // match, but alone it stays far below the default minimum score.
@@ -84,6 +85,12 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, Uniqu
     /// <inheritdoc />
     public override async Task<Empty> DeleteSupplier(DeleteSupplierRequest request, ServerCallContext context)
     {
+        var ct = context.CancellationToken;
+        if ((await items.GetManyAsync(await items.IdsAsync(ct), ct)).FirstOrDefault(i => i.SupplierPartNumbers.Any(p => p.Supplier == request.Name)) is { } item)
+        {
+            throw ResourceErrors.FailedPrecondition($"{item.Name} is sold by {request.Name} (supplier_part_numbers); remove that number first, or make {request.Name} inactive");
+        }
+
         await StandardMethods.DeleteAsync(suppliers, Suppliers.IdOf(request.Name, "name"), request.Name, request.Etag, context.CancellationToken);
         return new Empty();
     }
