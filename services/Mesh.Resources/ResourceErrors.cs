@@ -19,4 +19,14 @@ public static class ResourceErrors
 
     /// <summary>FAILED_PRECONDITION: the request is well formed but the system's state refuses it.</summary>
     public static RpcException FailedPrecondition(string message) => new(new Status(StatusCode.FailedPrecondition, message));
+
+    /// <summary>
+    /// What to answer when another service could not answer a check (<paramref name="what"/>, e.g. "inventory could
+    /// not confirm that locations/x holds no stock"): UNAVAILABLE, worth a retry, when its failure was transient;
+    /// INTERNAL otherwise (a misconfigured app id or a refused call will not heal by retrying).
+    /// </summary>
+    public static RpcException DependencyFailed(string what, RpcException failure) =>
+        failure.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted
+            ? new(new Status(StatusCode.Unavailable, $"{what} ({failure.StatusCode}); retry"))
+            : new(new Status(StatusCode.Internal, $"{what} ({failure.StatusCode}: {failure.Status.Detail})"));
 }

@@ -11,7 +11,7 @@ public static class StandardMethods
     /// Applies the fields of <paramref name="change"/> named by <paramref name="mask"/> to the stored resource:
     /// INVALID_ARGUMENT for a missing mask or a path outside <paramref name="updatable"/>, NOT_FOUND, ABORTED when
     /// the change's ETag is stale or another writer wins. <paramref name="finish"/> validates and stamps the result;
-    /// <paramref name="alongside"/> gives operations (from the stored and the updated resource) that commit with it.
+    /// <paramref name="alongside"/> gives operations (from the updated resource) that commit with it.
     /// </summary>
     public static async Task<T> UpdateAsync<T>(
         ResourceStore<T> store,
@@ -21,7 +21,7 @@ public static class StandardMethods
         IReadOnlySet<string> updatable,
         Action<T> finish,
         CancellationToken ct,
-        Func<T, T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
+        Func<T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
         where T : class, IMessage<T>, new()
     {
         if (mask is not { Paths.Count: > 0 })
@@ -45,10 +45,20 @@ public static class StandardMethods
         var updated = current.Clone();
         ApplyMask(mask, change, updated);
         finish(updated);
-        var operations = alongside is null ? [] : (await alongside(current, updated, ct)).ToList();
-        return await store.TryReplaceAsync(id, updated, etag, operations, ct)
-            ? await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name)
-            : throw ResourceErrors.Aborted($"{name} was changed by another writer; read it again");
+        var operations = alongside is null ? [] : (await alongside(updated, ct)).ToList();
+        if (await store.TryReplaceAsync(id, updated, etag, operations, ct))
+        {
+            return await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name);
+        }
+
+        // The transaction lost a race: if it was over a key of the alongside operations (say another writer
+        // claimed the same identifier), asking for them again gives the real answer, e.g. ALREADY_EXISTS.
+        if (alongside is not null && operations.Count > 0)
+        {
+            await alongside(updated, ct);
+        }
+
+        throw ResourceErrors.Aborted($"{name} was changed by another writer; read it again");
     }
 
     /// <summary>Deletes the resource: NOT_FOUND, or ABORTED when <paramref name="etag"/> is stale or another writer wins.</summary>

@@ -133,8 +133,17 @@ public sealed class DaprSidecar : IAsyncDisposable
             else
             {
                 var batches = new BulkDeliveryPipeline(pipeline, settings, channels, logger);
-                // The component's handlers go first when stopping: their messages are then no longer waited for.
-                deliveries.Add(await pubsub.SubscribeAsync(new TopicSubscribeRequest(subscription.Topic, group, batches.Concurrency), batches.HandleAsync, cancellationToken));
+                try
+                {
+                    // The component's handlers go first when stopping: their messages are then no longer waited for.
+                    deliveries.Add(await pubsub.SubscribeAsync(new TopicSubscribeRequest(subscription.Topic, group, batches.Concurrency), batches.HandleAsync, cancellationToken));
+                }
+                catch
+                {
+                    await batches.DisposeAsync();
+                    throw;
+                }
+
                 deliveries.Add(batches);
             }
 

@@ -21,15 +21,15 @@ public sealed class UniqueIdentifiers<T>(UniqueKeys keys, ResourceStore<T> store
     where T : class, IMessage<T>, new()
 {
     /// <summary>
-    /// The claims of the identifiers <paramref name="resource"/> (to be stored under <paramref name="id"/>) holds
-    /// and <paramref name="before"/> (its stored version, null for a create) did not. Throws ALREADY_EXISTS when
-    /// another resource still holds one of them.
+    /// The claims of every identifier <paramref name="resource"/> (to be stored under <paramref name="id"/>) holds,
+    /// its own ones included: each write re-asserts them at the claim's ETag, so a resource stored before a claim
+    /// existed gets it, and a racing writer of the same identifier makes the transaction fail. Throws
+    /// ALREADY_EXISTS when another resource still holds one of them.
     /// </summary>
-    public async Task<IEnumerable<StateTransactionRequest>> ClaimAsync(string id, T resource, T? before, CancellationToken ct)
+    public async Task<IEnumerable<StateTransactionRequest>> ClaimAsync(string id, T resource, CancellationToken ct)
     {
-        var held = before is null ? [] : identifiersOf(before).ToHashSet();
         var claims = new List<StateTransactionRequest>();
-        foreach (var identifier in identifiersOf(resource).Distinct().Where(i => !held.Contains(i)))
+        foreach (var identifier in identifiersOf(resource).Distinct())
         {
             claims.Add(await keys.ClaimAsync(
                 [identifier.Scheme, identifier.Value],

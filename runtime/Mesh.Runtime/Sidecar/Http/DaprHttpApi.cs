@@ -68,11 +68,6 @@ public static class DaprHttpApi
         foreach (var (item, index) in items.Select((item, index) => (item as JsonObject, index)))
         {
             var entryId = item?["entryId"]?.GetValue<string>() is { Length: > 0 } id ? id : throw new FormatException($"entry {index} has no entryId");
-            if (entries.Any(e => e.EntryId == entryId))
-            {
-                throw new FormatException($"entryId {entryId} is not unique in the request");
-            }
-
             var contentType = item!["contentType"]?.GetValue<string>();
             var data = item["event"] switch
             {

@@ -53,7 +53,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
     public int Concurrency => bulk.MaxMessagesCount;
 
     /// <summary>Handles one message: completes when its batch has been delivered and it was acknowledged; throws to leave it for redelivery.</summary>
-    public Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
+    public async Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
     {
         var waiting = new Waiting(message);
         if (!incoming.Writer.TryWrite(waiting))
@@ -61,7 +61,10 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
             throw new InvalidOperationException($"bulk delivery of {single.Subscription.Topic} is stopping; {message.Id} will be redelivered");
         }
 
-        return waiting.Acknowledged.Task.WaitAsync(cancellationToken);
+        // When the component gives up on the message (processingTimeout, stopping) it will hand it over again: this
+        // copy is then settled as canceled and left out of any batch not yet sent, so it is not delivered twice.
+        await using var registration = cancellationToken.Register(() => waiting.Acknowledged.TrySetCanceled(cancellationToken));
+        await waiting.Acknowledged.Task;
     }
 
     /// <summary>Stops gathering; call after the component's subscription is disposed. Messages not yet delivered stay unacknowledged.</summary>
@@ -92,7 +95,10 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                     {
                         if (incoming.Reader.TryRead(out var next))
                         {
-                            batch.Add(next);
+                            if (!next.Acknowledged.Task.IsCompleted)
+                            {
+                                batch.Add(next);
+                            }
                         }
                         else if (!await WaitForMoreAsync(window.Token))
                         {
@@ -139,7 +145,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
         var entries = new List<Entry>(batch.Count);
         try
         {
-            foreach (var waiting in batch)
+            foreach (var waiting in batch.Where(w => !w.Acknowledged.Task.IsCompleted))
             {
                 var prepared = single.Prepare(waiting.Message);
                 if (prepared.DropReason is { } reason)
@@ -171,9 +177,17 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
             await single.Retries.ExecuteAsync(
                 async ct =>
                 {
-                    var pending = entries.Where(e => e.Outcome == DeliveryOutcome.Retry).ToList();
+                    // Entries the component has given up on meanwhile are not sent again.
+                    var pending = entries.Where(e => e.Outcome == DeliveryOutcome.Retry && !e.Waiting.Acknowledged.Task.IsCompleted).ToList();
+                    if (pending.Count == 0)
+                    {
+                        return DeliveryOutcome.Success;
+                    }
+
                     await SendAsync(batchId, route, pending, ct);
-                    return entries.Any(e => e.Outcome == DeliveryOutcome.Retry) ? DeliveryOutcome.Retry : DeliveryOutcome.Success;
+                    // Acknowledged as soon as the app said SUCCESS, not after the entries still retrying.
+                    pending.Where(e => e.Outcome == DeliveryOutcome.Success).ToList().ForEach(e => e.Waiting.Acknowledged.TrySetResult());
+                    return pending.Any(e => e.Outcome == DeliveryOutcome.Retry) ? DeliveryOutcome.Retry : DeliveryOutcome.Success;
                 },
                 token);
         }
@@ -182,7 +196,8 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
             // The entries not answered yet stay Retry.
         }
 
-        foreach (var entry in entries)
+        // Entries already settled (acknowledged, or given up by the component) need nothing more.
+        foreach (var entry in entries.Where(e => !e.Waiting.Acknowledged.Task.IsCompleted))
         {
             switch (entry.Outcome)
             {

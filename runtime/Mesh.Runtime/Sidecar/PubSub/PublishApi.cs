@@ -36,7 +36,19 @@ public sealed class PublishApi(SidecarSettings settings)
         CancellationToken cancellationToken)
     {
         Component(pubsubName);
-        var outcomes = await Task.WhenAll(entries.Select(async entry =>
+        var all = entries.ToList();
+        // Failures are reported by entry id, so each must name one entry, as daprd requires.
+        if (all.FirstOrDefault(e => e.EntryId.Length == 0) is not null)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"an entry of the bulk publish to {topic} has no entryId"));
+        }
+
+        if (all.GroupBy(e => e.EntryId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"entryId {repeated.Key} is not unique in the request"));
+        }
+
+        var outcomes = await Task.WhenAll(all.Select(async entry =>
         {
             var merged = new Dictionary<string, string>(metadata);
             foreach (var (key, value) in entry.Metadata)

@@ -337,7 +337,7 @@ public sealed partial class JournalEntryApi(
             }
             catch (RpcException e)
             {
-                throw new RpcException(new Status(StatusCode.Unavailable, $"master data could not confirm cost center {name} ({e.StatusCode}); retry"));
+                throw ResourceErrors.DependencyFailed($"master data could not confirm cost center {name}", e);
             }
 
             if (costCenter.State == CostCenterState.Inactive)

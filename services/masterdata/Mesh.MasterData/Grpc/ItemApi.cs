@@ -44,7 +44,7 @@ public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> i
         item.State = item.State == ItemState.Unspecified ? ItemState.Active : item.State;
         item.CreateTime = now;
         item.UpdateTime = now;
-        var created = await items.CreateAsync(id, item, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, item, null, ct));
+        var created = await items.CreateAsync(id, item, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, item, ct));
         // After the item is stored; a retry with the same request_id publishes the same event (same id) again.
         await events.PublishAsync(
             new ItemCreated { Context = events.Context($"{created.Name}.created", created.CreateTime.ToDateTimeOffset(), causationId: request.RequestId), Item = created },
@@ -61,7 +61,7 @@ public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> i
         {
             Validate(updated);
             updated.UpdateTime = Timestamp.FromDateTime(DateTime.UtcNow);
-        }, context.CancellationToken, (current, updated, ct) => identifiers.ClaimAsync(id, updated, current, ct));
+        }, context.CancellationToken, (updated, ct) => identifiers.ClaimAsync(id, updated, ct));
         await events.PublishAsync(
             new ItemUpdated { Context = events.Context($"{saved.Name}.updated.{saved.Etag}", saved.UpdateTime.ToDateTimeOffset()), Item = saved, ChangedFields = request.UpdateMask },
             context.CancellationToken);

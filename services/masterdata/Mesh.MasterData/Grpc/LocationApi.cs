@@ -118,7 +118,7 @@ public sealed class LocationApi(ResourceStore<Location> locations, InventoryServ
         }
         catch (RpcException e)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, $"inventory could not confirm that {name} holds no stock ({e.StatusCode}: {e.Status.Detail}); retry"));
+            throw ResourceErrors.DependencyFailed($"inventory could not confirm that {name} holds no stock", e);
         }
     }
 

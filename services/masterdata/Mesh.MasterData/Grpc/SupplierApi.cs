@@ -62,7 +62,7 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, Resou
         supplier.State = supplier.State == SupplierState.Unspecified ? SupplierState.Active : supplier.State;
         supplier.CreateTime = now;
         supplier.UpdateTime = now;
-        var created = await suppliers.CreateAsync(id, supplier, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, supplier, null, ct));
+        var created = await suppliers.CreateAsync(id, supplier, request.RequestId, context.CancellationToken, ct => identifiers.ClaimAsync(id, supplier, ct));
         // After the supplier is stored; a retry with the same request_id publishes the same event (same id) again.
         await events.PublishAsync(
             new SupplierCreated { Context = events.Context($"{created.Name}.created", created.CreateTime.ToDateTimeOffset(), causationId: request.RequestId), Supplier = created },
@@ -79,7 +79,7 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, Resou
         {
             Validate(updated);
             updated.UpdateTime = Timestamp.FromDateTime(DateTime.UtcNow);
-        }, context.CancellationToken, (current, updated, ct) => identifiers.ClaimAsync(id, updated, current, ct));
+        }, context.CancellationToken, (updated, ct) => identifiers.ClaimAsync(id, updated, ct));
     }
 
     /// <inheritdoc />
