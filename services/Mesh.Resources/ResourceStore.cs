@@ -68,6 +68,9 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         return ids;
     }
 
+    /// <summary>Every resource of the kind, for scans (duplicate detection, checks for references).</summary>
+    public async Task<List<T>> AllAsync(CancellationToken ct) => await GetManyAsync(await IdsAsync(ct), ct);
+
     /// <summary>
     /// Creates the resource under <paramref name="id"/>. With a request id, a retry of the same request returns
     /// the resource the first attempt created (even under another generated id) instead of creating another.

@@ -2,6 +2,7 @@ using Dapr.Client;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Testing;
+using Mesh.Testing.Apps;
 using Microsoft.Extensions.Hosting;
 
 namespace Mesh.Charges.Tests;
@@ -22,24 +23,8 @@ public sealed class ChargesFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
-        await mesh.StartAppAsync("masterdata", "grpc", builder =>
-        {
-            builder.AddServiceDefaults();
-            builder.AddMasterData();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapMasterDataApi();
-        });
-        await mesh.StartAppAsync("charges", "grpc", builder =>
-        {
-            builder.AddServiceDefaults();
-            builder.AddCharges();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapChargesApi();
-        });
+        await InventoryToChargeApps.StartMasterDataAsync(mesh);
+        await InventoryToChargeApps.StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
         var caller = await mesh.StartSidecarAsync("caller");
         var endpoint = $"http://127.0.0.1:{caller.GrpcPort}";
         Items = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", endpoint));

@@ -79,15 +79,7 @@ public sealed class FinanceFixture : IAsyncLifetime
             app.MapErpApi();
             app.MapChaosApi();
         });
-        await mesh.StartAppAsync("finance", "grpc", builder =>
-        {
-            builder.AddServiceDefaults();
-            builder.AddFinance();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapFinanceApi();
-        }, new Dictionary<string, string?>
+        await InventoryToChargeApps.StartServiceAsync(mesh, "finance", b => b.AddFinance(), app => app.MapFinanceApi(), new Dictionary<string, string?>
         {
             ["Finance:ErpResilience:Retry:MaxRetryAttempts"] = "4",
             ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",

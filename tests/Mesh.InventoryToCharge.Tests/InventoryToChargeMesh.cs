@@ -2,7 +2,6 @@ using Mesh.Runtime;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using StackExchange.Redis;
 
 namespace Mesh.InventoryToCharge.Tests;
 
@@ -15,7 +14,6 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
 {
     private TestMesh mesh = null!;
     private int workflowsPort;
-    private ConnectionMultiplexer redis = null!;
 
     /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
     public MeshClients Clients { get; private set; } = null!;
@@ -26,13 +24,12 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     /// <summary>The workflows app process.</summary>
     public ChildApp Workflows { get; private set; } = null!;
 
-    /// <summary>The Redis holding every component's data.</summary>
-    public IDatabase Redis => redis.GetDatabase();
+    /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
 
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
-        redis = await ConnectionMultiplexer.ConnectAsync(mesh.Redis.ConnectionString);
         await InventoryToChargeApps.StartServicesAsync(mesh, FinanceSettings);
 
         workflowsPort = LoopbackPorts.Free();
@@ -80,7 +77,6 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     {
         Clients.Dispose();
         await Workflows.DisposeAsync();
-        await redis.DisposeAsync();
         await mesh.DisposeAsync();
     }
 }

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using Grpc.Core;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
@@ -248,9 +247,8 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
     // Counts the distinct CloudEvents of this run on a topic's Redis stream (redeliveries of one event share its id).
     private async Task<int> PublishedAsync(string topic, string runId)
     {
-        var entries = await mesh.Redis.StreamRangeAsync(topic);
-        return entries
-            .Select(e => JsonDocument.Parse((string)e["data"]!).RootElement.GetProperty("id").GetString()!)
+        return (await mesh.PublishedAsync(topic))
+            .Select(e => e["id"]!.GetValue<string>())
             .Where(id => id.StartsWith(runId, StringComparison.Ordinal))
             .Distinct()
             .Count();

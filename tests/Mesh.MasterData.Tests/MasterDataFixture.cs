@@ -31,15 +31,7 @@ public sealed class MasterDataFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
-        await mesh.StartAppAsync("masterdata", "grpc", builder =>
-        {
-            builder.AddServiceDefaults();
-            builder.AddMasterData();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapMasterDataApi();
-        });
+        await InventoryToChargeApps.StartMasterDataAsync(mesh);
         // Inventory, which master data asks before a location holding stock is made inactive or deleted.
         await InventoryToChargeApps.StartInventoryAsync(mesh);
         var caller = await mesh.StartSidecarAsync("caller");

@@ -48,7 +48,11 @@ public static class InventoryToChargeApps
             app.MapWorkflowsApi();
         }, settings);
 
-    private static Task<WebApplication> StartServiceAsync(
+    /// <summary>
+    /// Starts a gRPC service app as app <paramref name="appId"/> with the service defaults, wired by its own
+    /// <paramref name="add"/> and <paramref name="map"/> extension methods as its Program.cs wires it.
+    /// </summary>
+    public static Task<WebApplication> StartServiceAsync(
         TestMesh mesh, string appId, Action<WebApplicationBuilder> add, Action<WebApplication> map, IDictionary<string, string?>? settings = null) =>
         mesh.StartAppAsync(appId, "grpc", b =>
         {

@@ -251,7 +251,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
         {
             response = await channels.Http.SendAsync(request, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (DeliveryPipeline.IsFailedAttempt(e, cancellationToken))
         {
             logger.LogWarning("Bulk delivery on {Topic} to {Route} failed: {Error}", single.Subscription.Topic, route, e.Message);
             return; // every entry stays Retry

@@ -147,7 +147,7 @@ public sealed class DeliveryPipeline
                 ? await DeliverGrpcAsync(envelope, route, cancellationToken)
                 : await DeliverHttpAsync(body, envelope, route, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or RpcException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (IsFailedAttempt(e, cancellationToken))
         {
             logger.LogWarning("Delivery on {Topic} to {Route} failed: {Error}", subscription.Topic, route, e.Message);
             return DeliveryOutcome.Retry;
@@ -225,6 +225,13 @@ public sealed class DeliveryPipeline
             return DeliveryOutcome.Drop;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is an attempt that reached nothing or timed out (so the app's answer is RETRY),
+    /// rather than the delivery being stopped.
+    /// </summary>
+    internal static bool IsFailedAttempt(Exception e, CancellationToken cancellationToken) =>
+        e is HttpRequestException or RpcException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>Dead-letters <paramref name="message"/> when the subscription has a dead-letter topic, else logs and discards it.</summary>
     internal async Task DropAsync(TopicMessage message, string reason, CancellationToken cancellationToken)

@@ -71,7 +71,7 @@ public sealed class CostCenterApi(ResourceStore<CostCenter> costCenters, Resourc
     public override async Task<Empty> DeleteCostCenter(DeleteCostCenterRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        if ((await locations.GetManyAsync(await locations.IdsAsync(ct), ct)).FirstOrDefault(l => l.CostCenter == request.Name) is { } location)
+        if ((await locations.AllAsync(ct)).FirstOrDefault(l => l.CostCenter == request.Name) is { } location)
         {
             throw ResourceErrors.FailedPrecondition($"{location.Name} is charged to {request.Name}; move it to another cost center first, or make {request.Name} inactive");
         }

@@ -80,7 +80,7 @@ public sealed class ItemApi(ResourceStore<Item> items, UniqueIdentifiers<Item> i
     {
         var candidate = request.Item ?? throw ResourceErrors.Invalid("item is required");
         var minimum = Matching.MinScore(request.MinScoreBasisPoints);
-        var existing = await items.GetManyAsync(await items.IdsAsync(context.CancellationToken), context.CancellationToken);
+        var existing = await items.AllAsync(context.CancellationToken);
         var matches = Matching.Best(existing.Where(e => e.Name != candidate.Name), e => Similarity(candidate, e), minimum, Matching.MaxMatches(request.MaxMatches));
         return new FindDuplicateItemsResponse { Matches = { matches.Select(m => new ItemMatch { Item = m.Resource, ScoreBasisPoints = m.Score, MatchedFields = { m.Fields } }) } };
     }

@@ -78,7 +78,7 @@ public sealed class LocationApi(ResourceStore<Location> locations, InventoryServ
     {
         var ct = context.CancellationToken;
         var id = Locations.IdOf(request.Name, "name");
-        if ((await locations.GetManyAsync(await locations.IdsAsync(ct), ct)).FirstOrDefault(l => l.ParentLocation == request.Name) is { } child)
+        if ((await locations.AllAsync(ct)).FirstOrDefault(l => l.ParentLocation == request.Name) is { } child)
         {
             throw ResourceErrors.FailedPrecondition($"{request.Name} has the child location {child.Name}; move or delete it first, or make {request.Name} inactive");
         }

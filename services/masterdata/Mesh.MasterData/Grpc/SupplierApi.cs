@@ -86,7 +86,7 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, Resou
     public override async Task<Empty> DeleteSupplier(DeleteSupplierRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        if ((await items.GetManyAsync(await items.IdsAsync(ct), ct)).FirstOrDefault(i => i.SupplierPartNumbers.Any(p => p.Supplier == request.Name)) is { } item)
+        if ((await items.AllAsync(ct)).FirstOrDefault(i => i.SupplierPartNumbers.Any(p => p.Supplier == request.Name)) is { } item)
         {
             throw ResourceErrors.FailedPrecondition($"{item.Name} is sold by {request.Name} (supplier_part_numbers); remove that number first, or make {request.Name} inactive");
         }
@@ -100,7 +100,7 @@ public sealed partial class SupplierApi(ResourceStore<Supplier> suppliers, Resou
     {
         var candidate = request.Supplier ?? throw ResourceErrors.Invalid("supplier is required");
         var minimum = Matching.MinScore(request.MinScoreBasisPoints);
-        var existing = await suppliers.GetManyAsync(await suppliers.IdsAsync(context.CancellationToken), context.CancellationToken);
+        var existing = await suppliers.AllAsync(context.CancellationToken);
         var matches = Matching.Best(existing.Where(e => e.Name != candidate.Name), e => Similarity(candidate, e), minimum, Matching.MaxMatches(request.MaxMatches));
         return new FindDuplicateSuppliersResponse { Matches = { matches.Select(m => new SupplierMatch { Supplier = m.Resource, ScoreBasisPoints = m.Score, MatchedFields = { m.Fields } }) } };
     }
