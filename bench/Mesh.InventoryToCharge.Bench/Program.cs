@@ -10,7 +10,6 @@ using Dapr.Workflow;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Mesh.Workflows;
 using Mesh.Workflows.InventoryToCharge;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -57,7 +56,7 @@ async Task<(double Rate, ReconciliationReport? Report)> FlowAsync(int count)
 async Task<(double Rate, Dictionary<string, double> Shares)> DirectAsync(int count)
 {
     var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
-    var retry = workflows.Services.GetRequiredService<IOptions<SagaOptions>>().Value.Retry();
+    var retry = workflows.Services.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value.Retry();
     var cases = InventoryToChargeScenario.Consumptions(catalog, spec).Select(e =>
     {
         e.Context.OccurTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);

@@ -7,7 +7,6 @@ using Mesh.Contracts.Classification;
 using Mesh.Contracts.Finance.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
-using Mesh.Workflows;
 using Mesh.Workflows.InventoryToCharge;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +18,7 @@ public static class WorkflowsExtensions
     /// <summary>Registers the workflows and activities, the Dapr clients, and gRPC clients that call through the sidecar.</summary>
     public static IHostApplicationBuilder AddWorkflows(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<SagaOptions>(builder.Configuration.GetSection("Workflows"));
+        builder.Services.Configure<InventoryToChargeOptions>(builder.Configuration.GetSection("Workflows"));
         builder.Services.AddDaprClient();
         // Tests and `mesh run` hand the sidecar's address in configuration; under daprd it is in the environment.
         var sidecar = builder.Configuration["DAPR_GRPC_ENDPOINT"] ?? DaprDefaults.GetDefaultGrpcEndpoint();
@@ -35,7 +34,7 @@ public static class WorkflowsExtensions
         builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(SidecarInvocation.For(builder.Configuration, "charges")));
         builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(SidecarInvocation.For(builder.Configuration, "finance")));
         builder.Services.AddSingleton(sp => new ContractEvents(
-            sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<SagaOptions>>().Value.PubSub, CaseMessages.Source));
+            sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value.PubSub, CaseMessages.Source));
         builder.Services.AddSingleton<CaseMetrics>();
         builder.Services.AddSingleton<CaseLedger>();
         builder.Services.AddSingleton<ConsumptionIntake>();
@@ -48,7 +47,7 @@ public static class WorkflowsExtensions
     /// </summary>
     public static WebApplication MapWorkflowsApi(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<IOptions<SagaOptions>>().Value;
+        var options = app.Services.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value;
         var consumed = ContractCatalog.TopicOf(ItemConsumed.Descriptor);
         app.UseCloudEvents();
         app.MapSubscribeHandler();

@@ -7,7 +7,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// Case outcomes in the Dapr state store (one key per event id) and the exception queue: the ids of the cases
 /// waiting for someone, in one list kept with ETags so concurrent sagas never drop each other's entries.
 /// </summary>
-public sealed class CaseLedger(DaprClient dapr, IOptions<SagaOptions> options, CaseMetrics metrics)
+public sealed class CaseLedger(DaprClient dapr, IOptions<InventoryToChargeOptions> options, CaseMetrics metrics)
 {
     private const string QueueKey = "itc-exception-queue";
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };

@@ -1,7 +1,7 @@
-namespace Mesh.Workflows;
+namespace Mesh.Workflows.InventoryToCharge;
 
-/// <summary>Settings of the sagas, bound from the "Workflows" configuration section.</summary>
-public sealed class SagaOptions
+/// <summary>Settings of the inventory-to-charge saga, bound from the "Workflows" configuration section.</summary>
+public sealed class InventoryToChargeOptions
 {
     /// <summary>The Dapr state store for case outcomes and the exception queue.</summary>
     public string StateStore { get; set; } = "statestore";
@@ -28,5 +28,5 @@ public sealed class SagaOptions
     public TimeSpan MaxRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The retry settings a new case starts with.</summary>
-    public InventoryToCharge.SagaRetry Retry() => new(StepAttempts, PostingAttempts, FirstRetryInterval, MaxRetryInterval);
+    public SagaRetry Retry() => new(StepAttempts, PostingAttempts, FirstRetryInterval, MaxRetryInterval);
 }

@@ -133,7 +133,7 @@ public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges) : W
 }
 
 /// <summary>Posts the cost of the consumed supplies to the ERP: supplies expense of the cost center against inventory.</summary>
-public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journal, IOptions<SagaOptions> options) : WorkflowActivity<CostToPost, CostPosting>
+public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journal, IOptions<InventoryToChargeOptions> options) : WorkflowActivity<CostToPost, CostPosting>
 {
     /// <inheritdoc />
     public override async Task<CostPosting> RunAsync(WorkflowActivityContext context, CostToPost input)

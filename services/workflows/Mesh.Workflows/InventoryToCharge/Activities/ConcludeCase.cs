@@ -9,7 +9,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// The last step of every case: publishes its events (each with a CloudEvent id derived from the case, so a
 /// retried publish is recognisably the same event) and records the outcome, putting exceptions on the queue.
 /// </summary>
-public sealed class ConcludeCase(DaprClient dapr, ContractEvents events, CaseLedger ledger, CaseMetrics metrics, IOptions<SagaOptions> options, ILogger<ConcludeCase> logger) : WorkflowActivity<CaseConclusion, bool>
+public sealed class ConcludeCase(DaprClient dapr, ContractEvents events, CaseLedger ledger, CaseMetrics metrics, IOptions<InventoryToChargeOptions> options, ILogger<ConcludeCase> logger) : WorkflowActivity<CaseConclusion, bool>
 {
     /// <summary>The topic of the exception queue.</summary>
     public const string ExceptionTopic = "workflows.inventory_to_charge.exception";
