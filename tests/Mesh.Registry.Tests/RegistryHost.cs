@@ -31,9 +31,6 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public RegistryService.RegistryServiceClient Client { get; }
 
-    /// <summary>The app's services, for what the API does not show (the store, the clock).</summary>
-    public IServiceProvider Services => app.Services;
-
     public static Metadata Architect => new() { { "authorization", $"Bearer {ArchitectToken}" } };
 
     public static Metadata Reader => new() { { "authorization", $"Bearer {ReaderToken}" } };
