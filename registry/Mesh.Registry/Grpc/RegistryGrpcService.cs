@@ -91,6 +91,7 @@ public sealed class RegistryGrpcService(SchemaRegistrar registrar, SubjectSettin
     /// <inheritdoc />
     public override async Task<ListSubjectsResponse> ListSubjects(ListSubjectsRequest request, ServerCallContext context)
     {
+        // Not Paging.PageAsync: subject ids are not AIP-122 ids, and Redis ranges its sorted set of names itself.
         var (page, more) = await catalog.SubjectsAsync(
             PageTokens.Decode(request.PageToken, ResourceNames.IsSubjectId), Paging.Size(request.PageSize));
         return new ListSubjectsResponse { Subjects = { page }, NextPageToken = more ? PageTokens.Encode(ResourceNames.Subject(page[^1].Name, "name")) : "" };
