@@ -33,7 +33,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         await InventoryToChargeApps.StartServicesAsync(mesh, FinanceSettings);
 
         workflowsPort = LoopbackPorts.Free();
-        await mesh.StartSidecarAsync("workflows", workflowsPort, "http");
+        await mesh.StartSidecarAsync("workflows", workflowsPort, "h2c");
         await StartWorkflowsAsync();
         await mesh.SidecarOf("workflows").StartDeliveriesAsync(CancellationToken.None);
 
