@@ -1,5 +1,6 @@
 using Dapr;
 using Dapr.Workflow;
+using Google.Protobuf.Reflection;
 using Mesh.Workflows.Cases;
 using Mesh.Workflows.Cases.Grpc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,7 +23,8 @@ public static class WorkflowsExtensions
         // The SDK's source generator registers every Workflow and WorkflowActivity of this assembly; registering
         // them here again only earns "already registered" warnings.
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, client) => client.UseGrpcEndpoint(sidecar));
-        builder.Services.AddGrpc().AddJsonTranscoding();
+        // REST errors carry the same google.rpc details as gRPC ones; transcoding needs their types to write them.
+        builder.Services.AddGrpc().AddJsonTranscoding(o => o.TypeRegistry = TypeRegistry.FromFiles(Google.Rpc.ErrorDetailsReflection.Descriptor));
         builder.Services.AddSingleton<CaseFlows>();
 
         builder.AddInventoryToCharge();
