@@ -1,11 +1,11 @@
 using System.Text;
 using System.Text.Json;
-using Dapr;
 using Dapr.Client;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Workflows.V1;
+using Mesh.Resources;
 
 namespace Mesh.Workflows.Cases;
 
@@ -185,15 +185,15 @@ public sealed class CaseStore
                     edit!.Leave(leaving);
                 }
 
-                var joined = change.JoiningReason is { } reason ? edit!.Join(caseId, reason, time.GetUtcNow()) : default;
-                var stored = change.Store(change.JoiningReason is null ? null : joined.Place, change.JoiningReason is null ? null : joined.QueueTime);
+                (QueuePlace? Place, DateTimeOffset? QueueTime) joined = change.JoiningReason is { } reason ? edit!.Join(caseId, reason, time.GetUtcNow()) : (null, null);
+                var stored = change.Store(joined.Place, joined.QueueTime);
                 List<StateTransactionRequest> operations =
                 [
                     new(Key(caseId), JsonSerializer.SerializeToUtf8Bytes(stored, JsonSerializerOptions.Web), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite),
                     .. edit?.Operations() ?? [],
                     .. change.Alongside,
                 ];
-                if (await TryTransactAsync(operations, ct))
+                if (await dapr.TryExecuteStateTransactionAsync(store, operations, ct))
                 {
                     if (edit is not null)
                     {
@@ -216,21 +216,7 @@ public sealed class CaseStore
                 throw new RpcException(new Status(StatusCode.Aborted, $"the exception queue of flows/{Flow} kept changing; retry"));
             }
 
-            // Replicas concluding at once would collide again in step.
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << Math.Min(attempt, 5))), ct);
-        }
-    }
-
-    private async Task<bool> TryTransactAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken ct)
-    {
-        try
-        {
-            await dapr.ExecuteStateTransactionAsync(store, operations, cancellationToken: ct);
-            return true;
-        }
-        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted })
-        {
-            return false;
+            await StateTransactions.BackOffAsync(attempt, ct);
         }
     }
 
