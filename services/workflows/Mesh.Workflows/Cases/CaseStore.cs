@@ -129,10 +129,12 @@ public sealed class CaseStore
         var filters = $"{reason}|{before?.UtcTicks}";
         var after = pageToken.Length == 0 ? -1 : DecodeToken(pageToken, filters);
         var (entries, more) = await queue.PageAsync(reason, before, pageSize, after, ct);
-        // An entry and its case are written together; a case read after a later change is left out of this page.
+        // An entry and its case are written together. A case that changed since its entry was read (dismissed, or
+        // replayed and queued again further on) is left out here: it is listed where it is now, if anywhere.
         var cases = await GetManyAsync([.. entries.Select(e => e.CaseId)], ct);
         var byId = cases.Where(c => c.State == CaseState.Exception).ToDictionary(c => CaseNames.Parse(c.Name, "name").CaseId);
-        return ([.. entries.Where(e => byId.ContainsKey(e.CaseId)).Select(e => byId[e.CaseId])], more ? EncodeToken(entries[^1].Sequence, filters) : "");
+        var current = entries.Where(e => byId.TryGetValue(e.CaseId, out var c) && c.QueueTime?.ToDateTimeOffset() == e.QueueTime);
+        return ([.. current.Select(e => byId[e.CaseId])], more ? EncodeToken(entries[^1].Sequence, filters) : "");
     }
 
     /// <summary>
