@@ -117,7 +117,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 }
             }
 
-            await StateTransactions.BackOffAsync(attempt, ct);
+            await BackOffAsync(attempt, ct);
         }
 
         throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
@@ -162,7 +162,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 return false;
             }
 
-            await StateTransactions.BackOffAsync(attempt, ct);
+            await BackOffAsync(attempt, ct);
         }
 
         throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
@@ -188,8 +188,23 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         return (ids ?? [], etag ?? "");
     }
 
-    private Task<bool> TryTransactAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken ct) =>
-        dapr.TryExecuteStateTransactionAsync(store, operations, ct);
+    private async Task<bool> TryTransactAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken ct)
+    {
+        try
+        {
+            await dapr.ExecuteStateTransactionAsync(store, operations, cancellationToken: ct);
+            return true;
+        }
+        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted })
+        {
+            return false;
+        }
+    }
+
+    // Writers that lost an ETag race would collide again if they retried in step: each waits a random few
+    // milliseconds, growing with the attempt.
+    private static Task BackOffAsync(int attempt, CancellationToken ct) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << Math.Min(attempt, 4))), ct);
 
     private static T Parse(string json, string etag)
     {

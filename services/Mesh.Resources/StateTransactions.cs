@@ -4,7 +4,10 @@ using Grpc.Core;
 
 namespace Mesh.Resources;
 
-/// <summary>Dapr state transactions at first-write ETags, where losing a race to another writer is an answer, not an error.</summary>
+/// <summary>
+/// Dapr state transactions at first-write ETags, where losing a race to another writer is an answer, not an error
+/// (the case store uses them; <see cref="ResourceStore{T}"/> has its own, which also commits announced events).
+/// </summary>
 public static class StateTransactions
 {
     /// <summary>Runs the transaction; false when an ETag did not match (another writer won): read again and retry.</summary>
