@@ -191,19 +191,20 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
     }
 
     [Fact]
-    public async Task ReplayException_GrpcWithARequestId_StartsOneReplayAndAnswersARetryTheSame()
+    public async Task ReplayException_GrpcWithARequestId_AnswersARetryAsTheFirstCallEvenAfterTheReplayConcluded()
     {
-        var name = (await ParkAsync(e => e.Item = $"items/{fixture.Catalog.RunId}-replayed-over-grpc")).Name;
-        var request = new ReplayExceptionRequest { Name = name, RequestId = Guid.NewGuid().ToString() };
+        var parked = await ParkAsync(e => e.Item = $"items/{fixture.Catalog.RunId}-replayed-over-grpc");
+        var request = new ReplayExceptionRequest { Name = parked.Name, RequestId = Guid.NewGuid().ToString() };
 
         var first = await Cases.ReplayExceptionAsync(request);
+        // The item is still unknown: the replay parks the case again, as a new exception.
+        var parkedAgain = await fixture.Flow.Scenario.WaitForCaseAsync(InventoryToChargeScenario.EventIdOf(parked), c => c.ConcludeTime != parked.ConcludeTime, Settle, CancellationToken.None);
         var retried = await Cases.ReplayExceptionAsync(request);
-        var other = await Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = name });
         var misused = await InvalidFieldAsync(() => Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = fixture.ExceptionNames[0], RequestId = request.RequestId }).ResponseAsync);
 
         Assert.True(first.Started);
+        Assert.Equal((CaseState.Exception, "unknown_item"), (parkedAgain.State, parkedAgain.Reason));
         Assert.Equal(first, retried);
-        Assert.Equal((first.ReplayId, false), (other.ReplayId, other.Started));
         Assert.Equal("request_id", misused);
     }
 
