@@ -4,7 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace Mesh.Runtime.Workflow;
 
 /// <summary>One workflow instance as the engine keeps it: its history, the events waiting for its next turn, and its state.</summary>
-internal sealed class WorkflowInstance(string id, string name)
+internal sealed class WorkflowInstance(string id, string name, Timestamp created)
 {
     public string Id { get; } = id;
 
@@ -34,9 +34,9 @@ internal sealed class WorkflowInstance(string id, string name)
 
     public List<string> Children { get; } = [];
 
-    public Timestamp Created { get; set; } = Timestamp.FromDateTime(DateTime.UtcNow);
+    public Timestamp Created { get; set; } = created;
 
-    public Timestamp LastUpdated { get; set; } = Timestamp.FromDateTime(DateTime.UtcNow);
+    public Timestamp LastUpdated { get; set; } = created;
 
     public Timestamp? StartedAt { get; set; }
 
@@ -45,7 +45,7 @@ internal sealed class WorkflowInstance(string id, string name)
     public Timestamp? ScheduledStart { get; set; }
 
     /// <summary>Completed, failed, terminated: no more turns.</summary>
-    public bool IsTerminal => Status is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated or OrchestrationStatus.Canceled;
+    public bool IsTerminal => WorkflowStatuses.IsFinished(Status);
 
     /// <summary>Signalled whenever the status changes, for the Wait RPCs.</summary>
     public TaskCompletionSource Changed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -67,4 +67,7 @@ internal sealed class WorkflowInstance(string id, string name)
         FailureDetails = Failure,
         ParentInstanceId = Parent?.WorkflowInstance?.InstanceId,
     };
+
+    /// <summary>What the store keeps of it.</summary>
+    public WorkflowInstanceRecord Record() => new(State(withPayloads: true), History, Inbox);
 }
