@@ -32,6 +32,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
     private readonly StreamSettings settings;
     private readonly Task<ConnectionMultiplexer> connecting;
     private readonly ILogger logger;
+    private readonly TimeProvider time;
     private readonly Lock gate = new();
     private readonly HashSet<Subscription> subscriptions = [];
     private bool disposed;
@@ -39,11 +40,14 @@ public sealed partial class RedisStreamsPubSub : IPubSub
     /// <summary>Reads the component's metadata and starts connecting; operations wait for the connection.</summary>
     /// <param name="definition">The component.</param>
     /// <param name="logger">Where failures of the background reads and redeliveries go.</param>
+    /// <param name="time">The clock of redeliverInterval, processingTimeout and pauses; the system clock by default.
+    /// Which entries are idle long enough to claim is still Redis's call, on its own clock.</param>
     /// <exception cref="ComponentException">The metadata is invalid.</exception>
-    public RedisStreamsPubSub(ComponentDefinition definition, ILogger? logger = null)
+    public RedisStreamsPubSub(ComponentDefinition definition, ILogger? logger = null, TimeProvider? time = null)
     {
         (options, settings) = Parse(definition);
         this.logger = logger ?? NullLogger.Instance;
+        this.time = time ?? TimeProvider.System;
         connecting = ConnectionMultiplexer.ConnectAsync(options);
     }
 
@@ -242,11 +246,11 @@ public sealed partial class RedisStreamsPubSub : IPubSub
             stopping.Dispose();
         }
 
-        private static async Task<bool> PauseAsync(CancellationToken token)
+        private async Task<bool> PauseAsync(CancellationToken token)
         {
             try
             {
-                await Task.Delay(ErrorPause, token);
+                await Task.Delay(ErrorPause, owner.time, token);
                 return true;
             }
             catch (OperationCanceledException)
@@ -357,11 +361,8 @@ public sealed partial class RedisStreamsPubSub : IPubSub
         private async Task DeliverAsync(TopicMessage message, CancellationToken token)
         {
             // As in Dapr, a handler gets at most processingTimeout: after that its entry may be claimed again.
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
-            if (Settings.Redelivers)
-            {
-                attempt.CancelAfter(Settings.ProcessingTimeout);
-            }
+            using var timeout = new CancellationTokenSource(Settings.Redelivers ? Settings.ProcessingTimeout : Timeout.InfiniteTimeSpan, owner.time);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
 
             try
             {
@@ -407,7 +408,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
                 return;
             }
 
-            using var timer = new PeriodicTimer(Settings.RedeliverInterval);
+            using var timer = new PeriodicTimer(Settings.RedeliverInterval, owner.time);
             try
             {
                 // Once at the start too, so a restarted subscriber picks up what its predecessor left.

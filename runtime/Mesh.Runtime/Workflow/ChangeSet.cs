@@ -48,7 +48,13 @@ internal sealed class ChangeSet(StoreWriter writer, WorkflowRetention retention)
         return stored;
     }
 
-    private StoredInstance Snapshot(WorkflowInstance instance) => StoredInstance.Of(
-        instance.Record(),
-        instance.IsTerminal && instance.Completed is { } finishedAt ? retention.PurgeAt(instance.Status, finishedAt.ToDateTimeOffset()) : null);
+    private StoredInstance Snapshot(WorkflowInstance instance)
+    {
+        var created = !instance.Stored;
+        instance.Stored = true;
+        return StoredInstance.Of(
+            instance.Record(),
+            created,
+            instance.IsTerminal && instance.Completed is { } finishedAt ? retention.PurgeAt(instance.Status, finishedAt.ToDateTimeOffset()) : null);
+    }
 }

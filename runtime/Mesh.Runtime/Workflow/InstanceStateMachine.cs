@@ -136,6 +136,7 @@ internal sealed class InstanceStateMachine(TimeProvider time)
             StartedAt = state.StartedAt,
             Completed = state.CompletedTimestamp,
             ScheduledStart = state.ScheduledStartTimestamp,
+            Stored = true,
         };
         instance.History.AddRange(record.History);
         instance.Inbox.AddRange(record.Inbox);

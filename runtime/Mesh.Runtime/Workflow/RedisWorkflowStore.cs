@@ -42,9 +42,22 @@ public sealed class RedisWorkflowStore : IWorkflowStore
         foreach (var record in changed)
         {
             queued.Add(transaction.HashSetAsync(prefix + record.Id, [new HashEntry("state", record.State), new HashEntry("history", record.History), new HashEntry("inbox", record.Inbox)]));
-            queued.Add(transaction.SortedSetAddAsync(Index, record.Id, record.CreatedMs));
-            queued.Add(record.Finished ? transaction.SetRemoveAsync(Active, record.Id) : transaction.SetAddAsync(Active, record.Id));
-            queued.Add(record.PurgeAtMs is { } at ? transaction.SortedSetAddAsync(Retention, record.Id, at) : transaction.SortedSetRemoveAsync(Retention, record.Id));
+            if (record.Created)
+            {
+                // A new instance, or one started again under the id of a finished one (whose purge time no longer applies).
+                queued.Add(transaction.SortedSetAddAsync(Index, record.Id, record.CreatedMs));
+                queued.Add(transaction.SortedSetRemoveAsync(Retention, record.Id));
+                queued.Add(transaction.SetAddAsync(Active, record.Id));
+            }
+
+            if (record.Finished)
+            {
+                queued.Add(transaction.SetRemoveAsync(Active, record.Id));
+                if (record.PurgeAtMs is { } at)
+                {
+                    queued.Add(transaction.SortedSetAddAsync(Retention, record.Id, at));
+                }
+            }
         }
 
         foreach (var id in removed)

@@ -85,8 +85,9 @@ internal sealed class StoreWriter : IAsyncDisposable
 
                 foreach (var record in operation.Changed)
                 {
-                    latest[record.Id] = record;
-                    gone.Remove(record.Id);
+                    // A later snapshot of an instance created in the same group still creates it.
+                    var created = record.Created || (latest.TryGetValue(record.Id, out var earlier) && earlier.Created) || gone.Remove(record.Id);
+                    latest[record.Id] = record with { Created = created };
                 }
             }
 

@@ -19,6 +19,9 @@ internal sealed class WorkflowInstance(string id, string name, Timestamp created
 
     public OrchestrationStatus Status { get; set; } = OrchestrationStatus.Pending;
 
+    /// <summary>True once a snapshot of this instance went to the store (it was restored from there, or written).</summary>
+    public bool Stored { get; set; }
+
     /// <summary>True while a turn is out with a worker.</summary>
     public bool InTurn { get; set; }
 

@@ -35,17 +35,19 @@ public interface IWorkflowStore : IDisposable
 /// <param name="State">The <see cref="WorkflowState"/> bytes.</param>
 /// <param name="History">The history's bytes (a <see cref="GetInstanceHistoryResponse"/>).</param>
 /// <param name="Inbox">The pending events' bytes (a <see cref="GetInstanceHistoryResponse"/>).</param>
+/// <param name="Created">The first snapshot of this instance (a new one, or one started again under the same id).</param>
 /// <param name="Finished">Completed, failed or terminated: no longer reloaded on start.</param>
 /// <param name="PurgeAtMs">When the retention policy removes it (Unix ms); null keeps it until purged by hand.</param>
-public sealed record StoredInstance(string Id, long CreatedMs, byte[] State, byte[] History, byte[] Inbox, bool Finished, long? PurgeAtMs)
+public sealed record StoredInstance(string Id, long CreatedMs, byte[] State, byte[] History, byte[] Inbox, bool Created, bool Finished, long? PurgeAtMs)
 {
     /// <summary>Serializes a record (done under the engine's lock, so the bytes are a consistent snapshot).</summary>
-    public static StoredInstance Of(WorkflowInstanceRecord record, long? purgeAtMs) => new(
+    public static StoredInstance Of(WorkflowInstanceRecord record, bool created, long? purgeAtMs) => new(
         record.State.InstanceId,
         record.State.CreatedTimestamp.ToDateTimeOffset().ToUnixTimeMilliseconds(),
         record.State.ToByteArray(),
         new GetInstanceHistoryResponse { Events = { record.History } }.ToByteArray(),
         new GetInstanceHistoryResponse { Events = { record.Inbox } }.ToByteArray(),
+        created,
         WorkflowStatuses.IsFinished(record.State.WorkflowStatus),
         purgeAtMs);
 

@@ -88,9 +88,10 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
         {
             while (await incoming.Reader.WaitToReadAsync(token))
             {
-                using (var window = CancellationTokenSource.CreateLinkedTokenSource(token))
+                // The batch closes maxAwaitDurationMs after its first entry, on the sidecar's clock.
+                using (var awaited = new CancellationTokenSource(bulk.MaxAwaitDuration, settings.Time))
+                using (var window = CancellationTokenSource.CreateLinkedTokenSource(token, awaited.Token))
                 {
-                    window.CancelAfter(bulk.MaxAwaitDuration);
                     while (batch.Count < bulk.MaxMessagesCount)
                     {
                         if (incoming.Reader.TryRead(out var next))
