@@ -111,6 +111,10 @@ public sealed class DaprSidecar : IAsyncDisposable
         return new DaprSidecar(app, httpPort, grpcPort);
     }
 
+    /// <summary>A service of the sidecar (its workflow engine, ...), for tests that look inside.</summary>
+    internal T Service<T>()
+        where T : notnull => host.Services.GetRequiredService<T>();
+
     /// <summary>Asks the app for its subscriptions (GET /dapr/subscribe or ListTopicSubscriptions) and starts delivering.</summary>
     public async Task StartDeliveriesAsync(CancellationToken cancellationToken)
     {
