@@ -16,8 +16,16 @@ public sealed class TaskHubApi(WorkflowEngine engine, WorkflowQueries queries)
     public Task<Empty> Hello(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
 
     /// <summary>StartInstance.</summary>
-    public async Task<CreateInstanceResponse> StartInstance(CreateInstanceRequest request, ServerCallContext context) =>
-        new() { InstanceId = await engine.StartAsync(request) };
+    public async Task<CreateInstanceResponse> StartInstance(CreateInstanceRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Name))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "name is required: the workflow to run"));
+        }
+
+        CheckPayload(request.Input, "input");
+        return new() { InstanceId = await engine.StartAsync(request) };
+    }
 
     /// <summary>GetInstance: exists=false for an unknown id, as the SDK expects.</summary>
     public async Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context) =>
@@ -38,6 +46,7 @@ public sealed class TaskHubApi(WorkflowEngine engine, WorkflowQueries queries)
     /// <summary>RaiseEvent.</summary>
     public async Task<RaiseEventResponse> RaiseEvent(RaiseEventRequest request, ServerCallContext context)
     {
+        CheckPayload(request.Input, "input");
         await engine.RaiseAsync(request.InstanceId, request.Name, request.Input);
         return new RaiseEventResponse();
     }
@@ -102,6 +111,15 @@ public sealed class TaskHubApi(WorkflowEngine engine, WorkflowQueries queries)
     {
         await engine.CompleteActivityAsync(request);
         return new CompleteTaskResponse();
+    }
+
+    // Dapr's default body limit, checked here so that an oversized payload is refused before anything is accepted.
+    private static void CheckPayload(string? value, string field)
+    {
+        if (value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > WorkflowEngine.MaxPayloadBytes)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{field} is {System.Text.Encoding.UTF8.GetByteCount(value)} bytes; the limit is {WorkflowEngine.MaxPayloadBytes} bytes"));
+        }
     }
 
     private static GetInstanceResponse Response(WorkflowState? state) =>

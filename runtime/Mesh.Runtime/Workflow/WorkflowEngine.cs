@@ -32,12 +32,6 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private readonly ChangeSet changes;
     private readonly CancellationTokenSource stopping = new();
 
-    /// <summary>Creates an engine with Dapr's default workflow settings on the system clock.</summary>
-    public WorkflowEngine(IWorkflowStore store, ILogger<WorkflowEngine> logger)
-        : this(store, WorkflowSpec.Default, TimeProvider.System, logger)
-    {
-    }
-
     /// <summary>Creates an engine and resumes every unfinished instance the store holds.</summary>
     public WorkflowEngine(IWorkflowStore store, WorkflowSpec spec, TimeProvider time, ILogger<WorkflowEngine>? logger = null)
     {
@@ -71,9 +65,6 @@ public sealed class WorkflowEngine : IAsyncDisposable
     /// <summary>Durable timers scheduled.</summary>
     internal int TimersScheduled => timers.Count;
 
-    /// <summary>Where instances are kept, finished ones included.</summary>
-    internal IWorkflowStore Store => store;
-
     /// <summary>Reads a held instance under the engine's lock; false when the engine does not hold it.</summary>
     internal bool TryRead<T>(string instanceId, Func<WorkflowInstance, T> read, out T value)
     {
@@ -85,15 +76,9 @@ public sealed class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Schedules a new instance; its id is the caller's or a new GUID.</summary>
+    /// <summary>Schedules a new instance (the request is valid, see <see cref="TaskHubApi"/>); its id is the caller's or a new GUID.</summary>
     public async Task<string> StartAsync(CreateInstanceRequest request)
     {
-        if (string.IsNullOrEmpty(request.Name))
-        {
-            throw Invalid("name is required: the workflow to run");
-        }
-
-        CheckPayload(request.Input, "input");
         var id = string.IsNullOrEmpty(request.InstanceId) ? Guid.NewGuid().ToString() : request.InstanceId;
         Task stored;
         lock (gate)
@@ -116,28 +101,12 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>Delivers an external event to the instance.</summary>
-    public Task RaiseAsync(string instanceId, string name, string? input)
-    {
-        CheckPayload(input, "input");
-        return AddEventAsync(instanceId, new HistoryEvent { EventRaised = new EventRaisedEvent { Name = name, Input = input } }, "raise an event to");
-    }
+    public Task RaiseAsync(string instanceId, string name, string? input) =>
+        AddEventAsync(instanceId, new HistoryEvent { EventRaised = new EventRaisedEvent { Name = name, Input = input } }, "raise an event to");
 
     /// <summary>Terminates the instance and, when recursive, its children; a finished instance stays as it is.</summary>
-    public async Task TerminateAsync(string instanceId, string? output, bool recursive)
-    {
-        Task? stored = null;
-        lock (gate)
-        {
-            if (instances.TryGetValue(instanceId, out var instance))
-            {
-                Terminate(instance, output, recursive);
-                stored = Commit();
-            }
-        }
-
-        _ = stored is null ? await store.LoadAsync(instanceId) ?? throw NotFound(instanceId) : null;
-        await (stored ?? Task.CompletedTask);
-    }
+    public Task TerminateAsync(string instanceId, string? output, bool recursive) =>
+        CommandAsync(instanceId, null, instance => Terminate(instance, output, recursive));
 
     /// <summary>Suspends the instance: it takes no turns but for resume and terminate.</summary>
     public Task SuspendAsync(string instanceId, string? reason) =>
@@ -205,8 +174,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     {
         lock (gate)
         {
-            if (!dispatcher.TryComplete(response.CompletionToken, out var flight) || flight.Activity is not null
-                || !instances.TryGetValue(flight.InstanceId, out var instance) || instance.ExecutionId != flight.ExecutionId)
+            if (!TryTake(response.CompletionToken, activity: false, out var flight, out var instance))
             {
                 // Stale or duplicate: the SDK would drop its stream for 5 s on an error, so answer OK.
                 logger.LogInformation("Ignored a stale workflow completion for {Instance}", response.InstanceId);
@@ -224,14 +192,13 @@ public sealed class WorkflowEngine : IAsyncDisposable
     {
         lock (gate)
         {
-            if (!dispatcher.TryComplete(response.CompletionToken, out var flight) || flight.Activity is null
-                || !instances.TryGetValue(flight.InstanceId, out var instance) || instance.ExecutionId != flight.ExecutionId || instance.IsTerminal)
+            if (!TryTake(response.CompletionToken, activity: true, out var flight, out var instance) || instance.IsTerminal)
             {
                 logger.LogInformation("Ignored a stale activity completion for {Instance}", response.InstanceId);
                 return Task.CompletedTask;
             }
 
-            machine.Deliver(instance, machine.ActivityResult(flight.Activity, response));
+            machine.Deliver(instance, machine.ActivityResult(flight.Activity!, response));
             Changed(instance);
             return Commit();
         }
@@ -248,7 +215,24 @@ public sealed class WorkflowEngine : IAsyncDisposable
         stopping.Dispose();
     }
 
-    private async Task AddEventAsync(string instanceId, HistoryEvent e, string verb)
+    // The work item a completion answers, and its instance, unless the completion is stale (of a dropped stream, a
+    // finished instance or an earlier execution) or repeated.
+    private bool TryTake(string token, bool activity, out InFlight flight, out WorkflowInstance instance)
+    {
+        instance = null!;
+        return dispatcher.TryComplete(token, out flight) && (flight.Activity is not null) == activity
+            && instances.TryGetValue(flight.InstanceId, out instance!) && instance.ExecutionId == flight.ExecutionId;
+    }
+
+    private Task AddEventAsync(string instanceId, HistoryEvent e, string verb) => CommandAsync(instanceId, verb, instance =>
+    {
+        machine.Deliver(instance, e);
+        Changed(instance);
+    });
+
+    // Applies a client's command to an unfinished instance. A finished one (held until stored, then in the store) is
+    // an error only when the command has a verb to name in it; an instance that is nowhere is NOT_FOUND.
+    private async Task CommandAsync(string instanceId, string? verb, Action<WorkflowInstance> apply)
     {
         Task? stored = null;
         OrchestrationStatus? finished = null;
@@ -260,8 +244,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             }
             else if (instance is not null)
             {
-                machine.Deliver(instance, e);
-                Changed(instance);
+                apply(instance);
                 stored = Commit();
             }
         }
@@ -273,7 +256,10 @@ public sealed class WorkflowEngine : IAsyncDisposable
         }
 
         finished ??= (await store.LoadAsync(instanceId))?.State.WorkflowStatus ?? throw NotFound(instanceId);
-        throw new RpcException(new Status(StatusCode.FailedPrecondition, $"cannot {verb} workflow instance '{instanceId}': it is {finished}"));
+        if (verb is not null)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"cannot {verb} workflow instance '{instanceId}': it is {finished}"));
+        }
     }
 
     // Carries out what a turn asked of other instances, the workers and the clock.
@@ -424,16 +410,6 @@ public sealed class WorkflowEngine : IAsyncDisposable
             logger.LogInformation("Resumed {Count} unfinished workflow instances", instances.Count);
         }
     }
-
-    private static void CheckPayload(string? value, string field)
-    {
-        if (value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > MaxPayloadBytes)
-        {
-            throw Invalid($"{field} is {System.Text.Encoding.UTF8.GetByteCount(value)} bytes; the limit is {MaxPayloadBytes} bytes");
-        }
-    }
-
-    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 
     private static RpcException NotFound(string instanceId) => new(new Status(StatusCode.NotFound, $"workflow instance '{instanceId}' does not exist"));
 }

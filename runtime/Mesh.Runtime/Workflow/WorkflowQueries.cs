@@ -7,7 +7,7 @@ namespace Mesh.Runtime.Workflow;
 /// The read side of the workflow API (state, waits, history, listing): an instance the engine holds answers from
 /// memory, any other from the store, where finished instances stay until purged (by hand or by retention).
 /// </summary>
-public sealed class WorkflowQueries(WorkflowEngine engine)
+public sealed class WorkflowQueries(WorkflowEngine engine, IWorkflowStore store)
 {
     /// <summary>The instance's state, or null when there is no such instance (never created, or purged).</summary>
     public async Task<WorkflowState?> GetAsync(string instanceId, bool withPayloads)
@@ -17,7 +17,7 @@ public sealed class WorkflowQueries(WorkflowEngine engine)
             return state;
         }
 
-        return await engine.Store.LoadAsync(instanceId) is { State: var stored } ? withPayloads ? stored : WithoutPayloads(stored) : null;
+        return await store.LoadAsync(instanceId) is { State: var stored } ? withPayloads ? stored : WithoutPayloads(stored) : null;
     }
 
     /// <summary>Waits until the instance satisfies <paramref name="done"/>; null when it does not exist.</summary>
@@ -41,7 +41,7 @@ public sealed class WorkflowQueries(WorkflowEngine engine)
     public async Task<IReadOnlyList<HistoryEvent>> HistoryAsync(string instanceId) =>
         engine.TryRead(instanceId, i => i.History.ToList(), out var history)
             ? history
-            : (await engine.Store.LoadAsync(instanceId))?.History
+            : (await store.LoadAsync(instanceId))?.History
                 ?? throw new RpcException(new Status(StatusCode.NotFound, $"workflow instance '{instanceId}' does not exist"));
 
     /// <summary>A page of instance ids in creation order, and the token of the next page.</summary>
@@ -51,7 +51,7 @@ public sealed class WorkflowQueries(WorkflowEngine engine)
             : int.TryParse(continuationToken, out var n) && n >= 0 ? n
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"continuationToken '{continuationToken}' was not issued by this runtime"));
         var size = pageSize <= 0 ? 100 : Math.Min(pageSize, 1000);
-        var ids = await engine.Store.ListAsync(after, size + 1);
+        var ids = await store.ListAsync(after, size + 1);
         return (ids.Take(size).ToList(), ids.Count > size ? (after + size).ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
     }
 
