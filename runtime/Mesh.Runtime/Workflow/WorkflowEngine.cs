@@ -68,11 +68,16 @@ public sealed class WorkflowEngine : IAsyncDisposable
     /// <summary>Reads a held instance under the engine's lock; false when the engine does not hold it.</summary>
     internal bool TryRead<T>(string instanceId, Func<WorkflowInstance, T> read, out T value)
     {
+        (var held, value) = Read(() => instances.TryGetValue(instanceId, out var instance) ? (true, read(instance)) : (false, default(T)!));
+        return held;
+    }
+
+    /// <summary>Reads under the engine's lock (an instance's fields change under it, also after it left memory).</summary>
+    internal T Read<T>(Func<T> read)
+    {
         lock (gate)
         {
-            var held = instances.TryGetValue(instanceId, out var instance);
-            value = held ? read(instance!) : default!;
-            return held;
+            return read();
         }
     }
 

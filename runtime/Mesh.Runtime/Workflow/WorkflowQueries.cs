@@ -23,18 +23,24 @@ public sealed class WorkflowQueries(WorkflowEngine engine, IWorkflowStore store)
     /// <summary>Waits until the instance satisfies <paramref name="done"/>; null when it does not exist.</summary>
     public async Task<WorkflowState?> WaitAsync(string instanceId, Func<OrchestrationStatus, bool> done, bool withPayloads, CancellationToken cancellationToken)
     {
-        while (engine.TryRead(instanceId, i => (State: done(i.Status) ? i.State(withPayloads) : null, Changed: i.Changed.Task), out var held))
+        if (!engine.TryRead(instanceId, i => i, out var instance))
         {
-            if (held.State is not null)
-            {
-                return held.State;
-            }
-
-            await held.Changed.WaitAsync(cancellationToken);
+            // Not held: finished (or unknown), so its stored state is final.
+            return await GetAsync(instanceId, withPayloads);
         }
 
-        // Not held: finished (or unknown), so its stored state is final.
-        return await GetAsync(instanceId, withPayloads);
+        // Followed through the instance itself, which keeps its final state after it leaves memory: a waiter woken
+        // late does not have to read it back from the store.
+        while (true)
+        {
+            var (state, changed) = engine.Read(() => (done(instance.Status) ? instance.State(withPayloads) : null, instance.Changed.Task));
+            if (state is not null)
+            {
+                return state;
+            }
+
+            await changed.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>The instance's history.</summary>
