@@ -25,6 +25,16 @@ internal sealed class InstanceStateMachine(TimeProvider time)
         return instance;
     }
 
+    /// <summary>A new instance a client asked for, with its scheduled start and trace context.</summary>
+    public WorkflowInstance Create(CreateInstanceRequest request, string id)
+    {
+        var instance = Create(id, request.Name, request.Input, request.Version);
+        instance.ScheduledStart = request.ScheduledStartTimestamp;
+        instance.Inbox[0].ExecutionStarted.ScheduledStartTimestamp = request.ScheduledStartTimestamp;
+        instance.Inbox[0].ExecutionStarted.ParentTraceContext = request.ParentTraceContext;
+        return instance;
+    }
+
     /// <summary>Stamps an event: the -1 id of events that answer nothing, and the time.</summary>
     public HistoryEvent Stamp(HistoryEvent e)
     {

@@ -48,16 +48,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>Instances held in memory: the unfinished ones (and finished ones until they are stored).</summary>
-    internal int InstancesInMemory
-    {
-        get
-        {
-            lock (gate)
-            {
-                return instances.Count;
-            }
-        }
-    }
+    internal int InstancesInMemory => Read(() => instances.Count);
 
     /// <summary>Work items out with the app or waiting for it.</summary>
     internal int WorkItemsInFlight => dispatcher.Count;
@@ -93,11 +84,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.AlreadyExists, $"workflow instance '{id}' already exists and is {existing.Status}"));
             }
 
-            var instance = machine.Create(id, request.Name, request.Input, request.Version);
-            instance.ScheduledStart = request.ScheduledStartTimestamp;
-            instance.Inbox[0].ExecutionStarted.ScheduledStartTimestamp = request.ScheduledStartTimestamp;
-            instance.Inbox[0].ExecutionStarted.ParentTraceContext = request.ParentTraceContext;
-            Hold(instance);
+            Hold(machine.Create(request, id));
             stored = Commit();
         }
 
@@ -293,12 +280,9 @@ public sealed class WorkflowEngine : IAsyncDisposable
             }
         }
 
-        foreach (var terminate in effects.Terminations)
+        foreach (var terminate in effects.Terminations.Where(t => instances.ContainsKey(t.InstanceId)))
         {
-            if (instances.TryGetValue(terminate.InstanceId, out var doomed))
-            {
-                Terminate(doomed, terminate.Reason, terminate.Recurse);
-            }
+            Terminate(instances[terminate.InstanceId], terminate.Reason, terminate.Recurse);
         }
     }
 
@@ -311,12 +295,9 @@ public sealed class WorkflowEngine : IAsyncDisposable
 
         machine.Deliver(instance, new HistoryEvent { ExecutionTerminated = new ExecutionTerminatedEvent { Input = output, Recurse = recursive } });
         Changed(instance);
-        foreach (var child in recursive ? instance.Children : [])
+        foreach (var child in (recursive ? instance.Children : []).Where(instances.ContainsKey))
         {
-            if (instances.TryGetValue(child, out var target))
-            {
-                Terminate(target, output, recursive);
-            }
+            Terminate(instances[child], output, recursive);
         }
     }
 
