@@ -15,97 +15,76 @@ public sealed class WorkflowRetentionTests
     [Fact]
     public async Task Finished_LeaveMemory_TheEngineHoldsOnlyWhatIsInFlight()
     {
-        var testbed = new WorkflowTestbed();
+        await using var testbed = new WorkflowTestbed();
         await testbed.InitializeAsync();
-        try
-        {
-            var waiting = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("gown", 1));
-            var chains = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: i)));
-            await Task.WhenAll(chains.Select(id => WaitAsync(testbed, id)));
+        var waiting = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("gown", 1));
+        var chains = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: i)));
+        await Task.WhenAll(chains.Select(id => WaitAsync(testbed, id)));
 
-            var held = await EventuallyAsync(() => testbed.Engine.InstancesInMemory, 1);
-            var stored = await testbed.Client.GetWorkflowStateAsync(chains[7]);
-            var history = await testbed.Client.GetInstanceHistoryAsync(chains[7]);
-            await testbed.Client.RaiseEventAsync(waiting, "approval", true);
-            await testbed.WaitForTimerAsync(waiting, 1);
-            testbed.AssertTimersFireAfter(TimeSpan.FromMilliseconds(100));
-            await WaitAsync(testbed, waiting);
-            var heldAtTheEnd = await EventuallyAsync(() => testbed.Engine.InstancesInMemory, 0);
+        var held = await EventuallyAsync(() => testbed.Engine.InstancesInMemory, 1);
+        var stored = await testbed.Client.GetWorkflowStateAsync(chains[7]);
+        var history = await testbed.Client.GetInstanceHistoryAsync(chains[7]);
+        await testbed.Client.RaiseEventAsync(waiting, "approval", true);
+        await testbed.WaitForTimerAsync(waiting, 1);
+        testbed.AssertTimersFireAfter(TimeSpan.FromMilliseconds(100));
+        await WaitAsync(testbed, waiting);
+        var heldAtTheEnd = await EventuallyAsync(() => testbed.Engine.InstancesInMemory, 0);
 
-            // Only the saga waiting for its approval was held; the finished chains answer from the store.
-            Assert.Equal(1, held);
-            Assert.Equal((WorkflowRuntimeStatus.Completed, 12), (stored!.RuntimeStatus, stored.ReadOutputAs<int>()));
-            Assert.True(history.Count >= 12, $"history has {history.Count} events");
-            Assert.Equal((0, 0, 0), (heldAtTheEnd, testbed.Engine.WorkItemsInFlight, testbed.Engine.TimersScheduled));
-        }
-        finally
-        {
-            await testbed.DisposeAsync();
-        }
+        // Only the saga waiting for its approval was held; the finished chains answer from the store.
+        Assert.Equal(1, held);
+        Assert.Equal((WorkflowRuntimeStatus.Completed, 12), (stored!.RuntimeStatus, stored.ReadOutputAs<int>()));
+        Assert.True(history.Count >= 12, $"history has {history.Count} events");
+        Assert.Equal((0, 0, 0), (heldAtTheEnd, testbed.Engine.WorkItemsInFlight, testbed.Engine.TimersScheduled));
     }
 
     [Fact]
     public async Task StateRetentionPolicy_PurgesEachStatusAtItsTime_NotBefore()
     {
-        var testbed = new WorkflowTestbed { Configuration = Policy };
+        await using var testbed = new WorkflowTestbed { Configuration = Policy };
         await testbed.InitializeAsync();
-        try
-        {
-            var completed = await testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: 1);
-            var failed = await testbed.Client.ScheduleNewWorkflowAsync("NoSuchWorkflow", input: 1);
-            await WaitAsync(testbed, completed);
-            await WaitAsync(testbed, failed);
+        var completed = await testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: 1);
+        var failed = await testbed.Client.ScheduleNewWorkflowAsync("NoSuchWorkflow", input: 1);
+        await WaitAsync(testbed, completed);
+        await WaitAsync(testbed, failed);
 
-            // Nothing moved the clock: both finished now, so completed goes after 1h and failed after 3h (anyTerminal).
-            testbed.Clock.Advance(TimeSpan.FromHours(1) - TimeSpan.FromMilliseconds(1));
-            var justBefore = await ExistsAsync(testbed, completed);
-            testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
-            var completedGone = await GoneAsync(testbed, completed);
-            var failedAfter1h = await ExistsAsync(testbed, failed);
-            testbed.Clock.Advance(TimeSpan.FromHours(2) - TimeSpan.FromMilliseconds(1));
-            var failedJustBefore = await ExistsAsync(testbed, failed);
-            testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
-            var failedGone = await GoneAsync(testbed, failed);
+        // Nothing moved the clock: both finished now, so completed goes after 1h and failed after 3h (anyTerminal).
+        testbed.Clock.Advance(TimeSpan.FromHours(1) - TimeSpan.FromMilliseconds(1));
+        var justBefore = await ExistsAsync(testbed, completed);
+        testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var completedGone = await GoneAsync(testbed, completed);
+        var failedAfter1h = await ExistsAsync(testbed, failed);
+        testbed.Clock.Advance(TimeSpan.FromHours(2) - TimeSpan.FromMilliseconds(1));
+        var failedJustBefore = await ExistsAsync(testbed, failed);
+        testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var failedGone = await GoneAsync(testbed, failed);
 
-            Assert.Equal((true, true, true, true, true), (justBefore, completedGone, failedAfter1h, failedJustBefore, failedGone));
-            Assert.DoesNotContain(completed, (await testbed.Client.ListInstanceIdsAsync(pageSize: 1000)).InstanceIds);
-        }
-        finally
-        {
-            await testbed.DisposeAsync();
-        }
+        Assert.Equal((true, true, true, true, true), (justBefore, completedGone, failedAfter1h, failedJustBefore, failedGone));
+        Assert.DoesNotContain(completed, (await testbed.Client.ListInstanceIdsAsync(pageSize: 1000)).InstanceIds);
     }
 
     [Fact]
     public async Task StateRetentionPolicy_HistorySurvivesARestartUntilItsRetentionEnds()
     {
-        var testbed = new RedisWorkflowTestbed { Configuration = Policy };
+        await using var testbed = new RedisWorkflowTestbed { Configuration = Policy };
         await testbed.InitializeAsync();
-        try
-        {
-            var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: 10);
-            await WaitAsync(testbed, id);
-            testbed.Clock.Advance(TimeSpan.FromMinutes(30));
+        var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: 10);
+        await WaitAsync(testbed, id);
+        testbed.Clock.Advance(TimeSpan.FromMinutes(30));
 
-            await testbed.StopAsync();
-            await testbed.StartAsync();
-            var afterRestart = await testbed.Client.GetWorkflowStateAsync(id);
-            var history = await testbed.Client.GetInstanceHistoryAsync(id);
-            var heldAfterRestart = testbed.Engine.InstancesInMemory;
-            testbed.Clock.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromMilliseconds(1));
-            var justBefore = await ExistsAsync(testbed, id);
-            testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        await testbed.StopAsync();
+        await testbed.StartAsync();
+        var afterRestart = await testbed.Client.GetWorkflowStateAsync(id);
+        var history = await testbed.Client.GetInstanceHistoryAsync(id);
+        var heldAfterRestart = testbed.Engine.InstancesInMemory;
+        testbed.Clock.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromMilliseconds(1));
+        var justBefore = await ExistsAsync(testbed, id);
+        testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
 
-            Assert.Equal(15, afterRestart!.ReadOutputAs<int>());
-            Assert.True(history.Count >= 12, $"history has {history.Count} events");
-            Assert.Equal(0, heldAfterRestart);
-            Assert.True(justBefore);
-            Assert.True(await GoneAsync(testbed, id));
-        }
-        finally
-        {
-            await testbed.DisposeAsync();
-        }
+        Assert.Equal(15, afterRestart!.ReadOutputAs<int>());
+        Assert.True(history.Count >= 12, $"history has {history.Count} events");
+        Assert.Equal(0, heldAfterRestart);
+        Assert.True(justBefore);
+        Assert.True(await GoneAsync(testbed, id));
     }
 
     private static async Task WaitAsync(WorkflowTestbed testbed, string id)

@@ -18,7 +18,7 @@ namespace Mesh.Runtime.Tests.Workflow;
 /// fake clock: a workflow's time is the time of its turns, which the engine stamps, so durable timers fire when a test
 /// moves <see cref="Clock"/>, at exactly the time the workflow asked for.
 /// </summary>
-public class WorkflowTestbed : IAsyncLifetime
+public class WorkflowTestbed : IAsyncLifetime, IAsyncDisposable
 {
     private IHost app = null!;
 
@@ -87,6 +87,9 @@ public class WorkflowTestbed : IAsyncLifetime
     }
 
     public virtual async Task DisposeAsync() => await StopAsync();
+
+    /// <summary>For a testbed a test starts itself (<c>await using</c>).</summary>
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     /// <summary>Waits (polling, real time) until the instance's history has <paramref name="count"/> events of a kind (consumed by a turn).</summary>
     public async Task WaitForHistoryAsync(string instanceId, HistoryEvent.EventTypeOneofCase kind, int count)
