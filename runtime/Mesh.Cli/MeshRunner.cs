@@ -23,7 +23,7 @@ internal sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, 
 internal sealed record MeshSession(string AppId, Func<DaprSidecar, CancellationToken, Task<int>> RunAsync);
 
 /// <summary>One app of the run with the resources it sees.</summary>
-internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency);
+internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null);
 
 /// <summary>
 /// <c>mesh run</c>: what <c>dapr run -f</c> does, with an embedded sidecar per app instead of daprd. Reads
@@ -199,7 +199,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
                 }
             }
 
-            plans.Add(new AppPlan(app, components, resiliency));
+            plans.Add(new AppPlan(app, components, resiliency, DaprConfigurationLoader.Load(app.ConfigFilePath)));
         }
 
         if (session is not null && plans.Count > 0)
@@ -263,7 +263,8 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
             pubSubs,
             plan.Components,
             plan.Resiliency,
-            directory);
+            directory,
+            plan.Configuration);
     }
 
     /// <summary>Waits for the app to answer, then starts deliveries; false (and <paramref name="fail"/>) when it does not.</summary>

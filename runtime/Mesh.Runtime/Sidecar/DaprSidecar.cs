@@ -71,7 +71,8 @@ public sealed class DaprSidecar : IAsyncDisposable
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
         builder.Services.AddSingleton<IServiceMethodProvider<DaprGrpcApi>, DaprServiceMethodProvider>();
         builder.Services.AddSingleton<IWorkflowStore>(_ => WorkflowStores.For(settings));
-        builder.Services.AddSingleton<WorkflowEngine>();
+        builder.Services.AddSingleton(services => new WorkflowEngine(services.GetRequiredService<IWorkflowStore>(), settings.Configuration.Workflow, settings.Time, services.GetRequiredService<ILogger<WorkflowEngine>>()));
+        builder.Services.AddSingleton<WorkflowQueries>();
         builder.Services.AddSingleton<TaskHubApi>();
         builder.Services.AddSingleton<IServiceMethodProvider<TaskHubApi>, TaskHubServiceMethodProvider>();
 
@@ -109,6 +110,10 @@ public sealed class DaprSidecar : IAsyncDisposable
         app.Services.GetRequiredService<WorkflowEngine>();
         return new DaprSidecar(app, httpPort, grpcPort);
     }
+
+    /// <summary>A service of the sidecar (its workflow engine, ...), for tests that look inside.</summary>
+    internal T Service<T>()
+        where T : notnull => host.Services.GetRequiredService<T>();
 
     /// <summary>Asks the app for its subscriptions (GET /dapr/subscribe or ListTopicSubscriptions) and starts delivering.</summary>
     public async Task StartDeliveriesAsync(CancellationToken cancellationToken)

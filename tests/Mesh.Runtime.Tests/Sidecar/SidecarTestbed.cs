@@ -46,7 +46,8 @@ public sealed class SidecarTestbed : IAsyncLifetime
         Redis = await RedisServer.StartAsync();
         StateStore = ComponentFactory.CreateStateStore(Component("statestore", "state.redis"));
         // Long enough that a loaded machine does not see a slow delivery claimed again; the tests that need a
-        // redelivery wait for it.
+        // redelivery wait for it, on real time: Redis decides which entries are idle long enough (DeliveryClockTests
+        // check the sidecar's own timing on a fake clock).
         PubSub = ComponentFactory.CreatePubSub(Component("pubsub", "pubsub.redis", ("processingTimeout", "4s"), ("redeliverInterval", "500ms")));
         Directory.Register(new AppEndpoint("orders", "127.0.0.1", OrdersPort, "http"));
         Directory.Register(new AppEndpoint("checkout", "127.0.0.1", 0, "http"));
