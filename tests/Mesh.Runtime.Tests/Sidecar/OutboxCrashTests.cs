@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dapr.Client;
@@ -77,7 +76,7 @@ public sealed class OutboxCrashTests : IAsyncLifetime
     public async Task RuntimeKilledAfterTheCommit_BeforeTheRelay_TheNextRunPublishesTheEventOnce()
     {
         using var client = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").Build();
-        var first = StartMesh();
+        var first = Cli.MeshProcess.Start(folder);
         await RetryAsync(() => client.GetStateAsync<string>(OutboxTestbed.OutboxStore, "warm-up"));
 
         await client.ExecuteStateTransactionAsync(OutboxTestbed.OutboxStore,
@@ -93,7 +92,7 @@ public sealed class OutboxCrashTests : IAsyncLifetime
         var markersAfterKill = Markers();
         var eventsAfterKill = await EventsAsync();
 
-        using var second = StartMesh();
+        using var second = Cli.MeshProcess.Start(folder);
         var published = await WaitForAsync(async () => await EventsAsync() is { Count: > 0 } events ? events : null);
         await WaitForAsync(() => Task.FromResult(Markers().Count == 0 ? "gone" : null));
         second.Kill(entireProcessTree: true);
@@ -112,20 +111,6 @@ public sealed class OutboxCrashTests : IAsyncLifetime
 
     private async Task<List<JsonObject>> EventsAsync() =>
         [.. (await connection.GetDatabase().StreamRangeAsync(OutboxTestbed.Topic)).Select(e => (JsonObject)JsonNode.Parse((string)e["data"]!)!)];
-
-    private Process StartMesh()
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "run", "-f", Path.Combine(folder, "dapr.yaml") })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
 
     private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe)
         where T : class
