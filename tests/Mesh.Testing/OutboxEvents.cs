@@ -10,7 +10,11 @@ namespace Mesh.Testing;
 /// </summary>
 public static class OutboxEvents
 {
-    /// <summary>The CloudEvents on <paramref name="appId"/>'s events topic once its outbox settled, oldest first.</summary>
+    /// <summary>
+    /// The CloudEvents on <paramref name="appId"/>'s events topic once its outbox settled, oldest first. The outbox
+    /// delivers at least once: a copy (a relay that was stopped after publishing) shares the CloudEvent id of the
+    /// event, and is listed once, as consumers see it.
+    /// </summary>
     public static async Task<List<JsonObject>> SettledAsync(TestMesh mesh, string appId, TimeSpan? timeout = null)
     {
         await using var connection = await ConnectionMultiplexer.ConnectAsync(mesh.Redis.ConnectionString);
@@ -28,7 +32,7 @@ public static class OutboxEvents
             await Task.Delay(100);
         }
 
-        return [.. (await database.StreamRangeAsync(topic)).Select(e => (JsonObject)JsonNode.Parse((string)e["data"]!)!)];
+        return [.. (await database.StreamRangeAsync(topic)).Select(e => (JsonObject)JsonNode.Parse((string)e["data"]!)!).DistinctBy(e => e["id"]?.GetValue<string>())];
     }
 
     /// <summary>The events of <paramref name="type"/> (a message's full proto name) whose data satisfies <paramref name="where"/>.</summary>
