@@ -217,7 +217,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
             await dapr.ExecuteStateTransactionAsync(publisher?.Store ?? store, publisher is null ? operations : publisher.Compose(operations, announce), cancellationToken: ct);
             return true;
         }
-        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted })
+        catch (DaprException e) when (e.InnerException is RpcException inner && LostRace(inner))
         {
             return false;
         }
@@ -226,6 +226,16 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
             throw unavailable;
         }
     }
+
+    // Mesh's runtime answers a transaction whose ETag check fails with ABORTED; daprd answers INTERNAL "error while
+    // executing state transaction: ..." with the store's error (state.redis "failed to set key"/"failed to delete",
+    // others "possible etag mismatch"), so the same services run on both.
+    private static bool LostRace(RpcException failure) =>
+        failure.StatusCode == StatusCode.Aborted
+        || (failure.StatusCode == StatusCode.Internal && failure.Status.Detail.StartsWith("error while executing state transaction:", StringComparison.Ordinal)
+            && (failure.Status.Detail.Contains("etag mismatch", StringComparison.OrdinalIgnoreCase)
+                || failure.Status.Detail.Contains("failed to set key", StringComparison.Ordinal)
+                || failure.Status.Detail.Contains("failed to delete", StringComparison.Ordinal)));
 
     // Writers that lost an ETag race would collide again if they retried in step: each waits a random few
     // milliseconds, growing with the attempt.
