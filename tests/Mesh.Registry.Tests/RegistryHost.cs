@@ -35,7 +35,8 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public static Metadata Reader => new() { { "authorization", $"Bearer {ReaderToken}" } };
 
-    public static async Task<RegistryHost> StartAsync(string redis, string keyPrefix = "mesh-registry:")
+    /// <summary>Starts the registry; <paramref name="settings"/> add to or override the test settings.</summary>
+    public static async Task<RegistryHost> StartAsync(string redis, string keyPrefix = "mesh-registry:", IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -50,6 +51,7 @@ public sealed class RegistryHost : IAsyncDisposable
             ["Registry:Auth:Tokens:1:Principal"] = "ci-reader",
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddServiceDefaults();
         builder.AddRegistry();
         var app = builder.Build();
