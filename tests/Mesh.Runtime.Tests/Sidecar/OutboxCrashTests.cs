@@ -7,9 +7,9 @@ using StackExchange.Redis;
 namespace Mesh.Runtime.Tests.Sidecar;
 
 /// <summary>
-/// <c>mesh run</c> as a child process, killed with SIGKILL right after a transaction on an outbox store committed
-/// and before its relay published the event: the next <c>mesh run</c> publishes it, from the marker and the internal
-/// message left in Redis.
+/// <c>mesh run</c> as a child process, killed with SIGKILL after a transaction on an outbox store committed and before
+/// its relay published the event: the next <c>mesh run</c> publishes it, from the marker and the internal message left
+/// in Redis.
 /// </summary>
 public sealed class OutboxCrashTests : IAsyncLifetime
 {
@@ -22,6 +22,20 @@ public sealed class OutboxCrashTests : IAsyncLifetime
     {
         redis = await RedisServer.StartAsync(appendOnly: true);
         connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        await File.WriteAllTextAsync(Path.Combine(folder, "dapr.yaml"), $"""
+            version: 1
+            apps:
+              - appID: shop
+                appDirPath: .
+                daprGRPCPort: {grpcPort}
+                resourcesPaths: [./components]
+                command: ["/bin/sh", "-c", "while :; do sleep 1; done"]
+            """);
+    }
+
+    // The outbox store publishes to pub/sub "events" at eventsHost; its internal topic is on "pubsub", on the test's Redis.
+    private async Task WriteComponentsAsync(string eventsHost)
+    {
         var components = Directory.CreateDirectory(Path.Combine(folder, "components")).FullName;
         await File.WriteAllTextAsync(Path.Combine(components, "components.yaml"), $"""
             apiVersion: dapr.io/v1alpha1
@@ -35,9 +49,11 @@ public sealed class OutboxCrashTests : IAsyncLifetime
                 - name: redisHost
                   value: {redis.ConnectionString}
                 - name: outboxPublishPubsub
-                  value: pubsub
+                  value: events
                 - name: outboxPublishTopic
                   value: {OutboxTestbed.Topic}
+                - name: outboxPubsub
+                  value: pubsub
             ---
             apiVersion: dapr.io/v1alpha1
             kind: Component
@@ -53,15 +69,19 @@ public sealed class OutboxCrashTests : IAsyncLifetime
                   value: 15s
                 - name: redeliverInterval
                   value: 500ms
-            """);
-        await File.WriteAllTextAsync(Path.Combine(folder, "dapr.yaml"), $"""
-            version: 1
-            apps:
-              - appID: shop
-                appDirPath: .
-                daprGRPCPort: {grpcPort}
-                resourcesPaths: [./components]
-                command: ["/bin/sh", "-c", "while :; do sleep 1; done"]
+            ---
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: events
+            spec:
+              type: pubsub.redis
+              version: v1
+              metadata:
+                - name: redisHost
+                  value: {eventsHost}
+                - name: dialTimeout
+                  value: 1s
             """);
     }
 
@@ -75,6 +95,9 @@ public sealed class OutboxCrashTests : IAsyncLifetime
     [Fact]
     public async Task RuntimeKilledAfterTheCommit_BeforeTheRelay_TheNextRunPublishesTheEventOnce()
     {
+        // In the first run the event pub/sub is unreachable (TEST-NET-1), so its relay cannot publish: the kill is
+        // certain to land between the commit and the publish.
+        await WriteComponentsAsync("192.0.2.1:6379");
         using var client = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").Build();
         var first = Cli.MeshProcess.Start(folder);
         await RetryAsync(() => client.GetStateAsync<string>(OutboxTestbed.OutboxStore, "warm-up"));
@@ -86,12 +109,12 @@ public sealed class OutboxCrashTests : IAsyncLifetime
             new StateTransactionRequest("order-1", Encoding.UTF8.GetBytes("""{"order":"order-1","lines":2}"""), StateOperationType.Upsert,
                 metadata: new Dictionary<string, string> { ["type"] = "shop.v1.OrderPlaced" }),
         ]);
-        // The relay waits a second before it looks for the marker: the kill lands in that window.
         first.Kill(entireProcessTree: true);
         await first.WaitForExitAsync();
         var markersAfterKill = Markers();
         var eventsAfterKill = await EventsAsync();
 
+        await WriteComponentsAsync(redis.ConnectionString);
         using var second = Cli.MeshProcess.Start(folder);
         var published = await WaitForAsync(async () => await EventsAsync() is { Count: > 0 } events ? events : null);
         await WaitForAsync(() => Task.FromResult(Markers().Count == 0 ? "gone" : null));
