@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -60,6 +61,9 @@ public sealed class DaprSidecar : IAsyncDisposable
         });
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<AppChannels>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TransactionalOutbox>();
+        builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddSingleton<StateApi>();
         builder.Services.AddSingleton<PublishApi>();
         builder.Services.AddSingleton<InvocationApi>();
@@ -108,7 +112,11 @@ public sealed class DaprSidecar : IAsyncDisposable
         await app.StartAsync(cancellationToken);
         // Created now, not on the first workflow call, so unfinished instances resume when the sidecar starts.
         app.Services.GetRequiredService<WorkflowEngine>();
-        return new DaprSidecar(app, httpPort, grpcPort);
+        var sidecar = new DaprSidecar(app, httpPort, grpcPort);
+        // daprd relays outbox messages once the app is healthy, which without a health check is at start; the relay
+        // never calls the app, so here it starts with the sidecar.
+        sidecar.deliveries.AddRange(await app.Services.GetRequiredService<OutboxRelay>().StartAsync(cancellationToken));
+        return sidecar;
     }
 
     /// <summary>A service of the sidecar (its workflow engine, ...), for tests that look inside.</summary>
