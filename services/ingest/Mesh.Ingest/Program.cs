@@ -1,0 +1,27 @@
+using Mesh.Ingest.Mapping;
+
+if (args is ["check-mappings", .. var options])
+{
+    return MappingCheckCommand.Run(options, Console.Out, Console.Error);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+try
+{
+    builder.AddIngest();
+}
+catch (MappingFileException e)
+{
+    Console.Error.WriteLine($"ingest: {e.Message}");
+    return 1;
+}
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapIngestApi();
+app.Run();
+return Environment.ExitCode;
+
+/// <summary>Exposed for hosting in tests.</summary>
+public partial class Program;
