@@ -27,13 +27,13 @@ public static class MappingLoader
     private static readonly string[] FieldKeys = ["type", "from", "value", "lookup", "convert", "unit", "currency", "codeSystem", "required", "encounter", "values"];
     private static readonly FhirPathCompiler FhirPath = new();
 
-    /// <summary>Every mapping under <paramref name="folder"/> (*.yaml, the routes file excepted), by key; refuses two with one key.</summary>
+    /// <summary>Every mapping under <paramref name="folder"/> (*.yaml, routes files excepted), by key; refuses two with one key.</summary>
     public static IReadOnlyDictionary<string, MappingDefinition> LoadFolder(string folder, string routesFile)
     {
         var mappings = new Dictionary<string, MappingDefinition>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(folder, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
-            if (Path.GetFullPath(file) == Path.GetFullPath(routesFile))
+            if (Path.GetFullPath(file) == Path.GetFullPath(routesFile) || Path.GetFileName(file) == "routes.yaml")
             {
                 continue;
             }

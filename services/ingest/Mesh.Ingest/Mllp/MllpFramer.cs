@@ -57,11 +57,14 @@ public sealed class MllpFramer(int maxMessageBytes)
             var result = await reader.ReadAsync(ct);
             var buffer = result.Buffer;
             var next = Scan(ref buffer);
-            reader.AdvanceTo(buffer.Start, buffer.End);
             if (next is not null)
             {
+                // What follows the frame is not examined yet: the next read must see it without waiting for more.
+                reader.AdvanceTo(buffer.Start);
                 return next;
             }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
 
             if (result.IsCompleted || result.IsCanceled)
             {
