@@ -1,8 +1,13 @@
 using Mesh.Ingest.Mapping;
+using Mesh.Ingest.Mllp;
 
-if (args is ["check-mappings", .. var options])
+// Two tools ride along with the app: the mapping check CI runs, and a sender for trying the MLLP listener.
+switch (args)
 {
-    return MappingCheckCommand.Run(options, Console.Out, Console.Error);
+    case ["check-mappings", .. var options]:
+        return MappingCheckCommand.Run(options, Console.Out, Console.Error);
+    case ["mllp-send", .. var options]:
+        return await MllpSendCommand.RunAsync(options, Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateBuilder(args);

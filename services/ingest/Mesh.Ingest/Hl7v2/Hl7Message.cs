@@ -31,11 +31,15 @@ public sealed class Hl7Segment
 /// </summary>
 public sealed class Hl7Message
 {
-    internal Hl7Message(Hl7Encoding encoding, IReadOnlyList<Hl7Segment> segments)
+    internal Hl7Message(Hl7Encoding encoding, IReadOnlyList<Hl7Segment> segments, string text)
     {
         Encoding = encoding;
         Segments = segments;
+        Text = text;
     }
+
+    /// <summary>The message as text. It may hold PHI: never log it.</summary>
+    public string Text { get; }
 
     /// <summary>The delimiters of MSH-1 and MSH-2.</summary>
     public Hl7Encoding Encoding { get; }

@@ -25,6 +25,12 @@ public static class Hl7Parser
             content = content[3..];
         }
 
+        // Checked before decoding, so binary garbage is refused as what it is rather than as bad UTF-8.
+        if (!content.StartsWith("MSH"u8))
+        {
+            return (null, new Hl7ParseError(content.Length == 0 ? "the message is empty" : "the message does not start with an MSH segment", content.Length == 0 ? "" : "segment 1"));
+        }
+
         var (text, error) = Decode(content);
         return error is not null ? (null, error) : Parse(text!);
     }
@@ -90,7 +96,7 @@ public static class Hl7Parser
             segments.Add(new Hl7Segment(id, Fields(line, separator, id == "MSH"), ordinal));
         }
 
-        return (new Hl7Message(encoding, segments), null);
+        return (new Hl7Message(encoding, segments, text), null);
     }
 
     private static bool IsSegmentId(ReadOnlySpan<char> id) =>
