@@ -2,6 +2,7 @@ using Dapr.Client;
 using Mesh.Contracts.Ingest.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Ingest;
+using Mesh.Ingest.Fhir;
 using Mesh.Ingest.Grpc;
 using Mesh.Ingest.Hl7v2;
 using Mesh.Ingest.Intake;
@@ -53,14 +54,20 @@ public static class IngestExtensions
         builder.Services.AddSingleton<IReplayableFormat>(sp => sp.GetRequiredService<Hl7Mapper>());
         builder.Services.AddSingleton<IMllpHandler, Hl7Intake>();
         builder.Services.AddSingleton<MllpListener>();
+
+        builder.Services.AddSingleton<FhirValidation>();
+        builder.Services.AddSingleton<FhirMapper>();
+        builder.Services.AddSingleton<IReplayableFormat>(sp => sp.GetRequiredService<FhirMapper>());
+        builder.Services.AddSingleton<FhirIntake>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MllpListener>());
         return builder;
     }
 
-    /// <summary>Maps the operator API (gRPC).</summary>
+    /// <summary>Maps the operator API (gRPC) and the FHIR R4 endpoints.</summary>
     public static WebApplication MapIngestApi(this WebApplication app)
     {
         app.MapGrpcService<IngestApi>();
+        app.MapFhirApi();
         return app;
     }
 }

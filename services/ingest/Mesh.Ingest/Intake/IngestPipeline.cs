@@ -25,7 +25,7 @@ public sealed class IngestPipeline(IntakeLedger ledger, ExceptionQueue exception
         var result = await map(ct);
         if (result.Failure is { Kind: FailureKind.Unavailable } transient)
         {
-            return new IntakeOutcome(IntakeResult.Retry, [], transient, null, false);
+            return new IntakeOutcome(IntakeResult.Retry, [], transient, null, false, inbound.Receipt);
         }
 
         if (result.Failure is { } failure)
@@ -39,7 +39,7 @@ public sealed class IngestPipeline(IntakeLedger ledger, ExceptionQueue exception
 
             logger.LogWarning("Message {Receipt} ({MessageType}) could not be mapped by {Mapping}: {Reason}; it is on the exception queue as {Exception}",
                 inbound.Receipt, inbound.MessageType, result.Mapping, failure.Reason, entry.Name);
-            return new IntakeOutcome(IntakeResult.Exception, [], failure, entry.Name, false);
+            return new IntakeOutcome(IntakeResult.Exception, [], failure, entry.Name, false, inbound.Receipt);
         }
 
         var pending = delivery.Prepare(inbound, result.Mapped);
@@ -112,10 +112,10 @@ public sealed class IngestPipeline(IntakeLedger ledger, ExceptionQueue exception
 
     private async Task<IntakeOutcome> AnswerAgainAsync(string key, IntakeRecord seen, string etag, CancellationToken ct) => seen.Status switch
     {
-        IntakeStatus.Delivered => new IntakeOutcome(IntakeResult.Delivered, seen.EventIds, null, null, true),
+        IntakeStatus.Delivered => new IntakeOutcome(IntakeResult.Delivered, seen.EventIds, null, null, true, seen.Receipt),
         IntakeStatus.Exception => new IntakeOutcome(
             IntakeResult.Exception, [], new MappingFailure(seen.ErrorCode switch { 102 => FailureKind.Malformed, 103 => FailureKind.UnknownCode, _ => FailureKind.Missing }, seen.Reason ?? "", seen.Location ?? ""),
-            seen.Exception, true),
+            seen.Exception, true, seen.Receipt),
         // Accepted by a copy whose delivery did not finish (the pub/sub was down, or the app stopped): finish it.
         _ => await FinishAsync(key, seen, ct, duplicate: true, etag),
     };
@@ -129,12 +129,12 @@ public sealed class IngestPipeline(IntakeLedger ledger, ExceptionQueue exception
         catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Aborted)
         {
             logger.LogWarning("Message {Receipt} is accepted but its events could not all be delivered yet ({Status}); a resend completes it", accepted.Receipt, e.StatusCode);
-            return new IntakeOutcome(IntakeResult.Retry, accepted.EventIds, new MappingFailure(FailureKind.Unavailable, "the message is stored, but its events could not be delivered yet; resend it to complete the delivery", ""), null, duplicate);
+            return new IntakeOutcome(IntakeResult.Retry, accepted.EventIds, new MappingFailure(FailureKind.Unavailable, "the message is stored, but its events could not be delivered yet; resend it to complete the delivery", ""), null, duplicate, accepted.Receipt);
         }
 
         etag ??= (await ledger.GetAsync(key, ct)).ETag;
         // Losing this race only means another copy recorded the same delivery.
         await ledger.TryWriteAsync(key, accepted with { Status = IntakeStatus.Delivered, Pending = null }, etag, ct);
-        return new IntakeOutcome(IntakeResult.Delivered, accepted.EventIds, null, null, duplicate);
+        return new IntakeOutcome(IntakeResult.Delivered, accepted.EventIds, null, null, duplicate, accepted.Receipt);
     }
 }

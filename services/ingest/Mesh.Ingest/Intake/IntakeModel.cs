@@ -51,4 +51,5 @@ public enum IntakeResult
 /// <param name="Failure">Why it is on the exception queue, or why to resend.</param>
 /// <param name="Exception">The exception queue entry.</param>
 /// <param name="Duplicate">True when an earlier copy (same identity) was already taken.</param>
-public sealed record IntakeOutcome(IntakeResult Result, IReadOnlyList<string> EventIds, MappingFailure? Failure, string? Exception, bool Duplicate);
+/// <param name="Receipt">The receipt of the copy that was taken (the first one, for a resend).</param>
+public sealed record IntakeOutcome(IntakeResult Result, IReadOnlyList<string> EventIds, MappingFailure? Failure, string? Exception, bool Duplicate, string Receipt);

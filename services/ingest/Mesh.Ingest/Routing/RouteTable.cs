@@ -43,6 +43,9 @@ public sealed record IngestRoute(string Name, string Format, string MessageType,
     public bool Matches(string format, string messageType, string sendingFacility) =>
         Format == format && Glob(MessageType, messageType) && Glob(SendingFacility, sendingFacility);
 
+    /// <summary>Whether the rule takes messages of this format and type, from some sender.</summary>
+    public bool MatchesType(string format, string messageType) => Format == format && Glob(MessageType, messageType);
+
     /// <summary>Whether the rule's department pattern matches.</summary>
     public bool MatchesDepartment(string? department) => Glob(Department, department ?? "");
 
