@@ -42,6 +42,12 @@ public sealed class IngestMesh : IAsyncLifetime
     /// <summary>The ingest operator API, straight to the app.</summary>
     public IngestService.IngestServiceClient Operator { get; private set; } = null!;
 
+    /// <summary>The folder the ingest app watches for catalog and price files.</summary>
+    public string Inbox { get; } = Directory.CreateTempSubdirectory("mesh-ingest-inbox-").FullName;
+
+    /// <summary>Master data's suppliers, through the clinic's sidecar.</summary>
+    public SupplierService.SupplierServiceClient Suppliers { get; private set; } = null!;
+
     /// <summary>The Redis behind the mesh.</summary>
     public RedisServer Redis => mesh.Redis;
 
@@ -66,6 +72,8 @@ public sealed class IngestMesh : IAsyncLifetime
             ["Ingest:Mllp:Port"] = "0",
             ["Ingest:RawRetention"] = "02:00:00",
             ["Ingest:LookupCacheTtl"] = "00:00:01",
+            ["Ingest:Csv:InboxPath"] = Inbox,
+            ["Ingest:Csv:PollInterval"] = "00:00:00.200",
         });
         Mllp = await Ingest.Services.GetRequiredService<MllpListener>().EndpointAsync;
         var address = LoopbackApp.AddressOf(Ingest);
@@ -77,6 +85,7 @@ public sealed class IngestMesh : IAsyncLifetime
         var clinic = await mesh.StartSidecarAsync("clinic");
         Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
         Scenario = new InventoryToChargeScenario(Clients);
+        Suppliers = new SupplierService.SupplierServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{clinic.GrpcPort}"));
     }
 
     private Task<Seeded>? shared;
@@ -150,6 +159,7 @@ public sealed class IngestMesh : IAsyncLifetime
         Http.Dispose();
         channel.Dispose();
         await mesh.DisposeAsync();
+        Directory.Delete(Inbox, recursive: true);
     }
 }
 

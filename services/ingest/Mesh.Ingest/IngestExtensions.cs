@@ -2,6 +2,7 @@ using Dapr.Client;
 using Mesh.Contracts.Ingest.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Ingest;
+using Mesh.Ingest.Csv;
 using Mesh.Ingest.Fhir;
 using Mesh.Ingest.Grpc;
 using Mesh.Ingest.Hl7v2;
@@ -59,15 +60,19 @@ public static class IngestExtensions
         builder.Services.AddSingleton<FhirMapper>();
         builder.Services.AddSingleton<IReplayableFormat>(sp => sp.GetRequiredService<FhirMapper>());
         builder.Services.AddSingleton<FhirIntake>();
+
+        builder.Services.AddSingleton<CatalogImport>();
+        builder.Services.AddHostedService<CatalogInbox>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MllpListener>());
         return builder;
     }
 
-    /// <summary>Maps the operator API (gRPC) and the FHIR R4 endpoints.</summary>
+    /// <summary>Maps the operator API (gRPC), the FHIR R4 endpoints and the catalog upload.</summary>
     public static WebApplication MapIngestApi(this WebApplication app)
     {
         app.MapGrpcService<IngestApi>();
         app.MapFhirApi();
+        app.MapCatalogApi();
         return app;
     }
 }
