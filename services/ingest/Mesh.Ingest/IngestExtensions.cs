@@ -32,6 +32,8 @@ public static class IngestExtensions
         var folder = Path.IsPathRooted(settings.MappingsPath) ? settings.MappingsPath : Path.Combine(AppContext.BaseDirectory, settings.MappingsPath);
         builder.Services.AddSingleton(RouteTable.Load(folder, Path.IsPathRooted(settings.RoutesFile) ? settings.RoutesFile : Path.Combine(folder, settings.RoutesFile)));
 
+        // The operator API is also HTTP JSON (its google.api.http routes), for consoles and curl.
+        builder.Services.AddGrpc().AddJsonTranscoding();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddDaprClient();
         var masterData = SidecarInvocation.For(builder.Configuration, settings.MasterDataAppId);
@@ -67,9 +69,13 @@ public static class IngestExtensions
         return builder;
     }
 
-    /// <summary>Maps the operator API (gRPC), the FHIR R4 endpoints and the catalog upload.</summary>
+    /// <summary>
+    /// Maps the operator API (gRPC and HTTP JSON), the FHIR R4 endpoints and the catalog upload, and binds the MLLP
+    /// port (an <see cref="IngestStartupException"/> when it is taken).
+    /// </summary>
     public static WebApplication MapIngestApi(this WebApplication app)
     {
+        app.Services.GetRequiredService<MllpListener>().Bind();
         app.MapGrpcService<IngestApi>();
         app.MapFhirApi();
         app.MapCatalogApi();

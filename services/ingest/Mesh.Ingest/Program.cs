@@ -12,21 +12,23 @@ switch (args)
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+WebApplication app;
 try
 {
     builder.AddIngest();
+    app = builder.Build();
+    app.MapDefaultEndpoints();
+    app.MapIngestApi();
 }
-catch (MappingFileException e)
+catch (Exception e) when (e is MappingFileException or IngestStartupException)
 {
+    // A broken mapping or routes file, or an MLLP port in use: one line, no stack trace.
     Console.Error.WriteLine($"ingest: {e.Message}");
     return 1;
 }
 
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapIngestApi();
 app.Run();
-return Environment.ExitCode;
+return 0;
 
 /// <summary>Exposed for hosting in tests.</summary>
 public partial class Program;

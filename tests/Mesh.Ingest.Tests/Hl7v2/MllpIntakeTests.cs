@@ -136,6 +136,23 @@ public sealed class MllpIntakeTests(IngestMesh mesh)
     }
 
     [Fact]
+    public async Task OperatorApi_OverHttpJson_ListsTheOpenExceptions()
+    {
+        var seeded = await mesh.SharedAsync();
+        var control = $"{Run()}-json";
+        await using var client = await mesh.ConnectAsync();
+        await client.SendAsync(Hl7Messages.Dft(control, seeded.Department, "VJSON", Hl7Messages.Pid3("MRN1"), ($"{control}-NOPE", "1")), CancellationToken.None);
+
+        using var response = await mesh.Http.GetAsync("v1/exceptions?state=INGEST_EXCEPTION_STATE_OPEN&pageSize=1000");
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var entry = body["ingestExceptions"]!.AsArray().Single(e => (string?)e!["controlId"] == control)!;
+        Assert.Equal("FT1-7.1", (string?)entry["location"]);
+        Assert.Equal("INGEST_EXCEPTION_STATE_OPEN", (string?)entry["state"]);
+    }
+
+    [Fact]
     public async Task DftWithoutMrn_TakesThePatientFromTheVisitsAdt()
     {
         var seeded = await mesh.SharedAsync();

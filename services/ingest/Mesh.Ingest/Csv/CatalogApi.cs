@@ -20,7 +20,16 @@ public static class CatalogApi
             }
 
             var name = request.Headers["X-File-Name"].FirstOrDefault() is { Length: > 0 } given ? Path.GetFileName(given) : $"upload-{kind}.csv";
-            var result = await import.ImportAsync(kind, name, body.ToArray(), ct);
+            ImportResult result;
+            try
+            {
+                result = await import.ImportAsync(kind, name, body.ToArray(), ct);
+            }
+            catch (Dapr.DaprException)
+            {
+                return Results.Text("the file could not be stored just now; send it again", statusCode: 503);
+            }
+
             return Results.Text(result.ToCsv(), "text/csv", System.Text.Encoding.UTF8, result.FileRefused ? 422 : 200);
         });
         return app;

@@ -61,9 +61,10 @@ public sealed class CatalogInbox(CatalogImport import, IOptions<IngestOptions> o
             await File.WriteAllTextAsync(Path.Combine(inbox, "results", $"{name}.result.csv"), result.ToCsv(), ct);
             File.Move(file, Path.Combine(inbox, kind is null ? "rejected" : "processed", name), overwrite: true);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or Dapr.DaprException)
         {
-            logger.LogWarning("Could not import {File} from the inbox ({Reason}); it is tried again", name, e.Message);
+            // The file stays in the inbox and is tried again at a later look.
+            logger.LogWarning("Could not import {File} from the inbox ({Error}); it is tried again", name, e.GetType().Name);
         }
     }
 }

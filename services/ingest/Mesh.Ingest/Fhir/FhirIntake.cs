@@ -24,6 +24,19 @@ public sealed class FhirIntake(RawArchive raw, FhirValidation validation, FhirMa
     /// <summary>Takes in a POSTed body for <paramref name="expectedType"/> ("Bundle" for the base URL).</summary>
     public async Task<FhirAnswer> AcceptAsync(string expectedType, byte[] body, string contentType, bool outcomeOnly, CancellationToken ct)
     {
+        try
+        {
+            return await TakeInAsync(expectedType, body, contentType, outcomeOnly, ct);
+        }
+        catch (Dapr.DaprException e)
+        {
+            logger.LogWarning("Could not take in a FHIR {Type}: the sidecar did not answer ({Error})", expectedType, e.GetType().Name);
+            return new FhirAnswer(503, Outcome(Issue(OperationOutcome.IssueType.Transient, "the resource could not be stored just now; send it again", "")));
+        }
+    }
+
+    private async Task<FhirAnswer> TakeInAsync(string expectedType, byte[] body, string contentType, bool outcomeOnly, CancellationToken ct)
+    {
         var receipt = await raw.StoreAsync(FhirMapper.Name, $"POST /fhir/{expectedType}", body, contentType, ct);
         var parsed = FhirMapper.Parse(body, contentType);
         if (parsed.Resource is not { } resource)

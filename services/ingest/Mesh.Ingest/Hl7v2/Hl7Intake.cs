@@ -29,6 +29,21 @@ public sealed class Hl7Intake(RawArchive raw, Hl7Mapper mapper, IngestPipeline p
             return Ack(header, AckCode.Reject, why, ackId, now);
         }
 
+        try
+        {
+            return await TakeInAsync(frame, peer, ackId, now, ct);
+        }
+        catch (Dapr.DaprException e)
+        {
+            // The state store or pub/sub could not be reached: nothing is acknowledged as taken, the sender resends.
+            logger.LogWarning("Could not take in a message from {Peer}: the sidecar did not answer ({Error})", peer, e.GetType().Name);
+            var header = Hl7Parser.Parse(FirstLine(frame.Content)).Message;
+            return Ack(header, AckCode.Reject, new AckError(207, "the message could not be stored just now; resend it", ""), ackId, now);
+        }
+    }
+
+    private async Task<byte[]> TakeInAsync(MllpFrame frame, string peer, string ackId, DateTimeOffset now, CancellationToken ct)
+    {
         var receipt = await raw.StoreAsync(Hl7Mapper.Name, peer, frame.Content, "application/hl7-v2", ct);
         var (message, error) = Hl7Parser.Parse(frame.Content);
         if (message is null)

@@ -41,7 +41,7 @@ public sealed class EncounterDirectory(DaprClient dapr, IOptions<IngestOptions> 
             }
         }
 
-        throw new InvalidOperationException("the encounter context kept changing; the message will be resent");
+        throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.Aborted, "the encounter context kept changing; resend the message"));
     }
 
     private async Task<(EncounterContext? Context, string ETag)> ReadAsync(string key, CancellationToken ct)

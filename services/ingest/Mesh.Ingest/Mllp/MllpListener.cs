@@ -5,6 +5,9 @@ using Microsoft.Extensions.Options;
 
 namespace Mesh.Ingest.Mllp;
 
+/// <summary>A setting the app cannot start with, said in one line.</summary>
+public sealed class IngestStartupException(string message) : Exception(message);
+
 /// <summary>Answers one MLLP frame with the bytes of its acknowledgment (unframed).</summary>
 public interface IMllpHandler
 {
@@ -18,7 +21,7 @@ public interface IMllpHandler
 /// skipped; a connection idle for <see cref="MllpOptions.IdleTimeout"/> is closed; a handler failure answers
 /// nothing and closes that connection only. The listener itself never stops for a connection's sake.
 /// </summary>
-public sealed class MllpListener(IMllpHandler handler, IOptions<IngestOptions> options, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<MllpListener> logger)
+public sealed class MllpListener(IMllpHandler handler, IOptions<IngestOptions> options, TimeProvider clock, ILogger<MllpListener> logger)
     : BackgroundService
 {
     private readonly TaskCompletionSource<IPEndPoint> bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -27,38 +30,52 @@ public sealed class MllpListener(IMllpHandler handler, IOptions<IngestOptions> o
     /// <summary>The address the listener is bound to, once it is.</summary>
     public Task<IPEndPoint> EndpointAsync => bound.Task;
 
-    /// <inheritdoc />
-    public override Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Binds the listening socket (once): an operator's mistake, a port in use or an address that is not one, is
+    /// an <see cref="IngestStartupException"/> with one clear line, before the app starts.
+    /// </summary>
+    public void Bind()
     {
         var settings = options.Value.Mllp;
-        if (!settings.Enabled)
+        if (!settings.Enabled || socket is not null)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         if (!IPAddress.TryParse(settings.Address, out var address))
         {
-            return Fail($"Ingest:Mllp:Address '{settings.Address}' is not an IP address; use 127.0.0.1 (or 0.0.0.0 to listen on every interface)");
+            throw new IngestStartupException($"Ingest:Mllp:Address '{settings.Address}' is not an IP address; use 127.0.0.1 (or 0.0.0.0 to listen on every interface)");
         }
 
-        socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var listening = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.Bind(new IPEndPoint(address, settings.Port));
-            socket.Listen(settings.MaxConnections);
+            listening.Bind(new IPEndPoint(address, settings.Port));
+            listening.Listen(settings.MaxConnections);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
-            socket = null;
-            return Fail(e.SocketErrorCode == SocketError.AddressAlreadyInUse
+            listening.Dispose();
+            throw new IngestStartupException(e.SocketErrorCode == SocketError.AddressAlreadyInUse
                 ? $"the MLLP port {settings.Address}:{settings.Port} is in use; stop what holds it or set Ingest:Mllp:Port"
                 : $"the MLLP listener cannot bind {settings.Address}:{settings.Port} ({e.SocketErrorCode}); set Ingest:Mllp:Address and Ingest:Mllp:Port");
         }
 
+        socket = listening;
         var endpoint = (IPEndPoint)socket.LocalEndPoint!;
         bound.TrySetResult(endpoint);
         logger.LogInformation("MLLP listener on {Address}:{Port}", endpoint.Address, endpoint.Port);
+    }
+
+    /// <inheritdoc />
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.Mllp.Enabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        Bind();
         return base.StartAsync(cancellationToken);
     }
 
@@ -153,15 +170,5 @@ public sealed class MllpListener(IMllpHandler handler, IOptions<IngestOptions> o
         {
             await reader.CompleteAsync();
         }
-    }
-
-    // An operator's mistake gets one clear line and a stopped app, not a stack trace.
-    private Task Fail(string problem)
-    {
-        logger.LogCritical("{Problem}", problem);
-        bound.TrySetException(new InvalidOperationException(problem));
-        Environment.ExitCode = 1;
-        lifetime.StopApplication();
-        return Task.CompletedTask;
     }
 }
