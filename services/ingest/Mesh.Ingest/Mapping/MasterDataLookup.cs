@@ -25,9 +25,18 @@ public sealed class MasterDataLookup(
     };
 
     private readonly ConcurrentDictionary<string, (Item Item, DateTimeOffset Until)> itemsByCode = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim refresh = new(1, 1);
-    private (IReadOnlyList<Location> All, DateTimeOffset Until) locationDirectory = ([], DateTimeOffset.MinValue);
-    private (IReadOnlyList<Supplier> All, DateTimeOffset Until) supplierDirectory = ([], DateTimeOffset.MinValue);
+
+    private readonly CachedList<Location> locationDirectory = new(clock, options.Value.LookupCacheTtl, async ct => (await Pages.AllAsync<Location>(async token =>
+    {
+        var page = await locations.ListLocationsAsync(new ListLocationsRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct);
+        return (page.Locations, page.NextPageToken);
+    })).Items);
+
+    private readonly CachedList<Supplier> supplierDirectory = new(clock, options.Value.LookupCacheTtl, async ct => (await Pages.AllAsync<Supplier>(async token =>
+    {
+        var page = await suppliers.ListSuppliersAsync(new ListSuppliersRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct);
+        return (page.Suppliers, page.NextPageToken);
+    })).Items);
 
     /// <summary>The item billed under <paramref name="code"/> (or whose GTIN it is, when <paramref name="system"/> says GTIN or no charge code matches).</summary>
     public async Task<Item> ItemAsync(string code, string? system, string location, CancellationToken ct)
@@ -83,45 +92,11 @@ public sealed class MasterDataLookup(
     private async Task<List<Item>> ListItemsAsync(ListItemsRequest request, string location, CancellationToken ct) =>
         [.. (await CallAsync(() => items.ListItemsAsync(request, cancellationToken: ct).ResponseAsync, location)).Items];
 
-    private async Task<IReadOnlyList<Location>> LocationsAsync(bool fresh, string location, CancellationToken ct)
-    {
-        if (!fresh && locationDirectory.Until > clock.GetUtcNow())
-        {
-            return locationDirectory.All;
-        }
+    private Task<IReadOnlyList<Location>> LocationsAsync(bool fresh, string location, CancellationToken ct) =>
+        CallAsync(() => locationDirectory.GetAsync(fresh, ct), location);
 
-        await refresh.WaitAsync(ct);
-        try
-        {
-            var (all, _) = await CallAsync(() => Pages.AllAsync<Location>(async token =>
-            {
-                var page = await locations.ListLocationsAsync(new ListLocationsRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct);
-                return (page.Locations, page.NextPageToken);
-            }), location);
-            locationDirectory = (all, clock.GetUtcNow() + options.Value.LookupCacheTtl);
-            return all;
-        }
-        finally
-        {
-            refresh.Release();
-        }
-    }
-
-    private async Task<IReadOnlyList<Supplier>> SuppliersAsync(bool fresh, string location, CancellationToken ct)
-    {
-        if (!fresh && supplierDirectory.Until > clock.GetUtcNow())
-        {
-            return supplierDirectory.All;
-        }
-
-        var (all, _) = await CallAsync(() => Pages.AllAsync<Supplier>(async token =>
-        {
-            var page = await suppliers.ListSuppliersAsync(new ListSuppliersRequest { PageSize = 1000, PageToken = token }, cancellationToken: ct);
-            return (page.Suppliers, page.NextPageToken);
-        }), location);
-        supplierDirectory = (all, clock.GetUtcNow() + options.Value.LookupCacheTtl);
-        return all;
-    }
+    private Task<IReadOnlyList<Supplier>> SuppliersAsync(bool fresh, string location, CancellationToken ct) =>
+        CallAsync(() => supplierDirectory.GetAsync(fresh, ct), location);
 
     // Master data not answering is not the message's fault: the failure is transient, and the sender resends.
     private static async Task<T> CallAsync<T>(Func<Task<T>> call, string location)
@@ -133,6 +108,34 @@ public sealed class MasterDataLookup(
         catch (RpcException e)
         {
             throw new MappingFailedException(new MappingFailure(FailureKind.Unavailable, $"master data could not be asked to resolve {location} ({e.StatusCode}); resend later", location));
+        }
+    }
+}
+
+/// <summary>A whole list read from master data, reused until its time to live passes or a caller asks for a fresh one.</summary>
+internal sealed class CachedList<T>(TimeProvider clock, TimeSpan ttl, Func<CancellationToken, Task<List<T>>> load)
+{
+    private readonly SemaphoreSlim refresh = new(1, 1);
+    private (IReadOnlyList<T> All, DateTimeOffset Until) current = ([], DateTimeOffset.MinValue);
+
+    /// <summary>The list, read again when <paramref name="fresh"/> or when it is older than its time to live.</summary>
+    public async Task<IReadOnlyList<T>> GetAsync(bool fresh, CancellationToken ct)
+    {
+        if (!fresh && current.Until > clock.GetUtcNow())
+        {
+            return current.All;
+        }
+
+        await refresh.WaitAsync(ct);
+        try
+        {
+            var all = await load(ct);
+            current = (all, clock.GetUtcNow() + ttl);
+            return all;
+        }
+        finally
+        {
+            refresh.Release();
         }
     }
 }
