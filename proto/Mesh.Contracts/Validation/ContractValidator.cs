@@ -24,6 +24,7 @@ public sealed record FieldViolation(string Field, string Rule, string Descriptio
 public static class ContractValidator
 {
     private static readonly ConcurrentDictionary<MessageDescriptor, FieldRules[]> Plans = new();
+    private static readonly ConcurrentDictionary<MessageDescriptor, bool> Constrained = new();
     private static readonly Lazy<TypeRegistry> MeshTypes = new(() => TypeRegistry.FromFiles([.. ContractCatalog.Files]));
 
     /// <summary>Every broken constraint of <paramref name="message"/>, in field order; empty when it is valid.</summary>
@@ -36,7 +37,7 @@ public static class ContractValidator
     }
 
     /// <summary>True when messages of this type, at any depth, carry any constraint (Any payloads count as possibly constrained).</summary>
-    public static bool HasConstraints(MessageDescriptor descriptor) => HasConstraints(descriptor, []);
+    public static bool HasConstraints(MessageDescriptor descriptor) => Constrained.GetOrAdd(descriptor, d => HasConstraints(d, []));
 
     private static bool HasConstraints(MessageDescriptor descriptor, HashSet<string> visiting)
     {
@@ -62,6 +63,12 @@ public static class ContractValidator
                 Check(type.Parser.ParseFrom(any.Value), prefix, violations);
             }
 
+            return;
+        }
+
+        // Most messages of most calls declare nothing: skip their trees without reading a field.
+        if (!HasConstraints(message.Descriptor))
+        {
             return;
         }
 
