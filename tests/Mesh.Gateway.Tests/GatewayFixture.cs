@@ -89,6 +89,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         GrpcChannel.ForAddress(handler is null ? PartnerAddress : RestAddress, new GrpcChannelOptions
         {
             HttpHandler = handler,
+            // gRPC-Web goes to the HTTP/1.1 listener.
+            HttpVersion = handler is null ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
+            HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Credentials = token is null ? null : ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
             {
                 metadata.Add("authorization", $"Bearer {token}");

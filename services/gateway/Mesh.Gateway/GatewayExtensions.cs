@@ -7,7 +7,6 @@ using Mesh.Gateway.RateLimiting;
 using Mesh.Gateway.Security;
 using Mesh.Gateway.Surface;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.OpenApi.Models;
 using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
@@ -17,7 +16,7 @@ public static class GatewayExtensions
 {
     /// <summary>
     /// Adds the gateway: token validation, the partner surface read from the contracts, the forwarders, gRPC-Web and
-    /// JSON transcoding with its OpenAPI document, Redis for rate limits and the audit stream. Throws
+    /// JSON transcoding, Redis for rate limits and the audit stream. Throws
     /// <see cref="GatewayConfigurationException"/> for settings it must not run with.
     /// </summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
@@ -47,16 +46,14 @@ public static class GatewayExtensions
         {
             o.MaxReceiveMessageSize = options.MaxRequestBytes;
             o.EnableDetailedErrors = false;
+            // Outermost, so it also sees the contract validation of the service defaults.
+            o.Interceptors.Add<TranscodedErrors>();
+            var registration = o.Interceptors[^1];
+            o.Interceptors.RemoveAt(o.Interceptors.Count - 1);
+            o.Interceptors.Insert(0, registration);
         }).AddJsonTranscoding();
         // Reflection describes the partner surface only: replaces the service defaults' reflection of every endpoint.
         builder.Services.AddSingleton(new ReflectionServiceImpl(PartnerReflection.ServicesOf(surface)));
-        builder.Services.AddGrpcSwagger();
-        builder.Services.AddSwaggerGen(o => o.SwaggerDoc("v1", new OpenApiInfo
-        {
-            Title = "Mesh partner API",
-            Version = "v1",
-            Description = "The partner surface of Mesh: OAuth 2.0 bearer tokens (client credentials), per-method scopes, PHI and PII withheld without phi.read / pii.read.",
-        }));
         return builder;
     }
 
@@ -65,12 +62,13 @@ public static class GatewayExtensions
     {
         app.UseMiddleware<PartnerGate>();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
-        app.UseSwagger(o => o.RouteTemplate = "openapi/{documentName}.json");
         foreach (var service in app.Services.GetRequiredService<PartnerSurface>().Services)
         {
             service.Map(app);
         }
 
+        var openApi = PartnerOpenApi.Write(app.Services.GetRequiredService<PartnerSurface>());
+        app.MapGet(PartnerOpenApi.Path, () => Results.Text(openApi, "application/json"));
         app.MapAuditApi();
         return app;
     }

@@ -53,7 +53,19 @@ public sealed class PartnerGate(
             }
 
             http.Features.Set(caller);
-            await next(http);
+            if (protocol == CallProtocol.Rest)
+            {
+                refusal = UnknownQueryParameter(http, method!) ?? await RestAsync(http);
+                if (refusal is not null && !http.Response.HasStarted)
+                {
+                    await refusal.WriteAsync(http, protocol);
+                }
+            }
+            else
+            {
+                await next(http);
+                refusal = UnparsedRequest(http, caller!);
+            }
         }
         finally
         {
@@ -62,6 +74,56 @@ public sealed class PartnerGate(
                 "", time.GetUtcNow(), caller?.ClientId ?? AuditEntry.Anonymous, method?.FullName ?? path.Value ?? "", protocol.ToString().ToLowerInvariant().Replace("grpcweb", "grpc-web", StringComparison.Ordinal),
                 caller?.Resources ?? [], Name(status), refusal?.Message ?? "", (long)time.GetElapsedTime(started).TotalMicroseconds));
         }
+    }
+
+    // Runs a REST call with its response held back, so an error raised behind the gate (kept by TranscodedErrors)
+    // is written here with its google.rpc details instead.
+    private async Task<Refusal?> RestAsync(HttpContext http)
+    {
+        var body = http.Response.Body;
+        using var buffer = new MemoryStream();
+        http.Response.Body = buffer;
+        try
+        {
+            await next(http);
+        }
+        finally
+        {
+            http.Response.Body = body;
+        }
+
+        if (http.Features.Get<Refusal>() is { } error)
+        {
+            http.Response.Clear();
+            return error;
+        }
+
+        buffer.Position = 0;
+        await buffer.CopyToAsync(body, http.RequestAborted);
+        return null;
+    }
+
+    // A REST query parameter must name a field of the request (its JSON or proto name, the first segment of a path).
+    private static Refusal? UnknownQueryParameter(HttpContext http, PartnerMethod method)
+    {
+        var fields = method.Descriptor.InputType.Fields.InDeclarationOrder();
+        var unknown = http.Request.Query.Keys.FirstOrDefault(key => key.Split('.')[0] is var head && !fields.Any(f => f.Name == head || f.JsonName == head));
+        return unknown is null ? null : new Refusal(StatusCode.InvalidArgument, $"{unknown} is not a field of {method.Descriptor.InputType.FullName}");
+    }
+
+    // A gRPC request body that did not parse fails inside grpc-dotnet as UNKNOWN ("Exception was thrown by handler");
+    // before anything is sent, the gate answers what it is.
+    private static Refusal? UnparsedRequest(HttpContext http, PartnerCaller caller)
+    {
+        if (caller.Outcome is not null || http.Response.HasStarted || http.Response.Headers["grpc-status"] != ((int)StatusCode.Unknown).ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return null;
+        }
+
+        var refusal = new Refusal(StatusCode.InvalidArgument, "the request message could not be parsed (malformed, or nested too deeply)");
+        http.Response.Headers["grpc-status"] = ((int)refusal.Code).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        http.Response.Headers["grpc-message"] = refusal.Message;
+        return refusal;
     }
 
     // The partner RPC the request is routed to: gRPC and gRPC-Web by path, REST by the transcoded endpoint's metadata.

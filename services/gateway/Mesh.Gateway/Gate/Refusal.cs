@@ -24,9 +24,10 @@ public enum CallProtocol
 /// <param name="Code">The gRPC status.</param>
 /// <param name="Message">What went wrong, quoting nothing the caller sent.</param>
 /// <param name="RetryAfter">When a rate-limited caller may try again.</param>
-public sealed record Refusal(StatusCode Code, string Message, TimeSpan? RetryAfter = null)
+/// <param name="Details">The google.rpc details (e.g. a BadRequest) of an error raised behind the gate.</param>
+public sealed record Refusal(StatusCode Code, string Message, TimeSpan? RetryAfter = null, IReadOnlyList<Any>? Details = null)
 {
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromMessages(RetryInfo.Descriptor)));
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromFiles(ErrorDetailsReflection.Descriptor)));
 
     /// <summary>The protocol of a request, from its content type.</summary>
     public static CallProtocol ProtocolOf(Microsoft.AspNetCore.Http.HttpRequest request) =>
@@ -41,7 +42,7 @@ public sealed record Refusal(StatusCode Code, string Message, TimeSpan? RetryAft
     /// </summary>
     public async Task WriteAsync(HttpContext http, CallProtocol protocol)
     {
-        var status = new Google.Rpc.Status { Code = (int)Code, Message = Message };
+        var status = new Google.Rpc.Status { Code = (int)Code, Message = Message, Details = { Details ?? [] } };
         if (RetryAfter is { } wait)
         {
             status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(wait) }));
@@ -61,7 +62,7 @@ public sealed record Refusal(StatusCode Code, string Message, TimeSpan? RetryAft
                 response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            response.ContentType = "application/json";
+            response.ContentType = "application/json; charset=utf-8";
             await response.WriteAsync(Json.Format(status));
             return;
         }
