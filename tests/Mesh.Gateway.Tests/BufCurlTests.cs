@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Mesh.Gateway.Tests;
@@ -7,8 +6,6 @@ namespace Mesh.Gateway.Tests;
 [Collection(GatewayCollection.Name)]
 public sealed class BufCurlTests(GatewayFixture fixture)
 {
-    private static readonly string Root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
-
     [Fact]
     public async Task BufCurl_GrpcWithReflection_GetsTheItem()
     {
@@ -48,21 +45,9 @@ public sealed class BufCurlTests(GatewayFixture fixture)
         Assert.Contains("unauthenticated", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output)> BufCurlAsync(params string[] arguments)
+    private static Task<(int Code, string Output)> BufCurlAsync(params string[] arguments)
     {
-        var buf = Path.Combine(Root, "node_modules/.bin/buf");
-        var start = new ProcessStartInfo(File.Exists(buf) ? buf : "buf") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
-        start.ArgumentList.Add("curl");
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        var buf = Path.Combine(Processes.Root, "node_modules/.bin/buf");
+        return Processes.RunAsync(File.Exists(buf) ? buf : "buf", arguments.Prepend("curl"));
     }
 }

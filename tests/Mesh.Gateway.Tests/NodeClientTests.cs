@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Mesh.Gateway.Tests;
@@ -7,8 +6,7 @@ namespace Mesh.Gateway.Tests;
 [Collection(GatewayCollection.Name)]
 public sealed class NodeClientTests(GatewayFixture fixture)
 {
-    private static readonly string Root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
-    private static readonly string Script = Path.Combine(Root, "services/gateway/clients/node/get-item.mjs");
+    private static readonly string Script = Path.Combine(Processes.Root, "services/gateway/clients/node/get-item.mjs");
 
     [Fact]
     public async Task GrpcJs_GetItemWithToken_ReadsTheItem()
@@ -46,24 +44,8 @@ public sealed class NodeClientTests(GatewayFixture fixture)
         Assert.DoesNotContain(theirs.Name, names);
     }
 
-    private async Task<(int Code, string Output)> NodeAsync(string token, string name)
-    {
-        if (!File.Exists(Path.Combine(Root, "node_modules/@grpc/grpc-js/package.json")))
-        {
-            throw new InvalidOperationException("node_modules lacks @grpc/grpc-js: run `npm ci` at the repository root first");
-        }
-
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
-        foreach (var argument in new[] { Script, $"127.0.0.1:{fixture.PartnerAddress.Port}", token, name })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start; is Node.js installed?");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await stdout).Trim() + await stderr);
-    }
+    private Task<(int Code, string Output)> NodeAsync(string token, string name) =>
+        File.Exists(Path.Combine(Processes.Root, "node_modules/@grpc/grpc-js/package.json"))
+            ? Processes.RunAsync("node", [Script, $"127.0.0.1:{fixture.PartnerAddress.Port}", token, name])
+            : throw new InvalidOperationException("node_modules lacks @grpc/grpc-js: run `npm ci` at the repository root first");
 }

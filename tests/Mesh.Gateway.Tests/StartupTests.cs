@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Mesh.Contracts.MasterData.V1;
@@ -106,26 +105,7 @@ public sealed class StartupTests
         return RunAsync(GatewayAssembly, [], environment);
     }
 
-    // Runs a built assembly to its exit; stdout for the CLI, stdout and stderr together for the gateway's one line.
-    private static async Task<(int Code, string Output)> RunAsync(string assembly, string[] arguments, Dictionary<string, string?> environment)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(assembly)! };
-        start.ArgumentList.Add(assembly);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    // Runs a built assembly to its exit; stdout then stderr, for the gateway's one line.
+    private static Task<(int Code, string Output)> RunAsync(string assembly, string[] arguments, Dictionary<string, string?> environment) =>
+        Processes.RunAsync("dotnet", arguments.Prepend(assembly), environment, Path.GetDirectoryName(assembly));
 }
