@@ -33,7 +33,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         await InventoryToChargeApps.StartServicesAsync(mesh, FinanceSettings);
 
         workflowsPort = LoopbackPorts.Free();
-        await mesh.StartSidecarAsync("workflows", workflowsPort, "http");
+        await mesh.StartSidecarAsync("workflows", workflowsPort, "h2c");
         await StartWorkflowsAsync();
         await mesh.SidecarOf("workflows").StartDeliveriesAsync(CancellationToken.None);
 
@@ -58,14 +58,14 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         environment["Workflows__MaxRetryInterval"] = "00:00:01";
         environment["Workflows__PostingAttempts"] = "60";
         environment["Logging__LogLevel__Default"] = "Information";
-        Workflows = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), "App", workflowsPort, environment);
+        Workflows = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), "App", workflowsPort, environment, http2Only: true);
     }
 
     /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", "Unavailable", "Throttle", "Reject", ...).</summary>
     public Task SetErpAsync(string mode) => Clients.SetErpChaosAsync(mode, CancellationToken.None);
 
     /// <summary>Sends the events, waits until they settled and reconciles every system.</summary>
-    public async Task<(ReconciliationReport Report, List<CaseRecord> Cases)> RunAsync(
+    public async Task<(ReconciliationReport Report, List<Mesh.Contracts.Workflows.V1.Case> Cases)> RunAsync(
         SeededCatalog catalog, List<Mesh.Contracts.Inventory.V1.ItemConsumed> events, ScenarioSpec spec, TimeSpan timeout)
     {
         var duplicates = await Scenario.SendAsync(events, spec, parallelism: 8, CancellationToken.None);

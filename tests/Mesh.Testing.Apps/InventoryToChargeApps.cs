@@ -38,7 +38,7 @@ public static class InventoryToChargeApps
 
     /// <summary>Starts the workflows app in this process.</summary>
     public static Task<WebApplication> StartWorkflowsAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
-        mesh.StartAppAsync("workflows", "http", b =>
+        mesh.StartAppAsync("workflows", "h2c", b =>
         {
             b.AddServiceDefaults();
             b.AddWorkflows();

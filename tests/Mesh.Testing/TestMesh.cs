@@ -102,7 +102,7 @@ public sealed class TestMesh : IAsyncDisposable
         {
             var port = LoopbackPorts.Free();
             var sidecar = await StartSidecarAsync(appId, port, protocol);
-            var builder = LoopbackApp.CreateBuilder(protocol == "grpc" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
+            var builder = LoopbackApp.CreateBuilder(protocol is "grpc" or "h2c" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
             builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId).Concat(settings ?? new Dictionary<string, string?>()));
             configure(builder);
             var app = builder.Build();
