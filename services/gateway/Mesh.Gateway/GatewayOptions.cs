@@ -15,7 +15,10 @@ public sealed class GatewayOptions
     /// <summary>How much of the audit stream is kept.</summary>
     public AuditOptions Audit { get; set; } = new();
 
-    /// <summary>The app ids of the services behind the partner surface, when they differ from the defaults ("masterdata", "charges").</summary>
+    /// <summary>
+    /// The app ids of the services behind the partner surface by service full name (e.g.
+    /// "mesh.masterdata.v1.ItemService": "masterdata-eu"), when they differ from the defaults ("masterdata", "charges").
+    /// </summary>
     public Dictionary<string, string> AppIds { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>The largest request message accepted, in bytes; larger ones answer RESOURCE_EXHAUSTED.</summary>
