@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Mesh.DevTokens;
-using Microsoft.IdentityModel.Tokens;
 
 // mesh-token (`mesh token` once mesh runs its plug-ins): prints a development access token for a partner client,
 // signed by the dev issuer key under .mesh/ that the gateway trusts in Development only. Exit 0 printed, 2 bad options.
