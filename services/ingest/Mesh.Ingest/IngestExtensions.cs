@@ -49,7 +49,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<KeyedSequencer>();
         builder.Services.AddSingleton(sp => new ResourceStore<IngestException>(sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.StateStore, "ingest-exception"));
         builder.Services.AddSingleton<ExceptionQueue>();
-        builder.Services.AddSingleton(sp => new ContractEvents(sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.PubSub, "mesh/ingest"));
+        builder.Services.AddSingleton(sp => new CanonicalPublisher(sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.PubSub, "mesh/ingest"));
         builder.Services.AddSingleton<EventDelivery>();
         builder.Services.AddSingleton<IngestPipeline>();
 

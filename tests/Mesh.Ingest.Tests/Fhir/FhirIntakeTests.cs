@@ -5,6 +5,7 @@ using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Workflows.V1;
 using Mesh.Ingest.Fhir;
 using Mesh.Scenarios;
 using Task = System.Threading.Tasks.Task;
@@ -44,13 +45,13 @@ public sealed class FhirIntakeTests(IngestMesh mesh)
         var (status, response) = await PostAsync<Bundle>("fhir", bundle);
         var (again, resent) = await PostAsync<Bundle>("fhir", bundle);
         var eventId = response.Entry[2].Response!.Outcome is OperationOutcome o ? o.Issue.Single().Diagnostics!["canonical event ".Length..] : "";
-        var outcome = await mesh.Scenario.WaitForCaseAsync(eventId, _ => true, TimeSpan.FromSeconds(90), CancellationToken.None);
+        var outcome = await mesh.Scenario.WaitForCaseAsync(eventId, c => c.State != CaseState.Running, TimeSpan.FromSeconds(90), CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Equal(Bundle.BundleType.TransactionResponse, response.Type);
         Assert.Equal(["200 OK", "200 OK", "201 Created"], response.Entry.Select(e => e.Response!.Status));
         Assert.StartsWith("ingest.", eventId, StringComparison.Ordinal);
-        Assert.Equal("completed", outcome.Status);
+        Assert.Equal(CaseState.Completed, outcome.State);
         Assert.Equal(HttpStatusCode.OK, again);
         Assert.Equal(response.Id, resent.Id);
         Assert.Equal("200 OK", resent.Entry[2].Response!.Status);
@@ -111,10 +112,10 @@ public sealed class FhirIntakeTests(IngestMesh mesh)
         var delivery = SupplyDeliveryTo($"MRN{Guid.NewGuid():N}"[..12], "01510");
 
         var (status, created) = await PostAsync<SupplyDelivery>("fhir/SupplyDelivery", delivery);
-        var outcome = await mesh.Scenario.WaitForCaseAsync(created.Meta!.Tag.Single().Code!, _ => true, TimeSpan.FromSeconds(90), CancellationToken.None);
+        var outcome = await mesh.Scenario.WaitForCaseAsync(created.Meta!.Tag.Single().Code!, c => c.State != CaseState.Running, TimeSpan.FromSeconds(90), CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.Created, status);
-        Assert.Equal("completed", outcome.Status);
+        Assert.Equal(CaseState.Completed, outcome.State);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 using Mesh.Contracts.Ingest.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Workflows.V1;
 using Mesh.Ingest.Hl7v2;
 using Mesh.Ingest.Intake;
 using Mesh.Ingest.Mllp;
@@ -122,7 +123,7 @@ public sealed class MllpIntakeTests(IngestMesh mesh)
         var created = await mesh.Clients.Items.CreateItemAsync(new Mesh.Contracts.MasterData.V1.CreateItemRequest { ItemId = $"{seeded.Run}-new", Item = item });
         await mesh.StockAsync(seeded.Location.Name, created, 5, seeded.Run);
         var resolved = await mesh.Operator.ReplayIngestExceptionAsync(new ReplayIngestExceptionRequest { Name = entry.Name });
-        var outcome = await mesh.Scenario.WaitForCaseAsync(resolved.EventIds.Single(), _ => true, Settle, CancellationToken.None);
+        var outcome = await mesh.Scenario.WaitForCaseAsync(resolved.EventIds.Single(), c => c.State != CaseState.Running, Settle, CancellationToken.None);
         var resend = Ack(await client.SendAsync(dft, CancellationToken.None));
 
         Assert.Equal(("AE", "103", "FT1", "7"), (ack.Value(null, Hl7Path.Parse("MSA-1")), ack.Value(null, Hl7Path.Parse("ERR-3.1")), ack.Value(null, Hl7Path.Parse("ERR-2.1")), ack.Value(null, Hl7Path.Parse("ERR-2.3"))));
@@ -131,7 +132,7 @@ public sealed class MllpIntakeTests(IngestMesh mesh)
         Assert.Equal((IngestExceptionState.Open, 1), (stillUnknown.State, stillUnknown.ReplayCount));
         Assert.Equal((IngestExceptionState.Resolved, 2), (resolved.State, resolved.ReplayCount));
         Assert.Equal(EventIds("hl7v2", control, 1), resolved.EventIds);
-        Assert.Equal("completed", outcome.Status);
+        Assert.Equal(CaseState.Completed, outcome.State);
         Assert.Equal("AA", resend.Value(null, Hl7Path.Parse("MSA-1")));
     }
 

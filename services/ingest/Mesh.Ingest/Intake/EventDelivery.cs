@@ -12,7 +12,7 @@ namespace Mesh.Ingest.Intake;
 /// encounter contexts are kept for later messages. Delivery for one ordering key (a patient encounter) runs in
 /// the order the messages were accepted.
 /// </summary>
-public sealed class EventDelivery(ContractEvents events, EncounterDirectory encounters, KeyedSequencer sequencer)
+public sealed class EventDelivery(CanonicalPublisher events, EncounterDirectory encounters, KeyedSequencer sequencer)
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default);
 
