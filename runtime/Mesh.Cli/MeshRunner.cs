@@ -4,6 +4,7 @@ using Mesh.Runtime;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar;
+using Mesh.Runtime.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Cli;
@@ -12,7 +13,17 @@ namespace Mesh.Cli;
 /// <param name="RunFile">The run file, or a folder holding dapr.yaml / dapr.yml.</param>
 /// <param name="AppIds">Run only these apps of the file; empty runs every app.</param>
 /// <param name="AppHealthTimeout">How long an app may take to answer on its port.</param>
-internal sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout);
+/// <param name="Metrics">Where the runtime serves its metrics; null for no metrics endpoint.</param>
+internal sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout, MetricsEndpoint? Metrics = null);
+
+/// <summary>The runtime's Prometheus endpoint: a port on 127.0.0.1 (0 for a free one); the default one gives way when taken.</summary>
+/// <param name="Port">The port; daprd's metrics port, 9090, by default.</param>
+/// <param name="IsDefault">True when nobody chose the port: if it is taken, a free one is used instead, and said.</param>
+internal sealed record MetricsEndpoint(int Port = MetricsEndpoint.DaprMetricsPort, bool IsDefault = true)
+{
+    /// <summary>daprd's default metrics port.</summary>
+    public const int DaprMetricsPort = 9090;
+}
 
 /// <summary>
 /// Work to run once every app of the run answers, through a sidecar of its own: a client-only app (no app port,
@@ -54,6 +65,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
         }
 
         LocalRedis? redis = null;
+        RuntimeTelemetry? telemetry = null;
         var components = new Dictionary<(string File, string Name), IAsyncDisposable>();
         var sidecars = new List<(DaprSidecar Sidecar, ILoggerFactory Logs)>();
         var readiness = new List<Task<bool>>();
@@ -64,6 +76,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
         try
         {
             redis = await LocalRedis.StartAsync(plans.SelectMany(plan => plan.Components), Path.GetDirectoryName(runFile.Path)!, output, error, stopping);
+            telemetry = await StartTelemetryAsync(options.Metrics, stopping);
 
             // Every app is known before any sidecar starts, so service invocation finds apps started later.
             var directory = new AppDirectory();
@@ -96,7 +109,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
                 var (app, sidecar) = (plans[i].App, sidecars[i].Sidecar);
                 if (app.Command.Count > 0)
                 {
-                    supervisor.Launch(app.AppId, app.Command, app.AppDirPath, AppEnvironment.For(app, sidecar.HttpPort, sidecar.GrpcPort, LoopbackPorts.Free()));
+                    supervisor.Launch(app.AppId, app.Command, app.AppDirPath, AppEnvironment.For(app, sidecar.HttpPort, sidecar.GrpcPort, telemetry?.MetricsPort ?? LoopbackPorts.Free()));
                     await output.WriteLineAsync($"mesh: started app '{app.AppId}': {string.Join(' ', app.Command)} (in {app.AppDirPath})");
                 }
 
@@ -146,6 +159,11 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
                 await component.DisposeAsync();
             }
 
+            if (telemetry is not null)
+            {
+                await telemetry.DisposeAsync();
+            }
+
             if (redis is not null)
             {
                 await redis.DisposeAsync();
@@ -157,6 +175,29 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
             failed = true;
             stopAll.Cancel();
         }
+    }
+
+    // One endpoint for every sidecar of the run (they share this process), as daprd's metrics port is per sidecar.
+    private async Task<RuntimeTelemetry?> StartTelemetryAsync(MetricsEndpoint? metrics, CancellationToken cancellationToken)
+    {
+        if (metrics is null)
+        {
+            return null;
+        }
+
+        RuntimeTelemetry telemetry;
+        try
+        {
+            telemetry = await RuntimeTelemetry.StartAsync(metrics.Port, cancellationToken: cancellationToken);
+        }
+        catch (IOException) when (metrics.IsDefault)
+        {
+            telemetry = await RuntimeTelemetry.StartAsync(0, cancellationToken: cancellationToken);
+            await output.WriteLineAsync($"mesh: port {metrics.Port} is taken, so the runtime's metrics are on another port");
+        }
+
+        await output.WriteLineAsync($"mesh: runtime metrics on http://127.0.0.1:{telemetry.MetricsPort}{RuntimeTelemetry.MetricsPath}{(telemetry.Tracing ? "; spans exported by OTLP" : "")}");
+        return telemetry;
     }
 
     private async Task<int> RunSessionAsync(MeshSession session, Task<bool> announced, DaprSidecar sidecar, CancellationToken cancellationToken)

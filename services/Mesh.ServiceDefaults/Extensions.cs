@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
@@ -21,6 +22,9 @@ public static class MeshServiceDefaultsExtensions
 {
     /// <summary>The prefix of every Mesh ActivitySource and Meter, so the defaults export them.</summary>
     public const string TelemetryPrefix = "Mesh.";
+
+    /// <summary>The Prometheus scrape endpoint on every app's port.</summary>
+    public const string MetricsPath = "/metrics";
 
     private const string HealthPath = "/health";
     private const string AlivePath = "/alive";
@@ -62,18 +66,24 @@ public static class MeshServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
+        // Spans and metrics name the app by its Dapr app id (APP_ID, set by the Dapr CLI and mesh run), as daprd names
+        // its own; OTEL_SERVICE_NAME still wins, as the OpenTelemetry SDK reads it after this.
+        var serviceName = builder.Configuration["APP_ID"] is { Length: > 0 } appId ? appId : builder.Environment.ApplicationName;
         builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryPrefix + "*"))
+                .AddMeter(TelemetryPrefix + "*")
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
-                // Health probes would drown real traffic in traces.
+                // Health probes and scrapes would drown real traffic in traces.
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx =>
-                    !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath))
+                    !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath)
+                    && !ctx.Request.Path.StartsWithSegments(MetricsPath))
                 .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation());
 
@@ -93,9 +103,13 @@ public static class MeshServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (ready), <c>/alive</c> (live), the gRPC health service and gRPC reflection.</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (ready), <c>/alive</c> (live), <c>/metrics</c> (Prometheus text format, on every endpoint of
+    /// the app), the gRPC health service and gRPC reflection.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
         app.MapHealthChecks(HealthPath);
         app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         app.MapGrpcHealthChecksService();

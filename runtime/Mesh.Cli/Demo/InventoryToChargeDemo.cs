@@ -42,7 +42,7 @@ internal sealed class InventoryToChargeDemo(TextWriter console, TextWriter error
             await console.WriteLineAsync($"mesh demo: every app answers ({watch.Elapsed.TotalSeconds:0}s)");
             return await ScenarioAsync($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", options, ct);
         });
-        var code = await new MeshRunner(log, log).RunAsync(new RunOptions(options.RunFile, [], TimeSpan.FromMinutes(5)), stopping, session);
+        var code = await new MeshRunner(log, log).RunAsync(new RunOptions(options.RunFile, [], TimeSpan.FromMinutes(5), new MetricsEndpoint()), stopping, session);
         if (code != 0)
         {
             await error.WriteLineAsync($"mesh demo: failed (exit code {code}); the mesh's output is in {logPath}");

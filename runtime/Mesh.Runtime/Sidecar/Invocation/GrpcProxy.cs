@@ -1,4 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mesh.Runtime.Telemetry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Mesh.Runtime.Sidecar.Invocation;
@@ -20,22 +24,48 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
     public async Task ForwardGrpcAsync(HttpContext context)
     {
         var target = invocation.Target(context.Request.Headers[AppIdHeader].ToString());
+        using var span = StartInvokeSpan(target.AppId, context.Request.Path);
+        var started = Stopwatch.GetTimestamp();
         var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
         }
+
+        // The gRPC status is in the trailers, or in the headers of a trailers-only answer.
+        var status = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() is { Length: > 0 } trailer ? trailer
+            : context.Response.Headers["grpc-status"].ToString() is { Length: > 0 } header ? header
+            : error == ForwarderError.None ? "0" : "14";
+        Invoked(span, target.AppId, "grpc", status, started);
     }
 
     /// <summary>Forwards <c>/v1.0/invoke/{app}/method/{method}</c> to the app's HTTP route.</summary>
     public async Task ForwardHttpAsync(HttpContext context, string appId, string method)
     {
         var target = invocation.Target(appId);
+        using var span = StartInvokeSpan(target.AppId, "/" + method);
+        var started = Stopwatch.GetTimestamp();
         var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + method));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         }
+
+        Invoked(span, target.AppId, "http", context.Response.StatusCode.ToString(CultureInfo.InvariantCulture), started);
+    }
+
+    // daprd's client span of a service invocation: "CallLocal/{app}/{method}".
+    private Activity? StartInvokeSpan(string targetAppId, string method)
+    {
+        var span = SidecarTelemetry.StartSpan($"CallLocal/{targetAppId}{method}", ActivityKind.Client, settings.App.AppId);
+        span?.SetTag("rpc.service", "ServiceInvocation").SetTag("dapr.invoke_method", method).SetTag("net.peer.name", targetAppId);
+        return span;
+    }
+
+    private void Invoked(Activity? span, string targetAppId, string type, string status, long started)
+    {
+        span?.SetTag("dapr.status_code", status);
+        SidecarTelemetry.Invoked(settings.App.AppId, targetAppId, type, status, Stopwatch.GetElapsedTime(started));
     }
 
     private sealed class CallerTransformer(string callerAppId, string? path) : HttpTransformer
@@ -49,6 +79,13 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
             }
 
             proxyRequest.Headers.Remove(AppIdHeader);
+            // With a span of the sidecar's own, the app's call carries it (HttpClient adds it) instead of the caller's.
+            if (Activity.Current is not null)
+            {
+                proxyRequest.Headers.Remove("traceparent");
+                proxyRequest.Headers.Remove("tracestate");
+            }
+
             proxyRequest.Headers.Remove(InvocationApi.CallerHeader);
             proxyRequest.Headers.TryAddWithoutValidation(InvocationApi.CallerHeader, callerAppId);
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -8,6 +9,7 @@ using Grpc.Core;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar.Invocation;
+using Mesh.Runtime.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -61,14 +63,38 @@ public sealed class DeliveryPipeline
     /// <summary>The component's inbound resiliency policy, as a pipeline over delivery outcomes.</summary>
     internal ResiliencePipeline<DeliveryOutcome> Retries => retries;
 
-    /// <summary>Handles one message; returning acknowledges it, throwing leaves it for redelivery.</summary>
+    /// <summary>
+    /// Handles one message; returning acknowledges it, throwing leaves it for redelivery. The delivery is a consumer
+    /// span in the trace of the envelope's <c>traceparent</c>, counted in <c>dapr_component_pubsub_ingress_count</c>.
+    /// </summary>
     public async Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
     {
         using var prepared = Prepare(message);
+        using var span = SidecarTelemetry.StartSpan(
+            $"{subscription.Topic} deliver", ActivityKind.Consumer, settings.App.AppId,
+            prepared.Document is null ? null : CloudEventEnvelope.Attribute(prepared.Envelope, "traceparent"),
+            prepared.Document is null ? null : CloudEventEnvelope.Attribute(prepared.Envelope, "tracestate"));
+        span?.SetTag("messaging.system", "dapr").SetTag("messaging.destination.name", subscription.Topic).SetTag("dapr.component", subscription.PubsubName);
+        var started = Stopwatch.GetTimestamp();
+        var status = "retry";
+        try
+        {
+            status = await HandlePreparedAsync(message, prepared, cancellationToken);
+        }
+        finally
+        {
+            span?.SetTag("dapr.delivery.status", status);
+            SidecarTelemetry.Delivered(settings.App.AppId, subscription.PubsubName, subscription.Topic, status, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    // Delivers a prepared message; the status daprd's metrics give it: success, retry (thrown back) or drop.
+    private async Task<string> HandlePreparedAsync(TopicMessage message, PreparedMessage prepared, CancellationToken cancellationToken)
+    {
         if (prepared.DropReason is { } reason)
         {
             await DropAsync(message, reason, cancellationToken);
-            return;
+            return "drop";
         }
 
         var (body, envelope, route) = (prepared.Body, prepared.Envelope, prepared.Route!);
@@ -85,21 +111,21 @@ public sealed class DeliveryPipeline
         {
             // An envelope whose data cannot be decoded never will be: drop it (dead-letter when set), as daprd does.
             await DropAsync(message, $"the envelope cannot be decoded: {e.Message}", cancellationToken);
-            return;
+            return "drop";
         }
 
         switch (outcome)
         {
             case DeliveryOutcome.Success:
-                return;
+                return "success";
             case DeliveryOutcome.Drop:
                 await DropAsync(message, "the app answered DROP", cancellationToken);
-                return;
+                return "drop";
             default:
                 if (subscription.DeadLetterTopic is not null)
                 {
                     await DropAsync(message, "retries are exhausted", cancellationToken);
-                    return;
+                    return "drop";
                 }
 
                 throw new InvalidOperationException($"delivery of {message.Id} on {subscription.Topic} to {settings.App.AppId} will be retried");
@@ -161,7 +187,8 @@ public sealed class DeliveryPipeline
             Content = new ReadOnlyMemoryContent(body),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventEnvelope.ContentType);
-        if (CloudEventEnvelope.Attribute(envelope, "traceparent") is { Length: > 0 } traceparent)
+        // The delivery span's context when tracing is on (HttpClient would add the same), else the publisher's.
+        if ((Activity.Current?.Id ?? CloudEventEnvelope.Attribute(envelope, "traceparent")) is { Length: > 0 } traceparent)
         {
             request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         }
