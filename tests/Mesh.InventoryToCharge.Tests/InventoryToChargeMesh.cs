@@ -10,10 +10,23 @@ namespace Mesh.InventoryToCharge.Tests;
 /// charges, finance and the ERP stand-in hosted here as their Program.cs wires them, and the workflows app as
 /// a real process (so a test can SIGKILL it). Tests act as the clinical system through the sidecar of "clinic".
 /// </summary>
-public sealed class InventoryToChargeMesh : IAsyncLifetime
+public class InventoryToChargeMesh : IAsyncLifetime
 {
+    private readonly string clinicAppId;
     private TestMesh mesh = null!;
     private int workflowsPort;
+
+    /// <summary>The mesh with the clinical system as app "clinic".</summary>
+    public InventoryToChargeMesh()
+        : this("clinic")
+    {
+    }
+
+    /// <summary>The mesh with the clinical system as <paramref name="clinicAppId"/>, for metrics of its own.</summary>
+    protected InventoryToChargeMesh(string clinicAppId) => this.clinicAppId = clinicAppId;
+
+    /// <summary>The runtime's metrics endpoint (every sidecar of this test process), once started.</summary>
+    public Mesh.Runtime.Telemetry.RuntimeTelemetry? Telemetry { get; private set; }
 
     /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
     public MeshClients Clients { get; private set; } = null!;
@@ -32,6 +45,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Telemetry = await Mesh.Runtime.Telemetry.RuntimeTelemetry.StartAsync(0);
         mesh = await TestMesh.StartAsync();
         await InventoryToChargeApps.StartServicesAsync(mesh, FinanceSettings);
 
@@ -40,7 +54,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         await StartWorkflowsAsync();
         await mesh.SidecarOf("workflows").StartDeliveriesAsync(CancellationToken.None);
 
-        var clinic = await mesh.StartSidecarAsync("clinic");
+        var clinic = await mesh.StartSidecarAsync(clinicAppId);
         Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
         Scenario = new InventoryToChargeScenario(Clients);
     }
@@ -81,5 +95,6 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         Clients.Dispose();
         await Workflows.DisposeAsync();
         await mesh.DisposeAsync();
+        await Telemetry!.DisposeAsync();
     }
 }
