@@ -24,11 +24,13 @@ public sealed class FlowMetricsTests(ObservedMesh mesh) : IClassFixture<Observed
         var spec = new ScenarioSpec(Events: 30, Locations: 2, DuplicateShare: 0.1, UnknownItemShare: 0.1);
         var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
         var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+        // Counters and gauges are read as what changed during the run (another test of this class may run first).
+        var (appBefore, runtimeBefore) = (await PrometheusScrape.ReadAsync(AppMetrics, http2Only: true), await PrometheusScrape.ReadAsync(RuntimeMetrics));
 
         var (report, _) = await mesh.RunAsync(catalog, events, spec, TimeSpan.FromSeconds(120));
         // A case's outcome is readable a moment before its conclusion is counted.
-        var app = await ScrapeUntilAsync($"http://127.0.0.1:{mesh.Workflows.Port}/metrics", true,
-            s => s.Sum("mesh_inventory_to_charge_cases_total") >= report.CasesSettled);
+        var app = (await ScrapeUntilAsync(AppMetrics, true, s => s.Sum("mesh_inventory_to_charge_cases_total") - appBefore.Sum("mesh_inventory_to_charge_cases_total") >= report.CasesSettled))
+            .Minus(appBefore);
 
         Assert.True(report.Balances, report.Format());
         Assert.True(report.ExceptionsByReason.Count > 0 && report.DuplicatesSent > 0, report.Format());
@@ -51,7 +53,7 @@ public sealed class FlowMetricsTests(ObservedMesh mesh) : IClassFixture<Observed
 
         // The runtime counts as daprd does: every publish of the clinic, each delivery to the workflows app, its state
         // operations and its calls to finance (other tests of this process run workflows apps too, hence "at least").
-        var runtime = await PrometheusScrape.ReadAsync($"http://127.0.0.1:{mesh.Telemetry!.MetricsPort}/metrics");
+        var runtime = (await PrometheusScrape.ReadAsync(RuntimeMetrics)).Minus(runtimeBefore);
         Assert.Equal(report.EventsIn + report.DuplicatesSent, runtime.Sum(
             "dapr_component_pubsub_egress_count", ("app_id", ObservedMesh.ClinicAppId), ("component", "pubsub"), ("topic", Topic), ("success", "true")));
         Assert.True(runtime.Sum("dapr_component_pubsub_ingress_count", ("app_id", "workflows"), ("topic", Topic), ("status", "success")) >= report.EventsIn + report.DuplicatesSent);
@@ -59,6 +61,40 @@ public sealed class FlowMetricsTests(ObservedMesh mesh) : IClassFixture<Observed
         Assert.True(runtime.Sum("dapr_component_state_count", ("app_id", "workflows"), ("component", "statestore"), ("success", "true")) > 0);
         Assert.True(runtime.Sum("dapr_runtime_service_invocation_req_sent_total", ("app_id", "workflows"), ("destination_app_id", "finance")) >= report.ErpPostings);
     }
+
+    [Fact]
+    public async Task AlertRulesAndDashboard_EveryExpression_NamesAMetricTheMeshExports()
+    {
+        // Every KPI appears once a run had a completed case and an exception.
+        var spec = new ScenarioSpec(Events: 4, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+        events[0].Item = $"items/{catalog.RunId}-unknown";
+        await mesh.RunAsync(catalog, events, spec, TimeSpan.FromSeconds(120));
+        var app = await ScrapeUntilAsync(AppMetrics, true, s => s.Matching("mesh_inventory_to_charge_exception_queue_depth").Any());
+        var runtime = await PrometheusScrape.ReadAsync(RuntimeMetrics);
+        var exported = app.Samples.Concat(runtime.Samples).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+
+        var rules = ObservabilityFiles.AlertRules();
+        var recorded = rules.Where(r => r.Record is not null).Select(r => r.Record!).ToHashSet(StringComparer.Ordinal);
+        var expressions = rules.Select(r => (Where: $"prometheus/alerts.yaml {r.Record ?? r.Alert}", r.Expr))
+            .Concat(ObservabilityFiles.DashboardExpressions().Select(e => (Where: $"grafana/mesh.json {e.Panel}", e.Expr)))
+            .ToList();
+
+        Assert.True(expressions.Count > 20, "the rules and the dashboard should have been read");
+        var unknown = expressions
+            .SelectMany(e => ObservabilityFiles.MetricNames(e.Expr).Select(name => (e.Where, Name: name)))
+            .Where(m => !exported.Contains(m.Name) && !recorded.Contains(m.Name))
+            .Select(m => $"{m.Where}: {m.Name}")
+            .ToList();
+        Assert.True(unknown.Count == 0, "expressions name metrics nothing exports:\n" + string.Join('\n', unknown));
+        // The SLO's good events are the latency bucket at its threshold, which the histogram must have.
+        Assert.Contains(app.Matching("mesh_inventory_to_charge_consumption_to_posting_seconds_bucket"), b => b.Labels["le"] == ObservabilityFiles.SloThresholdBucket());
+    }
+
+    private string AppMetrics => $"http://127.0.0.1:{mesh.Workflows.Port}/metrics";
+
+    private string RuntimeMetrics => $"http://127.0.0.1:{mesh.Telemetry!.MetricsPort}/metrics";
 
     private static async Task<PrometheusScrape> ScrapeUntilAsync(string endpoint, bool http2Only, Func<PrometheusScrape, bool> done)
     {

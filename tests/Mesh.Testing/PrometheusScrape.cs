@@ -71,6 +71,18 @@ public sealed partial class PrometheusScrape(IReadOnlyList<PrometheusSample> sam
         return new PrometheusScrape(samples, families);
     }
 
+    /// <summary>
+    /// What changed since <paramref name="earlier"/>: each sample's value less its value then (counters, histograms and
+    /// gauges alike), so a test reads what its own run added.
+    /// </summary>
+    public PrometheusScrape Minus(PrometheusScrape earlier)
+    {
+        var before = earlier.Samples.GroupBy(Key).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        return new PrometheusScrape([.. samples.Select(s => s with { Value = s.Value - before.GetValueOrDefault(Key(s)) })], families);
+
+        static string Key(PrometheusSample s) => s.Name + "{" + string.Join(',', s.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")) + "}";
+    }
+
     /// <summary>The sum of the samples named <paramref name="name"/> whose labels include every one of <paramref name="labels"/>.</summary>
     public double Sum(string name, params (string Key, string Value)[] labels) =>
         Matching(name, labels).Sum(s => s.Value);

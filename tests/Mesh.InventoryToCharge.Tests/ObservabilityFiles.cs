@@ -1,0 +1,95 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace Mesh.InventoryToCharge.Tests;
+
+/// <summary>The repository's observability files (observability/): Prometheus rules, the Grafana dashboard, the SLOs.</summary>
+internal static partial class ObservabilityFiles
+{
+    // PromQL words that are not metrics: aggregations, functions, operators and modifiers.
+    private static readonly HashSet<string> PromQlWords = new(StringComparer.Ordinal)
+    {
+        "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values", "group",
+        "rate", "irate", "increase", "delta", "idelta", "deriv", "histogram_quantile", "clamp_min", "clamp_max", "abs", "vector",
+        "scalar", "time", "absent", "avg_over_time", "max_over_time", "min_over_time", "sum_over_time", "and", "or", "unless",
+        "by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool", "inf", "nan",
+    };
+
+    /// <summary>One rule of prometheus/alerts.yaml: a recording rule (record) or an alert, with its expression.</summary>
+    public sealed record Rule(string? Record, string? Alert, string Expr);
+
+    /// <summary>Every rule of observability/prometheus/alerts.yaml.</summary>
+    public static List<Rule> AlertRules()
+    {
+        var yaml = new YamlStream();
+        using (var reader = File.OpenText(Path.Combine(Folder, "prometheus", "alerts.yaml")))
+        {
+            yaml.Load(reader);
+        }
+
+        var groups = (YamlSequenceNode)((YamlMappingNode)yaml.Documents[0].RootNode)["groups"];
+        return [.. groups.Cast<YamlMappingNode>()
+            .SelectMany(g => ((YamlSequenceNode)g["rules"]).Cast<YamlMappingNode>())
+            .Select(r => new Rule(Scalar(r, "record"), Scalar(r, "alert"), Scalar(r, "expr") ?? throw new InvalidDataException("a rule has no expr")))];
+    }
+
+    /// <summary>Every query of observability/grafana/mesh.json, with its panel's title.</summary>
+    public static IEnumerable<(string Panel, string Expr)> DashboardExpressions()
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "grafana", "mesh.json")));
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            foreach (var target in panel.GetProperty("targets").EnumerateArray())
+            {
+                yield return (panel.GetProperty("title").GetString()!, target.GetProperty("expr").GetString()!);
+            }
+        }
+    }
+
+    /// <summary>The <c>le</c> of the latency bucket the SLO of observability/slo.yaml counts as good.</summary>
+    public static string SloThresholdBucket() =>
+        LeLabel().Match(File.ReadAllText(Path.Combine(Folder, "slo.yaml"))).Groups["le"].Value;
+
+    /// <summary>
+    /// The metric names an expression selects: what is left once strings, range and offset durations, label
+    /// matchers, grouping clauses, numbers and PromQL's own words are taken out.
+    /// </summary>
+    public static IEnumerable<string> MetricNames(string expr)
+    {
+        var bare = Matchers().Replace(Strings().Replace(expr, "\"\""), "{}");
+        bare = Grouping().Replace(Ranges().Replace(bare, ""), "");
+        return Identifiers().Matches(bare).Select(m => m.Value).Where(w => !PromQlWords.Contains(w)).Distinct(StringComparer.Ordinal);
+    }
+
+    private static string Folder
+    {
+        get
+        {
+            // Tests run from tests/<project>/bin/<configuration>/<tfm>/.
+            var root = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "observability");
+        }
+    }
+
+    private static string? Scalar(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? ((YamlScalarNode)value).Value : null;
+
+    [GeneratedRegex(@"""(\\.|[^""\\])*""")]
+    private static partial Regex Strings();
+
+    [GeneratedRegex(@"\{[^}]*\}")]
+    private static partial Regex Matchers();
+
+    [GeneratedRegex(@"\[[^\]]*\]")]
+    private static partial Regex Ranges();
+
+    [GeneratedRegex(@"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")]
+    private static partial Regex Grouping();
+
+    [GeneratedRegex(@"(?<![\w.])[a-zA-Z_:][a-zA-Z0-9_:]*")]
+    private static partial Regex Identifiers();
+
+    [GeneratedRegex(@"le=""(?<le>[^""]+)""")]
+    private static partial Regex LeLabel();
+}
