@@ -26,6 +26,7 @@ public static class MeshServiceDefaultsExtensions
     /// <summary>The Prometheus scrape endpoint on every app's port.</summary>
     public const string MetricsPath = "/metrics";
 
+    private const string DaprWorkflowSource = "Dapr.Workflow";
     private const string HealthPath = "/health";
     private const string AlivePath = "/alive";
     private const string LiveTag = "live";
@@ -80,6 +81,8 @@ public static class MeshServiceDefaultsExtensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
+                // The Dapr.Workflow SDK's spans of workflow turns and activities, parents of the calls activities make.
+                .AddSource(DaprWorkflowSource)
                 // Health probes and scrapes would drown real traffic in traces.
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx =>
                     !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath)
