@@ -57,10 +57,18 @@ public static class MeshServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Traces, metrics and logs through OpenTelemetry; OTLP export when an endpoint is configured.</summary>
+    /// <summary>
+    /// Traces, metrics and logs through OpenTelemetry; OTLP export when an endpoint is configured. None of it with the
+    /// standard <c>OTEL_SDK_DISABLED=true</c> (then <c>/metrics</c> is not served either).
+    /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        if (TelemetryDisabled(builder.Configuration))
+        {
+            return builder;
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -98,6 +106,9 @@ public static class MeshServiceDefaultsExtensions
         return builder;
     }
 
+    private static bool TelemetryDisabled(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        string.Equals(configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A liveness check; apps add readiness checks (sidecar, stores) tagged without "live".</summary>
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -112,7 +123,11 @@ public static class MeshServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        if (!TelemetryDisabled(app.Configuration))
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath);
+        }
+
         app.MapHealthChecks(HealthPath);
         app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         app.MapGrpcHealthChecksService();
