@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Mesh.Runtime.Telemetry;
 using Mesh.Scenarios;
 using Mesh.Testing;
-using Mesh.Testing.Apps;
 using Mesh.Testing.Otlp;
 
 /// <summary>
@@ -10,6 +9,8 @@ using Mesh.Testing.Otlp;
 /// OpenTelemetry with parent-based always-on sampling, spans exported by OTLP/HTTP to a collector in this process,
 /// /metrics served, the runtime's metrics and spans), against the same mesh with them off (OTEL_SDK_DISABLED=true for
 /// the apps, no runtime telemetry), in the same run: off and on alternate, each on a fresh mesh, best of each kept.
+/// The apps run as real processes, as under <c>mesh run</c>: hosted in one process, every app's tracer would also
+/// record every other app's spans.
 /// </summary>
 internal static class ObservabilityCost
 {
@@ -39,13 +40,8 @@ internal static class ObservabilityCost
         try
         {
             await using var mesh = await TestMesh.StartAsync();
-            foreach (var (name, value) in observed ? collector.ExporterEnvironment() : new() { ["OTEL_SDK_DISABLED"] = "true" })
-            {
-                mesh.AppSettings[name] = value;
-            }
-
-            await InventoryToChargeApps.StartServicesAsync(mesh);
-            await InventoryToChargeApps.StartWorkflowsAsync(mesh);
+            var apps = await FlowProcesses.StartAsync(mesh, observed ? collector.ExporterEnvironment() : new() { ["OTEL_SDK_DISABLED"] = "true" });
+            await using var stopApps = new Stopping(apps);
             var clinic = await mesh.StartSidecarAsync("clinic");
             using var clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
             var scenario = new InventoryToChargeScenario(clients);
@@ -76,5 +72,17 @@ internal static class ObservabilityCost
         var rate = cases.Count / watch.Elapsed.TotalSeconds;
         var report = await scenario.ReconcileAsync(catalog, consumed, 0, cases, CancellationToken.None);
         return report.Balances ? rate : throw new InvalidOperationException("the run did not reconcile:\n" + report.Format());
+    }
+
+    // Ends the app processes before their sidecars go.
+    private sealed class Stopping(List<ChildApp> apps) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var app in apps)
+            {
+                await app.DisposeAsync();
+            }
+        }
     }
 }

@@ -40,11 +40,12 @@ public sealed class ChildApp : IAsyncDisposable
     /// </summary>
     public static string BuiltAssembly(string projectFolder, string assemblyName)
     {
-        // Tests run from tests/<project>/bin/<configuration>/<tfm>/.
         var output = new DirectoryInfo(AppContext.BaseDirectory);
-        var root = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(root, projectFolder, "bin", output.Parent.Name, output.Name, assemblyName + ".dll");
+        return Path.Combine(RepositoryRoot, projectFolder, "bin", output.Parent!.Name, output.Name, assemblyName + ".dll");
     }
+
+    /// <summary>The repository's root folder: tests run from tests/&lt;project&gt;/bin/&lt;configuration&gt;/&lt;tfm&gt;/.</summary>
+    public static string RepositoryRoot => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
 
     /// <summary>
     /// Starts the app with <paramref name="environment"/> and its Kestrel endpoint <paramref name="endpoint"/> moved to

@@ -92,9 +92,6 @@ public sealed class TestMesh : IAsyncDisposable
 
     private ResiliencySpec Resiliency { get; init; } = ResiliencySpec.None;
 
-    /// <summary>Configuration every app started here by <see cref="StartAppAsync"/> gets (e.g. OTEL_* variables).</summary>
-    public Dictionary<string, string?> AppSettings { get; } = new(StringComparer.Ordinal);
-
     /// <summary>The sidecar of an app id started here.</summary>
     public DaprSidecar SidecarOf(string appId) => sidecars[appId];
 
@@ -124,7 +121,7 @@ public sealed class TestMesh : IAsyncDisposable
             var port = LoopbackPorts.Free();
             var sidecar = await StartSidecarAsync(appId, port, protocol);
             var builder = LoopbackApp.CreateBuilder(protocol is "grpc" or "h2c" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
-            builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId).Concat(AppSettings).Concat(settings ?? new Dictionary<string, string?>()));
+            builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId).Concat(settings ?? new Dictionary<string, string?>()));
             configure(builder);
             var app = builder.Build();
             map(app);
