@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
+using Mesh.Runtime.Hosting;
 
 namespace Mesh.Cli;
 
@@ -70,38 +70,11 @@ internal static class MeshCli
 
             var spec = new Mesh.Scenarios.ScenarioSpec(result.GetValue(events), result.GetValue(locations), result.GetValue(duplicates), result.GetValue(unknown));
             var options = new Demo.DemoOptions(spec, result.GetValue(runFile)!, result.GetValue(attach), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))), Math.Max(1, result.GetValue(parallelism)));
-            return await UntilSignalAsync(output, stopping => new Demo.InventoryToChargeDemo(output, error).RunAsync(options, stopping));
+            return await StopSignals.RunAsync(output, stopping => new Demo.InventoryToChargeDemo(output, error).RunAsync(options, stopping));
         });
         return new Command("demo", "Runs a scenario through the mesh and reconciles the result") { Subcommands = { inventoryToCharge } };
     }
 
     private static Task<int> RunUntilSignalAsync(RunOptions options, TextWriter output, TextWriter error) =>
-        UntilSignalAsync(output, stopping => new MeshRunner(output, error).RunAsync(options, stopping));
-
-    private static async Task<int> UntilSignalAsync(TextWriter output, Func<CancellationToken, Task<int>> work)
-    {
-        using var stopping = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            // A second Ctrl-C is not intercepted: the runtime's default handling ends mesh at once.
-            if (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-
-            context.Cancel = true;
-            output.WriteLine("mesh: stopping (Ctrl-C again to end at once)");
-            stopping.Cancel();
-        }
-
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        var code = await work(stopping.Token);
-        if (stopping.IsCancellationRequested)
-        {
-            await output.WriteLineAsync("mesh: stopped");
-        }
-
-        return code;
-    }
+        StopSignals.RunAsync(output, stopping => new MeshRunner(output, error).RunAsync(options, stopping));
 }

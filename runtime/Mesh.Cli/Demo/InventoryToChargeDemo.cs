@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mesh.Runtime.Hosting;
 using Mesh.Scenarios;
 
 namespace Mesh.Cli.Demo;

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Mesh.Cli;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Tests.Configuration;
 using Mesh.Testing;
 
@@ -102,6 +102,32 @@ public sealed partial class MeshRunnerTests : IDisposable
         Assert.Equal(1, code);
         Assert.Equal([$"mesh: app 'orders' did not answer on 127.0.0.1:{port} within 2s; stopping"], error.Lines);
         Assert.Contains("== APP - orders == got TERM", output.Lines);
+    }
+
+    [Fact]
+    public async Task RunAsync_AppPortTaken_Exit1NamingTheAppAndThePortBeforeStartingAnything()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port;
+        var runFile = folder.Write("dapr.yaml", $$"""
+            version: 1
+            common:
+              resourcesPaths: [./components]
+            apps:
+              - appDirPath: ./orders
+                appPort: {{port}}
+                command: ["/bin/sh", "-c", "echo orders ran"]
+            """);
+
+        var code = await Runner().RunAsync(new RunOptions(runFile, [], Patience), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(1, code);
+        Assert.Equal(
+            [$"mesh: app 'orders' cannot start: 127.0.0.1:{port}, its appPort, is taken by another process; stop that process or give the app another appPort in {runFile}"],
+            error.Lines);
+        Assert.Empty(SidecarPorts());
+        Assert.DoesNotContain("== APP - orders == orders ran", output.Lines);
     }
 
     [Fact]

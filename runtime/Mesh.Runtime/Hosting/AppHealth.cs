@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Mesh.Runtime.Configuration;
 
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>Waits for an app to answer before its sidecar starts delivering to it, as daprd does.</summary>
 internal static class AppHealth
