@@ -58,7 +58,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         environment["Workflows__MaxRetryInterval"] = "00:00:01";
         environment["Workflows__PostingAttempts"] = "60";
         environment["Logging__LogLevel__Default"] = "Information";
-        Workflows = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), "App", workflowsPort, environment);
+        Workflows = await ChildApp.StartAsync(Repository.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), "App", workflowsPort, environment);
     }
 
     /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", "Unavailable", "Throttle", "Reject", ...).</summary>

@@ -35,18 +35,6 @@ public sealed class ChildApp : IAsyncDisposable
     }
 
     /// <summary>
-    /// The built assembly of an app project, e.g. ("services/erp-standin/Mesh.ErpStandIn", "Mesh.ErpStandIn"), in
-    /// the configuration the tests were built in.
-    /// </summary>
-    public static string BuiltAssembly(string projectFolder, string assemblyName)
-    {
-        // Tests run from tests/<project>/bin/<configuration>/<tfm>/.
-        var output = new DirectoryInfo(AppContext.BaseDirectory);
-        var root = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(root, projectFolder, "bin", output.Parent.Name, output.Name, assemblyName + ".dll");
-    }
-
-    /// <summary>
     /// Starts the app with <paramref name="environment"/> and its Kestrel endpoint <paramref name="endpoint"/> moved to
     /// 127.0.0.1:<paramref name="port"/> (appsettings.json pins Kestrel:Endpoints, which beats --urls), and waits
     /// until <c>/alive</c> answers.
