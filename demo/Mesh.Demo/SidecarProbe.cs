@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using Mesh.Runtime.Hosting;
 
 namespace Mesh.Demo;
 
@@ -8,24 +8,6 @@ internal static class SidecarProbe
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>True when something accepts connections at the endpoint's host and port.</summary>
-    public static async Task<bool> AnswersAsync(string endpoint, CancellationToken cancellationToken)
-    {
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
-        {
-            return false;
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ConnectTimeout);
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(uri.Host, uri.Port, timeout.Token);
-            return true;
-        }
-        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return false;
-        }
-    }
+    public static async Task<bool> AnswersAsync(string endpoint, CancellationToken cancellationToken) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && await TcpProbe.ConnectsAsync(uri.Host, uri.Port, ConnectTimeout, cancellationToken);
 }

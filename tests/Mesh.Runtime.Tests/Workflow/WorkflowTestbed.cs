@@ -1,22 +1,22 @@
 using Dapr.Workflow;
 using Mesh.Runtime.Components;
-using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Sidecar;
 using Mesh.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Runtime.Tests.Workflow;
 
-/// <summary>A sidecar and a workflow app using the stock Dapr.Workflow SDK against it, in this process.</summary>
+/// <summary>A mesh of one app: its sidecar, and a workflow app using the stock Dapr.Workflow SDK against it, in this process.</summary>
 public class WorkflowTestbed : IAsyncLifetime
 {
     private IHost app = null!;
+    private MeshHost mesh = null!;
 
-    public DaprSidecar Sidecar { get; private set; } = null!;
+    public DaprSidecar Sidecar => mesh.SidecarOf("workflows");
 
     public ActivityLog Log { get; } = new();
 
@@ -30,13 +30,7 @@ public class WorkflowTestbed : IAsyncLifetime
     /// <summary>Starts the sidecar and the workflow app.</summary>
     public async Task StartAsync()
     {
-        var directory = new AppDirectory();
-        var endpoint = new AppEndpoint("workflows", "127.0.0.1", 0, "grpc");
-        directory.Register(endpoint);
-        Sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(endpoint, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), Components, ResiliencySpec.None, directory),
-            NullLoggerFactory.Instance,
-            CancellationToken.None);
+        mesh = await MeshHost.StartAsync([MeshApp.Create("workflows", 0, "grpc", Components)]);
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -69,7 +63,7 @@ public class WorkflowTestbed : IAsyncLifetime
     {
         await app.StopAsync();
         app.Dispose();
-        await Sidecar.DisposeAsync();
+        await mesh.DisposeAsync();
     }
 
     public virtual async Task DisposeAsync() => await StopAsync();
