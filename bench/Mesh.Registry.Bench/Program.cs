@@ -95,11 +95,11 @@ static double P(List<double> values, int percentile) => values.Order().ElementAt
 
 async Task<double> LoadAsync(RegistryService.RegistryServiceClient client, GetSchemaRequest request, Metadata headers, int duration)
 {
-    var stop = DateTime.UtcNow.AddSeconds(duration);
+    var clock = Stopwatch.StartNew();
     var counts = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     {
         long n = 0;
-        while (DateTime.UtcNow < stop)
+        while (clock.Elapsed.TotalSeconds < duration)
         {
             await client.GetSchemaAsync(request, headers);
             n++;

@@ -7,6 +7,7 @@ using Mesh.Contracts.Classification;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Workflows.V1;
 
 namespace Mesh.Scenarios;
 
@@ -139,22 +140,30 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         return duplicates.Count;
     }
 
+    /// <summary>The flow of the inventory-to-charge cases, "flows/inventory-to-charge".</summary>
+    public const string Flow = "flows/inventory-to-charge";
+
+    /// <summary>The case of an ItemConsumed event.</summary>
+    public static string CaseName(string eventId) => $"{Flow}/cases/{eventId}";
+
+    /// <summary>The ItemConsumed event id of a case.</summary>
+    public static string EventIdOf(Case @case) => @case.Name[(@case.Name.LastIndexOf('/') + 1)..];
+
     /// <summary>Waits until every event's case has an outcome, or the timeout; reports progress as (settled, total).</summary>
-    public async Task<List<CaseRecord>> AwaitSettledAsync(IReadOnlyList<string> eventIds, TimeSpan timeout, Action<int, int>? progress, CancellationToken ct)
+    public async Task<List<Case>> AwaitSettledAsync(IReadOnlyList<string> eventIds, TimeSpan timeout, Action<int, int>? progress, CancellationToken ct)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);
-        var settled = new Dictionary<string, CaseRecord>(StringComparer.Ordinal);
+        var settled = new Dictionary<string, Case>(StringComparer.Ordinal);
         while (true)
         {
             var pending = eventIds.Where(id => !settled.ContainsKey(id)).ToList();
             foreach (var chunk in pending.Chunk(1000))
             {
-                using var response = await mesh.Workflows.PostAsJsonAsync("/inventory-to-charge/cases/batch-get", new { eventIds = chunk }, ct);
-                response.EnsureSuccessStatusCode();
-                foreach (var record in (await response.Content.ReadFromJsonAsync<List<CaseRecord>>(ct))!)
+                var batch = await mesh.Cases.BatchGetCasesAsync(new BatchGetCasesRequest { Parent = Flow, Names = { chunk.Select(CaseName) } }, cancellationToken: ct);
+                foreach (var concluded in batch.Cases)
                 {
-                    settled[record.EventId] = record;
+                    settled[EventIdOf(concluded)] = concluded;
                 }
             }
 
@@ -175,16 +184,23 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         }
     }
 
-    /// <summary>Waits until the case of an event has an outcome that satisfies <paramref name="condition"/>.</summary>
-    public async Task<CaseRecord> WaitForCaseAsync(string eventId, Func<CaseRecord, bool> condition, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Waits until the case of an event has concluded with an outcome that satisfies <paramref name="condition"/>.</summary>
+    public async Task<Case> WaitForCaseAsync(string eventId, Func<Case, bool> condition, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            using var read = await mesh.Workflows.GetAsync($"/inventory-to-charge/cases/{Uri.EscapeDataString(eventId)}", ct);
-            if (read.StatusCode == System.Net.HttpStatusCode.OK && await read.Content.ReadFromJsonAsync<CaseRecord>(ct) is { } record && condition(record))
+            try
             {
-                return record;
+                var read = await mesh.Cases.GetCaseAsync(new GetCaseRequest { Name = CaseName(eventId) }, cancellationToken: ct);
+                if (read.State != CaseState.Running && condition(read))
+                {
+                    return read;
+                }
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                // The event has not reached the workflows app yet.
             }
 
             if (DateTime.UtcNow > deadline)
@@ -197,7 +213,7 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
     }
 
     /// <summary>Reads back what inventory, charges and the ERP hold for the run's events and reconciles it with the cases.</summary>
-    public async Task<ReconciliationReport> ReconcileAsync(SeededCatalog catalog, IReadOnlyList<ItemConsumed> events, int duplicatesSent, IReadOnlyList<CaseRecord> cases, CancellationToken ct)
+    public async Task<ReconciliationReport> ReconcileAsync(SeededCatalog catalog, IReadOnlyList<ItemConsumed> events, int duplicatesSent, IReadOnlyList<Case> cases, CancellationToken ct)
     {
         var eventIds = events.Select(e => e.Context.EventId).ToHashSet(StringComparer.Ordinal);
         var movements = new List<StockMovement>();
@@ -273,20 +289,3 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
 
 /// <summary>A journal entry as the ERP booked it.</summary>
 public sealed record ErpPosting(string DocumentNumber, string Reference);
-
-/// <summary>A case outcome as the workflows app reports it.</summary>
-public sealed record CaseRecord(
-    string EventId,
-    string Status,
-    string Reason,
-    bool Compensated,
-    string Movement,
-    string Charge,
-    string ErpDocument,
-    bool ReorderPointReached,
-    DateTimeOffset OccurTime,
-    DateTimeOffset PostTime,
-    IReadOnlyList<StepRecord> Steps);
-
-/// <summary>How long one step of a case took.</summary>
-public sealed record StepRecord(string Step, double Milliseconds);

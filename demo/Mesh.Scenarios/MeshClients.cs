@@ -4,12 +4,14 @@ using Grpc.Core;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Workflows.V1;
 
 namespace Mesh.Scenarios;
 
 /// <summary>
 /// What a clinical system or an operator sees of the mesh through one Dapr sidecar: gRPC clients of the
-/// services (proxied by app id), pub/sub, and HTTP invocation of the workflows and ERP apps.
+/// services and of the workflows app's case API (proxied by app id), pub/sub, and HTTP invocation of the
+/// workflows app's REST API and of the ERP.
 /// </summary>
 public sealed class MeshClients : IDisposable
 {
@@ -26,6 +28,7 @@ public sealed class MeshClients : IDisposable
         CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
         Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint));
+        Cases = new CaseService.CaseServiceClient(DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint));
         Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint);
         Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint);
     }
@@ -51,7 +54,13 @@ public sealed class MeshClients : IDisposable
     /// <summary>Charges.</summary>
     public ChargeService.ChargeServiceClient Charges { get; }
 
-    /// <summary>The workflows app's HTTP API (case outcomes, exception queue), through the sidecar.</summary>
+    /// <summary>The workflows app's case API (case outcomes, exception queue) over gRPC.</summary>
+    public CaseService.CaseServiceClient Cases { get; }
+
+    /// <summary>
+    /// The workflows app over HTTP, through the sidecar's HTTP invocation: the same case API as REST/JSON
+    /// (e.g. <c>GET v1/flows/inventory-to-charge/exceptions</c>).
+    /// </summary>
     public HttpClient Workflows { get; }
 
     /// <summary>The ERP's HTTP API, through the sidecar.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.Workflows.V1;
 
 namespace Mesh.Scenarios;
 
@@ -47,7 +48,7 @@ public sealed record ReconciliationReport(
         SeededCatalog catalog,
         IReadOnlyList<ItemConsumed> events,
         int duplicatesSent,
-        IReadOnlyList<CaseRecord> cases,
+        IReadOnlyList<Case> cases,
         IReadOnlyList<StockMovement> movements,
         IReadOnlyList<PatientCharge> charges,
         IReadOnlyList<ErpPosting> postings,
@@ -55,33 +56,33 @@ public sealed record ReconciliationReport(
     {
         var byId = events.ToDictionary(e => e.Context.EventId, StringComparer.Ordinal);
         var chargeable = catalog.Items.Where(i => i.Chargeable).Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
-        var completed = cases.Where(c => c.Status == "completed").ToList();
+        var completed = cases.Where(c => c.State == CaseState.Completed).ToList();
         // Stock stays taken for completed cases and for cases parked before anything was undone.
-        var holdingStock = cases.Where(c => c.Movement.Length > 0 && !c.Compensated).ToList();
+        var holdingStock = cases.Where(c => c.InventoryToCharge.StockMovement.Length > 0 && !c.Compensated).ToList();
         var consumptions = movements.Where(m => m.Type == StockMovementType.Consumption).ToList();
 
         var expectedStock = new Dictionary<string, decimal>(catalog.StartingStock, StringComparer.Ordinal);
         foreach (var held in holdingStock)
         {
-            var consumed = byId[held.EventId];
+            var consumed = byId[InventoryToChargeScenario.EventIdOf(held)];
             expectedStock[InventoryToChargeScenario.BalanceName(consumed.Location, consumed.Item)] -= consumed.Quantity.ToDecimal();
         }
 
-        var latencies = completed.Select(c => (c.PostTime - c.OccurTime).TotalMilliseconds).Order().ToList();
-        var stepTotals = cases.SelectMany(c => c.Steps).GroupBy(s => s.Step).ToDictionary(g => g.Key, g => g.Sum(s => s.Milliseconds));
+        var latencies = completed.Select(c => (c.InventoryToCharge.PostTime.ToDateTimeOffset() - c.InventoryToCharge.OccurTime.ToDateTimeOffset()).TotalMilliseconds).Order().ToList();
+        var stepTotals = cases.SelectMany(c => c.Steps).GroupBy(s => s.Step).ToDictionary(g => g.Key, g => g.Sum(s => s.Duration.ToTimeSpan().TotalMilliseconds));
         var allSteps = stepTotals.Values.Sum();
         return new ReconciliationReport(
             events.Count,
             duplicatesSent,
             cases.Count,
             completed.Count,
-            cases.Where(c => c.Status != "completed").GroupBy(c => c.Reason).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
+            cases.Where(c => c.State != CaseState.Completed).GroupBy(c => c.Reason).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             consumptions.Count,
             movements.Count(m => m.Type == StockMovementType.Reversal),
             holdingStock.Count,
             charges.Count(c => c.State == ChargeState.Captured),
             charges.Count(c => c.State == ChargeState.Voided),
-            completed.Count(c => chargeable.Contains(byId[c.EventId].Item)),
+            completed.Count(c => chargeable.Contains(byId[InventoryToChargeScenario.EventIdOf(c)].Item)),
             postings.Count,
             completed.Count,
             consumptions.Count - consumptions.Select(m => m.SourceDocument).Distinct().Count(),
@@ -89,7 +90,7 @@ public sealed record ReconciliationReport(
             postings.Count - postings.Select(p => p.Reference).Distinct().Count(),
             balances.Count,
             balances.Count(b => expectedStock[b.Key] != b.Value),
-            completed.Count(c => c.ReorderPointReached),
+            completed.Count(c => c.InventoryToCharge.ReorderPointReached),
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.95),
             stepTotals.ToDictionary(s => s.Key, s => allSteps == 0 ? 0 : s.Value / allSteps));

@@ -15,8 +15,21 @@ public sealed class RegistryOptions
     /// <summary>The defaults used until an architect sets the registry config.</summary>
     public DefaultsOptions Defaults { get; set; } = new();
 
+    /// <summary>How much of the audit log is kept.</summary>
+    public AuditOptions Audit { get; set; } = new();
+
     /// <summary>Prefix of every Redis key the registry writes.</summary>
     public string KeyPrefix { get; set; } = "mesh-registry:";
+
+    /// <summary>Audit log settings.</summary>
+    public sealed class AuditOptions
+    {
+        /// <summary>
+        /// The most entries the audit stream keeps; each append drops the oldest beyond it (exactly, not Redis's
+        /// approximate trim: registry writes are rare, and an operator reading the setting expects the number).
+        /// </summary>
+        public int MaxEntries { get; set; } = 1_000_000;
+    }
 
     /// <summary>Registry-wide defaults.</summary>
     public sealed class DefaultsOptions
@@ -47,6 +60,12 @@ public sealed class RegistryOptions
     /// <summary>Bearer tokens and the roles they carry.</summary>
     public sealed class AuthOptions
     {
+        /// <summary>
+        /// The tokens of appsettings.Development.json. They are published (in this repository and its README), so
+        /// anyone could present them: the registry accepts them only in the Development environment.
+        /// </summary>
+        public static readonly IReadOnlySet<string> DevelopmentTokens = new HashSet<string>(StringComparer.Ordinal) { "dev-architect-token", "dev-reader-token" };
+
         /// <summary>The accepted tokens.</summary>
         public List<TokenOptions> Tokens { get; set; } = [];
     }

@@ -55,7 +55,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     public Task SetErpAsync(string mode) => Clients.SetErpChaosAsync(mode, CancellationToken.None);
 
     /// <summary>Sends the events, waits until they settled and reconciles every system.</summary>
-    public async Task<(ReconciliationReport Report, List<CaseRecord> Cases)> RunAsync(
+    public async Task<(ReconciliationReport Report, List<Mesh.Contracts.Workflows.V1.Case> Cases)> RunAsync(
         SeededCatalog catalog, List<Mesh.Contracts.Inventory.V1.ItemConsumed> events, ScenarioSpec spec, TimeSpan timeout)
     {
         var duplicates = await Scenario.SendAsync(events, spec, parallelism: 8, CancellationToken.None);

@@ -1,9 +1,10 @@
-using System.Net.Http.Json;
 using Grpc.Core;
+using Mesh.Contracts;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
 
 namespace Mesh.InventoryToCharge.Tests;
@@ -102,14 +103,14 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         events[1].Location = $"locations/{catalog.RunId}-no-such-room";
 
         var (report, cases) = await mesh.RunAsync(catalog, events, spec, Settle);
-        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
+        var queue = await QueueAsync();
 
         Assert.Equal(["unknown_item", "unknown_location"], cases.Select(c => c.Reason));
-        Assert.All(cases, c => Assert.Equal("exception", c.Status));
+        Assert.All(cases, c => Assert.Equal(CaseState.Exception, c.State));
         Assert.Equal(0, report.StockMovements + report.ChargesCaptured + report.ChargesVoided + report.ErpPostings);
         Assert.Equal(0, report.BalancesOff);
-        Assert.Contains(queue!, q => q.EventId == events[0].Context.EventId && q.Reason == "unknown_item");
-        Assert.Contains(queue!, q => q.EventId == events[1].Context.EventId && q.Reason == "unknown_location");
+        Assert.Contains(queue, q => q.Name == InventoryToChargeScenario.CaseName(events[0].Context.EventId) && q.Reason == "unknown_item");
+        Assert.Contains(queue, q => q.Name == InventoryToChargeScenario.CaseName(events[1].Context.EventId) && q.Reason == "unknown_location");
     }
 
     [Fact]
@@ -134,21 +135,21 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
             RequestId = $"{id}-opening",
             StockMovement = new StockMovement { Type = StockMovementType.Receipt, Item = consumed.Item, Location = consumed.Location, Delta = Quantity.Of(10, item.StockingUnit) },
         });
-        var replay = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
+        var name = InventoryToChargeScenario.CaseName(consumed.Context.EventId);
+        var first = await mesh.Clients.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = name });
         // An operator clicking twice starts one replay.
-        var doubleClick = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
-        var settled = await mesh.Scenario.WaitForCaseAsync(consumed.Context.EventId, c => c.Status == "completed", Settle, CancellationToken.None);
-        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
-        var again = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{consumed.Context.EventId}/replay", null);
+        var second = await mesh.Clients.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = name });
+        var settled = await mesh.Scenario.WaitForCaseAsync(consumed.Context.EventId, c => c.State == CaseState.Completed, Settle, CancellationToken.None);
+        var queue = await QueueAsync();
+        var again = await Assert.ThrowsAsync<RpcException>(() => mesh.Clients.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = name }).ResponseAsync);
         var report = await mesh.Scenario.ReconcileAsync(catalog with { StartingStock = new Dictionary<string, decimal> { [InventoryToChargeScenario.BalanceName(consumed.Location, consumed.Item)] = 10 } }, [consumed], 0, [settled], CancellationToken.None);
 
         Assert.Equal("unknown_item", Assert.Single(refused).Reason);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, replay.StatusCode);
-        var (first, second) = (await replay.Content.ReadFromJsonAsync<ReplayStarted>(), await doubleClick.Content.ReadFromJsonAsync<ReplayStarted>());
-        Assert.Equal((first!.Replay, true), (second!.Replay, first.Started));
+        Assert.Equal((first.ReplayId, true), (second.ReplayId, first.Started));
         Assert.False(second.Started);
-        Assert.DoesNotContain(queue!, q => q.EventId == consumed.Context.EventId);
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, again.StatusCode);
+        Assert.DoesNotContain(queue, q => q.Name == name);
+        // The replay completed: the case is not on the exception queue any more.
+        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
         Assert.Equal((1, 1, 0), (report.StockMovements, report.ErpPostings, report.BalancesOff));
     }
 
@@ -164,7 +165,7 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         var charges = await mesh.Clients.Charges.ListChargesAsync(new ListChargesRequest { PageSize = 1000 });
         var voided = charges.Charges.Where(c => c.SourceEventId.StartsWith(catalog.RunId, StringComparison.Ordinal)).ToList();
 
-        Assert.All(cases, c => Assert.Equal(("exception", "erp_rejected", true), (c.Status, c.Reason, c.Compensated)));
+        Assert.All(cases, c => Assert.Equal((CaseState.Exception, "erp_rejected", true), (c.State, c.Reason, c.Compensated)));
         Assert.True(report.Balances, report.Format());
         Assert.Equal(0, report.BalancesOff);
         Assert.Equal(report.StockMovements, report.StockReversals);
@@ -174,14 +175,15 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.Equal(0, await PublishedAsync("charges.charge.captured", catalog.RunId));
 
         // A compensated case cannot be replayed; the operator dismisses it from the queue.
-        var eventId = cases[0].EventId;
-        var replay = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{eventId}/replay", null);
-        var dismissed = await mesh.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{eventId}/dismiss", null);
-        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
-        Assert.Equal(System.Net.HttpStatusCode.Conflict, replay.StatusCode);
-        Assert.Equal(System.Net.HttpStatusCode.OK, dismissed.StatusCode);
-        Assert.DoesNotContain(queue!, q => q.EventId == eventId);
-        Assert.Contains(queue!, q => q.EventId == cases[1].EventId);
+        var name = cases[0].Name;
+        var replay = await Assert.ThrowsAsync<RpcException>(() => mesh.Clients.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = name }).ResponseAsync);
+        var dismissed = await mesh.Clients.Cases.DismissExceptionAsync(new DismissExceptionRequest { Name = name });
+        var queue = await QueueAsync();
+        Assert.Equal(StatusCode.FailedPrecondition, replay.StatusCode);
+        Assert.Contains("erp_rejected", replay.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal((name, CaseState.Dismissed), (dismissed.Name, dismissed.State));
+        Assert.DoesNotContain(queue, q => q.Name == name);
+        Assert.Contains(queue, q => q.Name == cases[1].Name);
     }
 
     [Fact]
@@ -219,14 +221,23 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         // The case is parked from the dead-letter topic, so once it is, the dead letter exists.
         var parked = await mesh.Scenario.WaitForCaseAsync(consumed.Context.EventId, _ => true, Settle, CancellationToken.None);
         var deadLettered = await PublishedAsync("inventory.item.consumed.deadletter", catalog.RunId);
-        var queue = await mesh.Clients.Workflows.GetFromJsonAsync<List<CaseRecord>>("/inventory-to-charge/exceptions");
+        var queue = await QueueAsync();
         Assert.Equal(1, deadLettered);
-        Assert.Equal(("exception", "dead_lettered", ""), (parked.Status, parked.Reason, parked.Movement));
-        Assert.Contains(queue!, q => q.EventId == consumed.Context.EventId);
+        Assert.Equal((CaseState.Exception, "dead_lettered", ""), (parked.State, parked.Reason, parked.InventoryToCharge.StockMovement));
+        Assert.Contains(queue, q => q.Name == parked.Name);
         Assert.Equal(0, await PublishedAsync("charges.charge.captured", catalog.RunId));
     }
 
-    private sealed record ReplayStarted(string EventId, string Replay, bool Started);
+    // The whole exception queue, page by page.
+    private async Task<List<Case>> QueueAsync()
+    {
+        var (queue, _) = await Pages.AllAsync<Case>(async token =>
+        {
+            var page = await mesh.Clients.Cases.ListExceptionsAsync(new ListExceptionsRequest { Parent = InventoryToChargeScenario.Flow, PageSize = 1000, PageToken = token });
+            return (page.Exceptions, page.NextPageToken);
+        });
+        return queue;
+    }
 
     private async Task<int> WaitUntilSomeSettledAsync(List<string> ids, int atLeast)
     {

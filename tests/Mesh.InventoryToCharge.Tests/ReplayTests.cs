@@ -3,6 +3,7 @@ using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
 
 namespace Mesh.InventoryToCharge.Tests;
@@ -42,20 +43,20 @@ public sealed class ReplayTests : IAsyncLifetime
 
         await flow.Clients.SetErpChaosAsync("Down", CancellationToken.None);
         await flow.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
-        var parked = await flow.Scenario.WaitForCaseAsync(eventId, c => c.Status == "exception", Settle, CancellationToken.None);
+        var parked = await flow.Scenario.WaitForCaseAsync(eventId, c => c.State == CaseState.Exception, Settle, CancellationToken.None);
         var heldWhileParked = await OnHandAsync(balance);
 
         // Master data retires the item before anyone replays the case; the ERP is back.
         await flow.Clients.Items.UpdateItemAsync(new UpdateItemRequest { Item = new Item { Name = item.Name, State = ItemState.Inactive }, UpdateMask = new FieldMask { Paths = { "state" } } });
         await flow.Clients.SetErpChaosAsync("Normal", CancellationToken.None);
-        (await flow.Clients.Workflows.PostAsync($"/inventory-to-charge/exceptions/{eventId}/replay", null)).EnsureSuccessStatusCode();
+        await flow.Clients.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = parked.Name });
         var undone = await flow.Scenario.WaitForCaseAsync(eventId, c => c.Compensated, Settle, CancellationToken.None);
         var charges = await flow.Clients.Charges.ListChargesAsync(new ListChargesRequest { Item = item.Name, PageSize = 100 });
         var postings = await flow.Scenario.ErpPostingsAsync(CancellationToken.None);
 
-        Assert.Equal(("erp_unavailable", true), (parked.Reason, parked.Movement.Length > 0 && parked.Charge.Length > 0));
+        Assert.Equal(("erp_unavailable", true), (parked.Reason, parked.InventoryToCharge.StockMovement.Length > 0 && parked.InventoryToCharge.Charge.Length > 0));
         Assert.Equal(catalog.StartingStock[balance] - 2, heldWhileParked);
-        Assert.Equal(("exception", "unknown_item"), (undone.Status, undone.Reason));
+        Assert.Equal((CaseState.Exception, "unknown_item"), (undone.State, undone.Reason));
         Assert.Equal(catalog.StartingStock[balance], await OnHandAsync(balance));
         Assert.Equal(ChargeState.Voided, Assert.Single(charges.Charges, c => c.SourceEventId == eventId).State);
         Assert.DoesNotContain(postings, p => p.Reference == eventId);

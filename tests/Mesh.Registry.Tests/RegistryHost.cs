@@ -32,10 +32,11 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public static Metadata Reader => new() { { "authorization", $"Bearer {ReaderToken}" } };
 
-    public static async Task<RegistryHost> StartAsync(string redis, string keyPrefix = "mesh-registry:")
+    /// <summary>Starts the registry; <paramref name="settings"/> add to or override the test settings.</summary>
+    public static async Task<RegistryHost> StartAsync(string redis, string keyPrefix = "mesh-registry:", IReadOnlyDictionary<string, string?>? settings = null)
     {
         // Port 0: Kestrel picks one, which nothing else needs to know in advance (no sidecar calls the registry).
-        var app = await InProcessApp<registry::Program>.StartAsync(0, new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>
         {
             ["ConnectionStrings:registry"] = redis,
             ["Registry:KeyPrefix"] = keyPrefix,
@@ -46,7 +47,13 @@ public sealed class RegistryHost : IAsyncDisposable
             ["Registry:Auth:Tokens:1:Token"] = ReaderToken,
             ["Registry:Auth:Tokens:1:Principal"] = "ci-reader",
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var app = await InProcessApp<registry::Program>.StartAsync(0, all);
         return new RegistryHost(app, app.Address);
     }
 

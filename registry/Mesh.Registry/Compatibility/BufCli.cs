@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -20,10 +21,11 @@ public sealed record BufFinding(
 /// </summary>
 public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> logger)
 {
-    private readonly Lazy<string> executable = new(() => BufLocator.Locate(options.Value.Buf.Path));
+    /// <summary>The setting that points at the buf binary.</summary>
+    public const string PathSetting = "Registry:Buf:Path";
 
-    /// <summary>The buf binary in use.</summary>
-    public string Executable => executable.Value;
+    private readonly string configured = options.Value.Buf.Path;
+    private volatile string? verified;
 
     /// <summary>Runs <c>buf breaking</c>: the findings of <paramref name="candidate"/> checked against <paramref name="against"/>.</summary>
     public Task<IReadOnlyList<BufFinding>> BreakingAsync(
@@ -45,9 +47,44 @@ public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> lo
         return RunOnImagesAsync("lint", image, against: null, config, paths, cancellationToken);
     }
 
+    /// <summary>
+    /// Why buf cannot judge candidates (missing, or not a buf that answers <c>--version</c>), naming the setting to fix;
+    /// null when it can. A binary that answered once is trusted while it stays where it is.
+    /// </summary>
+    public async Task<string?> ProblemAsync(CancellationToken cancellationToken)
+    {
+        var executable = BufLocator.Find(configured);
+        if (executable is null)
+        {
+            return Missing();
+        }
+
+        if (executable == verified)
+        {
+            return null;
+        }
+
+        try
+        {
+            var (exitCode, _, _) = await RunAsync(executable, ["--version"], Path.GetTempPath(), cancellationToken);
+            if (exitCode != 0)
+            {
+                return $"the buf CLI that {PathSetting} (or the default search) found does not run as buf: --version exited {exitCode}";
+            }
+
+            verified = executable;
+            return null;
+        }
+        catch (Win32Exception)
+        {
+            return CannotStart();
+        }
+    }
+
     private async Task<IReadOnlyList<BufFinding>> RunOnImagesAsync(
         string verb, ByteString image, ByteString? against, string config, IReadOnlyCollection<string> paths, CancellationToken cancellationToken)
     {
+        var executable = BufLocator.Find(configured) ?? throw Unavailable(Missing());
         var folder = Directory.CreateTempSubdirectory("mesh-registry-");
         try
         {
@@ -66,12 +103,25 @@ public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> lo
                 arguments.AddRange(["--path", path]);
             }
 
-            var (exitCode, stdout, stderr) = await RunAsync(arguments, folder.FullName, cancellationToken);
-            // buf exits 100 when it found violations, 0 when none; anything else is a failure to run.
+            int exitCode;
+            string stdout, stderr;
+            try
+            {
+                (exitCode, stdout, stderr) = await RunAsync(executable, arguments, folder.FullName, cancellationToken);
+            }
+            catch (Win32Exception)
+            {
+                throw Unavailable(CannotStart());
+            }
+
+            // buf exits 100 when it found violations, 0 when none; anything else is a failure to run: UNAVAILABLE when
+            // the binary is not buf at all (an operator's fix), INTERNAL when buf itself failed on this input.
             if (exitCode is not (0 or 100))
             {
                 logger.LogError("buf {Verb} exited {ExitCode}: {Error}", verb, exitCode, stderr.Trim());
-                throw new RpcException(new Status(StatusCode.Internal, $"the compatibility check could not run: buf {verb} exited {exitCode}"));
+                throw await ProblemAsync(cancellationToken) is { } problem
+                    ? Unavailable(problem)
+                    : new RpcException(new Status(StatusCode.Internal, $"the compatibility check could not run: buf {verb} exited {exitCode}"));
             }
 
             return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -84,10 +134,10 @@ public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> lo
         }
     }
 
-    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
-        IEnumerable<string> arguments, string workingDirectory, CancellationToken cancellationToken)
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
+        string executable, IEnumerable<string> arguments, string workingDirectory, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(Executable)
+        var start = new ProcessStartInfo(executable)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -101,10 +151,19 @@ public sealed class BufCli(IOptions<RegistryOptions> options, ILogger<BufCli> lo
 
         // buf caches under $HOME; a service account may have none.
         start.Environment["BUF_CACHE_DIR"] = Path.Combine(Path.GetTempPath(), "mesh-registry-buf-cache");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Executable}");
+        using var process = Process.Start(start) ?? throw new Win32Exception($"could not start {executable}");
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         return (process.ExitCode, await stdout, await stderr);
     }
+
+    private string Missing() => string.IsNullOrWhiteSpace(configured)
+        ? $"the buf CLI is not installed; set {PathSetting} to the buf binary, or install @bufbuild/buf (npm) or buf on PATH"
+        : $"the buf CLI is missing: {PathSetting} names no file";
+
+    private static string CannotStart() => $"the buf CLI cannot be started: {PathSetting} (or the default search) found a file that is not an executable";
+
+    private static RpcException Unavailable(string problem) =>
+        new(new Status(StatusCode.Unavailable, $"the compatibility check cannot run: {problem}"));
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core.Interceptors;
-using Mesh.Registry.Storage;
+using Mesh.Registry.Auditing;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Registry.Security;
@@ -21,55 +21,24 @@ public sealed record Caller(string Principal, IReadOnlySet<string> Roles)
 
 /// <summary>
 /// Authenticates every registry call with a bearer token and requires the architect role for writes:
-/// UNAUTHENTICATED without a known token, PERMISSION_DENIED without the role.
+/// UNAUTHENTICATED without a known token, PERMISSION_DENIED without the role. The caller is known from the
+/// token on, so a write refused for want of the role is audited under its principal.
 /// </summary>
-public sealed class BearerTokenInterceptor(IOptionsMonitor<RegistryOptions> options, RedisRegistryStore store) : Interceptor
+public sealed class BearerTokenInterceptor(IOptionsMonitor<RegistryOptions> options) : Interceptor
 {
-    private static readonly HashSet<string> WriteMethods = new(StringComparer.Ordinal)
-    {
-        nameof(RegistryService.RegistryServiceBase.CreateSchemaVersion),
-        nameof(RegistryService.RegistryServiceBase.DeleteSchemaVersion),
-        nameof(RegistryService.RegistryServiceBase.UpdateSubject),
-        nameof(RegistryService.RegistryServiceBase.UpdateRegistryConfig),
-    };
-
     /// <inheritdoc />
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var method = context.Method[(context.Method.LastIndexOf('/') + 1)..];
-        var isWrite = WriteMethods.Contains(method);
-        Caller caller;
-        try
-        {
-            caller = Authenticate(context);
-            if (isWrite && !caller.Roles.Contains(Caller.ArchitectRole))
-            {
-                throw new RpcException(new Status(StatusCode.PermissionDenied, $"{method} needs the '{Caller.ArchitectRole}' role; '{caller.Principal}' does not have it"));
-            }
-        }
-        catch (RpcException e) when (isWrite)
-        {
-            // A refused write attempt is a governance fact: record who tried what.
-            var principal = e.StatusCode == StatusCode.PermissionDenied ? TryPrincipal(context) : "(unauthenticated)";
-            await store.AppendAuditAsync(new AuditEntry { Principal = principal, Action = method, Verdict = "REFUSED", Detail = $"{e.StatusCode}: {e.Status.Detail}" });
-            throw;
-        }
-
+        var caller = Authenticate(context);
         context.UserState[Caller.UserStateKey] = caller;
-        return await continuation(request, context);
-    }
+        if (RegistryWrites.TargetOf(request) is not null && !caller.Roles.Contains(Caller.ArchitectRole))
+        {
+            throw new RpcException(new Status(
+                StatusCode.PermissionDenied, $"{RegistryWrites.ActionOf(context)} needs the '{Caller.ArchitectRole}' role; '{caller.Principal}' does not have it"));
+        }
 
-    private string TryPrincipal(ServerCallContext context)
-    {
-        try
-        {
-            return Authenticate(context).Principal;
-        }
-        catch (RpcException)
-        {
-            return "(unauthenticated)";
-        }
+        return continuation(request, context);
     }
 
     private Caller Authenticate(ServerCallContext context)

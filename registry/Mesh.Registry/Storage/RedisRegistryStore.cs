@@ -11,7 +11,7 @@ namespace Mesh.Registry.Storage;
 /// so ids and version numbers are allocated atomically and a version is never lost or duplicated
 /// when writers race (the loser sees <see cref="AppendOutcome.Conflict"/> and re-checks).
 /// </summary>
-public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<RegistryOptions> options)
+public sealed partial class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<RegistryOptions> options)
 {
     private const string FilesSuffix = ":files";
     private const string IdSuffix = ":id";
@@ -20,7 +20,7 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
     // 8 subject revision, 9 config revision.
     // ARGV: 1 expected count, 2 fingerprint, 3 descriptor set, 4 version metadata, 5 own files, 6 record
     // of a new subject, 7 subject name, 8 schema key prefix, 9 audit entry, 10 expected subject revision,
-    // 11 expected config revision.
+    // 11 expected config revision, 12 the audit stream's maximum length.
     // Returns {version, schema id}, or -1 when anything the verdict depended on changed meanwhile
     // (a version added or deleted, the subject's settings, the registry defaults).
     // The schema key is built inside the script: fine on one Redis node, not on a cluster.
@@ -40,23 +40,24 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
         redis.call('HSET', KEYS[2], tostring(version), ARGV[4], tostring(version) .. ':files', ARGV[5], tostring(version) .. ':id', id)
         if redis.call('EXISTS', KEYS[4]) == 0 then redis.call('SET', KEYS[4], ARGV[6]) end
         redis.call('ZADD', KEYS[3], 0, ARGV[7])
-        redis.call('XADD', KEYS[7], '*', 'entry', ARGV[9])
+        redis.call('XADD', KEYS[7], 'MAXLEN', ARGV[12], '*', 'entry', ARGV[9])
         redis.call('INCR', KEYS[8])
         return {version, tonumber(id)}
         """;
 
     // A settings change applied only if nothing changed since it was read, together with its audit entry.
     // KEYS: 1 revision, 2 target, 3 audit. ARGV: 1 expected revision, 2 field ('' = plain string key),
-    // 3 value, 4 audit entry. Returns 1, or -1 on a revision mismatch.
+    // 3 value, 4 audit entry, 5 the audit stream's maximum length. Returns 1, or -1 on a revision mismatch.
     private const string CompareAndWriteLua = """
         if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return -1 end
         if ARGV[2] == '' then redis.call('SET', KEYS[2], ARGV[3]) else redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
         redis.call('INCR', KEYS[1])
-        redis.call('XADD', KEYS[3], '*', 'entry', ARGV[4])
+        redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], '*', 'entry', ARGV[4])
         return 1
         """;
 
     private readonly string prefix = options.Value.KeyPrefix;
+    private readonly int maxAuditEntries = options.Value.Audit.MaxEntries;
     private readonly ConcurrentDictionary<long, (ByteString, string)> contentById = new();
 
     private IDatabase Db => redis.GetDatabase();
@@ -147,7 +148,7 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
             [CountKey(subject), RecordsKey(subject), SubjectsKey, SubjectKey(subject), FingerprintKey(fingerprint), NextIdKey, AuditKey, RevisionKey(subject), ConfigRevisionKey],
             [
                 expectedCount, fingerprint, descriptorSet.ToByteArray(), metadata.ToByteArray(), string.Join('\n', ownFiles),
-                newSubject.ToByteArray(), subject, prefix + "schema:", audit.ToByteArray(), expected.Subject, expected.Config,
+                newSubject.ToByteArray(), subject, prefix + "schema:", audit.ToByteArray(), expected.Subject, expected.Config, maxAuditEntries,
             ]);
         if (result.Resp2Type == ResultType.Integer)
         {
@@ -175,10 +176,14 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
     }
 
 
-    /// <summary>Appends an audit entry; its id is the stream id.</summary>
-    public Task AppendAuditAsync(AuditEntry entry) => Db.StreamAddAsync(AuditKey, "entry", entry.ToByteArray());
+    /// <summary>Appends an audit entry that goes with no change; its id is the stream id.</summary>
+    public Task AppendAuditAsync(AuditEntry entry) =>
+        Db.StreamAddAsync(AuditKey, "entry", entry.ToByteArray(), maxLength: maxAuditEntries, useApproximateMaxLength: false);
 
-    /// <summary>Audit entries older than <paramref name="before"/> (a stream id), newest first.</summary>
+    /// <summary>True for a stream id ("{ms}-{seq}"), the cursor of <see cref="ListAuditAsync"/>.</summary>
+    public static bool IsAuditCursor(string cursor) => StreamId().IsMatch(cursor);
+
+    /// <summary>Audit entries older than <paramref name="before"/> (a stream id), newest first, each with its id and time.</summary>
     public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(string? before, int take, Func<AuditEntry, bool> filter)
     {
         var result = new List<AuditEntry>(take);
@@ -195,6 +200,7 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
             {
                 var entry = AuditEntry.Parser.ParseFrom((byte[])item["entry"]!);
                 entry.Id = item.Id.ToString();
+                entry.Time = TimeOfStreamId(entry.Id);
                 if (filter(entry))
                 {
                     result.Add(entry);
@@ -211,15 +217,18 @@ public sealed class RedisRegistryStore(IConnectionMultiplexer redis, IOptions<Re
         return result;
     }
 
-    /// <summary>The time the audit stream id encodes.</summary>
-    public static Timestamp TimeOfStreamId(string id) =>
+    // The time Redis stamped the entry with: one clock for every registry instance.
+    private static Timestamp TimeOfStreamId(string id) =>
         Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(id.Split('-')[0], System.Globalization.CultureInfo.InvariantCulture)));
 
     private async Task<bool> CompareAndWriteAsync(string revisionKey, string expected, string target, string field, byte[] value, AuditEntry audit)
     {
-        var result = await Db.ScriptEvaluateAsync(CompareAndWriteLua, [revisionKey, target, AuditKey], [expected, field, value, audit.ToByteArray()]);
+        var result = await Db.ScriptEvaluateAsync(CompareAndWriteLua, [revisionKey, target, AuditKey], [expected, field, value, audit.ToByteArray(), maxAuditEntries]);
         return (int)result == 1;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A[0-9]{1,20}-[0-9]{1,20}\z")]
+    private static partial System.Text.RegularExpressions.Regex StreamId();
 
     private string SubjectsKey => prefix + "subjects";
 

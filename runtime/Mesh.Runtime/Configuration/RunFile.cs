@@ -10,7 +10,7 @@ public sealed record RunFile(string Path, string? Name, IReadOnlyList<AppSpec> A
 /// <param name="AppId">appID; defaults to the name of appDirPath's folder.</param>
 /// <param name="AppDirPath">Absolute; the app's working directory.</param>
 /// <param name="AppPort">appPort; 0 when the app receives no calls.</param>
-/// <param name="AppProtocol">"http" (default) or "grpc".</param>
+/// <param name="AppProtocol">"http" (default), "h2c" (HTTP/2 without TLS) or "grpc".</param>
 /// <param name="AppChannelAddress">appChannelAddress; 127.0.0.1 by default.</param>
 /// <param name="DaprHttpPort">daprHTTPPort; null means pick a free port.</param>
 /// <param name="DaprGrpcPort">daprGRPCPort; null means pick a free port.</param>

@@ -185,9 +185,9 @@ public static class RunFileLoader
         var section = new Section();
         if (map.Text("appProtocol") is { } protocol)
         {
-            section.AppProtocol = protocol.ToLowerInvariant() is "http" or "grpc"
+            section.AppProtocol = protocol.ToLowerInvariant() is "http" or "h2c" or "grpc"
                 ? protocol.ToLowerInvariant()
-                : throw map.Error("appProtocol", $"'{protocol}' is not supported; use http or grpc");
+                : throw map.Error("appProtocol", $"'{protocol}' is not supported; use http, h2c or grpc");
         }
 
         section.AppHealthCheckPath = map.Text("appHealthCheckPath") is { Length: > 0 } healthPath

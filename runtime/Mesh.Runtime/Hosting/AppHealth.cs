@@ -12,17 +12,23 @@ internal static class AppHealth
 
     /// <summary>
     /// Probes until the app answers: a GET of appHealthCheckPath (default /healthz) that returns 2xx when
-    /// enableAppHealthCheck is set for an HTTP app, else a TCP connection to appPort. Prints progress while
+    /// enableAppHealthCheck is set for an http or h2c app (over HTTP/2 for h2c), else a TCP connection to appPort. Prints progress while
     /// waiting; false when <paramref name="timeout"/> passes first.
     /// </summary>
     public static async Task<bool> WaitAsync(AppSpec app, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
     {
-        var useHttp = app.EnableAppHealthCheck && app.AppProtocol == "http";
+        var useHttp = app.EnableAppHealthCheck && (app.AppProtocol is "http" or "h2c");
         var target = useHttp
             ? new UriBuilder(Uri.UriSchemeHttp, app.AppChannelAddress, app.AppPort, app.AppHealthCheckPath ?? "/healthz").Uri
             : null;
         var description = target?.ToString() ?? $"{app.AppChannelAddress}:{app.AppPort}";
         using var http = new HttpClient { Timeout = ProbeTimeout };
+        if (app.AppProtocol == "h2c")
+        {
+            http.DefaultRequestVersion = System.Net.HttpVersion.Version20;
+            http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
         var clock = Stopwatch.StartNew();
         var nextProgress = ProgressInterval;
         while (true)

@@ -7,11 +7,14 @@ namespace Mesh.Runtime.Sidecar;
 /// <param name="AppId">The app id.</param>
 /// <param name="Address">The app channel address, e.g. 127.0.0.1.</param>
 /// <param name="Port">The app port; 0 when the app receives nothing.</param>
-/// <param name="Protocol">"http" or "grpc".</param>
+/// <param name="Protocol">"http", "h2c" (HTTP/2 without TLS) or "grpc".</param>
 public sealed record AppEndpoint(string AppId, string Address, int Port, string Protocol)
 {
     /// <summary>The app's base URI.</summary>
     public Uri BaseUri => new($"http://{Address}:{Port}");
+
+    /// <summary>True when the app's port speaks HTTP/2 only (grpc and h2c apps).</summary>
+    public bool UsesHttp2 => Protocol is "grpc" or "h2c";
 }
 
 /// <summary>The apps of one <c>mesh run</c>, shared by every sidecar for service invocation.</summary>

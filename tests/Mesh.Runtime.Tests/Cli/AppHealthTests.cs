@@ -62,6 +62,23 @@ public sealed class AppHealthTests
     }
 
     [Fact]
+    public async Task WaitAsync_H2cAppWithHealthCheck_ProbesOverHttp2()
+    {
+        var port = Mesh.Runtime.LoopbackPorts.Free();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        await using var web = builder.Build();
+        web.MapGet("/healthz", (HttpRequest request) => request.Protocol == "HTTP/2" ? Results.Ok() : Results.StatusCode(505));
+        await web.StartAsync();
+        var app = TestApps.Spec("ledger", appPort: port, protocol: "h2c", healthCheck: true);
+
+        var answered = await AppHealth.WaitAsync(app, TimeSpan.FromSeconds(20), output.Writer, CancellationToken.None);
+
+        Assert.True(answered);
+        Assert.StartsWith($"mesh: app 'ledger' answers on http://127.0.0.1:{port}/healthz (", Assert.Single(output.Lines), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WaitAsync_Cancelled_Throws()
     {
         var app = TestApps.Spec("orders", appPort: Mesh.Runtime.LoopbackPorts.Free());

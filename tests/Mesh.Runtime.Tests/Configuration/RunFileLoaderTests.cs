@@ -155,7 +155,7 @@ public sealed class RunFileLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("h2c")]
+    [InlineData("https")]
     [InlineData("tcp")]
     public void Load_UnsupportedAppProtocol_SaysWhichAreSupported(string protocol)
     {
@@ -163,7 +163,7 @@ public sealed class RunFileLoaderTests : IDisposable
 
         var error = Assert.Throws<ConfigurationException>(() => RunFileLoader.Load(path));
 
-        Assert.Equal($"{path}:4:18: apps[0].appProtocol: '{protocol}' is not supported; use http or grpc", error.Message);
+        Assert.Equal($"{path}:4:18: apps[0].appProtocol: '{protocol}' is not supported; use http, h2c or grpc", error.Message);
     }
 
     [Fact]
@@ -409,6 +409,8 @@ public sealed class RunFileLoaderTests : IDisposable
         Assert.Equal("Development", registry.Env["ASPNETCORE_ENVIRONMENT"]);
         Assert.Equal(["dotnet", "run", "--no-launch-profile", "--no-build", "-c", "Release"], registry.Command);
         Assert.Equal(["registry", "erp", "masterdata", "inventory", "charges", "finance", "workflows"], runFile.Apps.Select(a => a.AppId));
+        // The workflows app takes pub/sub, REST and gRPC on one HTTP/2 cleartext port.
+        Assert.Equal("h2c", Assert.Single(runFile.Apps, a => a.AppId == "workflows").AppProtocol);
         Assert.All(runFile.Apps, app => Assert.True(Directory.Exists(app.AppDirPath), $"{app.AppId}: {app.AppDirPath} does not exist"));
     }
 

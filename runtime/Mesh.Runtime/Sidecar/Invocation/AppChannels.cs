@@ -4,16 +4,26 @@ using Grpc.Net.Client;
 
 namespace Mesh.Runtime.Sidecar.Invocation;
 
-/// <summary>Connections from the sidecar to apps: HTTP/1.1 for http apps, HTTP/2 gRPC for grpc apps.</summary>
+/// <summary>
+/// Connections from the sidecar to apps: HTTP/1.1 for http apps, HTTP/2 with prior knowledge for h2c apps (daprd's
+/// HTTP/2 cleartext app channel), HTTP/2 gRPC for grpc apps.
+/// </summary>
 public sealed class AppChannels : IDisposable
 {
     private readonly ConcurrentDictionary<string, GrpcChannel> grpc = new(StringComparer.Ordinal);
 
-    /// <summary>The shared HTTP client for http apps (plain HTTP/1.1, as daprd's app channel).</summary>
-    public HttpClient Http { get; } = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1), UseProxy = false })
+    private readonly HttpClient http = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1), UseProxy = false })
     {
         Timeout = Timeout.InfiniteTimeSpan,
     };
+
+    private readonly HttpClient h2c = new(new PriorKnowledgeHttp2(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1), UseProxy = false }))
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    /// <summary>The shared HTTP client of an http or h2c app: plain HTTP/1.1, or HTTP/2 without TLS for h2c.</summary>
+    public HttpClient HttpFor(AppEndpoint app) => app.Protocol == "h2c" ? h2c : http;
 
     /// <summary>An HTTP/2 handler for forwarding gRPC calls.</summary>
     public HttpMessageInvoker Forwarder { get; } = new(new SocketsHttpHandler
@@ -32,11 +42,23 @@ public sealed class AppChannels : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        Http.Dispose();
+        http.Dispose();
+        h2c.Dispose();
         Forwarder.Dispose();
         foreach (var channel in grpc.Values)
         {
             channel.Dispose();
+        }
+    }
+
+    // An h2c app listens for HTTP/2 only, so every request starts HTTP/2 at once instead of negotiating.
+    private sealed class PriorKnowledgeHttp2(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Version = HttpVersion.Version20;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            return base.SendAsync(request, cancellationToken);
         }
     }
 }

@@ -31,7 +31,7 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
     public async Task ForwardHttpAsync(HttpContext context, string appId, string method)
     {
         var target = invocation.Target(appId);
-        var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, target.Protocol == "grpc" ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + method));
+        var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + method));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;

@@ -7,8 +7,8 @@ using Grpc.Core;
 namespace Mesh.Runtime.Sidecar.Invocation;
 
 /// <summary>
-/// Service invocation through the Dapr API (<c>InvokeService</c>): an HTTP call to an http app's route,
-/// or <c>AppCallback/OnInvoke</c> on a grpc app. The callee sees <c>dapr-caller-app-id</c>.
+/// Service invocation through the Dapr API (<c>InvokeService</c>): an HTTP call to an http or h2c app's
+/// route, or <c>AppCallback/OnInvoke</c> on a grpc app. The callee sees <c>dapr-caller-app-id</c>.
 /// </summary>
 public sealed class InvocationApi(SidecarSettings settings, AppChannels channels)
 {
@@ -36,7 +36,7 @@ public sealed class InvocationApi(SidecarSettings settings, AppChannels channels
             call.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(string.IsNullOrEmpty(message.ContentType) ? "application/json" : message.ContentType);
         }
 
-        using var response = await channels.Http.SendAsync(call, cancellationToken);
+        using var response = await channels.HttpFor(target).SendAsync(call, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {

@@ -249,7 +249,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
         HttpResponseMessage response;
         try
         {
-            response = await channels.Http.SendAsync(request, cancellationToken);
+            response = await channels.HttpFor(settings.App).SendAsync(request, cancellationToken);
         }
         catch (Exception e) when (DeliveryPipeline.IsFailedAttempt(e, cancellationToken))
         {

@@ -166,7 +166,7 @@ public sealed class DeliveryPipeline
             request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         }
 
-        using var response = await channels.Http.SendAsync(request, cancellationToken);
+        using var response = await channels.HttpFor(settings.App).SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return DeliveryOutcome.Drop;

@@ -63,7 +63,7 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
 
     private async Task<IReadOnlyList<Subscription>> FromHttpAsync(CancellationToken cancellationToken)
     {
-        using var response = await channels.Http.GetAsync(new Uri(settings.App.BaseUri, "dapr/subscribe"), cancellationToken);
+        using var response = await channels.HttpFor(settings.App).GetAsync(new Uri(settings.App.BaseUri, "dapr/subscribe"), cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             // daprd treats a missing or failing subscribe endpoint as "no subscriptions".

@@ -1,92 +1,82 @@
 using Dapr.Client;
+using Google.Protobuf.WellKnownTypes;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Workflows.V1;
+using Mesh.Workflows.Cases;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Workflows.InventoryToCharge;
 
 /// <summary>
-/// Case outcomes in the Dapr state store (one key per event id) and the exception queue: the ids of the cases
-/// waiting for someone, in one list kept with ETags so concurrent sagas never drop each other's entries.
+/// The inventory-to-charge cases: each conclusion recorded as a mesh.workflows.v1.Case in the flow's
+/// <see cref="CaseStore"/>, which keeps the exception queue; the queue's depth goes to the flow's metrics.
 /// </summary>
-public sealed class CaseLedger(DaprClient dapr, IOptions<InventoryToChargeOptions> options, CaseMetrics metrics)
+public sealed class CaseLedger(DaprClient dapr, IOptions<InventoryToChargeOptions> options, CaseMetrics metrics, TimeProvider time)
 {
-    private const string QueueKey = "itc-exception-queue";
-    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
-    private readonly SemaphoreSlim queueGate = new(1, 1);
+    /// <summary>The flow id: cases are "flows/inventory-to-charge/cases/{event_id}".</summary>
+    public const string FlowId = "inventory-to-charge";
 
-    private string Store => options.Value.StateStore;
+    /// <summary>The flow's cases and exception queue.</summary>
+    public CaseStore Store { get; } = new(dapr, options.Value.StateStore, FlowId, time, metrics.QueueDepth);
+
+    /// <summary>Records how a saga concluded its case; an exception joins the queue, a completed replay leaves it.</summary>
+    public Task RecordAsync(CaseConclusion conclusion, CancellationToken ct) => Store.RecordAsync(CaseOf(conclusion), unlessRecorded: false, ct);
 
     /// <summary>
-    /// Records the outcome; an exception joins the queue, a completed replay leaves it. The queue is written
-    /// first, so whoever can read the outcome finds the queue agreeing with it.
+    /// Parks an event that reached the dead-letter topic as a <c>dead_lettered</c> exception with why it could not be
+    /// processed (not replayable: it has no saga), unless its case already concluded.
     /// </summary>
-    public async Task RecordAsync(CaseOutcome outcome, CancellationToken ct)
-    {
-        await SetQueuedAsync(outcome.EventId, outcome.Status == CaseOutcome.Exception, ct);
-        await dapr.SaveStateAsync(Store, Key(outcome.EventId), outcome, cancellationToken: ct);
-    }
-
-    /// <summary>Takes a case off the queue (an operator dealt with it); false when it was not on it.</summary>
-    public async Task<bool> DismissAsync(string eventId, CancellationToken ct) => await SetQueuedAsync(eventId, false, ct);
-
-    // Returns whether the queue changed. One change at a time in this process: that spares its sagas ETag
-    // conflicts with each other, and makes the depth gauge's last write the newest depth this process has seen.
-    private async Task<bool> SetQueuedAsync(string eventId, bool queued, CancellationToken ct)
-    {
-        await queueGate.WaitAsync(ct);
-        try
+    public Task RecordDeadLetteredAsync(ItemConsumed consumed, string why, CancellationToken ct) =>
+        Store.RecordAsync(new Case
         {
-            return await SetQueuedOnceAsync(eventId, queued, ct);
-        }
-        finally
-        {
-            queueGate.Release();
-        }
-    }
-
-    private async Task<bool> SetQueuedOnceAsync(string eventId, bool queued, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var (ids, etag) = await dapr.GetStateAndETagAsync<List<string>>(Store, QueueKey, cancellationToken: ct);
-            ids ??= [];
-            if (ids.Contains(eventId) == queued)
+            Name = CaseNames.Of(FlowId, consumed.Context.EventId),
+            State = CaseState.Exception,
+            Reason = "dead_lettered",
+            Detail = why,
+            ConcludeTime = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            InventoryToCharge = new InventoryToChargeCase
             {
-                metrics.QueueDepth(ids.Count);
-                return false;
-            }
+                Item = consumed.Item,
+                Location = consumed.Location,
+                CostCenter = consumed.CostCenter,
+                Quantity = consumed.Quantity,
+                Patient = consumed.Patient,
+                ClinicalOrderId = consumed.ClinicalOrderId,
+                OccurTime = consumed.Context.OccurTime,
+            },
+        }, unlessRecorded: true, ct);
 
-            List<string> changed = queued ? [.. ids, eventId] : [.. ids.Where(id => id != eventId)];
-            if (await dapr.TrySaveStateAsync(Store, QueueKey, changed, etag ?? "", FirstWrite, cancellationToken: ct))
-            {
-                metrics.QueueDepth(changed.Count);
-                return true;
-            }
-
-            if (attempt == 20)
-            {
-                throw new InvalidOperationException("the exception queue kept changing; the activity will be retried");
-            }
-
-            // Concurrent sagas concluding at once would collide again in step.
-            await Task.Delay(Random.Shared.Next(1, 10 * (attempt + 1)), ct);
-        }
-    }
-
-    /// <summary>The recorded outcomes of these events (those not finished yet are missing).</summary>
-    public async Task<List<CaseOutcome>> OutcomesAsync(IReadOnlyList<string> eventIds, CancellationToken ct)
+    /// <summary>The case of a saga's conclusion: the outcome, with the consumption it is about.</summary>
+    public static Case CaseOf(CaseConclusion conclusion)
     {
-        if (eventIds.Count == 0)
+        var (input, outcome) = (conclusion.Case, conclusion.Outcome);
+        return new Case
         {
-            return [];
-        }
-
-        var read = await dapr.GetBulkStateAsync<CaseOutcome>(Store, [.. eventIds.Select(Key)], parallelism: 16, cancellationToken: ct);
-        return [.. read.Where(r => r.Value is not null).Select(r => r.Value)];
+            Name = CaseNames.Of(FlowId, outcome.EventId),
+            State = outcome.Status == CaseOutcome.Completed ? CaseState.Completed : CaseState.Exception,
+            Reason = outcome.Reason,
+            Detail = outcome.Detail,
+            Compensated = outcome.Compensated,
+            Replayable = outcome.Replayable,
+            ConcludeTime = Timestamp.FromDateTimeOffset(outcome.FinishTime),
+            Steps = { outcome.Steps.Select(s => new CaseStep { Step = s.Step, Duration = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(s.Milliseconds)) }) },
+            InventoryToCharge = new InventoryToChargeCase
+            {
+                Item = input.Item,
+                Location = input.Location,
+                CostCenter = input.CostCenter,
+                Quantity = Quantity.Of(input.Quantity, input.Unit),
+                Patient = new PatientReference { Mrn = input.Patient.Mrn, MrnSystem = input.Patient.MrnSystem, EncounterId = input.Patient.EncounterId },
+                ClinicalOrderId = input.ClinicalOrderId,
+                OccurTime = Timestamp.FromDateTimeOffset(input.OccurTime),
+                StockMovement = outcome.Movement,
+                Charge = outcome.Charge,
+                JournalEntry = outcome.JournalEntry,
+                ErpDocumentNumber = outcome.ErpDocument,
+                PostTime = outcome.PostTime == default ? null : Timestamp.FromDateTimeOffset(outcome.PostTime),
+                ReorderPointReached = outcome.ReorderPointReached,
+            },
+        };
     }
-
-    /// <summary>The cases on the exception queue, oldest first.</summary>
-    public async Task<List<CaseOutcome>> ExceptionsAsync(CancellationToken ct) =>
-        await OutcomesAsync(await dapr.GetStateAsync<List<string>>(Store, QueueKey, cancellationToken: ct) ?? [], ct);
-
-    private static string Key(string eventId) => $"itc-case:{eventId}";
 }

@@ -40,7 +40,10 @@ public sealed record SagaRetry(int StepAttempts, int PostingAttempts, TimeSpan F
     public Dapr.Workflow.WorkflowRetryPolicy Posting() => new(PostingAttempts, FirstRetryInterval, 2.0, MaxRetryInterval);
 }
 
-/// <summary>The patient encounter the supply was used for (PHI: never logged, never in an outcome).</summary>
+/// <summary>
+/// The patient encounter the supply was used for (PHI: never logged, never in an outcome; the case API carries it in
+/// a field classified PHI).
+/// </summary>
 public sealed record PatientLink(string Mrn, string MrnSystem, string EncounterId);
 
 /// <summary>What master data says about the case: whether it may proceed, and what the later steps need.</summary>
@@ -74,8 +77,9 @@ public sealed record Compensation(ConsumptionCase Case, string Movement, string 
 public sealed record StepTiming(string Step, double Milliseconds);
 
 /// <summary>
-/// How a case ended: completed, or on the exception queue with its reason. Holds references and amounts, no
-/// patient data, so it can be listed to operators.
+/// How a case ended: completed, or on the exception queue with its reason. It is the saga's output in its workflow
+/// history, so it holds references and amounts and no patient data; the <see cref="CaseLedger"/> records it, with the
+/// consumption it is about, as the mesh.workflows.v1.Case the case API serves.
 /// </summary>
 public sealed record CaseOutcome(
     string EventId,

@@ -1,8 +1,8 @@
-using System.Text.RegularExpressions;
 using Dapr.Workflow;
 using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Contracts.Inventory.V1;
+using Mesh.Workflows.Cases;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Workflows.InventoryToCharge;
@@ -11,12 +11,9 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// Turns ItemConsumed events into InventoryToCharge sagas, once per event id: the saga's instance id is derived
 /// from the event id, so a redelivered or re-sent event finds its saga already there.
 /// </summary>
-public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger ledger, IOptions<InventoryToChargeOptions> options, ILogger<ConsumptionIntake> logger)
+public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger ledger, IOptions<InventoryToChargeOptions> options, ILogger<ConsumptionIntake> logger)
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
-
-    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\z")]
-    private static partial Regex EventIdPattern();
 
     /// <summary>The saga instance of an event.</summary>
     public static string InstanceIdOf(string eventId) => $"itc-{eventId}";
@@ -55,20 +52,15 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, Case
     public async Task<IResult> DeadLetteredAsync(HttpRequest request, CancellationToken ct)
     {
         var consumed = await ReadAsync(request, ct);
-        if (consumed?.Context is not { EventId: var id } || !EventIdPattern().IsMatch(id))
+        if (consumed?.Context is not { EventId: var id } || !CaseNames.IsCaseId(id))
         {
             logger.LogWarning("An ItemConsumed event without a usable event id was dead-lettered; it cannot be put on the exception queue");
             return Results.Ok();
         }
 
-        if ((await ledger.OutcomesAsync([id], ct)).Count == 0)
-        {
-            var why = Problem(consumed) ?? "its saga could not be started";
-            await ledger.RecordAsync(new CaseOutcome(
-                id, CaseOutcome.Exception, "dead_lettered", why, false, false, consumed.Item, consumed.Location, "", "", "", "", false,
-                consumed.Context.OccurTime?.ToDateTimeOffset() ?? default, default, DateTimeOffset.UtcNow, []), ct);
-            logger.LogWarning("Event {EventId} was dead-lettered: {Reason}", id, why);
-        }
+        var why = Problem(consumed) ?? "its saga could not be started";
+        await ledger.RecordDeadLetteredAsync(consumed, why, ct);
+        logger.LogWarning("Event {EventId} was dead-lettered: {Reason}", id, why);
 
         return Results.Ok();
     }
@@ -116,7 +108,7 @@ public sealed partial class ConsumptionIntake(DaprWorkflowClient workflows, Case
 
     // Names fields only: the values may be patient data.
     private static string? Problem(ItemConsumed consumed) =>
-        consumed.Context is not { EventId: var id } || !EventIdPattern().IsMatch(id) ? "context.event_id is missing or not 1-128 letters, digits, '.', '_', ':' or '-'"
+        consumed.Context is not { EventId: var id } || !CaseNames.IsCaseId(id) ? $"context.event_id is missing or not {CaseNames.CaseIdRule}"
         : !consumed.Item.StartsWith("items/", StringComparison.Ordinal) ? "item is not an item name"
         : !consumed.Location.StartsWith("locations/", StringComparison.Ordinal) ? "location is not a location name"
         : consumed.Quantity is not { } quantity || quantity.ToDecimal() <= 0 || quantity.Unit.Length == 0 ? "quantity must be positive with a unit"

@@ -29,7 +29,7 @@ public sealed class ConcludeCase(DaprClient dapr, ContractEvents events, CaseLed
                 new Dictionary<string, string> { ["cloudevent.id"] = $"{outcome.EventId}.exception" });
         }
 
-        await ledger.RecordAsync(outcome, CancellationToken.None);
+        await ledger.RecordAsync(input, CancellationToken.None);
         metrics.Concluded(outcome);
         logger.LogInformation("Case {EventId} {Status} {Reason} (compensated: {Compensated})", outcome.EventId, outcome.Status, outcome.Reason, outcome.Compensated);
         return true;

@@ -1,9 +1,13 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Mesh.Resources;
 
-namespace Mesh.Registry.Grpc;
+namespace Mesh.Registry;
 
-/// <summary>Parses the registry's resource names; a bad one fails with INVALID_ARGUMENT naming the field.</summary>
+/// <summary>
+/// Parses the registry's resource names; a bad one fails with INVALID_ARGUMENT naming the field.
+/// Not <see cref="ResourceName"/>: a subject id is a proto package ("mesh.inventory.v1"), with dots, capitals and up to 200 characters.
+/// </summary>
 internal static partial class ResourceNames
 {
     /// <summary>The version segment meaning "the newest version that is not deleted".</summary>
@@ -14,6 +18,9 @@ internal static partial class ResourceNames
 
     [GeneratedRegex(@"^subjects/(?<subject>[A-Za-z0-9][A-Za-z0-9._-]{0,199})/versions/(?<version>[1-9][0-9]{0,8}|latest)\z")]
     private static partial Regex VersionName();
+
+    [GeneratedRegex(@"^subjects/(?<subject>[A-Za-z0-9][A-Za-z0-9._-]{0,199})(?:/|\z)")]
+    private static partial Regex SubjectPrefix();
 
     /// <summary>The subject id of "subjects/{subject}".</summary>
     public static string Subject(string name, string field)
@@ -37,9 +44,19 @@ internal static partial class ResourceNames
         return (match.Groups["subject"].Value, version == Latest ? null : int.Parse(version, CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The subject a name starts with ("subjects/{subject}" or below it), or "" when it names none; never fails.</summary>
+    public static string SubjectOf(string name)
+    {
+        var match = SubjectPrefix().Match(name);
+        return match.Success ? match.Groups["subject"].Value : "";
+    }
+
+    /// <summary>True for a subject id (the {subject} of "subjects/{subject}").</summary>
+    public static bool IsSubjectId(string subject) => SubjectName().IsMatch(OfSubject(subject));
+
     /// <summary>The name of a subject.</summary>
     public static string OfSubject(string subject) => $"subjects/{subject}";
 
     private static RpcException Invalid(string field, string value, string expected) =>
-        new(new Status(StatusCode.InvalidArgument, $"{field} '{value}' is not a valid name; expected {expected}"));
+        ResourceErrors.Invalid($"{field} '{value}' is not a valid name; expected {expected}");
 }

@@ -1,0 +1,274 @@
+using System.Text;
+using System.Text.Json;
+using Dapr.Client;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Mesh.Contracts.Workflows.V1;
+using Mesh.Resources;
+
+namespace Mesh.Workflows.Cases;
+
+/// <summary>
+/// The cases of one flow in a Dapr state store ("{flow}:case:{id}"), its exception queue (<see cref="ExceptionQueue"/>),
+/// and the answers to operators' requests by request id ("{flow}:request:{id}"). A case and the queue entries it
+/// moves are written in one state transaction at the ETags they were read with, so whoever reads a case finds the
+/// queue agreeing with it, and concurrent sagas never drop each other's entries.
+/// </summary>
+public sealed class CaseStore
+{
+    /// <summary>Entries per segment of a new queue view: a page of 100 reads three segments or so.</summary>
+    public const int DefaultSegmentSize = 64;
+
+    private const int Attempts = 30;
+    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+    private readonly SemaphoreSlim queueGate = new(1, 1);
+    private readonly DaprClient dapr;
+    private readonly string store;
+    private readonly TimeProvider time;
+    private readonly Action<int>? depthChanged;
+    private readonly ExceptionQueue queue;
+
+    /// <param name="dapr">The Dapr client.</param>
+    /// <param name="store">The state store component.</param>
+    /// <param name="flow">The flow id, e.g. "inventory-to-charge": the prefix of every key.</param>
+    /// <param name="time">The clock of queue and dismiss times.</param>
+    /// <param name="depthChanged">Told the queue's depth after every change.</param>
+    /// <param name="segmentSize">Entries per segment of a new queue view.</param>
+    public CaseStore(DaprClient dapr, string store, string flow, TimeProvider time, Action<int>? depthChanged = null, int segmentSize = DefaultSegmentSize)
+    {
+        this.dapr = dapr;
+        this.store = store;
+        this.time = time;
+        this.depthChanged = depthChanged;
+        Flow = flow;
+        queue = new ExceptionQueue(dapr, store, flow, segmentSize);
+    }
+
+    /// <summary>The flow id.</summary>
+    public string Flow { get; }
+
+    /// <summary>The recorded case, or null when it has not concluded (or never started).</summary>
+    public async Task<Case?> GetAsync(string caseId, CancellationToken ct) =>
+        (await dapr.GetStateAsync<StoredCase>(store, Key(caseId), cancellationToken: ct))?.Parse();
+
+    /// <summary>The recorded cases among these, in the order given, read in one bulk call.</summary>
+    public async Task<List<Case>> GetManyAsync(IReadOnlyList<string> caseIds, CancellationToken ct)
+    {
+        if (caseIds.Count == 0)
+        {
+            return [];
+        }
+
+        var read = await dapr.GetBulkStateAsync<StoredCase>(store, [.. caseIds.Distinct().Select(Key)], parallelism: 16, cancellationToken: ct);
+        var byKey = read.Where(r => r.Value is not null).ToDictionary(r => r.Key, r => r.Value.Parse());
+        return [.. caseIds.Select(Key).Where(byKey.ContainsKey).Select(key => byKey[key].Clone())];
+    }
+
+    /// <summary>
+    /// Records a concluded case: an EXCEPTION joins the end of the queue, anything else leaves it (a completed replay).
+    /// Recording the same conclusion again changes nothing, so a retried conclusion does not move the case. With
+    /// <paramref name="unlessRecorded"/>, a case that already has a conclusion keeps it.
+    /// </summary>
+    public async Task RecordAsync(Case concluded, bool unlessRecorded, CancellationToken ct)
+    {
+        var caseId = CaseNames.Parse(concluded.Name, "name").CaseId;
+        await ChangeAsync(caseId, current =>
+        {
+            if (current is not null && (unlessRecorded || SameConclusion(current.Parse(), concluded)))
+            {
+                return null;
+            }
+
+            var recorded = concluded.Clone();
+            return new Change(current?.Queued, recorded.State == CaseState.Exception ? recorded.Reason : null, (place, queueTime) =>
+            {
+                recorded.QueueTime = queueTime is { } at ? Timestamp.FromDateTimeOffset(at) : null;
+                return new StoredCase(Json(recorded), place);
+            }, []);
+        }, ct);
+    }
+
+    /// <summary>
+    /// Takes an exception off the queue and returns it DISMISSED: NOT_FOUND when the case has no conclusion,
+    /// FAILED_PRECONDITION when it is not on the queue. With a request id, a retry returns the first answer.
+    /// </summary>
+    public async Task<Case> DismissAsync(string caseId, string requestId, CancellationToken ct)
+    {
+        var name = CaseNames.Of(Flow, caseId);
+        if (await AnswerAsync(requestId, name, Case.Parser, ct) is { } earlier)
+        {
+            return earlier;
+        }
+
+        Case? dismissed = null;
+        await ChangeAsync(caseId, current =>
+        {
+            var recorded = current?.Parse() ?? throw CaseErrors.NotFound(CaseErrors.CaseType, name, "has no conclusion to dismiss");
+            if (recorded.State != CaseState.Exception)
+            {
+                throw CaseErrors.FailedPrecondition("NOT_ON_QUEUE", name, $"is {recorded.State}, not on the exception queue");
+            }
+
+            dismissed = recorded;
+            dismissed.State = CaseState.Dismissed;
+            dismissed.DismissTime = Timestamp.FromDateTimeOffset(time.GetUtcNow());
+            List<StateTransactionRequest> alongside = requestId.Length == 0 ? [] : [AnswerOperation(requestId, name, dismissed)];
+            return new Change(current!.Queued, null, (_, _) => new StoredCase(Json(dismissed), null), alongside);
+        }, ct);
+        return dismissed!;
+    }
+
+    /// <summary>
+    /// A page of the exception queue, oldest first, with only exceptions of <paramref name="reason"/> and those that
+    /// joined before <paramref name="before"/> when set. The page token carries the filters it was issued for.
+    /// </summary>
+    public async Task<(List<Case> Page, string NextPageToken)> ListExceptionsAsync(string? reason, DateTimeOffset? before, int pageSize, string pageToken, CancellationToken ct)
+    {
+        var filters = $"{reason}|{before?.UtcTicks}";
+        var after = pageToken.Length == 0 ? -1 : DecodeToken(pageToken, filters);
+        var (entries, more) = await queue.PageAsync(reason, before, pageSize, after, ct);
+        // An entry and its case are written together. A case that changed since its entry was read (dismissed, or
+        // replayed and queued again further on) is left out here: it is listed where it is now, if anywhere.
+        var cases = await GetManyAsync([.. entries.Select(e => e.CaseId)], ct);
+        var byId = cases.Where(c => c.State == CaseState.Exception).ToDictionary(c => CaseNames.Parse(c.Name, "name").CaseId);
+        var current = entries.Where(e => byId.TryGetValue(e.CaseId, out var c) && c.QueueTime?.ToDateTimeOffset() == e.QueueTime);
+        return ([.. current.Select(e => byId[e.CaseId])], more ? EncodeToken(entries[^1].Sequence, filters) : "");
+    }
+
+    /// <summary>
+    /// The answer recorded for <paramref name="requestId"/> about <paramref name="name"/>, or null when there is none;
+    /// INVALID_ARGUMENT when the request id was used about another case.
+    /// </summary>
+    public async Task<T?> AnswerAsync<T>(string requestId, string name, MessageParser<T> parser, CancellationToken ct)
+        where T : IMessage<T>
+    {
+        if (requestId.Length == 0)
+        {
+            return default;
+        }
+
+        var answer = await dapr.GetStateAsync<StoredAnswer>(store, RequestKey(requestId), cancellationToken: ct);
+        return answer is null ? default
+            : answer.Name == name ? parser.ParseJson(answer.Answer.GetRawText())
+            : throw CaseErrors.Invalid("request_id", "was used for a request about another case; use a new request id");
+    }
+
+    /// <summary>Records the answer to a request, for <see cref="AnswerAsync"/>.</summary>
+    public Task RememberAsync(string requestId, string name, IMessage answer, CancellationToken ct) =>
+        requestId.Length == 0 ? Task.CompletedTask : dapr.ExecuteStateTransactionAsync(store, [AnswerOperation(requestId, name, answer)], cancellationToken: ct);
+
+    // Reads the case, asks decide for the change (null: none), and writes the case, the queue entries it moves and
+    // the alongside operations in one transaction; on an ETag conflict it reads again and decides again. Changes that
+    // touch the queue go one at a time in this process: that spares its sagas conflicts with each other, and makes the
+    // depth told last the newest this process wrote.
+    private async Task ChangeAsync(string caseId, Func<StoredCase?, Change?> decide, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (current, etag) = await dapr.GetStateAndETagAsync<StoredCase>(store, Key(caseId), cancellationToken: ct);
+            if (decide(current) is not { } change)
+            {
+                return;
+            }
+
+            var touchesQueue = change.Leaving is not null || change.JoiningReason is not null;
+            if (touchesQueue)
+            {
+                await queueGate.WaitAsync(ct);
+            }
+
+            try
+            {
+                var edit = touchesQueue ? await queue.EditAsync(change.Leaving, change.JoiningReason, ct) : null;
+                if (change.Leaving is { } leaving)
+                {
+                    edit!.Leave(leaving);
+                }
+
+                (QueuePlace? Place, DateTimeOffset? QueueTime) joined = change.JoiningReason is { } reason ? edit!.Join(caseId, reason, time.GetUtcNow()) : (null, null);
+                var stored = change.Store(joined.Place, joined.QueueTime);
+                List<StateTransactionRequest> operations =
+                [
+                    new(Key(caseId), JsonSerializer.SerializeToUtf8Bytes(stored, JsonSerializerOptions.Web), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite),
+                    .. edit?.Operations() ?? [],
+                    .. change.Alongside,
+                ];
+                if (await dapr.TryExecuteStateTransactionAsync(store, operations, ct))
+                {
+                    if (edit is not null)
+                    {
+                        depthChanged?.Invoke(edit.Depth);
+                    }
+
+                    return;
+                }
+            }
+            finally
+            {
+                if (touchesQueue)
+                {
+                    queueGate.Release();
+                }
+            }
+
+            if (attempt == Attempts)
+            {
+                throw new RpcException(new Status(StatusCode.Aborted, $"the exception queue of flows/{Flow} kept changing; retry"));
+            }
+
+            await StateTransactions.BackOffAsync(attempt, ct);
+        }
+    }
+
+    // A retried conclusion is the same saga's same answer: same state, reason and conclude time.
+    private static bool SameConclusion(Case recorded, Case concluded) =>
+        recorded.State == concluded.State && recorded.Reason == concluded.Reason && Equals(recorded.ConcludeTime, concluded.ConcludeTime);
+
+    private StateTransactionRequest AnswerOperation(string requestId, string name, IMessage answer) =>
+        new(RequestKey(requestId), JsonSerializer.SerializeToUtf8Bytes(new StoredAnswer(name, Json(answer)), JsonSerializerOptions.Web), StateOperationType.Upsert);
+
+    private static JsonElement Json(IMessage message) => JsonDocument.Parse(JsonFormatter.Default.Format(message)).RootElement;
+
+    private static string EncodeToken(long sequence, string filters) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{sequence}|{filters}"));
+
+    private static long DecodeToken(string token, string filters)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            var bar = text.IndexOf('|', StringComparison.Ordinal);
+            if (bar > 0 && long.TryParse(text.AsSpan(0, bar), System.Globalization.CultureInfo.InvariantCulture, out var sequence) && sequence >= 0)
+            {
+                return text[(bar + 1)..] == filters
+                    ? sequence
+                    : throw CaseErrors.Invalid("page_token", "was issued for other filters; give the reason and queued_before of the first page");
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw CaseErrors.Invalid("page_token", "was not issued by this service");
+    }
+
+    private string Key(string caseId) => $"{Flow}:case:{caseId}";
+
+    private string RequestKey(string requestId) => $"{Flow}:request:{requestId}";
+
+    /// <summary>A case as stored: its protobuf JSON, and where it sits on the queue while it is an exception.</summary>
+    private sealed record StoredCase(JsonElement Case, QueuePlace? Queued)
+    {
+        public Case Parse() => Parser.Parse<Case>(Case.GetRawText());
+    }
+
+    /// <summary>The answer given to a request id, and the case it was about.</summary>
+    private sealed record StoredAnswer(string Name, JsonElement Answer);
+
+    /// <summary>
+    /// What a change does: the place the case leaves, the reason it joins the queue under, the case as
+    /// <c>Store</c> builds it (given its new place and queue time when it joins), and operations that commit with it.
+    /// </summary>
+    private sealed record Change(QueuePlace? Leaving, string? JoiningReason, Func<QueuePlace?, DateTimeOffset?, StoredCase> Store, IReadOnlyList<StateTransactionRequest> Alongside);
+}

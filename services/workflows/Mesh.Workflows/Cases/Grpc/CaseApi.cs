@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using Dapr.Workflow;
+using Grpc.Core;
+using Mesh.Contracts.Workflows.V1;
+using Mesh.Resources;
+
+namespace Mesh.Workflows.Cases.Grpc;
+
+/// <summary>
+/// mesh.workflows.v1.CaseService over gRPC and, by JSON transcoding of its google.api.http bindings, REST: the cases
+/// of every flow this app runs, each flow found by the name in the request.
+/// </summary>
+public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflows) : CaseService.CaseServiceBase
+{
+    private const int MaxBatch = 1000;
+
+    [GeneratedRegex(@"\A[a-z][a-z0-9_]{0,62}\z")]
+    private static partial Regex ReasonPattern();
+
+    /// <inheritdoc />
+    public override async Task<Case> GetCase(GetCaseRequest request, ServerCallContext context)
+    {
+        var (flow, caseId) = flows.OfCase(request.Name, "name");
+        if (await flow.Cases.GetAsync(caseId, context.CancellationToken) is { } recorded)
+        {
+            return recorded;
+        }
+
+        var saga = await workflows.GetWorkflowStateAsync(flow.InstanceIdOf(caseId), getInputsAndOutputs: false, context.CancellationToken);
+        return saga?.Exists == true
+            ? new Case { Name = request.Name, State = CaseState.Running }
+            : throw CaseErrors.NotFound(CaseErrors.CaseType, request.Name, "does not exist: no saga was started for it");
+    }
+
+    /// <inheritdoc />
+    public override async Task<BatchGetCasesResponse> BatchGetCases(BatchGetCasesRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Parent, "parent");
+        if (request.Names.Count is 0 or > MaxBatch)
+        {
+            throw CaseErrors.Invalid("names", $"must hold 1 to {MaxBatch} case names");
+        }
+
+        var ids = request.Names.Select((name, i) =>
+        {
+            var (of, caseId) = CaseNames.Parse(name, $"names[{i}]");
+            return of == flow.Id ? caseId : throw CaseErrors.Invalid($"names[{i}]", $"is not a case of {request.Parent}");
+        }).ToList();
+        return new BatchGetCasesResponse { Cases = { await flow.Cases.GetManyAsync(ids, context.CancellationToken) } };
+    }
+
+    /// <inheritdoc />
+    public override async Task<ListExceptionsResponse> ListExceptions(ListExceptionsRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Parent, "parent");
+        if (request.PageSize < 0)
+        {
+            throw CaseErrors.Invalid("page_size", "must not be negative");
+        }
+
+        if (request.Reason.Length > 0 && !ReasonPattern().IsMatch(request.Reason))
+        {
+            throw CaseErrors.Invalid("reason", "must be a snake_case reason code, e.g. erp_unavailable");
+        }
+
+        var (page, next) = await flow.Cases.ListExceptionsAsync(
+            request.Reason.Length > 0 ? request.Reason : null, request.QueuedBefore?.ToDateTimeOffset(), Paging.Size(request.PageSize), request.PageToken, context.CancellationToken);
+        return new ListExceptionsResponse { Exceptions = { page }, NextPageToken = next };
+    }
+
+    /// <inheritdoc />
+    public override async Task<ReplayExceptionResponse> ReplayException(ReplayExceptionRequest request, ServerCallContext context)
+    {
+        var (flow, caseId) = flows.OfCase(request.Name, "name");
+        ValidateRequestId(request.RequestId);
+        var ct = context.CancellationToken;
+        if (await flow.Cases.AnswerAsync(request.RequestId, request.Name, ReplayExceptionResponse.Parser, ct) is { } earlier)
+        {
+            return earlier;
+        }
+
+        var exception = await flow.Cases.GetAsync(caseId, ct) ?? throw CaseErrors.NotFound(CaseErrors.CaseType, request.Name, "has no conclusion to replay");
+        if (exception.State != CaseState.Exception)
+        {
+            throw CaseErrors.FailedPrecondition("NOT_ON_QUEUE", request.Name, $"is {exception.State}, not on the exception queue");
+        }
+
+        if (!exception.Replayable)
+        {
+            throw CaseErrors.FailedPrecondition("NOT_REPLAYABLE", request.Name, $"ended {exception.Reason} and cannot be replayed; dismiss it once dealt with");
+        }
+
+        // One replay per exception: its instance id comes from the exception's conclusion, so a second call finds it.
+        var replayId = $"{flow.InstanceIdOf(caseId)}-replay-{exception.ConcludeTime.ToDateTimeOffset().UtcTicks}";
+        var answer = new ReplayExceptionResponse { ReplayId = replayId, Started = await flow.ReplayAsync(exception, replayId, ct) };
+        await flow.Cases.RememberAsync(request.RequestId, request.Name, answer, ct);
+        return answer;
+    }
+
+    /// <inheritdoc />
+    public override async Task<Case> DismissException(DismissExceptionRequest request, ServerCallContext context)
+    {
+        var (flow, caseId) = flows.OfCase(request.Name, "name");
+        ValidateRequestId(request.RequestId);
+        return await flow.Cases.DismissAsync(caseId, request.RequestId, context.CancellationToken);
+    }
+
+    private static void ValidateRequestId(string requestId)
+    {
+        if (requestId.Length > 0 && !CaseNames.IsCaseId(requestId))
+        {
+            throw CaseErrors.Invalid("request_id", $"must be {CaseNames.CaseIdRule}, e.g. a UUID");
+        }
+    }
+}

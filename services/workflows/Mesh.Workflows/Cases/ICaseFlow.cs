@@ -1,0 +1,45 @@
+using Mesh.Contracts.Workflows.V1;
+
+namespace Mesh.Workflows.Cases;
+
+/// <summary>
+/// What a saga gives the case API: its flow id, the store of its cases, where its saga instances are, and how it runs
+/// an exception again. The API does the rest (names, errors, request ids, paging) the same for every flow.
+/// </summary>
+public interface ICaseFlow
+{
+    /// <summary>The flow id, the {flow} of "flows/{flow}", e.g. "inventory-to-charge".</summary>
+    string Id { get; }
+
+    /// <summary>The flow's cases and exception queue.</summary>
+    CaseStore Cases { get; }
+
+    /// <summary>The saga instance of a case.</summary>
+    string InstanceIdOf(string caseId);
+
+    /// <summary>
+    /// Starts a saga instance <paramref name="replayId"/> that repeats the replayable <paramref name="exception"/>,
+    /// unless it exists; false when it did. FAILED_PRECONDITION when the case cannot be run again (its saga's input is
+    /// gone).
+    /// </summary>
+    Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct);
+}
+
+/// <summary>The flows of this app, by id.</summary>
+public sealed class CaseFlows(IEnumerable<ICaseFlow> flows)
+{
+    private readonly Dictionary<string, ICaseFlow> byId = flows.ToDictionary(f => f.Id, StringComparer.Ordinal);
+
+    /// <summary>The flow named by "flows/{flow}" in <paramref name="field"/>: INVALID_ARGUMENT or NOT_FOUND otherwise.</summary>
+    public ICaseFlow OfParent(string parent, string field) => Find(CaseNames.FlowOf(parent, field));
+
+    /// <summary>The flow and case id of a case name in <paramref name="field"/>: INVALID_ARGUMENT or NOT_FOUND otherwise.</summary>
+    public (ICaseFlow Flow, string CaseId) OfCase(string name, string field)
+    {
+        var (flow, caseId) = CaseNames.Parse(name, field);
+        return (Find(flow), caseId);
+    }
+
+    private ICaseFlow Find(string flow) =>
+        byId.GetValueOrDefault(flow) ?? throw CaseErrors.NotFound("mesh.workflows.v1.Flow", CaseNames.FlowName(flow), $"does not exist; this app runs {string.Join(", ", byId.Keys.Select(CaseNames.FlowName))}");
+}

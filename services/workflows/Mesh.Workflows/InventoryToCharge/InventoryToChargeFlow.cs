@@ -1,0 +1,35 @@
+using Dapr.Workflow;
+using Mesh.Contracts.Workflows.V1;
+using Mesh.Workflows.Cases;
+
+namespace Mesh.Workflows.InventoryToCharge;
+
+/// <summary>The inventory-to-charge saga as the case API sees it: its cases, its instances, and how it replays a case.</summary>
+public sealed class InventoryToChargeFlow(CaseLedger ledger, DaprWorkflowClient workflows, ConsumptionIntake intake) : ICaseFlow
+{
+    /// <inheritdoc />
+    public string Id => CaseLedger.FlowId;
+
+    /// <inheritdoc />
+    public CaseStore Cases => ledger.Store;
+
+    /// <inheritdoc />
+    public string InstanceIdOf(string caseId) => ConsumptionIntake.InstanceIdOf(caseId);
+
+    /// <summary>
+    /// Starts a saga from the first one's input, knowing what the exception's case already did (its movement and
+    /// charge), so every later step finds those effects by request id instead of repeating them.
+    /// </summary>
+    public async Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct)
+    {
+        var caseId = CaseNames.Parse(exception.Name, "name").CaseId;
+        var original = await workflows.GetWorkflowStateAsync(InstanceIdOf(caseId), getInputsAndOutputs: true, ct);
+        if (original is not { Exists: true } || original.ReadInputAs<ConsumptionCase>() is not { } consumption)
+        {
+            throw CaseErrors.FailedPrecondition("INPUT_PURGED", exception.Name, "cannot be replayed: its saga was purged with its input; send the event again");
+        }
+
+        var done = exception.InventoryToCharge ?? new InventoryToChargeCase();
+        return await intake.StartAsync(consumption with { Prior = new PriorEffects(done.StockMovement, done.Charge) }, replayId, ct);
+    }
+}
