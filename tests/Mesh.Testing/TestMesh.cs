@@ -9,7 +9,7 @@ namespace Mesh.Testing;
 /// <summary>
 /// One machine's mesh for tests and benchmarks, hosted as <c>mesh run</c> hosts one (<see cref="MeshHost"/>): a real
 /// redis-server on a free port behind the components of <c>components/</c> (state.redis "statestore", which also holds
-/// workflows, and pubsub.redis "pubsub", with short redelivery times), a sidecar per app, and the apps themselves
+/// workflows, pubsub.redis "pubsub", with short redelivery times, and the services' outboxes), a sidecar per app, and the apps themselves
 /// (<see cref="TestApp"/>), each on a free loopback port with the configuration <c>mesh run</c> gives it, started in
 /// order once every sidecar runs; deliveries to an app start once it answers. Disposing stops the apps (newest first),
 /// then the mesh, then Redis.
@@ -127,8 +127,10 @@ public sealed class TestMesh : IAsyncDisposable
         await Redis.DisposeAsync();
     }
 
-    // The repository's components/ with their Redis on the test's server and redeliveries a test can wait for.
-    private static ComponentDefinition[] Components(RedisServer redis)
+    // The repository's components/ with their Redis on the test's server and redeliveries a test can wait for, and,
+    // as components/outbox.yaml: each service's outbox-enabled store (scoped to it) publishing to "{app}.events", and
+    // the pub/sub of their internal topics, which waits longer than a relay takes to give up on a failed transaction.
+    private static List<ComponentDefinition> Components(RedisServer redis)
     {
         Dictionary<string, string> Metadata(params (string Key, string Value)[] extra)
         {
@@ -141,11 +143,19 @@ public sealed class TestMesh : IAsyncDisposable
             return metadata;
         }
 
-        return
+        List<ComponentDefinition> components =
         [
             new ComponentDefinition("statestore", "state.redis", "v1", Metadata(("actorStateStore", "true")), [], "statestore.yaml"),
             new ComponentDefinition("pubsub", "pubsub.redis", "v1", Metadata(("redeliverInterval", "2s"), ("processingTimeout", "5s")), [], "pubsub.yaml"),
+            new ComponentDefinition("outbox-pubsub", "pubsub.redis", "v1", Metadata(("processingTimeout", "30s"), ("redeliverInterval", "2s"), ("concurrency", "100")), [], "outbox.yaml"),
         ];
+        foreach (var app in new[] { "charges", "finance", "inventory", "masterdata" })
+        {
+            components.Add(new ComponentDefinition($"{app}-outbox", "state.redis", "v1", Metadata(
+                ("outboxPublishPubsub", "pubsub"), ("outboxPublishTopic", $"{app}.events"), ("outboxPubsub", "outbox-pubsub"), ("outboxDiscardWhenMissingState", "true")), [app], "outbox.yaml"));
+        }
+
+        return components;
     }
 
     private Dictionary<string, string?> Configuration(string appId) =>

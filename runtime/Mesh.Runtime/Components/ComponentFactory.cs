@@ -40,22 +40,25 @@ public static class ComponentFactory
     }
 
     /// <summary>Creates the state store a definition describes; a Redis one connects in the background.</summary>
+    /// <param name="definition">The component.</param>
+    /// <param name="time">The clock of an in-memory store's TTLs (Redis keeps its own); the system clock by default.</param>
     /// <exception cref="ComponentException">The definition is not a valid state store.</exception>
-    public static IStateStore CreateStateStore(ComponentDefinition definition) => TypeOf(definition) switch
+    public static IStateStore CreateStateStore(ComponentDefinition definition, TimeProvider? time = null) => TypeOf(definition) switch
     {
         RedisStateStore.ComponentType => new RedisStateStore(definition),
-        InMemoryStateStore.ComponentType => new InMemoryStateStore(definition),
+        InMemoryStateStore.ComponentType => new InMemoryStateStore(definition, time),
         var type => throw WrongKind(definition, type, "state store", StateStoreTypes),
     };
 
     /// <summary>Creates the pub/sub a definition describes; a Redis one connects in the background.</summary>
     /// <param name="definition">The component.</param>
     /// <param name="loggerFactory">Logs failures of background work (pubsub.redis reads and redeliveries).</param>
+    /// <param name="time">The clock of redeliveries and timeouts; the system clock by default.</param>
     /// <exception cref="ComponentException">The definition is not a valid pub/sub.</exception>
-    public static IPubSub CreatePubSub(ComponentDefinition definition, ILoggerFactory? loggerFactory = null) => TypeOf(definition) switch
+    public static IPubSub CreatePubSub(ComponentDefinition definition, ILoggerFactory? loggerFactory = null, TimeProvider? time = null) => TypeOf(definition) switch
     {
-        RedisStreamsPubSub.ComponentType => new RedisStreamsPubSub(definition, loggerFactory?.CreateLogger<RedisStreamsPubSub>()),
-        InMemoryPubSub.ComponentType => new InMemoryPubSub(definition),
+        RedisStreamsPubSub.ComponentType => new RedisStreamsPubSub(definition, loggerFactory?.CreateLogger<RedisStreamsPubSub>(), time),
+        InMemoryPubSub.ComponentType => new InMemoryPubSub(definition, time),
         var type => throw WrongKind(definition, type, "pub/sub", PubSubTypes),
     };
 

@@ -19,11 +19,20 @@ public sealed class InMemoryPubSub : IPubSub
     private readonly Dictionary<string, Topic> topics = new(StringComparer.Ordinal);
     private readonly HashSet<Subscription> subscriptions = [];
     private readonly TimeSpan retryDelay;
+    private readonly TimeProvider time;
     private bool disposed;
 
     /// <summary>Reads the component's metadata (only <c>redeliverInterval</c>).</summary>
+    /// <param name="definition">The component.</param>
+    /// <param name="time">The clock of redeliveries; the system clock by default.</param>
     /// <exception cref="ComponentException">The metadata is invalid.</exception>
-    public InMemoryPubSub(ComponentDefinition definition) => retryDelay = Parse(definition);
+    public InMemoryPubSub(ComponentDefinition definition, TimeProvider? time = null)
+    {
+        retryDelay = Parse(definition);
+        this.time = time ?? TimeProvider.System;
+    }
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <inheritdoc />
     public Task PublishAsync(string topic, ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
@@ -149,7 +158,7 @@ public sealed class InMemoryPubSub : IPubSub
             return cursor < topic.Messages.Count ? cursor++ : null;
         }
 
-        /// <summary>Hands <paramref name="position"/> out again from <paramref name="at"/> (Environment.TickCount64 ms).</summary>
+        /// <summary>Hands <paramref name="position"/> out again from <paramref name="at"/> (Unix ms of the owner's clock).</summary>
         public void Return(int position, long at) => retries[position] = at;
     }
 
@@ -186,7 +195,7 @@ public sealed class InMemoryPubSub : IPubSub
                 TimeSpan wait;
                 lock (owner.gate)
                 {
-                    position = group.Take(topic, Environment.TickCount64, out wait);
+                    position = group.Take(topic, owner.Now, out wait);
                     if (position is { } taken)
                     {
                         message = topic.Messages[taken];
@@ -199,7 +208,7 @@ public sealed class InMemoryPubSub : IPubSub
                 {
                     try
                     {
-                        await changed.WaitAsync(wait, cancellationToken);
+                        await changed.WaitAsync(wait, owner.time, cancellationToken);
                     }
                     catch (TimeoutException)
                     {
@@ -224,7 +233,7 @@ public sealed class InMemoryPubSub : IPubSub
                     lock (owner.gate)
                     {
                         var delay = cancellationToken.IsCancellationRequested ? 0 : (long)owner.retryDelay.TotalMilliseconds;
-                        group.Return(position!.Value, Environment.TickCount64 + delay);
+                        group.Return(position!.Value, owner.Now + delay);
                         topic.Signal();
                     }
                 }

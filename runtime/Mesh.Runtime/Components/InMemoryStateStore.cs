@@ -18,15 +18,19 @@ public sealed class InMemoryStateStore : IStateStore
     private readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
     private readonly long? defaultTtlSeconds;
     private readonly ITimer sweeper;
+    private readonly TimeProvider time;
 
     /// <summary>Reads the component's metadata (only <c>ttlInSeconds</c>).</summary>
+    /// <param name="definition">The component.</param>
+    /// <param name="time">The clock of TTLs; the system clock by default.</param>
     /// <exception cref="ComponentException">The metadata is invalid.</exception>
-    public InMemoryStateStore(ComponentDefinition definition)
+    public InMemoryStateStore(ComponentDefinition definition, TimeProvider? time = null)
     {
         defaultTtlSeconds = Parse(definition);
+        this.time = time ?? TimeProvider.System;
 
         // Expired keys are invisible at once; the sweep only frees the memory of those nobody reads again.
-        sweeper = TimeProvider.System.CreateTimer(static state => ((InMemoryStateStore)state!).RemoveExpired(), this, SweepInterval, SweepInterval);
+        sweeper = this.time.CreateTimer(static state => ((InMemoryStateStore)state!).RemoveExpired(), this, SweepInterval, SweepInterval);
     }
 
     /// <inheritdoc />
@@ -34,7 +38,7 @@ public sealed class InMemoryStateStore : IStateStore
     {
         lock (gate)
         {
-            var entry = Live(key, Environment.TickCount64);
+            var entry = Live(key, Now);
             return Task.FromResult(entry is null ? null : new StateItem(key, entry.Data, entry.Version.ToString(CultureInfo.InvariantCulture)));
         }
     }
@@ -54,7 +58,7 @@ public sealed class InMemoryStateStore : IStateStore
         {
             // Operations run against a staged copy of the keys they touch (null = deleted); the store changes
             // only once every operation has passed its ETag check.
-            var now = Environment.TickCount64;
+            var now = Now;
             var staged = new Dictionary<string, Entry?>(StringComparer.Ordinal);
             foreach (var operation in operations)
             {
@@ -115,6 +119,8 @@ public sealed class InMemoryStateStore : IStateStore
     /// <summary>Validates the metadata; returns the default <c>ttlInSeconds</c>.</summary>
     internal static long? Parse(ComponentDefinition definition) => new ComponentMetadata(definition).OptionalInteger("ttlInSeconds");
 
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
     private Entry? Live(string key, long now)
     {
         if (!entries.TryGetValue(key, out var entry))
@@ -135,7 +141,7 @@ public sealed class InMemoryStateStore : IStateStore
     {
         lock (gate)
         {
-            var now = Environment.TickCount64;
+            var now = Now;
             foreach (var (key, entry) in entries)
             {
                 if (entry.ExpiresAt <= now)
@@ -146,6 +152,6 @@ public sealed class InMemoryStateStore : IStateStore
         }
     }
 
-    /// <summary>A stored value: its bytes, version (the ETag), first-write mark and expiry (Environment.TickCount64 ms).</summary>
+    /// <summary>A stored value: its bytes, version (the ETag), first-write mark and expiry (Unix ms of the store's clock).</summary>
     private sealed record Entry(byte[] Data, long Version, bool FirstWrite, long? ExpiresAt);
 }

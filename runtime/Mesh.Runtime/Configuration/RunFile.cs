@@ -20,6 +20,7 @@ public sealed record RunFile(string Path, string? Name, IReadOnlyList<AppSpec> A
 /// <param name="AppHealthCheckPath">appHealthCheckPath for HTTP apps (default /healthz in Dapr).</param>
 /// <param name="EnableAppHealthCheck">enableAppHealthCheck.</param>
 /// <param name="LogLevel">logLevel of the sidecar.</param>
+/// <param name="ConfigFilePath">The app's Dapr Configuration file (absolute): its configFilePath, its .dapr/config.yaml, or common's; null for none.</param>
 public sealed record AppSpec(
     string AppId,
     string AppDirPath,
@@ -33,7 +34,8 @@ public sealed record AppSpec(
     IReadOnlyList<string> ResourcesPaths,
     string? AppHealthCheckPath,
     bool EnableAppHealthCheck,
-    string LogLevel);
+    string LogLevel,
+    string? ConfigFilePath = null);
 
 /// <summary>
 /// A configuration file is invalid. The message names the file, the line and column when known, and

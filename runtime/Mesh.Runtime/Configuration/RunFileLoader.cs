@@ -13,7 +13,7 @@ public static class RunFileLoader
     private static readonly string[] TopFields = ["version", "name", "common", "apps"];
 
     private static readonly string[] SharedFields =
-        ["appProtocol", "appHealthCheckPath", "enableAppHealthCheck", "logLevel", "env", "resourcesPath", "resourcesPaths"];
+        ["appProtocol", "appHealthCheckPath", "enableAppHealthCheck", "logLevel", "env", "resourcesPath", "resourcesPaths", "configFilePath"];
 
     private static readonly string[] AppOnlyFields =
         ["appID", "appDirPath", "appPort", "appChannelAddress", "daprHTTPPort", "daprGRPCPort", "command"];
@@ -24,7 +24,7 @@ public static class RunFileLoader
     // Kubernetes containers); mesh accepts them so a Dapr run file works unchanged, and does not use them.
     private static readonly string[] IgnoredSharedFields =
     [
-        "configFilePath", "apiListenAddresses", "enableProfiling", "appMaxConcurrency", "placementHostAddress", "appSSL",
+        "apiListenAddresses", "enableProfiling", "appMaxConcurrency", "placementHostAddress", "appSSL",
         "maxBodySize", "readBufferSize", "appHealthProbeInterval", "appHealthProbeTimeout", "appHealthThreshold",
         "enableApiLogging", "runtimePath", "daprdLogDestination", "appLogDestination", "schedulerHostAddress",
     ];
@@ -144,7 +144,16 @@ public static class RunFileLoader
             ResourceFolders(appDir, own, common),
             own.AppHealthCheckPath ?? common.AppHealthCheckPath,
             own.EnableAppHealthCheck ?? common.EnableAppHealthCheck ?? false,
-            own.LogLevel ?? common.LogLevel ?? "info");
+            own.LogLevel ?? common.LogLevel ?? "info",
+            ConfigFile(appDir, own, common));
+    }
+
+    // The Dapr CLI's precedence: the app's configFilePath, its .dapr/config.yaml, common's. Dapr's installed default
+    // (~/.dapr/config.yaml, written by dapr init for daprd) is not read: without a file an app gets Dapr's defaults.
+    private static string? ConfigFile(string appDir, Section own, Section common)
+    {
+        var local = System.IO.Path.Combine(appDir, ".dapr", "config.yaml");
+        return own.ConfigFilePath ?? (File.Exists(local) ? local : null) ?? common.ConfigFilePath;
     }
 
     // The Dapr CLI's precedence (runfileconfig resolveResourcesFilePath): the first of these that
@@ -211,6 +220,11 @@ public static class RunFileLoader
             section.ResourcesPaths.Add(Folder(map.File, item.Node, item.Path, item.Value, baseFolder));
         }
 
+        if (map.Text("configFilePath") is { Length: > 0 } config)
+        {
+            section.ConfigFilePath = ConfigFilePath(map, config, baseFolder);
+        }
+
         // As the Dapr CLI does, the deprecated single path is appended after resourcesPaths.
         if (map.Text("resourcesPath") is { Length: > 0 } single)
         {
@@ -233,6 +247,12 @@ public static class RunFileLoader
         }
 
         return Directory.Exists(full) ? full : throw file.Error(node, $"{field}: folder '{full}' does not exist");
+    }
+
+    private static string ConfigFilePath(YamlMap map, string value, string baseFolder)
+    {
+        var full = System.IO.Path.GetFullPath(value, baseFolder);
+        return File.Exists(full) ? full : throw map.Error("configFilePath", $"file '{full}' does not exist");
     }
 
     private static int? Port(YamlMap map, string key) =>
@@ -267,5 +287,7 @@ public static class RunFileLoader
         public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
 
         public List<string> ResourcesPaths { get; } = [];
+
+        public string? ConfigFilePath { get; set; }
     }
 }

@@ -8,7 +8,8 @@ namespace Mesh.Runtime.Hosting;
 /// <param name="Spec">The app as a run file describes it.</param>
 /// <param name="Components">The component definitions its sidecar sees.</param>
 /// <param name="Resiliency">The resiliency policies its sidecar applies.</param>
-public sealed record MeshApp(AppSpec Spec, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency)
+/// <param name="Configuration">Its Dapr Configuration (the run file's configFilePath); null for Dapr's defaults.</param>
+public sealed record MeshApp(AppSpec Spec, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null)
 {
     /// <summary>The app id.</summary>
     public string AppId => Spec.AppId;
@@ -19,14 +20,21 @@ public sealed record MeshApp(AppSpec Spec, IReadOnlyList<ComponentDefinition> Co
     /// <summary>
     /// An app declared in code, as a run file entry giving only appID, appPort and appProtocol declares it: on
     /// 127.0.0.1, no command, sidecar ports picked when it starts. <paramref name="appPort"/> 0 is a client
-    /// without an app channel.
+    /// without an app channel. Like the resource loader, it sees only the components whose scopes include it.
     /// </summary>
     public static MeshApp Create(
-        string appId, int appPort, string protocol, IReadOnlyList<ComponentDefinition> components, ResiliencySpec? resiliency = null, string logLevel = "info") =>
+        string appId,
+        int appPort,
+        string protocol,
+        IReadOnlyList<ComponentDefinition> components,
+        ResiliencySpec? resiliency = null,
+        DaprConfiguration? configuration = null,
+        string logLevel = "info") =>
         new(
             new AppSpec(appId, Environment.CurrentDirectory, appPort, protocol, "127.0.0.1", null, null, [], new Dictionary<string, string>(), [], null, false, logLevel),
-            components,
-            resiliency ?? ResiliencySpec.None);
+            [.. components.Where(component => component.IsVisibleTo(appId))],
+            resiliency ?? ResiliencySpec.None,
+            configuration);
 
     /// <summary>The same app listening on another port.</summary>
     public MeshApp OnPort(int appPort) => this with { Spec = Spec with { AppPort = appPort } };

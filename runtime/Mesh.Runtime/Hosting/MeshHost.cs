@@ -16,6 +16,9 @@ public sealed class MeshHostOptions
 
     /// <summary>The logs of one app's sidecar, given the app id and its run file logLevel; the host disposes them.</summary>
     public Func<string, string, ILoggerFactory>? SidecarLogs { get; init; }
+
+    /// <summary>The clock of every sidecar (timers, retries, timeouts, timestamps); null for the system clock, tests pass a fake one.</summary>
+    public TimeProvider? Clock { get; init; }
 }
 
 /// <summary>
@@ -216,7 +219,7 @@ public sealed class MeshHost : IAsyncDisposable
             {
                 if (!components.TryGetValue(key, out var store))
                 {
-                    components[key] = store = ComponentFactory.CreateStateStore(definition);
+                    components[key] = store = ComponentFactory.CreateStateStore(definition, options.Clock);
                 }
 
                 stateStores[definition.Name] = (IStateStore)store;
@@ -225,7 +228,7 @@ public sealed class MeshHost : IAsyncDisposable
             {
                 if (!components.TryGetValue(key, out var pubSub))
                 {
-                    components[key] = pubSub = ComponentFactory.CreatePubSub(definition, options.ComponentLogs);
+                    components[key] = pubSub = ComponentFactory.CreatePubSub(definition, options.ComponentLogs, options.Clock);
                 }
 
                 pubSubs[definition.Name] = (IPubSub)pubSub;
@@ -233,7 +236,7 @@ public sealed class MeshHost : IAsyncDisposable
         }
 
         return new SidecarSettings(
-            app.Endpoint, app.Spec.DaprHttpPort ?? 0, app.Spec.DaprGrpcPort ?? 0, stateStores, pubSubs, app.Components, app.Resiliency, Directory);
+            app.Endpoint, app.Spec.DaprHttpPort ?? 0, app.Spec.DaprGrpcPort ?? 0, stateStores, pubSubs, app.Components, app.Resiliency, Directory, app.Configuration, options.Clock);
     }
 
     private async Task<bool> WhenReadyAsync(Running running, TimeSpan timeout, CancellationToken cancellationToken)

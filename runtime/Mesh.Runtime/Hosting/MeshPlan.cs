@@ -13,7 +13,8 @@ public sealed record MeshPlan(RunFile RunFile, IReadOnlyList<MeshApp> Apps)
 
     /// <summary>
     /// Reads the run file (or the dapr.yaml / dapr.yml of a folder, as <c>dapr run -f</c> does) and the resources
-    /// of its apps (only <paramref name="appIds"/> when given) and checks every component a sidecar will create.
+    /// of its apps (only <paramref name="appIds"/> when given) and their Dapr Configuration files, and checks every
+    /// component a sidecar will create.
     /// A component type mesh does not support is reported on <paramref name="warnings"/> and left out.
     /// </summary>
     /// <exception cref="ConfigurationException">A file is invalid, or an app id is not in the run file.</exception>
@@ -44,7 +45,7 @@ public sealed record MeshPlan(RunFile RunFile, IReadOnlyList<MeshApp> Apps)
                 }
             }
 
-            apps.Add(new MeshApp(app, components, resiliency));
+            apps.Add(new MeshApp(app, components, resiliency, DaprConfigurationLoader.Load(app.ConfigFilePath)));
         }
 
         return new MeshPlan(runFile, apps);

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -60,6 +61,9 @@ public sealed class DaprSidecar : IAsyncDisposable
         });
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<AppChannels>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TransactionalOutbox>();
+        builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddSingleton<StateApi>();
         builder.Services.AddSingleton<PublishApi>();
         builder.Services.AddSingleton<InvocationApi>();
@@ -71,7 +75,8 @@ public sealed class DaprSidecar : IAsyncDisposable
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
         builder.Services.AddSingleton<IServiceMethodProvider<DaprGrpcApi>, DaprServiceMethodProvider>();
         builder.Services.AddSingleton<IWorkflowStore>(_ => WorkflowStores.For(settings));
-        builder.Services.AddSingleton<WorkflowEngine>();
+        builder.Services.AddSingleton(services => new WorkflowEngine(services.GetRequiredService<IWorkflowStore>(), settings.Configuration.Workflow, settings.Time, services.GetRequiredService<ILogger<WorkflowEngine>>()));
+        builder.Services.AddSingleton<WorkflowQueries>();
         builder.Services.AddSingleton<TaskHubApi>();
         builder.Services.AddSingleton<IServiceMethodProvider<TaskHubApi>, TaskHubServiceMethodProvider>();
 
@@ -107,8 +112,16 @@ public sealed class DaprSidecar : IAsyncDisposable
         await app.StartAsync(cancellationToken);
         // Created now, not on the first workflow call, so unfinished instances resume when the sidecar starts.
         app.Services.GetRequiredService<WorkflowEngine>();
-        return new DaprSidecar(app, httpPort, grpcPort);
+        var sidecar = new DaprSidecar(app, httpPort, grpcPort);
+        // daprd relays outbox messages once the app is healthy, which without a health check is at start; the relay
+        // never calls the app, so here it starts with the sidecar.
+        sidecar.deliveries.AddRange(await app.Services.GetRequiredService<OutboxRelay>().StartAsync(cancellationToken));
+        return sidecar;
     }
+
+    /// <summary>A service of the sidecar (its workflow engine, ...), for tests that look inside.</summary>
+    internal T Service<T>()
+        where T : notnull => host.Services.GetRequiredService<T>();
 
     /// <summary>Asks the app for its subscriptions (GET /dapr/subscribe or ListTopicSubscriptions) and starts delivering.</summary>
     public async Task StartDeliveriesAsync(CancellationToken cancellationToken)

@@ -38,6 +38,8 @@ public sealed class AppDirectory
 /// <param name="Components">Every component definition visible to the app (for metadata and key prefixes).</param>
 /// <param name="Resiliency">The resiliency policies visible to the app.</param>
 /// <param name="Directory">The apps reachable by service invocation.</param>
+/// <param name="Configuration">The app's Dapr Configuration (its <c>configFilePath</c>); null for Dapr's defaults.</param>
+/// <param name="Clock">The clock of timers, retries, timeouts and timestamps; null for the system clock (tests pass a fake one).</param>
 public sealed record SidecarSettings(
     AppEndpoint App,
     int HttpPort,
@@ -46,4 +48,13 @@ public sealed record SidecarSettings(
     IReadOnlyDictionary<string, IPubSub> PubSubs,
     IReadOnlyList<ComponentDefinition> Components,
     ResiliencySpec Resiliency,
-    AppDirectory Directory);
+    AppDirectory Directory,
+    DaprConfiguration? Configuration = null,
+    TimeProvider? Clock = null)
+{
+    /// <summary>The app's Dapr Configuration, or Dapr's defaults.</summary>
+    public DaprConfiguration Configuration { get; init; } = Configuration ?? DaprConfiguration.Default;
+
+    /// <summary>The clock of the sidecar.</summary>
+    public TimeProvider Time { get; init; } = Clock ?? TimeProvider.System;
+}

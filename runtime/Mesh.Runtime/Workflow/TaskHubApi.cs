@@ -10,26 +10,34 @@ namespace Mesh.Runtime.Workflow;
 /// <c>TaskHubSidecarService</c>, the workflow protocol the stock Dapr.Workflow SDK speaks (Dapr's copy of
 /// the durabletask protocol), served by the sidecar over <see cref="WorkflowEngine"/>.
 /// </summary>
-public sealed class TaskHubApi(WorkflowEngine engine)
+public sealed class TaskHubApi(WorkflowEngine engine, WorkflowQueries queries)
 {
     /// <summary>Hello: the SDK's keepalive.</summary>
     public Task<Empty> Hello(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
 
     /// <summary>StartInstance.</summary>
-    public async Task<CreateInstanceResponse> StartInstance(CreateInstanceRequest request, ServerCallContext context) =>
-        new() { InstanceId = await engine.StartAsync(request) };
+    public async Task<CreateInstanceResponse> StartInstance(CreateInstanceRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Name))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "name is required: the workflow to run"));
+        }
+
+        CheckPayload(request.Input, "input");
+        return new() { InstanceId = await engine.StartAsync(request) };
+    }
 
     /// <summary>GetInstance: exists=false for an unknown id, as the SDK expects.</summary>
-    public Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context) =>
-        Task.FromResult(Response(engine.Get(request.InstanceId, request.GetInputsAndOutputs)));
+    public async Task<GetInstanceResponse> GetInstance(GetInstanceRequest request, ServerCallContext context) =>
+        Response(await queries.GetAsync(request.InstanceId, request.GetInputsAndOutputs));
 
     /// <summary>WaitForInstanceStart: returns once the instance left Pending (or at once when unknown).</summary>
     public async Task<GetInstanceResponse> WaitForInstanceStart(GetInstanceRequest request, ServerCallContext context) =>
-        Response(await engine.WaitAsync(request.InstanceId, s => s != OrchestrationStatus.Pending, request.GetInputsAndOutputs, context.CancellationToken));
+        Response(await queries.WaitAsync(request.InstanceId, s => s != OrchestrationStatus.Pending, request.GetInputsAndOutputs, context.CancellationToken));
 
     /// <summary>WaitForInstanceCompletion: returns once the instance finished (or at once when unknown).</summary>
     public async Task<GetInstanceResponse> WaitForInstanceCompletion(GetInstanceRequest request, ServerCallContext context) =>
-        Response(await engine.WaitAsync(
+        Response(await queries.WaitAsync(
             request.InstanceId,
             s => s is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated or OrchestrationStatus.Canceled,
             request.GetInputsAndOutputs,
@@ -38,6 +46,7 @@ public sealed class TaskHubApi(WorkflowEngine engine)
     /// <summary>RaiseEvent.</summary>
     public async Task<RaiseEventResponse> RaiseEvent(RaiseEventRequest request, ServerCallContext context)
     {
+        CheckPayload(request.Input, "input");
         await engine.RaiseAsync(request.InstanceId, request.Name, request.Input);
         return new RaiseEventResponse();
     }
@@ -70,21 +79,21 @@ public sealed class TaskHubApi(WorkflowEngine engine)
             : throw new RpcException(new Status(StatusCode.Unimplemented, "PurgeInstances by filter is not implemented by the Mesh embedded runtime; purge by instance id"));
 
     /// <summary>ListInstanceIDs.</summary>
-    public Task<ListInstanceIDsResponse> ListInstanceIDs(ListInstanceIDsRequest request, ServerCallContext context)
+    public async Task<ListInstanceIDsResponse> ListInstanceIDs(ListInstanceIDsRequest request, ServerCallContext context)
     {
-        var (ids, next) = engine.List(request.ContinuationToken ?? "", (int)Math.Min(request.PageSize, int.MaxValue));
+        var (ids, next) = await queries.ListAsync(request.ContinuationToken ?? "", (int)Math.Min(request.PageSize, int.MaxValue));
         var response = new ListInstanceIDsResponse { InstanceIds = { ids } };
         if (next.Length > 0)
         {
             response.ContinuationToken = next;
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary>GetInstanceHistory.</summary>
-    public Task<GetInstanceHistoryResponse> GetInstanceHistory(GetInstanceHistoryRequest request, ServerCallContext context) =>
-        Task.FromResult(new GetInstanceHistoryResponse { Events = { engine.History(request.InstanceId) } });
+    public async Task<GetInstanceHistoryResponse> GetInstanceHistory(GetInstanceHistoryRequest request, ServerCallContext context) =>
+        new() { Events = { await queries.HistoryAsync(request.InstanceId) } };
 
     /// <summary>GetWorkItems: the worker's stream of turns and activities.</summary>
     public Task GetWorkItems(GetWorkItemsRequest request, IServerStreamWriter<WorkItem> writer, ServerCallContext context) =>
@@ -102,6 +111,15 @@ public sealed class TaskHubApi(WorkflowEngine engine)
     {
         await engine.CompleteActivityAsync(request);
         return new CompleteTaskResponse();
+    }
+
+    // Dapr's default body limit, checked here so that an oversized payload is refused before anything is accepted.
+    private static void CheckPayload(string? value, string field)
+    {
+        if (value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > WorkflowEngine.MaxPayloadBytes)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{field} is {System.Text.Encoding.UTF8.GetByteCount(value)} bytes; the limit is {WorkflowEngine.MaxPayloadBytes} bytes"));
+        }
     }
 
     private static GetInstanceResponse Response(WorkflowState? state) =>

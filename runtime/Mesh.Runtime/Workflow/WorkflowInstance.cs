@@ -4,7 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace Mesh.Runtime.Workflow;
 
 /// <summary>One workflow instance as the engine keeps it: its history, the events waiting for its next turn, and its state.</summary>
-internal sealed class WorkflowInstance(string id, string name)
+internal sealed class WorkflowInstance(string id, string name, Timestamp created)
 {
     public string Id { get; } = id;
 
@@ -18,6 +18,9 @@ internal sealed class WorkflowInstance(string id, string name)
     public List<HistoryEvent> Inbox { get; } = [];
 
     public OrchestrationStatus Status { get; set; } = OrchestrationStatus.Pending;
+
+    /// <summary>True once a snapshot of this instance went to the store (it was restored from there, or written).</summary>
+    public bool Stored { get; set; }
 
     /// <summary>True while a turn is out with a worker.</summary>
     public bool InTurn { get; set; }
@@ -34,9 +37,9 @@ internal sealed class WorkflowInstance(string id, string name)
 
     public List<string> Children { get; } = [];
 
-    public Timestamp Created { get; set; } = Timestamp.FromDateTime(DateTime.UtcNow);
+    public Timestamp Created { get; set; } = created;
 
-    public Timestamp LastUpdated { get; set; } = Timestamp.FromDateTime(DateTime.UtcNow);
+    public Timestamp LastUpdated { get; set; } = created;
 
     public Timestamp? StartedAt { get; set; }
 
@@ -45,7 +48,7 @@ internal sealed class WorkflowInstance(string id, string name)
     public Timestamp? ScheduledStart { get; set; }
 
     /// <summary>Completed, failed, terminated: no more turns.</summary>
-    public bool IsTerminal => Status is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated or OrchestrationStatus.Canceled;
+    public bool IsTerminal => WorkflowStatuses.IsFinished(Status);
 
     /// <summary>Signalled whenever the status changes, for the Wait RPCs.</summary>
     public TaskCompletionSource Changed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -67,4 +70,7 @@ internal sealed class WorkflowInstance(string id, string name)
         FailureDetails = Failure,
         ParentInstanceId = Parent?.WorkflowInstance?.InstanceId,
     };
+
+    /// <summary>What the store keeps of it.</summary>
+    public WorkflowInstanceRecord Record() => new(State(withPayloads: true), History, Inbox);
 }

@@ -1,30 +1,64 @@
 using Dapr.DurableTask.Protobuf;
 using Google.Protobuf;
-using Mesh.Runtime.Components;
-using StackExchange.Redis;
 
 namespace Mesh.Runtime.Workflow;
 
-/// <summary>Where the engine keeps instances between restarts.</summary>
+/// <summary>
+/// Where the engine keeps instances: every instance's latest snapshot, an index by creation, the set of unfinished
+/// instances (all the engine reloads on start) and the purge times the retention policy gave finished ones.
+/// The engine is the only writer of its app's instances and writes through one <see cref="StoreWriter"/>, in order.
+/// </summary>
 public interface IWorkflowStore : IDisposable
 {
     /// <summary>Writes the instances changed by one or more engine operations, all or none, in the order given.</summary>
     Task SaveAsync(IReadOnlyList<StoredInstance> changed, IReadOnlyList<string> removed);
 
-    /// <summary>Every stored instance, oldest first.</summary>
-    IReadOnlyList<WorkflowInstanceRecord> LoadAll();
+    /// <summary>Every instance not yet finished, oldest first: what the engine holds in memory after a restart.</summary>
+    IReadOnlyList<WorkflowInstanceRecord> LoadUnfinished();
+
+    /// <summary>One instance, finished or not; null when there is none (never created, or purged).</summary>
+    Task<WorkflowInstanceRecord?> LoadAsync(string instanceId);
+
+    /// <summary>Instance ids in creation order, skipping the first <paramref name="skip"/>.</summary>
+    Task<IReadOnlyList<string>> ListAsync(int skip, int take);
+
+    /// <summary>Removes up to <paramref name="max"/> finished instances whose purge time is at or before <paramref name="nowMs"/>; the number removed.</summary>
+    Task<int> PurgeExpiredAsync(long nowMs, int max);
+
+    /// <summary>The earliest purge time still pending (Unix ms), or null when nothing waits for one.</summary>
+    Task<long?> NextPurgeAsync();
 }
 
-/// <summary>An instance serialized for the store: id, creation time, and its three protobuf blobs.</summary>
-public sealed record StoredInstance(string Id, long CreatedMs, byte[] State, byte[] History, byte[] Inbox)
+/// <summary>An instance serialized for the store.</summary>
+/// <param name="Id">The instance id.</param>
+/// <param name="CreatedMs">Creation time (Unix ms): the order of the index.</param>
+/// <param name="State">The <see cref="WorkflowState"/> bytes.</param>
+/// <param name="History">The history's bytes (a <see cref="GetInstanceHistoryResponse"/>).</param>
+/// <param name="Inbox">The pending events' bytes (a <see cref="GetInstanceHistoryResponse"/>).</param>
+/// <param name="Created">The first snapshot of this instance (a new one, or one started again under the same id).</param>
+/// <param name="Finished">Completed, failed or terminated: no longer reloaded on start.</param>
+/// <param name="PurgeAtMs">When the retention policy removes it (Unix ms); null keeps it until purged by hand.</param>
+public sealed record StoredInstance(string Id, long CreatedMs, byte[] State, byte[] History, byte[] Inbox, bool Created, bool Finished, long? PurgeAtMs)
 {
     /// <summary>Serializes a record (done under the engine's lock, so the bytes are a consistent snapshot).</summary>
-    public static StoredInstance Of(WorkflowInstanceRecord record) => new(
+    public static StoredInstance Of(WorkflowInstanceRecord record, bool created, long? purgeAtMs) => new(
         record.State.InstanceId,
         record.State.CreatedTimestamp.ToDateTimeOffset().ToUnixTimeMilliseconds(),
         record.State.ToByteArray(),
         new GetInstanceHistoryResponse { Events = { record.History } }.ToByteArray(),
-        new GetInstanceHistoryResponse { Events = { record.Inbox } }.ToByteArray());
+        new GetInstanceHistoryResponse { Events = { record.Inbox } }.ToByteArray(),
+        created,
+        WorkflowStatuses.IsFinished(record.State.WorkflowStatus),
+        purgeAtMs);
+
+    /// <summary>Reads the three blobs back.</summary>
+    public static WorkflowInstanceRecord Read(byte[] state, byte[]? history, byte[]? inbox) => new(
+        WorkflowState.Parser.ParseFrom(state),
+        GetInstanceHistoryResponse.Parser.ParseFrom(history ?? []).Events,
+        GetInstanceHistoryResponse.Parser.ParseFrom(inbox ?? []).Events);
+
+    /// <summary>This snapshot read back.</summary>
+    public WorkflowInstanceRecord Read() => Read(State, History, Inbox);
 }
 
 /// <summary>An instance as stored: its state, history and pending events, in Dapr's own protobuf types.</summary>
@@ -33,103 +67,18 @@ public sealed record StoredInstance(string Id, long CreatedMs, byte[] State, byt
 /// <param name="Inbox">Events waiting for the next turn.</param>
 public sealed record WorkflowInstanceRecord(WorkflowState State, IReadOnlyList<HistoryEvent> History, IReadOnlyList<HistoryEvent> Inbox);
 
-/// <summary>For <c>state.in-memory</c> actor stores, and sidecars with none: nothing survives the process.</summary>
-public sealed class NoWorkflowStore : IWorkflowStore
+/// <summary>The statuses after which an instance takes no more turns.</summary>
+public static class WorkflowStatuses
 {
-    /// <inheritdoc />
-    public Task SaveAsync(IReadOnlyList<StoredInstance> changed, IReadOnlyList<string> removed) => Task.CompletedTask;
-
-    /// <inheritdoc />
-    public IReadOnlyList<WorkflowInstanceRecord> LoadAll() => [];
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-    }
-}
-
-/// <summary>
-/// Instances in the Redis of the state store marked <c>actorStateStore: "true"</c>, as Dapr keeps
-/// workflow state in its actor store. One hash per instance, <c>{appid}||mesh.workflow||{instance}</c>, with
-/// fields <c>state</c> (WorkflowState), <c>history</c> and <c>inbox</c> (HistoryEvent lists); a sorted set
-/// <c>{appid}||mesh.workflow||index</c> orders them by creation. Every engine operation is written in
-/// one MULTI/EXEC, so a crash never leaves a turn half applied (e.g. a child started but its parent's
-/// history without the start).
-/// </summary>
-public sealed class RedisWorkflowStore : IWorkflowStore
-{
-    private readonly ConnectionMultiplexer redis;
-    private readonly string prefix;
-
-    /// <summary>Connects with the component's Redis metadata.</summary>
-    public RedisWorkflowStore(ComponentDefinition actorStore, string appId)
-    {
-        redis = ConnectionMultiplexer.Connect(RedisConnection.Options(new ComponentMetadata(actorStore)));
-        prefix = $"{appId}||mesh.workflow||";
-    }
-
-    private RedisKey Index => prefix + "index";
-
-    /// <inheritdoc />
-    public async Task SaveAsync(IReadOnlyList<StoredInstance> changed, IReadOnlyList<string> removed)
-    {
-        if (changed.Count == 0 && removed.Count == 0)
-        {
-            return;
-        }
-
-        var transaction = redis.GetDatabase().CreateTransaction();
-        var queued = new List<Task>();
-        foreach (var record in changed)
-        {
-            queued.Add(transaction.HashSetAsync(prefix + record.Id, [new HashEntry("state", record.State), new HashEntry("history", record.History), new HashEntry("inbox", record.Inbox)]));
-            queued.Add(transaction.SortedSetAddAsync(Index, record.Id, record.CreatedMs));
-        }
-
-        foreach (var id in removed)
-        {
-            queued.Add(transaction.KeyDeleteAsync(prefix + id));
-            queued.Add(transaction.SortedSetRemoveAsync(Index, id));
-        }
-
-        if (!await transaction.ExecuteAsync())
-        {
-            throw new InvalidOperationException("the workflow state transaction was not applied");
-        }
-
-        await Task.WhenAll(queued);
-    }
-
-    /// <inheritdoc />
-    public IReadOnlyList<WorkflowInstanceRecord> LoadAll()
-    {
-        var db = redis.GetDatabase();
-        var records = new List<WorkflowInstanceRecord>();
-        foreach (var id in db.SortedSetRangeByRank(Index))
-        {
-            var fields = db.HashGetAll(prefix + id.ToString()).ToDictionary(e => e.Name.ToString(), e => (byte[])e.Value!);
-            if (!fields.TryGetValue("state", out var state))
-            {
-                continue;
-            }
-
-            records.Add(new WorkflowInstanceRecord(
-                WorkflowState.Parser.ParseFrom(state),
-                GetInstanceHistoryResponse.Parser.ParseFrom(fields.GetValueOrDefault("history") ?? []).Events,
-                GetInstanceHistoryResponse.Parser.ParseFrom(fields.GetValueOrDefault("inbox") ?? []).Events));
-        }
-
-        return records;
-    }
-
-    /// <inheritdoc />
-    public void Dispose() => redis.Dispose();
+    /// <summary>Completed, failed, terminated (or canceled).</summary>
+    public static bool IsFinished(OrchestrationStatus status) =>
+        status is OrchestrationStatus.Completed or OrchestrationStatus.Failed or OrchestrationStatus.Terminated or OrchestrationStatus.Canceled;
 }
 
 /// <summary>Chooses the store of a sidecar's workflows, as Dapr does: its actor state store.</summary>
 public static class WorkflowStores
 {
-    /// <summary>Redis when the app's <c>actorStateStore: "true"</c> component is <c>state.redis</c>, else memory only.</summary>
+    /// <summary>Redis when the app's <c>actorStateStore: "true"</c> component is <c>state.redis</c>, else this process's memory.</summary>
     public static IWorkflowStore For(Sidecar.SidecarSettings settings)
     {
         var actorStores = settings.Components
@@ -137,11 +86,11 @@ public static class WorkflowStores
             .ToList();
         if (actorStores.Count > 1)
         {
-            throw new ComponentException($"only one state store may set actorStateStore: \"true\"; found {string.Join(", ", actorStores.Select(c => $"'{c.Name}' ({c.SourceFile})"))}");
+            throw new Components.ComponentException($"only one state store may set actorStateStore: \"true\"; found {string.Join(", ", actorStores.Select(c => $"'{c.Name}' ({c.SourceFile})"))}");
         }
 
         return actorStores.SingleOrDefault() is { Type: var type } store && string.Equals(type, "state.redis", StringComparison.OrdinalIgnoreCase)
             ? new RedisWorkflowStore(store, settings.App.AppId)
-            : new NoWorkflowStore();
+            : new InMemoryWorkflowStore();
     }
 }

@@ -5,9 +5,10 @@ namespace Mesh.Runtime.Tests.Components;
 public sealed class InMemoryPubSubTests : PubSubContract
 {
     [Fact]
-    public async Task Handler_Throws_MessageComesBackAfterRedeliverInterval()
+    public async Task Handler_Throws_MessageComesBackExactlyAfterRedeliverInterval()
     {
-        await using var pubsub = CreatePubSub(("redeliverInterval", "700ms"));
+        var clock = new TestClock();
+        await using var pubsub = ComponentFactory.CreatePubSub(TestComponents.Define("pubsub", "pubsub.in-memory", ("redeliverInterval", "700ms")), time: clock);
         var topic = TestComponents.Unique("orders");
         var deliveries = new Deliveries();
         var attempts = 0;
@@ -17,14 +18,17 @@ public sealed class InMemoryPubSubTests : PubSubContract
             deliveries.Handler((_, _) => Interlocked.Increment(ref attempts) == 1 ? throw new InvalidOperationException("retry") : Task.CompletedTask),
             CancellationToken.None);
 
-        // Timed from the publish, which precedes the failure: a late look at the first delivery cannot shorten it.
-        var sincePublish = System.Diagnostics.Stopwatch.StartNew();
         await pubsub.PublishAsync(topic, "x"u8.ToArray(), new Dictionary<string, string>(), CancellationToken.None);
-        await deliveries.NextAsync();
-        await deliveries.NextAsync();
+        var first = await deliveries.NextAsync();
+        // The failed message is back in the group, due in 700 ms: the subscription now waits exactly that long.
+        await clock.WaitForTimerAsync(TimeSpan.FromMilliseconds(700));
+        clock.Advance(TimeSpan.FromMilliseconds(699));
+        var quietJustBefore = await deliveries.NoneWithinAsync(TimeSpan.FromMilliseconds(200));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var again = await deliveries.NextAsync();
 
-        // The component schedules with Environment.TickCount64, which is coarse (a few ms on Linux): allow for it.
-        Assert.InRange(sincePublish.Elapsed, TimeSpan.FromMilliseconds(650), TimeSpan.FromSeconds(10));
+        Assert.True(quietJustBefore);
+        Assert.Equal((first.Id, 2), (again.Id, attempts));
     }
 
     protected override IPubSub CreatePubSub(params (string Name, string Value)[] metadata) =>

@@ -59,6 +59,7 @@ public sealed class RedisStreamsPubSubTests(RedisFixture redis) : PubSubContract
         Assert.Empty(message.Metadata);
     }
 
+    // Real time on purpose: which entries are idle for processingTimeout is XPENDING's IDLE filter, on Redis's own clock.
     [Fact]
     public async Task Handler_Throws_EntryStaysPendingAndReturnsNoSoonerThanProcessingTimeout()
     {

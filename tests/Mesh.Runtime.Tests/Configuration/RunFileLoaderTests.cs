@@ -273,7 +273,6 @@ public sealed class RunFileLoaderTests : IDisposable
             version: 1
             name: shop
             common:
-              configFilePath: ./config.yaml
               appHealthProbeInterval: 5
               maxBodySize: 8Mi
               daprdLogDestination: console

@@ -43,7 +43,8 @@ public sealed class SidecarTestbed : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         // Long enough that a loaded machine does not see a slow delivery claimed again; the tests that need a
-        // redelivery wait for it.
+        // redelivery wait for it, on real time: Redis decides which entries are idle long enough (DeliveryClockTests
+        // check the sidecar's own timing on a fake clock).
         components = [Component("statestore", "state.redis"), Component("pubsub", "pubsub.redis", ("processingTimeout", "4s"), ("redeliverInterval", "500ms"))];
         Host = await MeshHost.StartAsync([App("orders", OrdersPort, "http"), App("checkout", 0, "http")]);
         Orders = await StartOrdersAsync();

@@ -1,7 +1,10 @@
+using Dapr.DurableTask.Protobuf;
 using Dapr.Workflow;
 using Mesh.Runtime.Components;
+using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Sidecar;
+using Mesh.Runtime.Workflow;
 using Mesh.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,11 +13,23 @@ using Microsoft.Extensions.Logging;
 
 namespace Mesh.Runtime.Tests.Workflow;
 
-/// <summary>A mesh of one app: its sidecar, and a workflow app using the stock Dapr.Workflow SDK against it, in this process.</summary>
-public class WorkflowTestbed : IAsyncLifetime
+/// <summary>
+/// A mesh of one app: its sidecar, and a workflow app using the stock Dapr.Workflow SDK against it, in this process.
+/// The sidecar runs on a fake clock: a workflow's time is the time of its turns, which the engine stamps, so durable
+/// timers fire when a test moves <see cref="Clock"/>, at exactly the time the workflow asked for.
+/// </summary>
+public class WorkflowTestbed : IAsyncLifetime, IAsyncDisposable
 {
     private IHost app = null!;
     private MeshHost mesh = null!;
+
+    public TestClock Clock { get; } = new();
+
+    /// <summary>The app's Dapr Configuration; null for Dapr's defaults.</summary>
+    public DaprConfiguration? Configuration { get; init; }
+
+    /// <summary>The sidecar's workflow engine.</summary>
+    public WorkflowEngine Engine => Sidecar.Service<WorkflowEngine>();
 
     public DaprSidecar Sidecar => mesh.SidecarOf("workflows");
 
@@ -30,7 +45,7 @@ public class WorkflowTestbed : IAsyncLifetime
     /// <summary>Starts the sidecar and the workflow app.</summary>
     public async Task StartAsync()
     {
-        mesh = await MeshHost.StartAsync([MeshApp.Create("workflows", 0, "grpc", Components)]);
+        mesh = await MeshHost.StartAsync([MeshApp.Create("workflows", 0, "grpc", Components, configuration: Configuration)], new MeshHostOptions { Clock = Clock });
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -67,6 +82,58 @@ public class WorkflowTestbed : IAsyncLifetime
     }
 
     public virtual async Task DisposeAsync() => await StopAsync();
+
+    /// <summary>For a testbed a test starts itself (<c>await using</c>).</summary>
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+
+    /// <summary>Waits (polling, real time) until the instance's history has <paramref name="count"/> events of a kind (consumed by a turn).</summary>
+    public async Task WaitForHistoryAsync(string instanceId, HistoryEvent.EventTypeOneofCase kind, int count)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            if ((await Sidecar.Service<WorkflowQueries>().HistoryAsync(instanceId)).Count(e => e.EventTypeCase == kind) >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException($"{instanceId} never had {count} {kind} events");
+    }
+
+    /// <summary>Waits (polling, real time) until the instance's history has <paramref name="count"/> timers; the last one.</summary>
+    public async Task<HistoryEvent> WaitForTimerAsync(string instanceId, int count)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            var timers = (await Sidecar.Service<WorkflowQueries>().HistoryAsync(instanceId)).Where(e => e.TimerCreated is not null).ToList();
+            if (timers.Count >= count)
+            {
+                return timers[count - 1];
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException($"{instanceId} never created timer {count}");
+    }
+
+    /// <summary>
+    /// Moves the clock to one tick before the earliest scheduled timer of the engine is due <paramref name="delay"/> from
+    /// now, checks that none of the <paramref name="due"/> timers fired, then moves it the last millisecond and checks they did.
+    /// </summary>
+    public void AssertTimersFireAfter(TimeSpan delay, int due = 1)
+    {
+        var scheduled = Engine.TimersScheduled;
+        Clock.Advance(delay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(scheduled, Engine.TimersScheduled);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(scheduled - due, Engine.TimersScheduled);
+    }
+
+    /// <summary>How long after its turn a timer fires (its fireAt less the time of the turn that created it).</summary>
+    public static TimeSpan Delay(HistoryEvent timer) => timer.TimerCreated.FireAt.ToDateTimeOffset() - timer.Timestamp.ToDateTimeOffset();
 }
 
 /// <summary>The same, with the workflow state in a real Redis (the actor state store), which outlives restarts.</summary>

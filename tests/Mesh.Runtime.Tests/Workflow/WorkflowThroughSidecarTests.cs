@@ -3,20 +3,24 @@ using Grpc.Core;
 
 namespace Mesh.Runtime.Tests.Workflow;
 
-/// <summary>The stock Dapr.Workflow SDK against the sidecar's TaskHubSidecarService.</summary>
+/// <summary>The stock Dapr.Workflow SDK against the sidecar's TaskHubSidecarService, on the testbed's fake clock.</summary>
 public sealed class WorkflowThroughSidecarTests(WorkflowTestbed testbed) : IClassFixture<WorkflowTestbed>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task Saga_ApprovedWithinTheTimeout_CompletesAfterTheTimer()
+    public async Task Saga_ApprovedWithinTheTimeout_CompletesWhenTheCoolDownTimerFires()
     {
         var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("gauze", 2, ApprovalTimeoutMs: 10_000));
-        await testbed.Client.WaitForWorkflowStartAsync(id);
+        var approvalTimeout = await testbed.WaitForTimerAsync(id, 1);
 
         await testbed.Client.RaiseEventAsync(id, "approval", true);
+        var coolDown = await testbed.WaitForTimerAsync(id, 2);
+        testbed.AssertTimersFireAfter(TimeSpan.FromMilliseconds(100));
         var state = await WaitAsync(id);
 
+        Assert.Equal(TimeSpan.FromSeconds(10), WorkflowTestbed.Delay(approvalTimeout));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), WorkflowTestbed.Delay(coolDown));
         Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
         Assert.Equal("approved:res-gauze-2", state.ReadOutputAs<string>());
     }
@@ -34,25 +38,36 @@ public sealed class WorkflowThroughSidecarTests(WorkflowTestbed testbed) : IClas
     }
 
     [Fact]
-    public async Task Saga_NoApproval_TimesOutAndCompensates()
+    public async Task Saga_NoApproval_TimesOutExactlyAtTheTimeoutAndCompensates()
     {
         var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("stent", 1, ApprovalTimeoutMs: 300));
+        var approvalTimeout = await testbed.WaitForTimerAsync(id, 1);
 
+        testbed.AssertTimersFireAfter(TimeSpan.FromMilliseconds(300));
         var state = await WaitAsync(id);
 
+        Assert.Equal(TimeSpan.FromMilliseconds(300), WorkflowTestbed.Delay(approvalTimeout));
         Assert.Equal("timed-out", state.ReadOutputAs<string>());
     }
 
     [Fact]
-    public async Task Saga_WaitWithoutTimeout_IsAnsweredByTheEvent()
+    public async Task Saga_WaitWithoutTimeout_NeverTimesOutAndIsAnsweredByTheEvent()
     {
+        var scheduledBefore = testbed.Engine.TimersScheduled;
         var id = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("catheter", 3));
-        await testbed.Client.WaitForWorkflowStartAsync(id);
-        await Task.Delay(300);
+        // Both activities' results consumed: the saga now waits for the approval.
+        await testbed.WaitForHistoryAsync(id, Dapr.DurableTask.Protobuf.HistoryEvent.EventTypeOneofCase.TaskCompleted, 2);
+        var scheduledWhileWaiting = testbed.Engine.TimersScheduled;
+        testbed.Clock.Advance(TimeSpan.FromDays(400));
+        var afterAYear = await testbed.Client.GetWorkflowStateAsync(id);
 
         await testbed.Client.RaiseEventAsync(id, "approval", false);
+        await testbed.WaitForTimerAsync(id, 1);
+        testbed.AssertTimersFireAfter(TimeSpan.FromMilliseconds(100));
         var state = await WaitAsync(id);
 
+        Assert.Equal(scheduledBefore, scheduledWhileWaiting);
+        Assert.Equal(WorkflowRuntimeStatus.Running, afterAYear!.RuntimeStatus);
         Assert.Equal("rejected", state.ReadOutputAs<string>());
     }
 
@@ -72,6 +87,14 @@ public sealed class WorkflowThroughSidecarTests(WorkflowTestbed testbed) : IClas
     {
         var recovers = await testbed.Client.ScheduleNewWorkflowAsync(nameof(RetryingWorkflow), input: 2);
         var exhausts = await testbed.Client.ScheduleNewWorkflowAsync(nameof(RetryingWorkflow), input: 5);
+
+        // Each failed attempt but the last waits on a retry timer of exactly the policy's 100 ms.
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            var timers = new[] { await testbed.WaitForTimerAsync(recovers, attempt), await testbed.WaitForTimerAsync(exhausts, attempt) };
+            Assert.All(timers, t => Assert.Equal(TimeSpan.FromMilliseconds(100), WorkflowTestbed.Delay(t)));
+            testbed.AssertTimersFireAfter(TimeSpan.FromMilliseconds(100), due: 2);
+        }
 
         var recovered = await WaitAsync(recovers);
         var exhausted = await WaitAsync(exhausts);
@@ -105,6 +128,8 @@ public sealed class WorkflowThroughSidecarTests(WorkflowTestbed testbed) : IClas
         var whileSuspended = await WaitForStatusAsync(suspended, WorkflowRuntimeStatus.Suspended);
         await testbed.Client.ResumeWorkflowAsync(suspended, "audit done");
         await testbed.Client.RaiseEventAsync(suspended, "approval", true);
+        await testbed.WaitForTimerAsync(suspended, 1);
+        testbed.AssertTimersFireAfter(TimeSpan.FromMilliseconds(100));
         var resumed = await WaitAsync(suspended);
         await testbed.Client.TerminateWorkflowAsync(terminated, "cancelled by test");
         var killed = await WaitAsync(terminated);

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Threading.Channels;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Sidecar.Invocation;
@@ -26,9 +24,6 @@ namespace Mesh.Runtime.Sidecar.PubSub;
 /// </remarks>
 public sealed class BulkDeliveryPipeline : IAsyncDisposable
 {
-    private const string BatchContentType = "application/json";
-    private const string BatchType = "com.dapr.event.sent.bulk";
-
     private readonly DeliveryPipeline single;
     private readonly SidecarSettings settings;
     private readonly AppChannels channels;
@@ -88,9 +83,10 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
         {
             while (await incoming.Reader.WaitToReadAsync(token))
             {
-                using (var window = CancellationTokenSource.CreateLinkedTokenSource(token))
+                // The batch closes maxAwaitDurationMs after its first entry, on the sidecar's clock.
+                using (var awaited = new CancellationTokenSource(bulk.MaxAwaitDuration, settings.Time))
+                using (var window = CancellationTokenSource.CreateLinkedTokenSource(token, awaited.Token))
                 {
-                    window.CancelAfter(bulk.MaxAwaitDuration);
                     while (batch.Count < bulk.MaxMessagesCount)
                     {
                         if (incoming.Reader.TryRead(out var next))
@@ -242,9 +238,9 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.App.BaseUri, route.TrimStart('/')))
         {
-            Content = new ReadOnlyMemoryContent(Body(batchId, pending)),
+            Content = new ReadOnlyMemoryContent(BulkDeliveryBody.Write(batchId, single.Subscription, pending.Select(e => (e.EntryId, e.Waiting.Message, e.Prepared.Body)))),
         };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue(BatchContentType);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(BulkDeliveryBody.ContentType);
         request.Headers.TryAddWithoutValidation("pubsubName", single.Subscription.PubsubName); // daprd sends the batch metadata as headers
         HttpResponseMessage response;
         try
@@ -270,7 +266,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                 return;
             }
 
-            var statuses = await StatusesAsync(response, cancellationToken);
+            var statuses = await BulkDeliveryBody.StatusesAsync(response, cancellationToken);
             foreach (var entry in pending)
             {
                 // Missing entries, unknown values and a body that is no answer at all mean RETRY, as in daprd (values are case-sensitive).
@@ -282,110 +278,6 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                 };
             }
         }
-    }
-
-    private static async Task<Dictionary<string, string>> StatusesAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return statuses;
-            }
-
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (!string.Equals(property.Name, "statuses", StringComparison.OrdinalIgnoreCase) || property.Value.ValueKind != JsonValueKind.Array)
-                {
-                    continue;
-                }
-
-                foreach (var status in property.Value.EnumerateArray().Where(s => s.ValueKind == JsonValueKind.Object))
-                {
-                    string? entryId = null, value = null;
-                    foreach (var field in status.EnumerateObject())
-                    {
-                        if (string.Equals(field.Name, "entryId", StringComparison.OrdinalIgnoreCase) && field.Value.ValueKind == JsonValueKind.String)
-                        {
-                            entryId = field.Value.GetString();
-                        }
-                        else if (string.Equals(field.Name, "status", StringComparison.OrdinalIgnoreCase) && field.Value.ValueKind == JsonValueKind.String)
-                        {
-                            value = field.Value.GetString();
-                        }
-                    }
-
-                    if (entryId is not null && value is not null)
-                    {
-                        statuses[entryId] = value;
-                    }
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // Not JSON: every entry is retried.
-        }
-
-        return statuses;
-    }
-
-    // The request body daprd builds: its keys in the order Go's map encoding gives them.
-    private ReadOnlyMemory<byte> Body(string batchId, List<Entry> pending)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("entries");
-            foreach (var entry in pending)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("entryId", entry.EntryId);
-                if (single.Subscription.RawPayload)
-                {
-                    writer.WriteBase64String("event", entry.Waiting.Message.Data.Span);
-                }
-                else
-                {
-                    writer.WritePropertyName("event");
-                    writer.WriteRawValue(entry.Prepared.Body.Span, skipInputValidation: true); // parsed already by Prepare
-                }
-
-                writer.WritePropertyName("metadata");
-                if (entry.Waiting.Message.Metadata.Count == 0)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    writer.WriteStartObject();
-                    foreach (var (key, value) in entry.Waiting.Message.Metadata)
-                    {
-                        writer.WriteString(key, value);
-                    }
-
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteString("contentType", single.Subscription.RawPayload ? "application/octet-stream" : CloudEventEnvelope.ContentType);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteString("id", batchId);
-            writer.WriteStartObject("metadata");
-            writer.WriteString("pubsubName", single.Subscription.PubsubName);
-            writer.WriteEndObject();
-            writer.WriteString("pubsubname", single.Subscription.PubsubName);
-            writer.WriteString("topic", single.Subscription.Topic);
-            writer.WriteString("type", BatchType);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenMemory;
     }
 
     /// <summary>A message waiting for its batch; completes when it may be acknowledged.</summary>

@@ -18,14 +18,15 @@ public static class CloudEventEnvelope
     /// <summary>The content type of a structured CloudEvent.</summary>
     public const string ContentType = "application/cloudevents+json";
 
-    /// <summary>The envelope for data published by <paramref name="appId"/>.</summary>
+    /// <summary>The envelope for data published by <paramref name="appId"/>; <paramref name="time"/> (the system clock by default) gives its time and expiration.</summary>
     public static byte[] Wrap(
-        ReadOnlySpan<byte> data, string? dataContentType, string appId, string pubsubName, string topic, IReadOnlyDictionary<string, string> metadata)
+        ReadOnlySpan<byte> data, string? dataContentType, string appId, string pubsubName, string topic, IReadOnlyDictionary<string, string> metadata, TimeProvider? time = null)
     {
+        var now = (time ?? TimeProvider.System).GetUtcNow();
         var contentType = string.IsNullOrEmpty(dataContentType) ? "text/plain" : dataContentType;
         if (IsCloudEvent(contentType))
         {
-            return WrapCloudEvent(data, appId, pubsubName, topic, metadata);
+            return WrapCloudEvent(data, appId, pubsubName, topic, metadata, now);
         }
 
         // The common path writes the envelope in one pass; publish throughput depends on it.
@@ -49,7 +50,7 @@ public static class CloudEventEnvelope
                 writer.WriteString("data", Encoding.UTF8.GetString(data));
             }
 
-            foreach (var (name, value) in Defaults(appId, metadata))
+            foreach (var (name, value) in Defaults(appId, metadata, now))
             {
                 writer.WriteString(name, value);
             }
@@ -59,7 +60,7 @@ public static class CloudEventEnvelope
                 writer.WriteString("subject", subject);
             }
 
-            if (Expiration(metadata) is { } expiration)
+            if (Expiration(metadata, now) is { } expiration)
             {
                 writer.WriteString("expiration", expiration);
             }
@@ -73,15 +74,15 @@ public static class CloudEventEnvelope
     }
 
     // The app sent a CloudEvent: keep its fields, overwrite topic/pubsubname, default what is missing.
-    private static byte[] WrapCloudEvent(ReadOnlySpan<byte> data, string appId, string pubsubName, string topic, IReadOnlyDictionary<string, string> metadata)
+    private static byte[] WrapCloudEvent(ReadOnlySpan<byte> data, string appId, string pubsubName, string topic, IReadOnlyDictionary<string, string> metadata, DateTimeOffset now)
     {
         var envelope = JsonNode.Parse(data.ToArray()) as JsonObject
             ?? throw new FormatException("data with content type application/cloudevents+json is not a JSON object");
-        foreach (var (name, value) in Defaults(appId, metadata))
+        foreach (var (name, value) in Defaults(appId, metadata, now))
         {
             envelope.TryAdd(name, value);
         }
-        if (Expiration(metadata) is { } expiration)
+        if (Expiration(metadata, now) is { } expiration)
         {
             envelope["expiration"] = expiration;
         }
@@ -92,13 +93,13 @@ public static class CloudEventEnvelope
     }
 
     // The attributes daprd sets when the publisher did not: CloudEvents basics and W3C trace context.
-    private static IEnumerable<(string Name, string Value)> Defaults(string appId, IReadOnlyDictionary<string, string> metadata)
+    private static IEnumerable<(string Name, string Value)> Defaults(string appId, IReadOnlyDictionary<string, string> metadata, DateTimeOffset now)
     {
         var trace = TraceParent();
         yield return ("specversion", "1.0");
         yield return ("source", metadata.GetValueOrDefault("cloudevent.source") ?? appId);
         yield return ("type", metadata.GetValueOrDefault("cloudevent.type") ?? "com.dapr.event.sent");
-        yield return ("time", Now());
+        yield return ("time", Format(now));
         yield return ("traceid", trace);
         yield return ("traceparent", trace);
         yield return ("tracestate", "");
@@ -106,12 +107,10 @@ public static class CloudEventEnvelope
 
     private static string TraceParent() => Activity.Current?.Id ?? $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
 
-    private static string Now() => DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private static string Format(DateTimeOffset time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static string? Expiration(IReadOnlyDictionary<string, string> metadata) =>
-        metadata.TryGetValue("ttlInSeconds", out var ttl) && int.TryParse(ttl, out var seconds)
-            ? DateTimeOffset.UtcNow.AddSeconds(seconds).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
-            : null;
+    private static string? Expiration(IReadOnlyDictionary<string, string> metadata, DateTimeOffset now) =>
+        metadata.TryGetValue("ttlInSeconds", out var ttl) && int.TryParse(ttl, out var seconds) ? Format(now.AddSeconds(seconds)) : null;
 
     // Data declared as JSON but not valid JSON is embedded as a string, as daprd falls back to.
     private static bool IsValidJson(ReadOnlySpan<byte> data)

@@ -52,7 +52,7 @@ public sealed class DeliveryPipeline
         this.channels = channels;
         this.logger = logger;
         pubsub = settings.PubSubs[subscription.PubsubName];
-        retries = BuildRetries(settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName));
+        retries = BuildRetries(settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName), settings.Time);
     }
 
     /// <summary>The subscription delivered.</summary>
@@ -122,7 +122,7 @@ public sealed class DeliveryPipeline
         }
 
         var envelope = document.RootElement;
-        if (CloudEventEnvelope.IsExpired(envelope, DateTimeOffset.UtcNow))
+        if (CloudEventEnvelope.IsExpired(envelope, settings.Time.GetUtcNow()))
         {
             document.Dispose();
             return PreparedMessage.Dropped("the message expired");
@@ -247,9 +247,10 @@ public sealed class DeliveryPipeline
         logger.LogWarning("Message {Id} on {Topic} went to dead-letter topic {DeadLetter}: {Reason}", message.Id, subscription.Topic, subscription.DeadLetterTopic, reason);
     }
 
-    private static ResiliencePipeline<DeliveryOutcome> BuildRetries(TargetPolicies? policies)
+    private static ResiliencePipeline<DeliveryOutcome> BuildRetries(TargetPolicies? policies, TimeProvider time)
     {
-        var builder = new ResiliencePipelineBuilder<DeliveryOutcome>();
+        // Backoff delays and attempt timeouts run on the sidecar's clock.
+        var builder = new ResiliencePipelineBuilder<DeliveryOutcome> { TimeProvider = time };
         if (policies?.Retry is { } retry && retry.MaxRetries != 0)
         {
             builder.AddRetry(new RetryStrategyOptions<DeliveryOutcome>

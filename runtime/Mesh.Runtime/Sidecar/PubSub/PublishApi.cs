@@ -87,7 +87,7 @@ public sealed class PublishApi(SidecarSettings settings)
         {
             try
             {
-                payload = CloudEventEnvelope.Wrap(data.Span, contentType, settings.App.AppId, pubsubName, topic, metadata);
+                payload = CloudEventEnvelope.Wrap(data.Span, contentType, settings.App.AppId, pubsubName, topic, metadata, settings.Time);
             }
             catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
             {

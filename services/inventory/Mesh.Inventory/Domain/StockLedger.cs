@@ -7,15 +7,17 @@ using Mesh.Contracts.Inventory.V1;
 using Mesh.Inventory.Storage;
 using Mesh.Resources;
 
-namespace Mesh.Inventory.Ledger;
+namespace Mesh.Inventory.Domain;
 
 /// <summary>
 /// Records stock movements. A movement, the balance it changes (and, for a reversal, the mark on the reversed
 /// movement) commit in one state transaction, each write at the ETag it was computed from, so racing movements
 /// on one balance serialize instead of losing updates, and a retried request id returns the first movement
-/// without moving stock again. Stock never goes negative: such a movement is FAILED_PRECONDITION.
+/// without moving stock again. Stock never goes negative: such a movement is FAILED_PRECONDITION. The movement's
+/// events (StockAdjusted for anything but a consumption, ReorderPointReached when it takes the balance below its
+/// reorder point) commit in the same transaction.
 /// </summary>
-public sealed class StockLedger(ResourceStore<InventoryBalance> balances, ResourceStore<StoredStockMovement> movements)
+public sealed class StockLedger(ResourceStore<InventoryBalance> balances, ResourceStore<StoredStockMovement> movements, ContractEvents events, TimeProvider time)
 {
     // A busy balance is contended by every movement on it; each lost race costs one fresh read.
     private const int Attempts = 40;
@@ -23,7 +25,7 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
     /// <summary>Records the movement and applies it to its balance; returns it with its outputs set.</summary>
     public async Task<StockMovement> RecordAsync(MovementRequest request, CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow();
         var id = NewId(now);
         var movementId = InventoryNames.StoreId(request.Location, id);
         var balanceId = InventoryNames.StoreId(request.Location, request.Item);
@@ -41,7 +43,7 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
             // (on_hand_after, reorder_point_crossed) are planned from this read, and the transaction only goes
             // ahead while the read is still current.
             var reversed = reversedId is null ? null : await movements.GetAsync(reversedId, ct);
-            var plan = Plan(request, id, Timestamp.FromDateTime(now), balance, reversed);
+            var plan = Plan(request, id, Timestamp.FromDateTimeOffset(now), balance, reversed);
             try
             {
                 var created = await movements.CreateAsync(movementId, plan.Movement, request.RequestId, ct, async token =>
@@ -55,7 +57,7 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
                     }
 
                     return plan.Refusal is null ? plan.Operations : throw plan.Refusal;
-                });
+                }, plan.Events);
                 return created.Movement;
             }
             catch (StaleReadException)
@@ -74,8 +76,8 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
     }
 
     // Movement ids count down with time, so listing them in id order lists the newest first.
-    private static string NewId(DateTime now) =>
-        string.Create(CultureInfo.InvariantCulture, $"{DateTime.MaxValue.Ticks - now.Ticks:D19}-{Guid.NewGuid():N}")[..28];
+    private static string NewId(DateTimeOffset now) =>
+        string.Create(CultureInfo.InvariantCulture, $"{DateTime.MaxValue.Ticks - now.UtcTicks:D19}-{Guid.NewGuid():N}")[..28];
 
     private static async Task<string> ETagOf<T>(ResourceStore<T> store, string id, CancellationToken ct)
         where T : class, IMessage<T>, new() =>
@@ -86,7 +88,7 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
     {
         try
         {
-            await balances.CreateAsync(balanceId, BalanceRules.Open(request.Location, request.Item, request.Draft.Delta.Unit, Timestamp.FromDateTime(DateTime.UtcNow)), "", ct);
+            await balances.CreateAsync(balanceId, BalanceRules.Open(request.Location, request.Item, request.Draft.Delta.Unit, Timestamp.FromDateTimeOffset(time.GetUtcNow())), "", ct);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
         {
@@ -101,7 +103,7 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
         movement.Name = InventoryNames.Of(request.Location, InventoryNames.Movements, id);
         movement.CreateTime = now;
         var stored = new StoredStockMovement { Movement = movement };
-        MovementPlan Refuse(RpcException refusal) => new(stored, [], refusal);
+        MovementPlan Refuse(RpcException refusal) => new(stored, [], [], refusal);
 
         var item = movement.Item;
         var location = movement.Location;
@@ -132,7 +134,8 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
         var updated = balance.Clone();
         updated.OnHand = after;
         updated.UpdateTime = now;
-        List<StateTransactionRequest> operations = [balances.ReplaceOperation(InventoryNames.StoreId(request.Location, request.Item), updated, balance.Etag)];
+        var balanceId = InventoryNames.StoreId(request.Location, request.Item);
+        List<StateTransactionRequest> operations = [balances.ReplaceOperation(balanceId, updated, balance.Etag)];
         if (reversed is not null)
         {
             var marked = reversed.Clone();
@@ -140,7 +143,18 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
             operations.Add(movements.ReplaceOperation(InventoryNames.StoreId(request.Location, request.Reverses!), marked, reversed.Etag));
         }
 
-        return new MovementPlan(stored, operations, null);
+        List<Announcement> announce = [];
+        if (InventoryEvents.Adjusted(events, movement, request.RequestId) is { } adjusted)
+        {
+            announce.Add(movements.Announce(InventoryNames.StoreId(request.Location, id), adjusted));
+        }
+
+        if (movement.ReorderPointCrossed)
+        {
+            announce.Add(balances.Announce(balanceId, InventoryEvents.ReorderPointReached(events, movement, updated, request.RequestId)));
+        }
+
+        return new MovementPlan(stored, operations, announce, null);
     }
 
     private static RpcException? ReversalRefusal(StockMovement reversal, StoredStockMovement reversed) =>
@@ -149,7 +163,7 @@ public sealed class StockLedger(ResourceStore<InventoryBalance> balances, Resour
         : !reversed.Movement.Delta.Negated().SameAs(reversal.Delta) ? ResourceErrors.Invalid($"stock_movement.delta must be {reversed.Movement.Delta.Negated().Display()}, the negation of the reversed movement's delta")
         : null;
 
-    private sealed record MovementPlan(StoredStockMovement Movement, IEnumerable<StateTransactionRequest> Operations, RpcException? Refusal);
+    private sealed record MovementPlan(StoredStockMovement Movement, IEnumerable<StateTransactionRequest> Operations, IReadOnlyList<Announcement> Events, RpcException? Refusal);
 
     private sealed class StaleReadException : Exception;
 }

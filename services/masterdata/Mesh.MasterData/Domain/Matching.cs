@@ -1,12 +1,12 @@
 using Mesh.Resources;
 
-namespace Mesh.MasterData;
+namespace Mesh.MasterData.Domain;
 
 /// <summary>
 /// What the duplicate searches of the item and supplier masters share: text normalized so that case, spacing and
 /// punctuation do not hide a match, the scale of word overlap, and the bounds and ranking of the matches.
 /// </summary>
-internal static class Matching
+public static class Matching
 {
     /// <summary>The minimum score when the request sets none, in basis points.</summary>
     public const int DefaultMinScore = 7000;

@@ -3,7 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Resources;
 
-namespace Mesh.MasterData;
+namespace Mesh.MasterData.Domain;
 
 /// <summary>An identifier at most one resource of a kind may hold.</summary>
 /// <param name="Field">The field that holds it, as errors name it, e.g. "supplier.tax_id".</param>

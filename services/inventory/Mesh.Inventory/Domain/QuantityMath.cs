@@ -1,7 +1,7 @@
 using Mesh.Contracts.Type.V1;
 using Mesh.Resources;
 
-namespace Mesh.Inventory;
+namespace Mesh.Inventory.Domain;
 
 /// <summary>
 /// Exact arithmetic on <see cref="Quantity"/>. Units and nanos go through decimal, which holds them exactly

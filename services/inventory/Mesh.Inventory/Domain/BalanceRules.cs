@@ -3,7 +3,7 @@ using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Type.V1;
 using Mesh.Resources;
 
-namespace Mesh.Inventory;
+namespace Mesh.Inventory.Domain;
 
 /// <summary>What makes a balance valid, and how its reorder point is read.</summary>
 public static class BalanceRules

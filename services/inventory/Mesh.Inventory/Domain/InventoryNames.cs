@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Mesh.Resources;
 
-namespace Mesh.Inventory;
+namespace Mesh.Inventory.Domain;
 
 /// <summary>
 /// The names of inventory resources, which live under a location ("locations/{location}/balances/{item}",

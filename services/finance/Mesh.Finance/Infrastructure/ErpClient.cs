@@ -3,27 +3,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Mesh.Contracts.Finance.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Finance.Domain;
 using Mesh.Resources;
 using Polly;
 
-namespace Mesh.Finance.Erp;
-
-/// <summary>What became of a posting to the ERP.</summary>
-public abstract record ErpOutcome;
-
-/// <summary>The ERP booked the entry (now, or before under the same idempotency key).</summary>
-/// <param name="DocumentNumber">The ERP's document number.</param>
-/// <param name="PostedAt">When the ERP booked it.</param>
-public sealed record ErpPosted(string DocumentNumber, DateTimeOffset PostedAt) : ErpOutcome;
-
-/// <summary>The ERP refused the entry (4xx with its error body); posting it again as it is will not help.</summary>
-/// <param name="Code">The ERP's error code, e.g. "IDEMPOTENCY_KEY_REUSED".</param>
-/// <param name="Message">The ERP's message.</param>
-public sealed record ErpRefused(string Code, string Message) : ErpOutcome;
-
-/// <summary>The ERP did not answer, or kept answering 429/5xx, until the resilience handler gave up; a later retry may land.</summary>
-/// <param name="Reason">What the last attempt saw.</param>
-public sealed record ErpUnreachable(string Reason) : ErpOutcome;
+namespace Mesh.Finance.Infrastructure;
 
 /// <summary>
 /// The ERP's journal entry API (POST /erp/v1/journal-entries, amounts in integer minor units), reached by Dapr service
@@ -31,16 +15,13 @@ public sealed record ErpUnreachable(string Reason) : ErpOutcome;
 /// time; retrying a POST is safe because every attempt carries the entry's Idempotency-Key and the same body, so the
 /// ERP books it at most once and replays its first answer.
 /// </summary>
-public sealed class ErpClient(HttpClient http)
+public sealed class ErpClient(HttpClient http) : IErp
 {
     private const int CentsPerUnit = 100;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly ResourceName CostCenters = new("costCenters");
 
-    /// <summary>True when the ERP can book <paramref name="money"/> as it is: it takes integer cents.</summary>
-    public static bool IsWholeCents(Money money) => decimal.Round(money.ToDecimal(), 2) == money.ToDecimal();
-
-    /// <summary>Posts <paramref name="entry"/> under its idempotency key.</summary>
+    /// <inheritdoc />
     public async Task<ErpOutcome> PostAsync(JournalEntry entry, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "erp/v1/journal-entries") { Content = JsonContent.Create(ToErp(entry), options: Json) };

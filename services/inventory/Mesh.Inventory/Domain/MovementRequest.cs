@@ -1,7 +1,7 @@
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Resources;
 
-namespace Mesh.Inventory.Ledger;
+namespace Mesh.Inventory.Domain;
 
 /// <summary>
 /// A CreateStockMovement request checked field by field, before any state is read: the location and item ids,

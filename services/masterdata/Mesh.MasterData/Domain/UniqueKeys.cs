@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapr.Client;
 using Grpc.Core;
 
-namespace Mesh.MasterData;
+namespace Mesh.MasterData.Domain;
 
 /// <summary>
 /// Values that at most one resource may hold, e.g. a cost center's code within its company. A create claims its
