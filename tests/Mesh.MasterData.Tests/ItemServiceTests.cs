@@ -111,7 +111,7 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
     [Fact]
     public async Task SameGtinOrUdi_IsAlreadyExists_AGtin12AndItsGtin14AreOne()
     {
-        var gtin12 = $"0{Random.Shared.NextInt64(10_000_000_000, 99_999_999_999)}";
+        var gtin12 = Gtins.WithCheckDigit($"0{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}");
         var udi = $"(01){Guid.NewGuid():N}";
         var holder = await Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { Gtin = gtin12, UdiDeviceIdentifier = udi } });
 

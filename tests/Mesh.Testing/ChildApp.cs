@@ -37,8 +37,9 @@ public sealed class ChildApp : IAsyncDisposable
 
     /// <summary>
     /// Starts the app with <paramref name="configuration"/> as its environment (keys with ':' become '__', as .NET reads
-    /// them back) and its Kestrel endpoint moved to 127.0.0.1:<paramref name="port"/>, and waits until <c>/alive</c>
-    /// answers (over HTTP/2 for an app that speaks only that).
+    /// them back) and its Kestrel endpoint moved to 127.0.0.1:<paramref name="port"/> (any other it declares to the port
+    /// <paramref name="configuration"/> gives it, or one the OS picks), and waits until <c>/alive</c> answers (over
+    /// HTTP/2 for an app that speaks only that).
     /// </summary>
     /// <exception cref="IOException">The port was taken by another process before the app bound it.</exception>
     public static async Task<ChildApp> StartAsync(string assembly, int port, IReadOnlyDictionary<string, string?> configuration)
@@ -51,7 +52,7 @@ public sealed class ChildApp : IAsyncDisposable
         var appSettings = new ConfigurationBuilder().AddJsonFile(Path.Combine(Path.GetDirectoryName(assembly)!, "appsettings.json"), optional: true).Build();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(assembly)! };
         start.ArgumentList.Add(assembly);
-        foreach (var (key, value) in KestrelEndpoints.MovedTo(appSettings, port))
+        foreach (var (key, value) in KestrelEndpoints.MovedTo(appSettings, port, configuration))
         {
             start.ArgumentList.Add($"--{key}={value}");
         }
@@ -68,7 +69,7 @@ public sealed class ChildApp : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var app = new ChildApp(process, output, port);
-        var http2Only = KestrelEndpoints.Http2Only(appSettings);
+        var http2Only = KestrelEndpoints.Http2Only(appSettings, configuration);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         for (var attempt = 0; attempt < 300 && !process.HasExited; attempt++)
         {

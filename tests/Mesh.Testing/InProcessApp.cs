@@ -24,7 +24,8 @@ public interface IInProcessApp : IAsyncDisposable
 /// test runs the wiring production runs: its appsettings.json (environment Development, as dapr.yaml sets it), its
 /// extension methods, its middleware. Only three things differ, all given as configuration, as <c>mesh run</c> gives
 /// them through the environment: <paramref name="settings"/> (the sidecar's endpoints, the app id, test-only options),
-/// its Kestrel endpoint moved to 127.0.0.1:<paramref name="port"/>, and no log providers. <typeparamref name="TEntryPoint"/>
+/// its Kestrel endpoint moved to 127.0.0.1:<paramref name="port"/> (any other it declares to a port the OS picks), and
+/// no log providers. <typeparamref name="TEntryPoint"/>
 /// is any public class of the app's assembly (its Program, through an extern alias where several apps meet).
 /// </summary>
 public sealed class InProcessApp<TEntryPoint>(int port, IReadOnlyDictionary<string, string?> settings, Action<IWebHostBuilder>? configure)
@@ -32,7 +33,7 @@ public sealed class InProcessApp<TEntryPoint>(int port, IReadOnlyDictionary<stri
     where TEntryPoint : class
 {
     /// <inheritdoc />
-    public Uri Address => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+    public Uri Address => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single(address => new Uri(address).Port == port));
 
     /// <summary>Builds and starts the app; a port another process took surfaces as an <see cref="IOException"/>.</summary>
     public static async Task<InProcessApp<TEntryPoint>> StartAsync(
@@ -64,7 +65,7 @@ public sealed class InProcessApp<TEntryPoint>(int port, IReadOnlyDictionary<stri
         // The manifest beside the test assembly, whatever the current directory (benchmarks run from the repository).
         builder.UseContentRoot(ContentRoot());
         // Kestrel reads its endpoints when it starts: the app's own configuration says which to move.
-        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(KestrelEndpoints.MovedTo(configuration.Build(), port)));
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(KestrelEndpoints.MovedTo(configuration.Build(), port, settings)));
         builder.ConfigureLogging(logging => logging.ClearProviders());
         configure?.Invoke(builder);
     }

@@ -22,12 +22,16 @@ public sealed class TestMesh : IAsyncDisposable
     private readonly Dictionary<string, TestApp> apps;
     private readonly Dictionary<string, IAsyncDisposable> running = new(StringComparer.Ordinal);
     private readonly List<string> started = [];
+    private readonly IReadOnlyList<ComponentDefinition> components;
+    private readonly ResiliencySpec resiliency;
 
-    private TestMesh(RedisServer redis, MeshHost host, IEnumerable<TestApp> apps)
+    private TestMesh(RedisServer redis, MeshHost host, IEnumerable<TestApp> apps, IReadOnlyList<ComponentDefinition> components, ResiliencySpec resiliency)
     {
         Redis = redis;
         Host = host;
         this.apps = apps.ToDictionary(app => app.AppId, StringComparer.Ordinal);
+        this.components = components;
+        this.resiliency = resiliency;
     }
 
     /// <summary>The Redis behind every component.</summary>
@@ -47,8 +51,8 @@ public sealed class TestMesh : IAsyncDisposable
         try
         {
             var components = Components(redis);
-            host = await MeshHost.StartAsync([.. apps.Select(app => MeshApp.Create(app.AppId, app.Start is null ? 0 : LoopbackPorts.Free(), app.Protocol, components, resiliency))]);
-            var mesh = new TestMesh(redis, host, apps);
+            host = await MeshHost.StartAsync([.. apps.Select(app => Declare(app, components, resiliency))]);
+            var mesh = new TestMesh(redis, host, apps, components, resiliency);
             try
             {
                 foreach (var app in apps.Where(app => app.Start is not null))
@@ -68,6 +72,20 @@ public sealed class TestMesh : IAsyncDisposable
         {
             await redis.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Adds an app to the running mesh, its sidecar then the app, for an app whose settings name what the mesh started
+    /// (e.g. <see cref="Redis"/>'s address).
+    /// </summary>
+    public async Task AddAppAsync(TestApp app)
+    {
+        await Host.AddAsync(Declare(app, components, resiliency));
+        apps[app.AppId] = app;
+        if (app.Start is not null)
+        {
+            await StartAppAsync(app);
         }
     }
 
@@ -157,6 +175,9 @@ public sealed class TestMesh : IAsyncDisposable
 
         return components;
     }
+
+    private static MeshApp Declare(TestApp app, IReadOnlyList<ComponentDefinition> components, ResiliencySpec resiliency) =>
+        MeshApp.Create(app.AppId, app.Start is null ? 0 : LoopbackPorts.Free(), app.Protocol, components, resiliency);
 
     private Dictionary<string, string?> Configuration(string appId) =>
         Host.EnvironmentFor(appId).ToDictionary(variable => variable.Key, variable => (string?)variable.Value);
