@@ -1,16 +1,17 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Mesh.Runtime;
-using Mesh.Runtime.Configuration;
 using Mesh.Testing;
+using YamlDotNet.RepresentationModel;
 
 namespace Mesh.Demo.Tests;
 
 /// <summary>
 /// The repository's dapr.yaml and components/ copied to a temporary folder with their paths made absolute and every
-/// port moved to a free one: each app's appPort and its Kestrel endpoint (set through its env, as a run file may),
-/// and the Redis of the components (mesh starts a redis-server there, under this folder), which the registry uses
-/// too. So a test runs the real mesh without the ports of a mesh someone else runs on this machine.
+/// port moved to a free one: each app's Kestrel endpoints (set through its env, as a run file may), its appPort with
+/// the endpoint that was on it, the other ports its env gives (ingest's MLLP port), and the Redis of the components
+/// (mesh starts a redis-server there, under this folder), which the registry and the gateway use too. So a test runs
+/// the real mesh without the ports of a mesh someone else runs on this machine.
 /// </summary>
 internal sealed class RepositoryMesh : IDisposable
 {
@@ -26,21 +27,47 @@ internal sealed class RepositoryMesh : IDisposable
                 File.ReadAllText(component).Replace("127.0.0.1:6379", redis, StringComparison.Ordinal));
         }
 
-        var text = File.ReadAllText(Path.Combine(root, "dapr.yaml"))
-            .Replace("./components", Path.Combine(Folder, "components"), StringComparison.Ordinal)
-            .Replace("./", root + "/", StringComparison.Ordinal)
-            .Replace("ASPNETCORE_ENVIRONMENT: Development", $"ASPNETCORE_ENVIRONMENT: Development\n    ConnectionStrings__registry: \"{redis}\"", StringComparison.Ordinal);
-        foreach (var app in RunFileLoader.Load(Path.Combine(root, "dapr.yaml")).Apps)
+        var yaml = new YamlStream();
+        using (var reader = new StreamReader(Path.Combine(root, "dapr.yaml")))
         {
-            var port = LoopbackPorts.Free();
-            AppPorts[app.AppId] = port;
-            var endpoint = KestrelEndpoint(app.AppDirPath);
-            text = AppPortLine(app.AppPort).Replace(
-                text, $"    appPort: {port}\n    env:\n      Kestrel__Endpoints__{endpoint}__Url: \"http://127.0.0.1:{port}\"", 1);
+            yaml.Load(reader);
+        }
+
+        var runFile = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var common = (YamlMappingNode)runFile["common"];
+        common.Children["resourcesPaths"] = new YamlSequenceNode(new YamlScalarNode(Path.Combine(Folder, "components")));
+        // The registry and the gateway keep their own data in the components' Redis.
+        var commonEnv = (YamlMappingNode)common["env"];
+        commonEnv.Add("ConnectionStrings__registry", redis);
+        commonEnv.Add("ConnectionStrings__gateway", redis);
+        foreach (var app in ((YamlSequenceNode)runFile["apps"]).Cast<YamlMappingNode>())
+        {
+            var appDir = Path.GetFullPath(Path.Combine(root, ((YamlScalarNode)app["appDirPath"]).Value!));
+            app.Children["appDirPath"] = new YamlScalarNode(appDir);
+            var env = app.Children.TryGetValue("env", out var declared) ? (YamlMappingNode)declared : new YamlMappingNode();
+            app.Children["env"] = env;
+            var (appId, appPort) = (((YamlScalarNode)app["appID"]).Value!, int.Parse(((YamlScalarNode)app["appPort"]).Value!, CultureInfo.InvariantCulture));
+            foreach (var (endpoint, declaredPort) in KestrelEndpoints(appDir))
+            {
+                var port = LoopbackPorts.Free();
+                env.Children[$"Kestrel__Endpoints__{endpoint}__Url"] = new YamlScalarNode($"http://127.0.0.1:{port}");
+                if (declaredPort == appPort)
+                {
+                    AppPorts[appId] = port;
+                    app.Children["appPort"] = new YamlScalarNode(port.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+
+            // Other listeners the run file places (ingest's MLLP port).
+            foreach (var key in env.Children.Keys.Cast<YamlScalarNode>().Where(key => key.Value!.EndsWith("Port", StringComparison.Ordinal)).ToList())
+            {
+                env.Children[key] = new YamlScalarNode(LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture));
+            }
         }
 
         RunFile = Path.Combine(Folder, "dapr.yaml");
-        File.WriteAllText(RunFile, text);
+        using var writer = new StreamWriter(RunFile);
+        yaml.Save(writer, assignAnchors: false);
     }
 
     /// <summary>The temporary folder; mesh keeps its data and the demo its log under .mesh/ here.</summary>
@@ -58,12 +85,10 @@ internal sealed class RepositoryMesh : IDisposable
     /// <inheritdoc />
     public void Dispose() => Directory.Delete(Folder, recursive: true);
 
-    // The name of the one Kestrel endpoint an app's appsettings.json declares (App, Http, Grpc).
-    private static string KestrelEndpoint(string appFolder)
+    // The Kestrel endpoints an app's appsettings.json declares, by name, with their port.
+    private static IEnumerable<(string Name, int Port)> KestrelEndpoints(string appFolder)
     {
         var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(appFolder, "appsettings.json")))!;
-        return settings["Kestrel"]!["Endpoints"]!.AsObject().Single().Key;
+        return settings["Kestrel"]!["Endpoints"]!.AsObject().Select(endpoint => (endpoint.Key, new Uri((string)endpoint.Value!["Url"]!).Port));
     }
-
-    private static Regex AppPortLine(int port) => new($"^    appPort: {port}$", RegexOptions.Multiline);
 }

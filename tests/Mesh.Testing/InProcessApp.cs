@@ -33,7 +33,15 @@ public sealed class InProcessApp<TEntryPoint>(int port, IReadOnlyDictionary<stri
     where TEntryPoint : class
 {
     /// <inheritdoc />
-    public Uri Address => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single(address => new Uri(address).Port == port));
+    /// <remarks>The address on the app's port; on port 0 (the OS picks), the app's only address.</remarks>
+    public Uri Address
+    {
+        get
+        {
+            var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+            return new(port == 0 ? addresses.Single() : addresses.Single(address => new Uri(address).Port == port));
+        }
+    }
 
     /// <summary>Builds and starts the app; a port another process took surfaces as an <see cref="IOException"/>.</summary>
     public static async Task<InProcessApp<TEntryPoint>> StartAsync(
