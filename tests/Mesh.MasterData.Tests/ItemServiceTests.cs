@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Validation;
 using Mesh.Testing;
 
 namespace Mesh.MasterData.Tests;
@@ -111,7 +112,7 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
     [Fact]
     public async Task SameGtinOrUdi_IsAlreadyExists_AGtin12AndItsGtin14AreOne()
     {
-        var gtin12 = Gtins.WithCheckDigit($"0{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}");
+        var gtin12 = WellKnownFormats.WithGtinCheckDigit($"0{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}");
         var udi = $"(01){Guid.NewGuid():N}";
         var holder = await Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { Gtin = gtin12, UdiDeviceIdentifier = udi } });
 
