@@ -23,7 +23,11 @@ internal sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, 
 internal sealed record MeshSession(string AppId, Func<DaprSidecar, CancellationToken, Task<int>> RunAsync);
 
 /// <summary>One app of the run with the resources it sees.</summary>
-internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null);
+internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null)
+{
+    /// <summary>The app's declarative subscriptions (Subscription resources).</summary>
+    public IReadOnlyList<Mesh.Runtime.Sidecar.PubSub.Subscription> Subscriptions { get; init; } = [];
+}
 
 /// <summary>
 /// <c>mesh run</c>: what <c>dapr run -f</c> does, with an embedded sidecar per app instead of daprd. Reads
@@ -186,7 +190,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
         var ignored = new HashSet<(string, string)>();
         foreach (var app in runFile.Apps.Where(app => options.AppIds.Count == 0 || options.AppIds.Contains(app.AppId)))
         {
-            var (components, resiliency) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
+            var (components, resiliency, subscriptions) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
             foreach (var component in components)
             {
                 if (ComponentFactory.IsStateStore(component.Type) || ComponentFactory.IsPubSub(component.Type))
@@ -199,7 +203,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
                 }
             }
 
-            plans.Add(new AppPlan(app, components, resiliency, DaprConfigurationLoader.Load(app.ConfigFilePath)));
+            plans.Add(new AppPlan(app, components, resiliency, DaprConfigurationLoader.Load(app.ConfigFilePath)) { Subscriptions = subscriptions });
         }
 
         if (session is not null && plans.Count > 0)
@@ -264,7 +268,10 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
             plan.Components,
             plan.Resiliency,
             directory,
-            plan.Configuration);
+            plan.Configuration)
+        {
+            DeclaredSubscriptions = plan.Subscriptions,
+        };
     }
 
     /// <summary>Waits for the app to answer, then starts deliveries; false (and <paramref name="fail"/>) when it does not.</summary>

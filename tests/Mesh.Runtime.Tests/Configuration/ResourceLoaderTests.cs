@@ -188,12 +188,12 @@ public sealed class ResourceLoaderTests : IDisposable
               tracing:
                 samplingRate: "1"
             ---
-            apiVersion: dapr.io/v2alpha1
-            kind: Subscription
+            apiVersion: dapr.io/v1alpha1
+            kind: HTTPEndpoint
             metadata:
-              name: orders
+              name: partner
             spec:
-              topic: orders
+              baseUrl: http://127.0.0.1:9000
             ---
             apiVersion: dapr.io/v1alpha1
             kind: Component

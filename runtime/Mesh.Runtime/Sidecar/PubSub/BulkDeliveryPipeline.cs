@@ -146,7 +146,13 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                 var prepared = single.Prepare(waiting.Message);
                 if (prepared.DropReason is { } reason)
                 {
-                    await SettleDroppedAsync(waiting, reason, token);
+                    await SettleAsync(waiting, single.DropAsync, reason, token);
+                    continue;
+                }
+
+                if (prepared.FailureReason is { } failure)
+                {
+                    await SettleAsync(waiting, single.FailAsync, failure, token);
                     continue;
                 }
 
@@ -201,29 +207,21 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                     entry.Waiting.Acknowledged.TrySetResult();
                     break;
                 case DeliveryOutcome.Drop:
-                    await SettleDroppedAsync(entry.Waiting, entry.DropReason ?? "the app answered DROP", token);
+                    await SettleAsync(entry.Waiting, single.DropAsync, entry.DropReason ?? "the app answered DROP", token);
                     break;
                 default:
-                    if (single.Subscription.DeadLetterTopic is not null)
-                    {
-                        await SettleDroppedAsync(entry.Waiting, "retries are exhausted", token);
-                    }
-                    else
-                    {
-                        entry.Waiting.Acknowledged.TrySetException(new InvalidOperationException(
-                            $"bulk delivery of {entry.Waiting.Message.Id} on {single.Subscription.Topic} to {settings.App.AppId} will be retried"));
-                    }
-
+                    await SettleAsync(entry.Waiting, single.FailAsync, "retries are exhausted", token);
                     break;
             }
         }
     }
 
-    private async Task SettleDroppedAsync(Waiting waiting, string reason, CancellationToken token)
+    // Drops or fails one entry (see DeliveryPipeline); acknowledged once that succeeded, else left for redelivery.
+    private static async Task SettleAsync(Waiting waiting, Func<TopicMessage, string, CancellationToken, Task> settle, string reason, CancellationToken token)
     {
         try
         {
-            await single.DropAsync(waiting.Message, reason, token);
+            await settle(waiting.Message, reason, token);
             waiting.Acknowledged.TrySetResult();
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -71,6 +71,12 @@ public sealed class DeliveryPipeline
             return;
         }
 
+        if (prepared.FailureReason is { } failure)
+        {
+            await FailAsync(message, failure, cancellationToken);
+            return;
+        }
+
         var (body, envelope, route) = (prepared.Body, prepared.Envelope, prepared.Route!);
         DeliveryOutcome outcome;
         try
@@ -96,14 +102,23 @@ public sealed class DeliveryPipeline
                 await DropAsync(message, "the app answered DROP", cancellationToken);
                 return;
             default:
-                if (subscription.DeadLetterTopic is not null)
-                {
-                    await DropAsync(message, "retries are exhausted", cancellationToken);
-                    return;
-                }
-
-                throw new InvalidOperationException($"delivery of {message.Id} on {subscription.Topic} to {settings.App.AppId} will be retried");
+                await FailAsync(message, "retries are exhausted", cancellationToken);
+                return;
         }
+    }
+
+    /// <summary>
+    /// A delivery that failed for good: dead-lettered when the subscription has a dead-letter topic, else thrown back
+    /// to the component, which keeps the message for redelivery.
+    /// </summary>
+    internal async Task FailAsync(TopicMessage message, string reason, CancellationToken cancellationToken)
+    {
+        if (subscription.DeadLetterTopic is null)
+        {
+            throw new InvalidOperationException($"delivery of {message.Id} on {subscription.Topic} to {settings.App.AppId} will be retried: {reason}");
+        }
+
+        await DropAsync(message, reason, cancellationToken);
     }
 
     /// <summary>
@@ -129,7 +144,17 @@ public sealed class DeliveryPipeline
         }
 
         // grpc apps may subscribe without routes: daprd then delivers with an empty path.
-        var route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
+        string? route;
+        try
+        {
+            route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
+        }
+        catch (RouteEvaluationException e)
+        {
+            document.Dispose();
+            return PreparedMessage.Failed(e.Message);
+        }
+
         if (route is null || (route.Length == 0 && settings.App.Protocol != "grpc"))
         {
             document.Dispose();
@@ -278,13 +303,17 @@ public sealed class DeliveryPipeline
 /// <param name="Document">The parsed envelope; null when dropped.</param>
 /// <param name="Route">The path it goes to; null when dropped.</param>
 /// <param name="DropReason">Why it is not delivered; null when it is.</param>
-internal sealed record PreparedMessage(ReadOnlyMemory<byte> Body, JsonDocument? Document, string? Route, string? DropReason) : IDisposable
+/// <param name="FailureReason">Why it cannot be delivered now (a routing rule fails on it): retried or dead-lettered.</param>
+internal sealed record PreparedMessage(ReadOnlyMemory<byte> Body, JsonDocument? Document, string? Route, string? DropReason, string? FailureReason = null) : IDisposable
 {
     /// <summary>The parsed envelope.</summary>
     public JsonElement Envelope => Document!.RootElement;
 
     /// <summary>A message that is not delivered, with why.</summary>
     public static PreparedMessage Dropped(string reason) => new(ReadOnlyMemory<byte>.Empty, null, null, reason);
+
+    /// <summary>A message that cannot be delivered now, with why.</summary>
+    public static PreparedMessage Failed(string reason) => new(ReadOnlyMemory<byte>.Empty, null, null, null, reason);
 
     /// <inheritdoc />
     public void Dispose() => Document?.Dispose();
