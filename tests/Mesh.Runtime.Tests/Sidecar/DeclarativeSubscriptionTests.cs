@@ -145,10 +145,20 @@ public sealed class DeclarativeSubscriptionTests : IAsyncLifetime
     {
         await PublishAsync("widgets", new { id = "w-zero", size = 0 }, "widget.other");
 
-        await WaitForAsync(() => received.Any(r => r.Route == "/dead"));
-        var dead = received.Single(r => r.Route == "/dead").Event;
+        await WaitForAsync(() => received.Any(r => r.Route == "/dead" && r.Event["data"]!["id"]!.GetValue<string>() == "w-zero"));
+        var dead = received.Single(r => r.Route == "/dead" && r.Event["data"]!["id"]!.GetValue<string>() == "w-zero").Event;
         Assert.Equal("w-zero", dead["data"]!["id"]!.GetValue<string>());
         Assert.Equal("widgets", dead["topic"]!.GetValue<string>()); // the original bytes, as daprd dead-letters them
+    }
+
+    [Fact]
+    public async Task Publish_RuleFailsOnTheEvent_GoesToTheDeadLetterTopic()
+    {
+        // The rule reads event.data.size, which this event lacks: CEL fails, and the delivery fails with it.
+        await PublishAsync("widgets", new { id = "w-sizeless" }, "widget.large");
+
+        await WaitForAsync(() => received.Any(r => r.Route == "/dead" && r.Event["data"]!["id"]!.GetValue<string>() == "w-sizeless"));
+        Assert.DoesNotContain(received, r => r.Route.StartsWith("/widgets", StringComparison.Ordinal));
     }
 
     [Fact]
