@@ -131,11 +131,13 @@ public static class ResourceLoader
         var version = spec.Text("version") is { Length: > 0 } given ? given : "v1";
 
         var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var locations = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (node, path) in spec.Items("metadata") ?? [])
         {
             var item = YamlMap.Of(root.File, node, node, path);
             item.Check(MetadataItemFields);
             var itemName = item.RequiredText("name");
+            locations.TryAdd(itemName, root.File.Where(item.Value("name")!));
             if (item.Has("secretKeyRef"))
             {
                 throw item.Error("secretKeyRef", "secret references are not supported by mesh; give the value in value, or the name of an environment variable in envRef");
@@ -161,7 +163,7 @@ public static class ResourceLoader
         }
 
         var scopes = root.TextList("scopes", "scopes: [\"orders\"]").Select(scope => scope.Value).ToList();
-        return (new ComponentDefinition(name, type, version, metadata, scopes, root.File.Path), nameNode);
+        return (new ComponentDefinition(name, type, version, metadata, scopes, root.File.Path) { MetadataLocations = locations }, nameNode);
     }
 }
 

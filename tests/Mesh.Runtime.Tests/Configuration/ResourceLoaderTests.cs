@@ -23,6 +23,7 @@ public sealed class ResourceLoaderTests : IDisposable
         Assert.Equal("127.0.0.1:6379", pubsub.Metadata["REDISHOST"]);
         Assert.Equal("", pubsub.Metadata["redisPassword"]);
         Assert.Equal("60s", pubsub.Metadata["processingTimeout"]);
+        Assert.Equal("100000", pubsub.Metadata["maxLenApprox"]);
         Assert.Equal("true", definitions[1].Metadata["actorStateStore"]);
         var inbound = resiliency.ComponentInbound["pubsub"];
         Assert.Equal(new RetryPolicy("deliveryRetry", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), 5), inbound.Retry);
