@@ -44,6 +44,8 @@ public sealed class DaprSidecar : IAsyncDisposable
     /// <summary>Starts serving the Dapr APIs; deliveries start later, once the app is healthy.</summary>
     public static async Task<DaprSidecar> StartAsync(SidecarSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
+        // Every call the sidecar makes to a component runs under that component's outbound Resiliency policies.
+        settings = Resiliency.ResilientComponents.Apply(settings);
         var httpPort = settings.HttpPort == 0 ? LoopbackPorts.Free() : settings.HttpPort;
         var grpcPort = settings.GrpcPort == 0 ? LoopbackPorts.Free() : settings.GrpcPort;
         var builder = WebApplication.CreateSlimBuilder();

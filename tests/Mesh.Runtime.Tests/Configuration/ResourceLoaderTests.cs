@@ -281,7 +281,10 @@ public sealed class ResourceLoaderTests : IDisposable
         var (_, resiliency) = ResourceLoader.Load([folder.Path + "/c"], "orders");
 
         Assert.Equal(
-            new TargetPolicies(new RetryPolicy("bounded", false, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(60), 3), TimeSpan.FromMilliseconds(1500)),
+            new TargetPolicies(
+                new RetryPolicy("bounded", false, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(60), 3) { HttpStatusCodes = "500-599" },
+                TimeSpan.FromMilliseconds(1500),
+                new CircuitBreakerPolicy("breaker", 1, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(45), "consecutiveFailures >= 5")),
             resiliency.Apps["billing"]);
         Assert.Equal(
             new TargetPolicies(new RetryPolicy("backoff", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60), -1), null),

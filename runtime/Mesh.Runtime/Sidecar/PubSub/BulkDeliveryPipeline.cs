@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Threading.Channels;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Sidecar.Invocation;
+using Mesh.Runtime.Sidecar.Resiliency;
 using Microsoft.Extensions.Logging;
 using Polly.Timeout;
 
@@ -186,14 +187,19 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                         return DeliveryOutcome.Success;
                     }
 
-                    await SendAsync(batchId, route, pending, ct);
-                    // Acknowledged as soon as the app said SUCCESS, not after the entries still retrying.
-                    pending.Where(e => e.Outcome == DeliveryOutcome.Success).ToList().ForEach(e => e.Waiting.Acknowledged.TrySetResult());
-                    return pending.Any(e => e.Outcome == DeliveryOutcome.Retry) ? DeliveryOutcome.Retry : DeliveryOutcome.Success;
+                    return await single.AttemptAsync(
+                        async attempt =>
+                        {
+                            await SendAsync(batchId, route, pending, attempt);
+                            // Acknowledged as soon as the app said SUCCESS, not after the entries still retrying.
+                            pending.Where(e => e.Outcome == DeliveryOutcome.Success).ToList().ForEach(e => e.Waiting.Acknowledged.TrySetResult());
+                            return pending.Any(e => e.Outcome == DeliveryOutcome.Retry) ? DeliveryOutcome.Retry : DeliveryOutcome.Success;
+                        },
+                        ct);
                 },
                 token);
         }
-        catch (TimeoutRejectedException)
+        catch (Exception e) when (e is TimeoutRejectedException or CircuitOpenException)
         {
             // The entries not answered yet stay Retry.
         }

@@ -8,6 +8,7 @@ using Grpc.Core;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar.Invocation;
+using Mesh.Runtime.Sidecar.Resiliency;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -43,6 +44,7 @@ public sealed class DeliveryPipeline
     private readonly IPubSub pubsub;
     private readonly ILogger logger;
     private readonly ResiliencePipeline<DeliveryOutcome> retries;
+    private readonly CircuitBreaker? breaker;
 
     /// <summary>Builds the pipeline of one subscription.</summary>
     public DeliveryPipeline(SidecarSettings settings, Subscription subscription, AppChannels channels, ILogger logger)
@@ -52,7 +54,9 @@ public sealed class DeliveryPipeline
         this.channels = channels;
         this.logger = logger;
         pubsub = settings.PubSubs[subscription.PubsubName];
-        retries = BuildRetries(settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName), settings.Time);
+        var inbound = settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName);
+        retries = BuildRetries(inbound, settings.Time);
+        breaker = inbound?.CircuitBreaker is { } policy ? new CircuitBreaker(policy, settings.Time) : null;
     }
 
     /// <summary>The subscription delivered.</summary>
@@ -81,11 +85,17 @@ public sealed class DeliveryPipeline
         DeliveryOutcome outcome;
         try
         {
-            outcome = await retries.ExecuteAsync(async ct => await DeliverOnceAsync(body, envelope, route, ct), cancellationToken);
+            outcome = await retries.ExecuteAsync(async ct => await AttemptAsync(token => DeliverOnceAsync(body, envelope, route, token), ct), cancellationToken);
         }
         catch (TimeoutRejectedException)
         {
             outcome = DeliveryOutcome.Retry;
+        }
+        catch (CircuitOpenException)
+        {
+            // An open breaker is not retried (daprd): the delivery fails now, and the component redelivers it later.
+            await FailAsync(message, "the component's inbound circuit breaker is open", cancellationToken);
+            return;
         }
         catch (FormatException e)
         {
@@ -119,6 +129,30 @@ public sealed class DeliveryPipeline
         }
 
         await DropAsync(message, reason, cancellationToken);
+    }
+
+    /// <summary>
+    /// One delivery attempt under the component's inbound circuit breaker, if it has one: refused while it is open
+    /// (<see cref="CircuitOpenException"/>), and a RETRY answer or a failed attempt counts as a failure.
+    /// </summary>
+    internal async Task<DeliveryOutcome> AttemptAsync(Func<CancellationToken, Task<DeliveryOutcome>> attempt, CancellationToken cancellationToken)
+    {
+        if (breaker is null)
+        {
+            return await attempt(cancellationToken);
+        }
+
+        var entered = breaker.Enter();
+        var outcome = DeliveryOutcome.Retry;
+        try
+        {
+            outcome = await attempt(cancellationToken);
+            return outcome;
+        }
+        finally
+        {
+            breaker.Exit(entered, outcome != DeliveryOutcome.Retry);
+        }
     }
 
     /// <summary>
