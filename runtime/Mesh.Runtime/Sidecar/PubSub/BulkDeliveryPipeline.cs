@@ -111,7 +111,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
                     // Whatever went wrong, the batch's unsettled entries stay unacknowledged and the next batch goes on.
-                    logger.LogError(e, "Bulk delivery on {Topic} failed; its unsettled entries will be redelivered", single.Subscription.Topic);
+                    logger.LogError("Bulk delivery on {Topic} failed ({Error}); its unsettled entries will be redelivered", single.Subscription.Topic, SafeLog.Describe(e));
                     batch.ForEach(w => w.Acknowledged.TrySetException(e));
                 }
 
@@ -253,7 +253,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
         }
         catch (Exception e) when (DeliveryPipeline.IsFailedAttempt(e, cancellationToken))
         {
-            logger.LogWarning("Bulk delivery on {Topic} to {Route} failed: {Error}", single.Subscription.Topic, route, e.Message);
+            logger.LogWarning("Bulk delivery on {Topic} to {Route} failed: {Error}", single.Subscription.Topic, route, SafeLog.Describe(e));
             return; // every entry stays Retry
         }
 

@@ -100,7 +100,7 @@ public sealed class DeliveryPipeline
         catch (FormatException e)
         {
             // An envelope whose data cannot be decoded never will be: drop it (dead-letter when set), as daprd does.
-            await DropAsync(message, $"the envelope cannot be decoded: {e.Message}", cancellationToken);
+            await DropAsync(message, $"the envelope cannot be decoded ({SafeLog.Describe(e)})", cancellationToken);
             return;
         }
 
@@ -208,7 +208,7 @@ public sealed class DeliveryPipeline
         }
         catch (Exception e) when (IsFailedAttempt(e, cancellationToken))
         {
-            logger.LogWarning("Delivery on {Topic} to {Route} failed: {Error}", subscription.Topic, route, e.Message);
+            logger.LogWarning("Delivery on {Topic} to {Route} failed: {Error}", subscription.Topic, route, SafeLog.Describe(e));
             return DeliveryOutcome.Retry;
         }
     }

@@ -59,7 +59,7 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
         catch (Exception e) when (e is HttpRequestException or RpcException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
             // daprd carries on without subscriptions when the app's answer is unusable; say why.
-            logger.LogError("Could not read the subscriptions of {App}: {Reason}", settings.App.AppId, e.Message);
+            logger.LogError("Could not read the subscriptions of {App}: {Reason}", settings.App.AppId, SafeLog.Describe(e));
             return [];
         }
 
