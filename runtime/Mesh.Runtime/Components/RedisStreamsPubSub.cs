@@ -20,7 +20,7 @@ namespace Mesh.Runtime.Components;
 /// not acknowledged; unlike Dapr, whose workers serve the whole component, <c>concurrency</c> applies to each
 /// subscription.
 /// </remarks>
-public sealed partial class RedisStreamsPubSub : IPubSub
+public sealed partial class RedisStreamsPubSub : IPubSub, IComponentHealth
 {
     /// <summary>The component type.</summary>
     public const string ComponentType = "pubsub.redis";
@@ -95,6 +95,9 @@ public sealed partial class RedisStreamsPubSub : IPubSub
         subscription.Start();
         return subscription;
     }
+
+    /// <inheritdoc />
+    public Task<bool> IsHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken) => RedisHealth.PingAsync(connecting, timeout, cancellationToken);
 
     /// <summary>Stops every subscription (waiting for handlers in flight), then closes the connection.</summary>
     public async ValueTask DisposeAsync()
