@@ -11,6 +11,9 @@ namespace Mesh.Runtime.Hosting;
 /// <param name="Configuration">Its Dapr Configuration (the run file's configFilePath); null for Dapr's defaults.</param>
 public sealed record MeshApp(AppSpec Spec, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null)
 {
+    /// <summary>The app's declarative subscriptions (Subscription resources).</summary>
+    public IReadOnlyList<Mesh.Runtime.Sidecar.PubSub.Subscription> Subscriptions { get; init; } = [];
+
     /// <summary>The app id.</summary>
     public string AppId => Spec.AppId;
 

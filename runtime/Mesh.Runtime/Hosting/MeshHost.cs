@@ -236,7 +236,10 @@ public sealed class MeshHost : IAsyncDisposable
         }
 
         return new SidecarSettings(
-            app.Endpoint, app.Spec.DaprHttpPort ?? 0, app.Spec.DaprGrpcPort ?? 0, stateStores, pubSubs, app.Components, app.Resiliency, Directory, app.Configuration, options.Clock);
+            app.Endpoint, app.Spec.DaprHttpPort ?? 0, app.Spec.DaprGrpcPort ?? 0, stateStores, pubSubs, app.Components, app.Resiliency, Directory, app.Configuration, options.Clock)
+        {
+            DeclaredSubscriptions = app.Subscriptions,
+        };
     }
 
     private async Task<bool> WhenReadyAsync(Running running, TimeSpan timeout, CancellationToken cancellationToken)

@@ -32,7 +32,7 @@ public sealed record MeshPlan(RunFile RunFile, IReadOnlyList<MeshApp> Apps)
         var ignored = new HashSet<(string, string)>();
         foreach (var app in runFile.Apps.Where(app => appIds.Count == 0 || appIds.Contains(app.AppId)))
         {
-            var (components, resiliency) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
+            var (components, resiliency, subscriptions) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
             foreach (var component in components)
             {
                 if (ComponentFactory.IsStateStore(component.Type) || ComponentFactory.IsPubSub(component.Type))
@@ -45,7 +45,7 @@ public sealed record MeshPlan(RunFile RunFile, IReadOnlyList<MeshApp> Apps)
                 }
             }
 
-            apps.Add(new MeshApp(app, components, resiliency, DaprConfigurationLoader.Load(app.ConfigFilePath)));
+            apps.Add(new MeshApp(app, components, resiliency, DaprConfigurationLoader.Load(app.ConfigFilePath)) { Subscriptions = subscriptions });
         }
 
         return new MeshPlan(runFile, apps);
