@@ -1,0 +1,99 @@
+using Mesh.Runtime;
+using Mesh.Scenarios;
+using Mesh.Testing;
+using Mesh.Testing.Apps;
+using Microsoft.Playwright;
+
+namespace Mesh.Console.Tests;
+
+/// <summary>
+/// The operations console on real parts: redis-server, a sidecar per app, the inventory-to-charge services and the
+/// workflows app hosted here as their Program.cs wires them, the console as a real process in Development behind its
+/// sidecar, and headless Chromium (Debian's) driven by Playwright. Tests seed and feed the mesh as the demo does,
+/// through the sidecar of "clinic".
+/// </summary>
+public sealed class ConsoleMesh : IAsyncLifetime
+{
+    /// <summary>Debian's chromium package, which <c>.ci/run</c> installs when missing.</summary>
+    public const string Chromium = "/usr/bin/chromium";
+
+    private TestMesh mesh = null!;
+    private IPlaywright playwright = null!;
+
+    /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
+    public MeshClients Clients { get; private set; } = null!;
+
+    /// <summary>The scenario runner over <see cref="Clients"/>.</summary>
+    public InventoryToChargeScenario Scenario { get; private set; } = null!;
+
+    /// <summary>The console process.</summary>
+    public ChildApp App { get; private set; } = null!;
+
+    /// <summary>The console's home page.</summary>
+    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
+
+    /// <summary>The browser.</summary>
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
+
+    public async Task InitializeAsync()
+    {
+        mesh = await TestMesh.StartAsync();
+        // The ERP client and the saga give up quickly, so a case parks in seconds while the ERP is down.
+        await InventoryToChargeApps.StartServicesAsync(mesh, new Dictionary<string, string?>
+        {
+            ["Finance:ErpResilience:TotalRequestTimeout:Timeout"] = "00:00:01",
+            ["Finance:ErpResilience:AttemptTimeout:Timeout"] = "00:00:00.500",
+            ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.050",
+        });
+        await InventoryToChargeApps.StartWorkflowsAsync(mesh, new Dictionary<string, string?>
+        {
+            ["Workflows:PostingAttempts"] = "2",
+            ["Workflows:FirstRetryInterval"] = "00:00:00.100",
+            ["Workflows:MaxRetryInterval"] = "00:00:00.200",
+        });
+        var clinic = await mesh.StartSidecarAsync("clinic");
+        Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+        Scenario = new InventoryToChargeScenario(Clients);
+
+        var port = LoopbackPorts.Free();
+        await mesh.StartSidecarAsync("console", port, "http");
+        var environment = mesh.EnvironmentFor("console");
+        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        App = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/console/Mesh.Console", "Mesh.Console"), "App", port, environment);
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
+    }
+
+    /// <summary>A new browser session signed in through the dev sign-in page as <paramref name="name"/> with <paramref name="scopes"/>.</summary>
+    public async Task<IPage> SignInAsync(string name, params string[] scopes)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await page.GetByLabel("Operator").FillAsync(name);
+        foreach (var offered in new[] { "operator", "phi.read", "pii.read" })
+        {
+            await page.GetByLabel(offered).SetCheckedAsync(scopes.Contains(offered));
+        }
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#operator")).ToHaveTextAsync(name);
+        return page;
+    }
+
+    /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", ...).</summary>
+    public Task SetErpAsync(string mode) => Clients.SetErpChaosAsync(mode, CancellationToken.None);
+
+    public async Task DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        playwright.Dispose();
+        Clients.Dispose();
+        await App.DisposeAsync();
+        await mesh.DisposeAsync();
+    }
+}
