@@ -74,10 +74,10 @@ public sealed class ConsoleMesh : IAsyncLifetime
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
-        await page.GetByLabel("Operator").FillAsync(name);
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Operator" }).FillAsync(name);
         foreach (var offered in new[] { "operator", "phi.read", "pii.read" })
         {
-            await page.GetByLabel(offered).SetCheckedAsync(scopes.Contains(offered));
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = offered, Exact = true }).SetCheckedAsync(scopes.Contains(offered));
         }
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();

@@ -35,7 +35,7 @@ public static class ConsoleExtensions
             o.SlidingExpiration = false;
         });
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(OperatorsOnly, p => p.RequireAuthenticatedUser().RequireAssertion(c => Operator.Of(c.User).Scopes.Contains(Operator.OperatorScope)));
+            .AddPolicy(OperatorsOnly, p => p.RequireAuthenticatedUser().RequireAssertion(c => c.User.Identity?.IsAuthenticated == true && Operator.Of(c.User).Scopes.Contains(Operator.OperatorScope)));
         builder.Services.AddRazorPages(o =>
         {
             o.Conventions.AuthorizeFolder("/", OperatorsOnly);
