@@ -1,6 +1,7 @@
 using Mesh.Console;
 using Mesh.Console.Auditing;
 using Mesh.Console.Cases;
+using Mesh.Console.Flows;
 using Mesh.Console.Operators;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Resources;
@@ -46,6 +47,7 @@ public static class ConsoleExtensions
         builder.Services.AddSingleton(sp => new CaseService.CaseServiceClient(SidecarInvocation.For(builder.Configuration, "workflows")));
         builder.Services.AddSingleton<OperatorAudit>();
         builder.Services.AddSingleton<CaseActions>();
+        builder.Services.AddSingleton<FlowReader>();
         return builder;
     }
 

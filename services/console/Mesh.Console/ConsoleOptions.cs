@@ -21,6 +21,9 @@ public sealed class ConsoleOptions
     /// <summary>The pub/sub component the audit trail is appended to.</summary>
     public string PubSub { get; set; } = "pubsub";
 
+    /// <summary>The service level objectives every flow is held to.</summary>
+    public Flows.SloTargets Slo { get; set; } = new();
+
     /// <summary>The topic of the audit trail: one entry per operator action (a Redis stream under pubsub.redis).</summary>
     public string AuditTopic { get; set; } = "console.audit";
 }

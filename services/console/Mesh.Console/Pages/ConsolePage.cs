@@ -10,6 +10,9 @@ public abstract class ConsolePage(IOptions<ConsoleOptions> options) : PageModel
     /// <summary>The signed-in operator.</summary>
     public Operator Operator => Operator.Of(User);
 
+    /// <summary>The console's settings.</summary>
+    public ConsoleOptions Settings => options.Value;
+
     /// <summary>The flows the console shows.</summary>
     public IReadOnlyList<string> Flows => options.Value.Flows;
 
