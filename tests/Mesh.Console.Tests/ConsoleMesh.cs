@@ -2,6 +2,7 @@ using Mesh.Runtime;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
 
 namespace Mesh.Console.Tests;
@@ -16,6 +17,11 @@ public sealed class ConsoleMesh : IAsyncLifetime
 {
     /// <summary>Debian's chromium package, which <c>.ci/run</c> installs when missing.</summary>
     public const string Chromium = "/usr/bin/chromium";
+
+    /// <summary>The registry token of architects, who register versions.</summary>
+    public const string ArchitectToken = "console-tests-architect";
+
+    private const string ReaderToken = "console-tests-reader";
 
     private TestMesh mesh = null!;
     private IPlaywright playwright = null!;
@@ -54,6 +60,15 @@ public sealed class ConsoleMesh : IAsyncLifetime
             ["Workflows:FirstRetryInterval"] = "00:00:00.100",
             ["Workflows:MaxRetryInterval"] = "00:00:00.200",
         });
+        await mesh.StartAppAsync("registry", "grpc", b =>
+        {
+            b.AddServiceDefaults();
+            b.AddRegistry();
+        }, app =>
+        {
+            app.MapDefaultEndpoints();
+            app.MapRegistryApi();
+        }, RegistrySettings(mesh.Redis.ConnectionString));
         var clinic = await mesh.StartSidecarAsync("clinic");
         Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
         Scenario = new InventoryToChargeScenario(Clients);
@@ -62,11 +77,32 @@ public sealed class ConsoleMesh : IAsyncLifetime
         await mesh.StartSidecarAsync("console", port, "http");
         var environment = mesh.EnvironmentFor("console");
         environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        environment["Console__RegistryToken"] = ReaderToken;
         App = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/console/Mesh.Console", "Mesh.Console"), "App", port, environment);
 
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
     }
+
+    // The registry's appsettings.json, which in-process hosts do not read, with the tests' tokens.
+    private static Dictionary<string, string?> RegistrySettings(string redis) => new()
+    {
+        ["ConnectionStrings:registry"] = redis,
+        ["Registry:MaxDescriptorSetBytes"] = "4194304",
+        ["Registry:Defaults:Compatibility"] = "Backward",
+        ["Registry:Defaults:RuleCategory"] = "File",
+        ["Registry:Defaults:LintEnabled"] = "true",
+        ["Registry:Defaults:LintUse:0"] = "STANDARD",
+        ["Registry:Auth:Tokens:0:Token"] = ArchitectToken,
+        ["Registry:Auth:Tokens:0:Principal"] = "ana-architect",
+        ["Registry:Auth:Tokens:0:Roles:0"] = "architect",
+        ["Registry:Auth:Tokens:1:Token"] = ReaderToken,
+        ["Registry:Auth:Tokens:1:Principal"] = "console",
+    };
+
+    /// <summary>The registry, through the clinic's sidecar.</summary>
+    public Mesh.Contracts.Registry.V1.RegistryService.RegistryServiceClient Registry =>
+        new(Dapr.Client.DaprClient.CreateInvocationInvoker("registry", $"http://127.0.0.1:{mesh.SidecarOf("clinic").GrpcPort}"));
 
     /// <summary>A new browser session signed in through the dev sign-in page as <paramref name="name"/> with <paramref name="scopes"/>.</summary>
     public async Task<IPage> SignInAsync(string name, params string[] scopes)

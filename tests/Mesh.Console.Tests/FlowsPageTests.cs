@@ -36,6 +36,8 @@ public sealed class FlowsPageTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh
         // One bar per interval, the bars adding up to every case of the run.
         var bars = await page.Locator("#chart-inventory-to-charge rect.throughput title").AllTextContentsAsync();
         Assert.Equal(30, bars.Sum(b => int.Parse(b.Split(": ")[1].Split(' ')[0], CultureInfo.InvariantCulture)));
+        // The README's screenshot (docs/console-flows.png) is this page.
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "console-flows.png"), FullPage = true });
     }
 
     private static string Text(double value) => value.ToString("0", CultureInfo.InvariantCulture);

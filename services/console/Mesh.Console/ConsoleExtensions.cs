@@ -2,6 +2,8 @@ using Mesh.Console;
 using Mesh.Console.Auditing;
 using Mesh.Console.Cases;
 using Mesh.Console.Flows;
+using Mesh.Console.Registry;
+using Mesh.Contracts.Registry.V1;
 using Mesh.Console.Operators;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Resources;
@@ -48,6 +50,8 @@ public static class ConsoleExtensions
         builder.Services.AddSingleton<OperatorAudit>();
         builder.Services.AddSingleton<CaseActions>();
         builder.Services.AddSingleton<FlowReader>();
+        builder.Services.AddSingleton(sp => new RegistryService.RegistryServiceClient(SidecarInvocation.For(builder.Configuration, "registry")));
+        builder.Services.AddSingleton<RegistryReader>();
         return builder;
     }
 

@@ -21,6 +21,9 @@ public sealed class ConsoleOptions
     /// <summary>The pub/sub component the audit trail is appended to.</summary>
     public string PubSub { get; set; } = "pubsub";
 
+    /// <summary>The registry token the console reads subjects and versions with (reads need no role).</summary>
+    public string RegistryToken { get; set; } = "";
+
     /// <summary>The service level objectives every flow is held to.</summary>
     public Flows.SloTargets Slo { get; set; } = new();
 

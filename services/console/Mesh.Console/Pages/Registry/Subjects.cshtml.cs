@@ -1,0 +1,15 @@
+using Mesh.Console.Registry;
+using Mesh.Contracts.Registry.V1;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Console.Pages.Registry;
+
+/// <summary>Every subject of the schema registry with its owner, compatibility settings and latest version.</summary>
+public sealed class SubjectsModel(RegistryReader registry, IOptions<ConsoleOptions> options) : ConsolePage(options)
+{
+    /// <summary>The subjects.</summary>
+    public List<Subject> Subjects { get; private set; } = [];
+
+    /// <summary>Reads them.</summary>
+    public async Task OnGetAsync(CancellationToken ct) => Subjects = await registry.SubjectsAsync(ct);
+}
