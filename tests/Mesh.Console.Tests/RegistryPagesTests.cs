@@ -25,8 +25,8 @@ public sealed class RegistryPagesTests(ConsoleMesh mesh)
         await Assertions.Expect(row).ToContainTextAsync("Backward");
         await row.GetByRole(AriaRole.Link).ClickAsync();
         await Assertions.Expect(page.Locator("#versions tr")).ToHaveCountAsync(3);
-        await page.GetByLabel("Diff from").SelectOptionAsync("1");
-        await page.GetByLabel("to", new() { Exact = true }).SelectOptionAsync("2");
+        await page.Locator("select[name=from]").SelectOptionAsync("1");
+        await page.Locator("select[name=to]").SelectOptionAsync("2");
         await page.GetByRole(AriaRole.Button, new() { Name = "Show diff" }).ClickAsync();
 
         await Assertions.Expect(page.Locator("#diff tr")).ToHaveCountAsync(3);

@@ -21,6 +21,18 @@ public sealed class RegistryReader(RegistryService.RegistryServiceClient registr
             return (page.Subjects, page.NextPageToken);
         })).Items;
 
+    /// <summary>The registry's defaults, which a subject without its own settings follows.</summary>
+    public async Task<RegistryConfig> DefaultsAsync(CancellationToken ct) =>
+        await registry.GetRegistryConfigAsync(new GetRegistryConfigRequest { Name = "config" }, Reader, cancellationToken: ct);
+
+    /// <summary>What a subject's compatibility setting means: its own, or the registry default's.</summary>
+    public static string Effective(CompatibilityMode own, CompatibilityMode defaults) =>
+        own == CompatibilityMode.Unspecified ? $"{defaults} (registry default)" : own.ToString();
+
+    /// <summary>What a subject's rule category means: its own, or the registry default's.</summary>
+    public static string Effective(RuleCategory own, RuleCategory defaults) =>
+        own == RuleCategory.Unspecified ? $"{defaults} (registry default)" : own.ToString();
+
     /// <summary>A subject's settings.</summary>
     public async Task<Subject> SubjectAsync(string subject, CancellationToken ct) =>
         await registry.GetSubjectAsync(new GetSubjectRequest { Name = $"subjects/{subject}" }, Reader, cancellationToken: ct);

@@ -9,6 +9,9 @@ namespace Mesh.Console.Pages.Registry;
 /// <summary>A subject: its settings, its versions, and the diff between two of them.</summary>
 public sealed class SubjectModel(RegistryReader registry, IOptions<ConsoleOptions> options) : ConsolePage(options)
 {
+    /// <summary>The registry's defaults.</summary>
+    public RegistryConfig Defaults { get; private set; } = new();
+
     /// <summary>The subject id, e.g. "mesh.inventory.v1".</summary>
     [FromRoute(Name = "subject")]
     public string Id { get; set; } = "";
@@ -45,6 +48,7 @@ public sealed class SubjectModel(RegistryReader registry, IOptions<ConsoleOption
             return NotFound();
         }
 
+        Defaults = await registry.DefaultsAsync(ct);
         Versions = await registry.VersionsAsync(Id, ct);
         if (From is { } from && To is { } to)
         {
