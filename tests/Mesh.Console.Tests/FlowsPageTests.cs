@@ -31,6 +31,7 @@ public sealed class FlowsPageTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh
             await Assertions.Expect(page.Locator($"#kpi-inventory-to-charge-exception-{reason}")).ToHaveTextAsync(Text(count));
         }
 
+        await Assertions.Expect(page.Locator("#kpi-inventory-to-charge-dead-letters")).ToHaveTextAsync(Text(report.ExceptionsByReason.GetValueOrDefault("dead_lettered")));
         await Assertions.Expect(page.Locator("#kpi-inventory-to-charge-p50")).ToHaveTextAsync($"{Text(report.LatencyP50Ms)} ms");
         await Assertions.Expect(page.Locator("#kpi-inventory-to-charge-p95")).ToHaveTextAsync($"{Text(report.LatencyP95Ms)} ms");
         // One bar per interval, the bars adding up to every case of the run.
