@@ -1,16 +1,16 @@
-using Mesh.Runtime;
+extern alias registry;
+
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
 
 namespace Mesh.Console.Tests;
 
 /// <summary>
-/// The operations console on real parts: redis-server, a sidecar per app, the inventory-to-charge services and the
-/// workflows app hosted here as their Program.cs wires them, the console as a real process in Development behind its
-/// sidecar, and headless Chromium (Debian's) driven by Playwright. Tests seed and feed the mesh as the demo does,
+/// The operations console on real parts: redis-server, a sidecar per app, the inventory-to-charge services, the
+/// workflows app and the registry hosted here through their own Program, the console as a real process in Development
+/// behind its sidecar, and headless Chromium (Debian's) driven by Playwright. Tests seed and feed the mesh as the demo does,
 /// through the sidecar of "clinic".
 /// </summary>
 public sealed class ConsoleMesh : IAsyncLifetime
@@ -32,11 +32,8 @@ public sealed class ConsoleMesh : IAsyncLifetime
     /// <summary>The scenario runner over <see cref="Clients"/>.</summary>
     public InventoryToChargeScenario Scenario { get; private set; } = null!;
 
-    /// <summary>The console process.</summary>
-    public ChildApp App { get; private set; } = null!;
-
     /// <summary>The console's home page.</summary>
-    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
+    public string BaseUrl => mesh.AddressOf("console").ToString();
 
     /// <summary>The browser.</summary>
     public IBrowser Browser { get; private set; } = null!;
@@ -46,39 +43,31 @@ public sealed class ConsoleMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
         // The ERP client and the saga give up quickly, so a case parks in seconds while the ERP is down.
-        await InventoryToChargeApps.StartServicesAsync(mesh, new Dictionary<string, string?>
+        mesh = await TestMesh.StartAsync(
+        [
+            .. InventoryToChargeApps.Services(new Dictionary<string, string?>
+            {
+                ["Finance:ErpResilience:TotalRequestTimeout:Timeout"] = "00:00:01",
+                ["Finance:ErpResilience:AttemptTimeout:Timeout"] = "00:00:00.500",
+                ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.050",
+            }),
+            InventoryToChargeApps.Workflows(new Dictionary<string, string?>
+            {
+                ["Workflows:PostingAttempts"] = "2",
+                ["Workflows:FirstRetryInterval"] = "00:00:00.100",
+                ["Workflows:MaxRetryInterval"] = "00:00:00.200",
+            }),
+            TestApp.Client("clinic"),
+        ]);
+        await mesh.AddAppAsync(TestApp.InProcess<registry::Program>("registry", "grpc", RegistrySettings(mesh.Redis.ConnectionString)));
+        await mesh.AddAppAsync(TestApp.Process("console", "http", Repository.BuiltAssembly("services/console/Mesh.Console", "Mesh.Console"), new Dictionary<string, string?>
         {
-            ["Finance:ErpResilience:TotalRequestTimeout:Timeout"] = "00:00:01",
-            ["Finance:ErpResilience:AttemptTimeout:Timeout"] = "00:00:00.500",
-            ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.050",
-        });
-        await InventoryToChargeApps.StartWorkflowsAsync(mesh, new Dictionary<string, string?>
-        {
-            ["Workflows:PostingAttempts"] = "2",
-            ["Workflows:FirstRetryInterval"] = "00:00:00.100",
-            ["Workflows:MaxRetryInterval"] = "00:00:00.200",
-        });
-        await mesh.StartAppAsync("registry", "grpc", b =>
-        {
-            b.AddServiceDefaults();
-            b.AddRegistry();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapRegistryApi();
-        }, RegistrySettings(mesh.Redis.ConnectionString));
-        var clinic = await mesh.StartSidecarAsync("clinic");
-        Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Console:RegistryToken"] = ReaderToken,
+        }));
+        Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         Scenario = new InventoryToChargeScenario(Clients);
-
-        var port = LoopbackPorts.Free();
-        await mesh.StartSidecarAsync("console", port, "http");
-        var environment = mesh.EnvironmentFor("console");
-        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        environment["Console__RegistryToken"] = ReaderToken;
-        App = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/console/Mesh.Console", "Mesh.Console"), "App", port, environment);
 
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
@@ -102,7 +91,7 @@ public sealed class ConsoleMesh : IAsyncLifetime
 
     /// <summary>The registry, through the clinic's sidecar.</summary>
     public Mesh.Contracts.Registry.V1.RegistryService.RegistryServiceClient Registry =>
-        new(Dapr.Client.DaprClient.CreateInvocationInvoker("registry", $"http://127.0.0.1:{mesh.SidecarOf("clinic").GrpcPort}"));
+        new(Dapr.Client.DaprClient.CreateInvocationInvoker("registry", mesh.GrpcEndpointOf("clinic")));
 
     /// <summary>A new browser session signed in through the dev sign-in page as <paramref name="name"/> with <paramref name="scopes"/>.</summary>
     public async Task<IPage> SignInAsync(string name, params string[] scopes)
@@ -129,7 +118,6 @@ public sealed class ConsoleMesh : IAsyncLifetime
         await Browser.DisposeAsync();
         playwright.Dispose();
         Clients.Dispose();
-        await App.DisposeAsync();
         await mesh.DisposeAsync();
     }
 }
