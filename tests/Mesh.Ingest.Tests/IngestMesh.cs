@@ -71,7 +71,8 @@ public sealed class IngestMesh : IAsyncLifetime
     {
         ["Ingest:Mllp:Port"] = "0",
         ["Ingest:RawRetention"] = "02:00:00",
-        ["Ingest:LookupCacheTtl"] = "00:00:01",
+        // Tests change master data between messages: a cached directory would hide the change for a moment.
+        ["Ingest:LookupCacheTtl"] = "00:00:00",
         ["Ingest:Csv:InboxPath"] = Inbox,
         ["Ingest:Csv:PollInterval"] = "00:00:00.200",
     };
