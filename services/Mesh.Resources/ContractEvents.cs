@@ -39,7 +39,11 @@ public sealed class ContractEvents(string store, string source)
     /// <param name="at">When it happened.</param>
     /// <param name="causationId">The id of the event or request that caused it, if any.</param>
     /// <param name="correlationId">The business transaction it belongs to; the event itself when empty.</param>
-    public EventContext Context(string eventId, DateTimeOffset at, string causationId = "", string correlationId = "") => new()
+    public EventContext Context(string eventId, DateTimeOffset at, string causationId = "", string correlationId = "") =>
+        ContextOf(source, eventId, at, causationId, correlationId);
+
+    /// <summary>The context of an event from <paramref name="source"/>; see <see cref="Context"/>.</summary>
+    public static EventContext ContextOf(string source, string eventId, DateTimeOffset at, string causationId = "", string correlationId = "") => new()
     {
         EventId = eventId,
         OccurTime = Timestamp.FromDateTimeOffset(at),

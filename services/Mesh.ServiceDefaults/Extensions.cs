@@ -1,4 +1,5 @@
 using Mesh.ServiceDefaults.Logging;
+using Mesh.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// What every Mesh app shares: OpenTelemetry, health (HTTP and the gRPC health protocol), gRPC
-/// reflection, and logging that never writes a PII or PHI value.
+/// reflection, the contracts' field constraints checked on every gRPC request, and logging that never
+/// writes a PII or PHI value.
 /// </summary>
 public static class MeshServiceDefaultsExtensions
 {
@@ -31,7 +33,8 @@ public static class MeshServiceDefaultsExtensions
         builder.ConfigurePhiSafeLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-        builder.Services.AddGrpc();
+        // Every request meets its contract's field constraints before a service's own rules run.
+        builder.Services.AddGrpc(o => o.Interceptors.Add<ContractValidationInterceptor>());
         builder.Services.AddGrpcHealthChecks();
         builder.Services.AddGrpcReflection();
         return builder;

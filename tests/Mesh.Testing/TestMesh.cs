@@ -61,7 +61,7 @@ public sealed class TestMesh : IAsyncDisposable
         var mesh = new TestMesh(
             redis,
             components,
-            components.Where(c => ComponentFactory.IsStateStore(c.Type)).ToDictionary(c => c.Name, ComponentFactory.CreateStateStore),
+            components.Where(c => ComponentFactory.IsStateStore(c.Type)).ToDictionary(c => c.Name, c => ComponentFactory.CreateStateStore(c)),
             components.Where(c => ComponentFactory.IsPubSub(c.Type)).ToDictionary(c => c.Name, c => ComponentFactory.CreatePubSub(c, loggers)),
             loggers)
         {
