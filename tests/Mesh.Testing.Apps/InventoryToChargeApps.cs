@@ -36,6 +36,10 @@ public static class InventoryToChargeApps
     public static Task<WebApplication> StartInventoryAsync(TestMesh mesh) =>
         StartServiceAsync(mesh, "inventory", b => b.AddInventory(), app => app.MapInventoryApi());
 
+    /// <summary>Starts the procurement app as app "procurement" (grpc); <paramref name="settings"/> tune it (tolerances, ERP resilience).</summary>
+    public static Task<WebApplication> StartProcurementAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
+        StartServiceAsync(mesh, "procurement", b => b.AddProcurement(), app => app.MapProcurementApi(), settings);
+
     /// <summary>Starts the workflows app in this process.</summary>
     public static Task<WebApplication> StartWorkflowsAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
         mesh.StartAppAsync("workflows", "h2c", b =>

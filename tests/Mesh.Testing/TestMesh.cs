@@ -81,7 +81,7 @@ public sealed class TestMesh : IAsyncDisposable
         {
             ["processingTimeout"] = "30s", ["redeliverInterval"] = "2s", ["concurrency"] = "100",
         }, [], "outbox.yaml");
-        foreach (var app in new[] { "charges", "finance", "inventory", "masterdata" })
+        foreach (var app in new[] { "charges", "finance", "inventory", "masterdata", "procurement" })
         {
             yield return new ComponentDefinition($"{app}-outbox", "state.redis", "v1", new Dictionary<string, string>(host, StringComparer.OrdinalIgnoreCase)
             {
