@@ -40,8 +40,8 @@ public static class InventoryToChargeApps
     public static Task<WebApplication> StartProcurementAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
         StartServiceAsync(mesh, "procurement", b => b.AddProcurement(), app => app.MapProcurementApi(), settings);
 
-    /// <summary>Starts the workflows app in this process.</summary>
-    public static Task<WebApplication> StartWorkflowsAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
+    /// <summary>Starts the workflows app in this process; its sidecar (workflow timers) runs on <paramref name="clock"/> when given.</summary>
+    public static Task<WebApplication> StartWorkflowsAsync(TestMesh mesh, IDictionary<string, string?>? settings = null, TimeProvider? clock = null) =>
         mesh.StartAppAsync("workflows", "h2c", b =>
         {
             b.AddServiceDefaults();
@@ -50,7 +50,7 @@ public static class InventoryToChargeApps
         {
             app.MapDefaultEndpoints();
             app.MapWorkflowsApi();
-        }, settings);
+        }, settings, clock);
 
     /// <summary>
     /// Starts a gRPC service app as app <paramref name="appId"/> with the service defaults, wired by its own

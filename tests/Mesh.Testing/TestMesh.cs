@@ -97,13 +97,13 @@ public sealed class TestMesh : IAsyncDisposable
 
     /// <summary>
     /// Registers <paramref name="appId"/> on <paramref name="appPort"/> (0 for a client without an app channel)
-    /// and starts its sidecar.
+    /// and starts its sidecar, on <paramref name="clock"/> when given (e.g. a fake one for workflow timers).
     /// </summary>
-    public async Task<DaprSidecar> StartSidecarAsync(string appId, int appPort = 0, string protocol = "http")
+    public async Task<DaprSidecar> StartSidecarAsync(string appId, int appPort = 0, string protocol = "http", TimeProvider? clock = null)
     {
         Directory.Register(new AppEndpoint(appId, "127.0.0.1", appPort, protocol));
         var sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(Directory.Find(appId)!, 0, 0, stateStores, pubSubs, components, Resiliency, Directory), logs, CancellationToken.None);
+            new SidecarSettings(Directory.Find(appId)!, 0, 0, stateStores, pubSubs, components, Resiliency, Directory, Clock: clock), logs, CancellationToken.None);
         sidecars[appId] = sidecar;
         owned.Add(sidecar);
         return sidecar;
@@ -114,12 +114,12 @@ public sealed class TestMesh : IAsyncDisposable
     /// <paramref name="configure"/> and <paramref name="map"/> as its Program.cs wires it, and starts deliveries to it.
     /// </summary>
     public async Task<WebApplication> StartAppAsync(
-        string appId, string protocol, Action<WebApplicationBuilder> configure, Action<WebApplication> map, IDictionary<string, string?>? settings = null)
+        string appId, string protocol, Action<WebApplicationBuilder> configure, Action<WebApplication> map, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var port = LoopbackPorts.Free();
-            var sidecar = await StartSidecarAsync(appId, port, protocol);
+            var sidecar = await StartSidecarAsync(appId, port, protocol, clock);
             var builder = LoopbackApp.CreateBuilder(protocol is "grpc" or "h2c" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2, port);
             builder.Configuration.AddInMemoryCollection(EnvironmentFor(appId).Concat(settings ?? new Dictionary<string, string?>()));
             configure(builder);
