@@ -4,6 +4,7 @@ using Mesh.Contracts.Ingest.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Validation;
 using Mesh.Ingest.Mllp;
 using Mesh.Scenarios;
 using Mesh.Testing;
@@ -150,8 +151,9 @@ public sealed class IngestMesh : IAsyncLifetime
     public async Task<decimal> OnHandAsync(Seeded seeded, Item item) =>
         (await Clients.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = InventoryToChargeScenario.BalanceName(seeded.Location.Name, item.Name) })).OnHand.ToDecimal();
 
-    // A valid-looking GTIN-14 unique to the run (master data keeps GTINs unique).
-    private static string Gtin(string run) => "1" + string.Concat(run.Select(c => (c % 10).ToString(System.Globalization.CultureInfo.InvariantCulture))).PadRight(13, '0')[..13];
+    // A GTIN-14 unique to the run (master data keeps GTINs unique) with its GS1 check digit, as the contract asks.
+    private static string Gtin(string run) =>
+        WellKnownFormats.WithGtinCheckDigit(("1" + string.Concat(run.Select(c => (c % 10).ToString(System.Globalization.CultureInfo.InvariantCulture)))).PadRight(13, '0')[..13]);
 
     public async Task DisposeAsync()
     {
