@@ -1,4 +1,3 @@
-using Dapr;
 using Dapr.Client;
 using Mesh.Contracts.Procurement.V1;
 using Mesh.Procurement;
@@ -7,7 +6,6 @@ using Mesh.Procurement.Grpc;
 using Mesh.Procurement.Infrastructure;
 using Mesh.Resources;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
@@ -19,14 +17,14 @@ public static class ProcurementExtensions
     /// The Dapr client, a resource store per kind ("Procurement:StateStore", default "statestore") whose writes commit
     /// their events through the outbox store ("Procurement:OutboxStore", default "procurement-outbox"), the match and
     /// receipt tolerances (<see cref="ProcurementOptions"/>, section "Procurement"), and the ERP's purchase order API by
-    /// Dapr HTTP service invocation ("Procurement:ErpAppId", default "erp") behind the standard resilience handler
-    /// ("Procurement:ErpResilience", HttpStandardResilienceOptions; by default retries bounded by 10 s in all).
+    /// Dapr HTTP service invocation ("Procurement:ErpAppId", default "erp") on the shared resilient sidecar HTTP client
+    /// (its options overridden by "Procurement:ErpResilience").
     /// </summary>
     public static IHostApplicationBuilder AddProcurement(this IHostApplicationBuilder builder)
     {
         var store = builder.Configuration["Procurement:StateStore"] ?? "statestore";
         var events = new ContractEvents(builder.Configuration["Procurement:OutboxStore"] ?? "procurement-outbox", "mesh/procurement");
-        builder.Services.AddDaprClient();
+        builder.AddDaprSidecar();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.Configure<ProcurementOptions>(builder.Configuration.GetSection("Procurement"));
         builder.Services.AddSingleton(events);
@@ -41,24 +39,7 @@ public static class ProcurementExtensions
             sp.GetRequiredService<ResourceStore<SupplierInvoice>>(), sp.GetRequiredService<ResourceStore<PurchaseOrder>>(), sp.GetRequiredService<ResourceStore<GoodsReceipt>>(),
             sp.GetRequiredService<DaprClient>(), store, events, sp.GetRequiredService<IOptions<ProcurementOptions>>(), sp.GetRequiredService<TimeProvider>()));
 
-        var erpAppId = builder.Configuration["Procurement:ErpAppId"] ?? "erp";
-        var sidecar = DaprDefaults.GetDefaultHttpEndpoint(builder.Configuration);
-        var erp = builder.Services.AddHttpClient<IErpPurchaseOrders, ErpPurchaseOrderClient>(http => http.BaseAddress = new Uri($"http://{erpAppId}/"));
-        // Added first, so it is the outer handler: every attempt goes through the sidecar afresh.
-        var resilience = erp.AddStandardResilienceHandler().Configure(options =>
-        {
-            options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(10);
-            options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(3);
-            options.Retry.MaxRetryAttempts = 5;
-            options.Retry.Delay = TimeSpan.FromMilliseconds(500);
-        });
-        var section = builder.Configuration.GetSection("Procurement:ErpResilience");
-        if (section.Exists())
-        {
-            resilience.Configure(section);
-        }
-
-        erp.AddHttpMessageHandler(() => new InvocationHandler { DaprEndpoint = sidecar });
+        builder.AddSidecarHttpClient<IErpPurchaseOrders, ErpPurchaseOrderClient>(builder.Configuration["Procurement:ErpAppId"] ?? "erp", "Procurement:ErpResilience");
         return builder;
     }
 
