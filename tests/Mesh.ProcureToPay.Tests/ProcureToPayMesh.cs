@@ -50,6 +50,19 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
     /// <summary>The ERP stand-in's ledger.</summary>
     public Ledger ErpLedger => erp.Services.GetRequiredService<Ledger>();
 
+    /// <summary>The ERP stand-in's chaos switch.</summary>
+    public Chaos ErpChaos => erp.Services.GetRequiredService<Chaos>();
+
+    /// <summary>
+    /// Delivers <paramref name="message"/> on procurement's topic once more, as the outbox's at-least-once delivery may,
+    /// with its contract type as the CloudEvent type.
+    /// </summary>
+    public Task RedeliverAsync(Google.Protobuf.IMessage message) =>
+        publisher.PublishByteEventAsync("pubsub", "procurement.events", System.Text.Encoding.UTF8.GetBytes(Google.Protobuf.JsonFormatter.Default.Format(message)), "application/json",
+            new Dictionary<string, string> { ["cloudevent.type"] = message.Descriptor.FullName, ["cloudevent.id"] = Guid.NewGuid().ToString("N") });
+
+    private DaprClient publisher = null!;
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
@@ -70,6 +83,7 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
             ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
         }, Clock);
         var clinic = await mesh.StartSidecarAsync("clinic");
+        publisher = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{clinic.GrpcPort}").Build();
         CallInvoker To(string app) => DaprClient.CreateInvocationInvoker(app, $"http://127.0.0.1:{clinic.GrpcPort}");
         Requisitions = new(To("procurement"));
         Orders = new(To("procurement"));
@@ -80,7 +94,11 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
         await SeedAsync(To("masterdata"));
     }
 
-    public async Task DisposeAsync() => await mesh.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        publisher.Dispose();
+        await mesh.DisposeAsync();
+    }
 
     /// <summary>
     /// Creates and submits a requisition for <paramref name="lines"/> (item, quantity in EA) delivered to a location of
