@@ -63,6 +63,9 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
 
     private DaprClient publisher = null!;
 
+    /// <summary>Clients of the mesh through the clinic's sidecar, as the demo's scenario uses them.</summary>
+    public Mesh.Scenarios.MeshClients Clients { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
@@ -84,6 +87,7 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
         }, Clock);
         var clinic = await mesh.StartSidecarAsync("clinic");
         publisher = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{clinic.GrpcPort}").Build();
+        Clients = new Mesh.Scenarios.MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
         CallInvoker To(string app) => DaprClient.CreateInvocationInvoker(app, $"http://127.0.0.1:{clinic.GrpcPort}");
         Requisitions = new(To("procurement"));
         Orders = new(To("procurement"));
@@ -97,6 +101,7 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
     public async Task DisposeAsync()
     {
         publisher.Dispose();
+        Clients.Dispose();
         await mesh.DisposeAsync();
     }
 

@@ -45,11 +45,11 @@ public static class ProcureToPayExtensions
         On<RequisitionSubmitted>("submitted", (r, intake, ct) => intake.SubmittedAsync(r, ct));
         On<RequisitionApproved>("approved", (r, intake, ct) => intake.DecidedAsync(r, approved: true, ct));
         On<RequisitionRejected>("rejected", (r, intake, ct) => intake.DecidedAsync(r, approved: false, ct));
-        On<GoodsReceived>("received", (r, intake, ct) => intake.OrderSignalAsync<GoodsReceived>(r, e => new(Kinds.Received, e.PurchaseOrder, e.GoodsReceipt, e.PurchaseOrderState.ToString()), ct));
-        On<GoodsReceiptReversed>("reversed", (r, intake, ct) => intake.OrderSignalAsync<GoodsReceiptReversed>(r, e => new(Kinds.Reversed, e.GoodsReceipt.PurchaseOrder, e.GoodsReceipt.Name, e.PurchaseOrderState.ToString()), ct));
-        On<SupplierInvoiceReceived>("invoiced", (r, intake, ct) => intake.OrderSignalAsync<SupplierInvoiceReceived>(r, e => new(Kinds.Invoiced, e.SupplierInvoice.PurchaseOrder, e.SupplierInvoice.Name, ""), ct));
-        On<InvoiceMatched>("matched", (r, intake, ct) => intake.OrderSignalAsync<InvoiceMatched>(r, e => new(Kinds.Matched, e.PurchaseOrder, e.SupplierInvoice, ""), ct));
-        On<PurchaseOrderCancelled>("cancelled", (r, intake, ct) => intake.OrderSignalAsync<PurchaseOrderCancelled>(r, e => new(Kinds.Cancelled, e.PurchaseOrder, e.PurchaseOrder, ""), ct));
+        On<GoodsReceived>("received", (r, intake, ct) => intake.OrderSignalAsync<GoodsReceived>(r, e => new(Kinds.Received, e.PurchaseOrder, e.GoodsReceipt), ct));
+        On<GoodsReceiptReversed>("reversed", (r, intake, ct) => intake.OrderSignalAsync<GoodsReceiptReversed>(r, e => new(Kinds.Reversed, e.GoodsReceipt.PurchaseOrder, e.GoodsReceipt.Name), ct));
+        On<SupplierInvoiceReceived>("invoiced", (r, intake, ct) => intake.OrderSignalAsync<SupplierInvoiceReceived>(r, e => new(Kinds.Invoiced, e.SupplierInvoice.PurchaseOrder, e.SupplierInvoice.Name), ct));
+        On<InvoiceMatched>("matched", (r, intake, ct) => intake.OrderSignalAsync<InvoiceMatched>(r, e => new(Kinds.Matched, e.PurchaseOrder, e.SupplierInvoice), ct));
+        On<PurchaseOrderCancelled>("cancelled", (r, intake, ct) => intake.OrderSignalAsync<PurchaseOrderCancelled>(r, e => new(Kinds.Cancelled, e.PurchaseOrder, e.PurchaseOrder), ct));
         return app;
     }
 }

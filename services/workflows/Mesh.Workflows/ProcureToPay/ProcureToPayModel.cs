@@ -32,8 +32,7 @@ public sealed record OrdersToPlace(RequisitionCase Case, IReadOnlyList<SourcedLi
 /// <param name="Kind">received, reversed, invoiced, matched or cancelled.</param>
 /// <param name="PurchaseOrder">The order.</param>
 /// <param name="Document">The receipt or invoice.</param>
-/// <param name="OrderState">The order's state after it (receipts), as its proto name.</param>
-public sealed record OrderSignal(string Kind, string PurchaseOrder, string Document, string OrderState);
+public sealed record OrderSignal(string Kind, string PurchaseOrder, string Document);
 
 /// <summary>The signal kinds.</summary>
 public static class Kinds
@@ -54,8 +53,11 @@ public static class Kinds
     public const string Cancelled = "cancelled";
 }
 
-/// <summary>The stock movements a receipt put on hand (or the reversals that took them off).</summary>
-public sealed record StockMoved(IReadOnlyList<string> Movements);
+/// <summary>
+/// The stock movements a receipt put on hand (or the reversals that took them off), and whether its order is received
+/// in full, as procurement says now: an event's copy of that state may be older than the order.
+/// </summary>
+public sealed record StockMoved(IReadOnlyList<string> Movements, string PurchaseOrder = "", bool OrderReceived = false);
 
 /// <summary>The outcome of a match: MATCHED, or the hold's status and exceptions.</summary>
 public sealed record Matched(bool Ok, bool ReceiptPending, string Status, string Detail);

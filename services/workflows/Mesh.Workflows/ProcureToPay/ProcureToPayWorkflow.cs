@@ -120,7 +120,7 @@ public sealed class ProcureToPayWorkflow : Workflow<RequisitionCase, Procurement
                 case Kinds.Received:
                     var moved = await context.CallActivityAsync<StockMoved>(nameof(PutReceiptOnHand), signal.Document, steps);
                     state.Receipts[signal.Document] = [.. moved.Movements];
-                    state.Received[signal.PurchaseOrder] = signal.OrderState is "Received" or "Closed";
+                    state.Received[signal.PurchaseOrder] = moved.OrderReceived;
                     state.Step("receive", context);
                     // Goods may be what a waiting or held invoice needed.
                     foreach (var invoice in state.Waiting.Concat(state.Held).ToList())
@@ -130,8 +130,8 @@ public sealed class ProcureToPayWorkflow : Workflow<RequisitionCase, Procurement
 
                     break;
                 case Kinds.Reversed when state.Receipts.Remove(signal.Document, out var movements):
-                    await context.CallActivityAsync<StockMoved>(nameof(TakeReceiptOffHand), new StockMoved(movements), steps);
-                    state.Received[signal.PurchaseOrder] = signal.OrderState is "Received" or "Closed";
+                    var undone = await context.CallActivityAsync<StockMoved>(nameof(TakeReceiptOffHand), new StockMoved(movements, signal.PurchaseOrder), steps);
+                    state.Received[signal.PurchaseOrder] = undone.OrderReceived;
                     break;
                 case Kinds.Invoiced:
                     state.InvoiceOrders[signal.Document] = signal.PurchaseOrder;

@@ -10,7 +10,8 @@ namespace Mesh.Workflows.ProcureToPay.Activities;
 /// Puts a receipt's accepted goods on hand: one RECEIPT movement per line at the receiving location through inventory,
 /// with the receipt as source document and a request id per receipt line, so a retried step moves stock once.
 /// </summary>
-public sealed class PutReceiptOnHand(GoodsReceiptService.GoodsReceiptServiceClient receipts, InventoryService.InventoryServiceClient inventory)
+public sealed class PutReceiptOnHand(
+    GoodsReceiptService.GoodsReceiptServiceClient receipts, PurchaseOrderService.PurchaseOrderServiceClient orders, InventoryService.InventoryServiceClient inventory)
     : WorkflowActivity<string, StockMoved>
 {
     /// <inheritdoc />
@@ -29,12 +30,19 @@ public sealed class PutReceiptOnHand(GoodsReceiptService.GoodsReceiptServiceClie
             moved.Add(movement.Name);
         }
 
-        return new StockMoved(moved);
+        return new StockMoved(moved, receipt.PurchaseOrder, await OrderStates.ReceivedInFullAsync(orders, receipt.PurchaseOrder));
     }
 }
 
+/// <summary>Whether an order is received in full, as procurement says now.</summary>
+internal static class OrderStates
+{
+    public static async Task<bool> ReceivedInFullAsync(PurchaseOrderService.PurchaseOrderServiceClient orders, string order) =>
+        (await orders.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = order })).State is PurchaseOrderState.Received or PurchaseOrderState.Closed;
+}
+
 /// <summary>Reverses the stock movements of a reversed receipt (goods sent back), once each.</summary>
-public sealed class TakeReceiptOffHand(InventoryService.InventoryServiceClient inventory) : WorkflowActivity<StockMoved, StockMoved>
+public sealed class TakeReceiptOffHand(InventoryService.InventoryServiceClient inventory, PurchaseOrderService.PurchaseOrderServiceClient orders) : WorkflowActivity<StockMoved, StockMoved>
 {
     /// <inheritdoc />
     public override async Task<StockMoved> RunAsync(WorkflowActivityContext context, StockMoved input)
@@ -52,7 +60,7 @@ public sealed class TakeReceiptOffHand(InventoryService.InventoryServiceClient i
             reversals.Add(reversal.Name);
         }
 
-        return new StockMoved(reversals);
+        return new StockMoved(reversals, input.PurchaseOrder, await OrderStates.ReceivedInFullAsync(orders, input.PurchaseOrder));
     }
 }
 
