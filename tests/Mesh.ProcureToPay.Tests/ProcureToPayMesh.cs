@@ -8,29 +8,23 @@ using Mesh.Contracts.Workflows.V1;
 using Mesh.ErpStandIn;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Mesh.ProcureToPay.Tests;
 
 /// <summary>
 /// The procure-to-pay mesh on real parts: redis-server, a sidecar per app, the ERP stand-in, master data, inventory,
-/// finance, procurement and the workflows app, each wired as its Program.cs wires it. The workflows app's sidecar runs
-/// on a fake clock, so the escalation window passes when a test says so; <see cref="EventuallyAsync"/> moves that clock
-/// a second at a time while it waits, so the saga's retry backoffs elapse too. Tests act through the sidecar of "clinic".
+/// finance, procurement and the workflows app, each hosted through its own Program. Tests act through the sidecar of
+/// "clinic". The approvers' window is long here; <see cref="ShortEscalationMesh"/> makes it pass within a test.
 /// </summary>
-public sealed class ProcureToPayMesh : IAsyncLifetime
+public class ProcureToPayMesh : IAsyncLifetime
 {
-    /// <summary>How long an approver has, on the fake clock.</summary>
-    public static readonly TimeSpan EscalationWindow = TimeSpan.FromHours(4);
-
     private TestMesh mesh = null!;
-    private WebApplication erp = null!;
+    private DaprClient publisher = null!;
 
-    /// <summary>The workflows sidecar's clock.</summary>
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    /// <summary>How long an approver has.</summary>
+    public virtual TimeSpan EscalationWindow => TimeSpan.FromHours(1);
 
     public RequisitionService.RequisitionServiceClient Requisitions { get; private set; } = null!;
 
@@ -44,14 +38,14 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
 
     public CaseService.CaseServiceClient Cases { get; private set; } = null!;
 
-    /// <summary>The ERP stand-in's purchase orders.</summary>
-    public PurchaseOrderBook ErpOrders => erp.Services.GetRequiredService<PurchaseOrderBook>();
+    /// <summary>Clients of the mesh through the clinic's sidecar, as the demo's scenario uses them.</summary>
+    public Mesh.Scenarios.MeshClients Clients { get; private set; } = null!;
 
-    /// <summary>The ERP stand-in's ledger.</summary>
-    public Ledger ErpLedger => erp.Services.GetRequiredService<Ledger>();
+    /// <summary>The ERP stand-in's purchase orders.</summary>
+    public PurchaseOrderBook ErpOrders => mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>();
 
     /// <summary>The ERP stand-in's chaos switch.</summary>
-    public Chaos ErpChaos => erp.Services.GetRequiredService<Chaos>();
+    public Chaos ErpChaos => mesh.ServicesOf("erp").GetRequiredService<Chaos>();
 
     /// <summary>
     /// Delivers <paramref name="message"/> on procurement's topic once more, as the outbox's at-least-once delivery may,
@@ -61,34 +55,26 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
         publisher.PublishByteEventAsync("pubsub", "procurement.events", System.Text.Encoding.UTF8.GetBytes(Google.Protobuf.JsonFormatter.Default.Format(message)), "application/json",
             new Dictionary<string, string> { ["cloudevent.type"] = message.Descriptor.FullName, ["cloudevent.id"] = Guid.NewGuid().ToString("N") });
 
-    private DaprClient publisher = null!;
-
-    /// <summary>Clients of the mesh through the clinic's sidecar, as the demo's scenario uses them.</summary>
-    public Mesh.Scenarios.MeshClients Clients { get; private set; } = null!;
-
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        erp = await mesh.StartAppAsync("erp", "http", b => b.AddErpStandIn(), app =>
-        {
-            app.MapErpApi();
-            app.MapChaosApi();
-        });
-        await InventoryToChargeApps.StartMasterDataAsync(mesh);
-        await InventoryToChargeApps.StartInventoryAsync(mesh);
-        await InventoryToChargeApps.StartServiceAsync(mesh, "finance", b => b.AddFinance(), app => app.MapFinanceApi());
-        await InventoryToChargeApps.StartProcurementAsync(mesh);
-        await InventoryToChargeApps.StartWorkflowsAsync(mesh, new Dictionary<string, string?>
-        {
-            ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
-            ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
-            ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.500",
-            ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
-        }, Clock);
-        var clinic = await mesh.StartSidecarAsync("clinic");
-        publisher = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{clinic.GrpcPort}").Build();
-        Clients = new Mesh.Scenarios.MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
-        CallInvoker To(string app) => DaprClient.CreateInvocationInvoker(app, $"http://127.0.0.1:{clinic.GrpcPort}");
+        mesh = await TestMesh.StartAsync(
+            InventoryToChargeApps.Erp(),
+            InventoryToChargeApps.MasterData(),
+            InventoryToChargeApps.Inventory(),
+            InventoryToChargeApps.Finance(),
+            InventoryToChargeApps.Procurement(),
+            InventoryToChargeApps.Workflows(new Dictionary<string, string?>
+            {
+                ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
+                ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
+                ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
+                ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
+            }),
+            TestApp.Client("clinic"));
+        var (grpc, http) = (mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
+        CallInvoker To(string app) => DaprClient.CreateInvocationInvoker(app, grpc);
+        publisher = new DaprClientBuilder().UseGrpcEndpoint(grpc).Build();
+        Clients = new Mesh.Scenarios.MeshClients(grpc, http);
         Requisitions = new(To("procurement"));
         Orders = new(To("procurement"));
         Receipts = new(To("procurement"));
@@ -164,7 +150,7 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
                 Supplier = order.Supplier,
                 PurchaseOrder = order.Name,
                 InvoiceNumber = $"INV-{Guid.NewGuid():N}"[..16],
-                InvoiceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Clock.GetUtcNow().Date),
+                InvoiceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.Date),
                 Lines = { new SupplierInvoiceLine { PoLineNumber = 1, InvoicedQuantity = line.OrderedQuantity, UnitPrice = Money.Of("USD", price), Amount = Money.Of("USD", amount) } },
                 Total = Money.Of("USD", amount),
             },
@@ -184,25 +170,15 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
         return found!;
     }
 
-    /// <summary>
-    /// Waits for <paramref name="condition"/>, moving the workflows sidecar's fake clock a second per look (never past
-    /// a tenth of the escalation window in all), so retry backoffs elapse without reaching the window.
-    /// </summary>
+    /// <summary>Waits for <paramref name="condition"/>, up to 90 s.</summary>
     public async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        var moved = TimeSpan.Zero;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"waited 90 s for {what}");
-            }
-
-            if (moved < EscalationWindow / 10)
-            {
-                Clock.Advance(TimeSpan.FromSeconds(1));
-                moved += TimeSpan.FromSeconds(1);
             }
 
             await Task.Delay(100);
@@ -253,4 +229,11 @@ public sealed class ProcureToPayMesh : IAsyncLifetime
             CostCenter = new CostCenter { Code = "4410", CompanyCode = "1000", DisplayName = "Central Sterile Supply" },
         });
     }
+}
+
+/// <summary>The procure-to-pay mesh with an approvers' window short enough to pass within a test (the workflow timer runs on the mesh's clock).</summary>
+public sealed class ShortEscalationMesh : ProcureToPayMesh
+{
+    /// <inheritdoc />
+    public override TimeSpan EscalationWindow => TimeSpan.FromSeconds(5);
 }

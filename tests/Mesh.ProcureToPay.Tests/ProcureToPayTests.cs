@@ -32,21 +32,6 @@ public sealed class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFixture<Pro
         Assert.Equal(2, mesh.ErpOrders.Orders(null, 1000).Count(o => o.Order.Reference == gauze.PoNumber || o.Order.Reference == sutures.PoNumber));
     }
 
-    [Fact]
-    public async Task Requisition_NoDecisionWithinWindow_EscalatesOnFakeClockThenRejectionEndsCase()
-    {
-        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 2));
-        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
-
-        mesh.Clock.Advance(ProcureToPayMesh.EscalationWindow);
-        await mesh.RoutedToAsync(requisition, "employees/supply-director");
-        await mesh.Requisitions.RejectRequisitionAsync(new RejectRequisitionRequest { Name = requisition.Name, Reviewer = "employees/supply-director", Reason = "use ward stock" });
-        var ended = await mesh.CaseAsync(requisition, CaseState.Completed);
-
-        Assert.Equal(("rejected", "use ward stock", "employees/supply-director", 1), (ended.ProcureToPay.Outcome, ended.Detail, ended.ProcureToPay.Approver, ended.ProcureToPay.Escalations));
-        Assert.Empty(ended.ProcureToPay.PurchaseOrders);
-    }
-
     [Theory]
     [InlineData("items/no-such-item", "unknown_item", "lines[1].item")]
     [InlineData("items/stent-old", "inactive_supplier", "lines[1].suggested_supplier")]
@@ -98,5 +83,23 @@ public sealed class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFixture<Pro
 
         Assert.Equal([invoice.Name], completed.ProcureToPay.SupplierInvoices);
         Assert.Single(completed.ProcureToPay.JournalEntries);
+    }
+}
+
+/// <summary>Escalation: the approvers' window is a durable workflow timer, short in this mesh.</summary>
+public sealed class EscalationTests(ShortEscalationMesh mesh) : IClassFixture<ShortEscalationMesh>
+{
+    [Fact]
+    public async Task Requisition_NoDecisionWithinWindow_EscalatesToNextLevelThenRejectionEndsCase()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 2));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+
+        await mesh.RoutedToAsync(requisition, "employees/supply-director");
+        await mesh.Requisitions.RejectRequisitionAsync(new RejectRequisitionRequest { Name = requisition.Name, Reviewer = "employees/supply-director", Reason = "use ward stock" });
+        var ended = await mesh.CaseAsync(requisition, CaseState.Completed);
+
+        Assert.Equal(("rejected", "use ward stock", "employees/supply-director", 1), (ended.ProcureToPay.Outcome, ended.Detail, ended.ProcureToPay.Approver, ended.ProcureToPay.Escalations));
+        Assert.Empty(ended.ProcureToPay.PurchaseOrders);
     }
 }

@@ -11,23 +11,10 @@ public sealed class ScenarioTests(ProcureToPayMesh mesh) : IClassFixture<Procure
         var scenario = new ProcureToPayScenario(mesh.Clients);
         var spec = new ProcureToPaySpec(Requisitions: 12, Rejected: 0.25, Partial: 0.5, PriceMismatch: 0.25, Duplicates: 0.3, Locations: 3);
         await scenario.SeedAsync(CancellationToken.None);
-        using var ticking = new CancellationTokenSource();
-        // The saga's retry backoffs run on the workflows sidecar's fake clock: keep it moving, far short of the escalation window.
-        var clock = Task.Run(async () =>
-        {
-            while (!ticking.IsCancellationRequested)
-            {
-                mesh.Clock.Advance(TimeSpan.FromMilliseconds(500));
-                await Task.Delay(100);
-            }
-        });
-
         var runId = Guid.NewGuid().ToString("N")[..8];
         var records = await Task.WhenAll(Enumerable.Range(0, spec.Requisitions).Select(i => scenario.RunAsync(i, runId, spec, TimeSpan.FromSeconds(60), CancellationToken.None)));
         var cases = await scenario.AwaitSettledAsync(records, TimeSpan.FromSeconds(90), CancellationToken.None);
         var report = await scenario.ReconcileAsync(records, cases, new Dictionary<string, decimal>(), CancellationToken.None);
-        await ticking.CancelAsync();
-        await clock;
 
         Assert.True(report.Balances, report.Format());
         Assert.True(report.Rejected > 0 && report.Completed > 0 && report.InvoicesOnHold.Count > 0 && report.DuplicatesSent > 0, report.Format());

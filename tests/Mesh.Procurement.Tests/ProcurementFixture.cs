@@ -4,7 +4,6 @@ using Mesh.Contracts.Type.V1;
 using Mesh.ErpStandIn;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Procurement.Tests;
@@ -17,7 +16,6 @@ namespace Mesh.Procurement.Tests;
 public sealed class ProcurementFixture : IAsyncLifetime
 {
     private TestMesh mesh = null!;
-    private WebApplication erp = null!;
 
     public RequisitionService.RequisitionServiceClient Requisitions { get; private set; } = null!;
 
@@ -28,30 +26,26 @@ public sealed class ProcurementFixture : IAsyncLifetime
     public SupplierInvoiceService.SupplierInvoiceServiceClient Invoices { get; private set; } = null!;
 
     /// <summary>The ERP stand-in's chaos switch.</summary>
-    public Chaos ErpChaos => erp.Services.GetRequiredService<Chaos>();
+    public Chaos ErpChaos => mesh.ServicesOf("erp").GetRequiredService<Chaos>();
 
     /// <summary>The ERP stand-in's purchase orders.</summary>
-    public PurchaseOrderBook ErpOrders => erp.Services.GetRequiredService<PurchaseOrderBook>();
+    public PurchaseOrderBook ErpOrders => mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>();
 
     /// <summary>The procurement app's contract events (topic "procurement.events"), once its outbox settled.</summary>
     public Task<List<System.Text.Json.Nodes.JsonObject>> EventsAsync() => OutboxEvents.SettledAsync(mesh, "procurement");
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        erp = await mesh.StartAppAsync("erp", "http", b => b.AddErpStandIn(), app =>
-        {
-            app.MapErpApi();
-            app.MapChaosApi();
-        });
-        await InventoryToChargeApps.StartProcurementAsync(mesh, new Dictionary<string, string?>
-        {
-            ["Procurement:ErpResilience:TotalRequestTimeout:Timeout"] = "00:00:02",
-            ["Procurement:ErpResilience:AttemptTimeout:Timeout"] = "00:00:01",
-            ["Procurement:ErpResilience:Retry:Delay"] = "00:00:00.100",
-        });
-        var caller = await mesh.StartSidecarAsync("caller");
-        var invoker = DaprClient.CreateInvocationInvoker("procurement", $"http://127.0.0.1:{caller.GrpcPort}");
+        mesh = await TestMesh.StartAsync(
+            InventoryToChargeApps.Erp(),
+            InventoryToChargeApps.Procurement(new Dictionary<string, string?>
+            {
+                ["Procurement:ErpResilience:TotalRequestTimeout:Timeout"] = "00:00:02",
+                ["Procurement:ErpResilience:AttemptTimeout:Timeout"] = "00:00:01",
+                ["Procurement:ErpResilience:Retry:Delay"] = "00:00:00.100",
+            }),
+            TestApp.Client("caller"));
+        var invoker = DaprClient.CreateInvocationInvoker("procurement", mesh.GrpcEndpointOf("caller"));
         Requisitions = new(invoker);
         PurchaseOrders = new(invoker);
         Receipts = new(invoker);
