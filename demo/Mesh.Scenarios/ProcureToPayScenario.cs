@@ -20,6 +20,8 @@ public sealed record ProcureToPaySpec(int Requisitions, double Rejected, double 
 /// </summary>
 public sealed class ProcureToPayScenario(MeshClients mesh)
 {
+    private static readonly TimeSpan StockSettle = TimeSpan.FromSeconds(30);
+
     /// <summary>The saga's flow.</summary>
     public const string Flow = "flows/procure-to-pay";
 
@@ -164,11 +166,25 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
 
         var received = records.SelectMany(r => r.Receipts.SelectMany(g => g.Lines.Select(l => (Balance: $"{g.ReceivingLocation}/balances/{l.Item["items/".Length..]}", Quantity: l.ReceivedQuantity.ToDecimal()))))
             .GroupBy(x => x.Balance).ToDictionary(g => g.Key, g => g.Sum(x => x.Quantity));
+        // A case held for its invoice is settled while the saga may still be moving an earlier receipt into stock, so
+        // the balances get a while to catch up before one that has not is counted as off.
         var stockOff = 0;
-        foreach (var (balance, quantity) in received)
+        var stockDeadline = DateTimeOffset.UtcNow + StockSettle;
+        while (true)
         {
-            var onHand = (await mesh.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balance }, cancellationToken: ct)).OnHand.ToDecimal();
-            stockOff += onHand - startingStock.GetValueOrDefault(balance) == quantity ? 0 : 1;
+            stockOff = 0;
+            foreach (var (balance, quantity) in received)
+            {
+                var onHand = (await mesh.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balance }, cancellationToken: ct)).OnHand.ToDecimal();
+                stockOff += onHand - startingStock.GetValueOrDefault(balance) == quantity ? 0 : 1;
+            }
+
+            if (stockOff == 0 || DateTimeOffset.UtcNow > stockDeadline)
+            {
+                break;
+            }
+
+            await Task.Delay(250, ct);
         }
 
         var poNumbers = records.SelectMany(r => r.Orders.Select(o => o.PoNumber)).ToHashSet(StringComparer.Ordinal);
