@@ -21,6 +21,7 @@ public sealed record ProcureToPaySpec(int Requisitions, double Rejected, double 
 public sealed class ProcureToPayScenario(MeshClients mesh)
 {
     private static readonly TimeSpan StockSettle = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Settling = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The saga's flow.</summary>
     public const string Flow = "flows/procure-to-pay";
@@ -134,8 +135,7 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
     public async Task<List<Case>> AwaitSettledAsync(IReadOnlyList<RunRecord> records, TimeSpan timeout, CancellationToken ct)
     {
         var names = records.Select(r => $"{Flow}/cases/{r.Requisition["requisitions/".Length..]}").ToList();
-        var deadline = DateTimeOffset.UtcNow + timeout;
-        while (true)
+        return await LastReadingAsync(async () =>
         {
             var cases = new List<Case>();
             foreach (var chunk in names.Chunk(1000))
@@ -143,14 +143,8 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
                 cases.AddRange((await mesh.Cases.BatchGetCasesAsync(new BatchGetCasesRequest { Parent = Flow, Names = { chunk } }, cancellationToken: ct)).Cases);
             }
 
-            var settled = cases.Where(c => c.State == CaseState.Completed || (c.State == CaseState.Exception && c.Reason.StartsWith("invoice_", StringComparison.Ordinal))).ToList();
-            if (settled.Count == names.Count || DateTimeOffset.UtcNow > deadline)
-            {
-                return settled;
-            }
-
-            await Task.Delay(250, ct);
-        }
+            return cases.Where(c => c.State == CaseState.Completed || (c.State == CaseState.Exception && c.Reason.StartsWith("invoice_", StringComparison.Ordinal))).ToList();
+        }, settled => settled.Count == names.Count, timeout, Settling, ct);
     }
 
     /// <summary>Sets what procurement, inventory, finance and the ERP hold against the run's records and cases.</summary>
@@ -168,24 +162,17 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
             .GroupBy(x => x.Balance).ToDictionary(g => g.Key, g => g.Sum(x => x.Quantity));
         // A case held for its invoice is settled while the saga may still be moving an earlier receipt into stock, so
         // the balances get a while to catch up before one that has not is counted as off.
-        var stockOff = 0;
-        var stockDeadline = DateTimeOffset.UtcNow + StockSettle;
-        while (true)
+        var stockOff = await LastReadingAsync(async () =>
         {
-            stockOff = 0;
+            var off = 0;
             foreach (var (balance, quantity) in received)
             {
                 var onHand = (await mesh.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balance }, cancellationToken: ct)).OnHand.ToDecimal();
-                stockOff += onHand - startingStock.GetValueOrDefault(balance) == quantity ? 0 : 1;
+                off += onHand - startingStock.GetValueOrDefault(balance) == quantity ? 0 : 1;
             }
 
-            if (stockOff == 0 || DateTimeOffset.UtcNow > stockDeadline)
-            {
-                break;
-            }
-
-            await Task.Delay(250, ct);
-        }
+            return off;
+        }, off => off == 0, StockSettle, Settling, ct);
 
         var poNumbers = records.SelectMany(r => r.Orders.Select(o => o.PoNumber)).ToHashSet(StringComparer.Ordinal);
         var invoiceNames = invoices.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
@@ -220,16 +207,23 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
 
     private static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout, CancellationToken ct)
     {
+        var value = await LastReadingAsync(read, done, timeout, TimeSpan.FromMilliseconds(100), ct);
+        return done(value) ? value : throw new TimeoutException("the saga did not get there in time");
+    }
+
+    // Reads until the reading is done or the timeout has passed, and returns the last reading either way.
+    private static async Task<T> LastReadingAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout, TimeSpan interval, CancellationToken ct)
+    {
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (true)
         {
             var value = await read();
             if (done(value) || DateTimeOffset.UtcNow > deadline)
             {
-                return done(value) ? value : throw new TimeoutException("the saga did not get there in time");
+                return value;
             }
 
-            await Task.Delay(100, ct);
+            await Task.Delay(interval, ct);
         }
     }
 
