@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Telemetry;
 using Mesh.Scenarios;
 using Mesh.Testing;
+using Mesh.Testing.Apps;
 using Mesh.Testing.Otlp;
 
 /// <summary>
@@ -36,30 +38,19 @@ internal static class ObservabilityCost
     private static async Task<(double Rate, long Spans)> MeasureAsync(bool observed, int events, int concurrency)
     {
         await using var collector = OtlpReceiver.Start();
-        var telemetry = observed ? await RuntimeTelemetry.StartAsync(0, collector.ExporterEnvironment()) : null;
-        try
-        {
-            await using var mesh = await TestMesh.StartAsync();
-            var apps = await FlowProcesses.StartAsync(mesh, observed ? collector.ExporterEnvironment() : new() { ["OTEL_SDK_DISABLED"] = "true" });
-            await using var stopApps = new Stopping(apps);
-            var clinic = await mesh.StartSidecarAsync("clinic");
-            using var clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
-            var scenario = new InventoryToChargeScenario(clients);
-            var spec = new ScenarioSpec(events, Locations: 4, DuplicateShare: 0);
+        await using var mesh = await TestMesh.StartAsync(
+            [.. InventoryToChargeApps.Processes(observed ? collector.ExporterEnvironment() : new() { ["OTEL_SDK_DISABLED"] = "true" }), TestApp.Client("clinic")],
+            ResiliencySpec.None,
+            observed ? new MetricsEndpoint(0) { Exporter = collector.ExporterEnvironment() } : null);
+        using var clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
+        var scenario = new InventoryToChargeScenario(clients);
+        var spec = new ScenarioSpec(events, Locations: 4, DuplicateShare: 0);
 
-            // Warm-up on a run of its own: JIT, connections, the workflow worker's stream.
-            await RunAsync(scenario, spec with { Events = 20 }, concurrency);
-            var before = collector.Spans.Count;
-            var rate = await RunAsync(scenario, spec, concurrency);
-            return (rate, collector.Spans.Count - before);
-        }
-        finally
-        {
-            if (telemetry is not null)
-            {
-                await telemetry.DisposeAsync();
-            }
-        }
+        // Warm-up on a run of its own: JIT, connections, the workflow worker's stream.
+        await RunAsync(scenario, spec with { Events = 20 }, concurrency);
+        var before = collector.Spans.Count;
+        var rate = await RunAsync(scenario, spec, concurrency);
+        return (rate, collector.Spans.Count - before);
     }
 
     private static async Task<double> RunAsync(InventoryToChargeScenario scenario, ScenarioSpec spec, int concurrency)
@@ -72,17 +63,5 @@ internal static class ObservabilityCost
         var rate = cases.Count / watch.Elapsed.TotalSeconds;
         var report = await scenario.ReconcileAsync(catalog, consumed, 0, cases, CancellationToken.None);
         return report.Balances ? rate : throw new InvalidOperationException("the run did not reconcile:\n" + report.Format());
-    }
-
-    // Ends the app processes before their sidecars go.
-    private sealed class Stopping(List<ChildApp> apps) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var app in apps)
-            {
-                await app.DisposeAsync();
-            }
-        }
     }
 }

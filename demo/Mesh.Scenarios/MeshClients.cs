@@ -29,6 +29,12 @@ public sealed class MeshClients : IDisposable
         Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint));
         Cases = new CaseService.CaseServiceClient(DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint));
+        Suppliers = new SupplierService.SupplierServiceClient(masterData);
+        var procurement = DaprClient.CreateInvocationInvoker("procurement", daprGrpcEndpoint);
+        Requisitions = new Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient(procurement);
+        PurchaseOrders = new Mesh.Contracts.Procurement.V1.PurchaseOrderService.PurchaseOrderServiceClient(procurement);
+        Receipts = new Mesh.Contracts.Procurement.V1.GoodsReceiptService.GoodsReceiptServiceClient(procurement);
+        Invoices = new Mesh.Contracts.Procurement.V1.SupplierInvoiceService.SupplierInvoiceServiceClient(procurement);
         Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint);
         Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint);
     }
@@ -47,6 +53,21 @@ public sealed class MeshClients : IDisposable
 
     /// <summary>Master data: cost centers.</summary>
     public CostCenterService.CostCenterServiceClient CostCenters { get; }
+
+    /// <summary>Master data: suppliers.</summary>
+    public SupplierService.SupplierServiceClient Suppliers { get; }
+
+    /// <summary>Procurement: requisitions.</summary>
+    public Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient Requisitions { get; }
+
+    /// <summary>Procurement: purchase orders.</summary>
+    public Mesh.Contracts.Procurement.V1.PurchaseOrderService.PurchaseOrderServiceClient PurchaseOrders { get; }
+
+    /// <summary>Procurement: goods receipts.</summary>
+    public Mesh.Contracts.Procurement.V1.GoodsReceiptService.GoodsReceiptServiceClient Receipts { get; }
+
+    /// <summary>Procurement: supplier invoices.</summary>
+    public Mesh.Contracts.Procurement.V1.SupplierInvoiceService.SupplierInvoiceServiceClient Invoices { get; }
 
     /// <summary>Inventory.</summary>
     public InventoryService.InventoryServiceClient Inventory { get; }

@@ -62,7 +62,7 @@ internal static partial class ObservabilityFiles
         return Identifiers().Matches(bare).Select(m => m.Value).Where(w => !PromQlWords.Contains(w)).Distinct(StringComparer.Ordinal);
     }
 
-    private static string Folder => Path.Combine(Mesh.Testing.ChildApp.RepositoryRoot, "observability");
+    private static string Folder => Path.Combine(Mesh.Testing.Repository.Root, "observability");
 
     private static string? Scalar(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? ((YamlScalarNode)value).Value : null;

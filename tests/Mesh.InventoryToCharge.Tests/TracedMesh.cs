@@ -1,19 +1,19 @@
+using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Telemetry;
 using Mesh.Scenarios;
 using Mesh.Testing;
+using Mesh.Testing.Apps;
 using Mesh.Testing.Otlp;
 
 namespace Mesh.InventoryToCharge.Tests;
 
 /// <summary>
 /// The inventory-to-charge mesh with every app a real process exporting its spans by OTLP (the standard OTEL_*
-/// variables) to a collector the test reads, and the sidecars of this process exporting theirs to it too.
+/// variables) to a collector the test reads, and the mesh's sidecars exporting theirs to it too.
 /// </summary>
 public sealed class TracedMesh : IAsyncLifetime
 {
-    private List<ChildApp> apps = [];
     private TestMesh mesh = null!;
-    private RuntimeTelemetry telemetry = null!;
 
     /// <summary>What every process exported.</summary>
     public OtlpReceiver Collector { get; } = OtlpReceiver.Start();
@@ -29,24 +29,18 @@ public sealed class TracedMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        telemetry = await RuntimeTelemetry.StartAsync(0, Collector.ExporterEnvironment());
-        mesh = await TestMesh.StartAsync();
-        apps = await FlowProcesses.StartAsync(mesh, Collector.ExporterEnvironment());
-        var clinic = await mesh.StartSidecarAsync("clinic");
-        Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+        mesh = await TestMesh.StartAsync(
+            [.. InventoryToChargeApps.Processes(Collector.ExporterEnvironment()), TestApp.Client("clinic")],
+            ResiliencySpec.None,
+            new MetricsEndpoint(0) { Exporter = Collector.ExporterEnvironment() });
+        Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         Scenario = new InventoryToChargeScenario(Clients);
     }
 
     public async Task DisposeAsync()
     {
         Clients.Dispose();
-        foreach (var app in apps)
-        {
-            await app.DisposeAsync();
-        }
-
         await mesh.DisposeAsync();
-        await telemetry.DisposeAsync();
         await Collector.DisposeAsync();
     }
 }

@@ -57,4 +57,7 @@ public sealed record SidecarSettings(
 
     /// <summary>The clock of the sidecar.</summary>
     public TimeProvider Time { get; init; } = Clock ?? TimeProvider.System;
+
+    /// <summary>The app's declarative subscriptions (<c>kind: Subscription</c> resources), delivered with the ones the app declares.</summary>
+    public IReadOnlyList<PubSub.Subscription> DeclaredSubscriptions { get; init; } = [];
 }

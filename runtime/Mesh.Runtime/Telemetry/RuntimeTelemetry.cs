@@ -47,7 +47,7 @@ public sealed class RuntimeTelemetry : IAsyncDisposable
     /// the environment or <paramref name="settings"/> (which win), span export. A port in use fails with one line
     /// naming it.
     /// </summary>
-    public static async Task<RuntimeTelemetry> StartAsync(int metricsPort, IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
+    public static async Task<RuntimeTelemetry> StartAsync(int metricsPort, IReadOnlyDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
     {
         var port = metricsPort == 0 ? LoopbackPorts.Free() : metricsPort;
         var builder = WebApplication.CreateSlimBuilder();

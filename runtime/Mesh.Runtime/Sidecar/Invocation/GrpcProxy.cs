@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Grpc.Core;
+using Mesh.Runtime.Sidecar.Resiliency;
 using Mesh.Runtime.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,7 +28,7 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
         var target = invocation.Target(context.Request.Headers[AppIdHeader].ToString());
         using var span = StartInvokeSpan(target.AppId, context.Request.Path);
         var started = Stopwatch.GetTimestamp();
-        var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null));
+        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -45,7 +47,7 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
         var target = invocation.Target(appId);
         using var span = StartInvokeSpan(target.AppId, "/" + method);
         var started = Stopwatch.GetTimestamp();
-        var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + method));
+        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + method)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
@@ -66,6 +68,42 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
     {
         span?.SetTag("dapr.status_code", status);
         SidecarTelemetry.Invoked(settings.App.AppId, targetAppId, type, status, Stopwatch.GetElapsedTime(started));
+    }
+
+    // Forwarded calls stream their bodies, so they cannot be sent again: they get the app's circuit breaker and
+    // timeout, while its retries apply to InvokeService.
+    private async Task<ForwarderError> ForwardAsync(HttpContext context, AppEndpoint target, Func<ValueTask<ForwarderError>> send)
+    {
+        if (invocation.RunnerFor(target.AppId) is not { } runner)
+        {
+            return await send();
+        }
+
+        long entered = 0;
+        try
+        {
+            entered = runner.Breaker?.Enter() ?? 0;
+        }
+        catch (CircuitOpenException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"failed to invoke, id: {target.AppId}, err: {e.Message}"));
+        }
+
+        var aborted = context.RequestAborted;
+        using var limit = runner.Timeout is { } timeout ? new CancellationTokenSource(timeout, settings.Time) : null;
+        using var linked = limit is null ? null : CancellationTokenSource.CreateLinkedTokenSource(aborted, limit.Token);
+        context.RequestAborted = linked?.Token ?? aborted;
+        var error = ForwarderError.Request;
+        try
+        {
+            error = await send();
+            return error;
+        }
+        finally
+        {
+            context.RequestAborted = aborted;
+            runner.Breaker?.Exit(entered, error == ForwarderError.None && context.Response.StatusCode < 500);
+        }
     }
 
     private sealed class CallerTransformer(string callerAppId, string? path) : HttpTransformer
