@@ -88,6 +88,5 @@ public class InventoryToChargeMesh : IAsyncLifetime
     {
         Clients.Dispose();
         await mesh.DisposeAsync();
-        await Telemetry!.DisposeAsync();
     }
 }

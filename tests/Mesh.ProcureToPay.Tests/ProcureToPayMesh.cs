@@ -41,6 +41,12 @@ public class ProcureToPayMesh : IAsyncLifetime
     /// <summary>Clients of the mesh through the clinic's sidecar, as the demo's scenario uses them.</summary>
     public Mesh.Scenarios.MeshClients Clients { get; private set; } = null!;
 
+    /// <summary>The workflows app's services (it is hosted in this process).</summary>
+    public IServiceProvider Workflows => mesh.ServicesOf("workflows");
+
+    /// <summary>Where the workflows app listens (its /metrics, over HTTP/2).</summary>
+    public Uri WorkflowsAddress => mesh.AddressOf("workflows");
+
     /// <summary>The ERP stand-in's purchase orders.</summary>
     public PurchaseOrderBook ErpOrders => mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>();
 

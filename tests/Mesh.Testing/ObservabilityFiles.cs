@@ -2,10 +2,10 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
-namespace Mesh.InventoryToCharge.Tests;
+namespace Mesh.Testing;
 
 /// <summary>The repository's observability files (observability/): Prometheus rules, the Grafana dashboard, the SLOs.</summary>
-internal static partial class ObservabilityFiles
+public static partial class ObservabilityFiles
 {
     // PromQL words that are not metrics: aggregations, functions, operators and modifiers.
     private static readonly HashSet<string> PromQlWords = new(StringComparer.Ordinal)
@@ -47,9 +47,47 @@ internal static partial class ObservabilityFiles
         }
     }
 
-    /// <summary>The <c>le</c> of the latency bucket the SLO of observability/slo.yaml counts as good.</summary>
-    public static string SloThresholdBucket() =>
-        LeLabel().Match(File.ReadAllText(Path.Combine(Folder, "slo.yaml"))).Groups["le"].Value;
+    /// <summary>The <c>le</c> of the latency bucket the SLO of <paramref name="flow"/> in observability/slo.yaml counts as good.</summary>
+    public static string SloThresholdBucket(string flow)
+    {
+        var slo = Slos().Single(s => Scalar(s, "flow") == flow);
+        return LeLabel().Match(Scalar(slo, "good") ?? "").Groups["le"].Value;
+    }
+
+    /// <summary>
+    /// Where the rules and the dashboard name a metric that is neither in <paramref name="exported"/> nor recorded by a
+    /// rule, among the names <paramref name="owned"/> says the caller's scrape should hold ("prometheus/alerts.yaml
+    /// {rule}: {name}"); throws when the files hold too few expressions to have been read.
+    /// </summary>
+    public static List<string> UnknownMetrics(IReadOnlySet<string> exported, Func<string, bool> owned)
+    {
+        var rules = AlertRules();
+        var recorded = rules.Where(r => r.Record is not null).Select(r => r.Record!).ToHashSet(StringComparer.Ordinal);
+        var expressions = rules.Select(r => (Where: $"prometheus/alerts.yaml {r.Record ?? r.Alert}", r.Expr))
+            .Concat(DashboardExpressions().Select(e => (Where: $"grafana/mesh.json {e.Panel}", e.Expr)))
+            .ToList();
+        if (expressions.Count < 20)
+        {
+            throw new InvalidDataException("the rules and the dashboard should have been read");
+        }
+
+        return [.. expressions
+            .SelectMany(e => MetricNames(e.Expr).Select(name => (e.Where, Name: name)))
+            .Where(m => owned(m.Name) && !exported.Contains(m.Name) && !recorded.Contains(m.Name))
+            .Select(m => $"{m.Where}: {m.Name}")];
+    }
+
+    /// <summary>The SLOs of observability/slo.yaml, one mapping each.</summary>
+    public static List<YamlMappingNode> Slos()
+    {
+        var yaml = new YamlStream();
+        using (var reader = File.OpenText(Path.Combine(Folder, "slo.yaml")))
+        {
+            yaml.Load(reader);
+        }
+
+        return [.. ((YamlSequenceNode)((YamlMappingNode)yaml.Documents[0].RootNode)["flows"]).Cast<YamlMappingNode>()];
+    }
 
     /// <summary>
     /// The metric names an expression selects: what is left once strings, range and offset durations, label
@@ -62,9 +100,10 @@ internal static partial class ObservabilityFiles
         return Identifiers().Matches(bare).Select(m => m.Value).Where(w => !PromQlWords.Contains(w)).Distinct(StringComparer.Ordinal);
     }
 
-    private static string Folder => Path.Combine(Mesh.Testing.Repository.Root, "observability");
+    private static string Folder => Path.Combine(Repository.Root, "observability");
 
-    private static string? Scalar(YamlMappingNode node, string key) =>
+    /// <summary>The scalar <paramref name="key"/> of a mapping, or null.</summary>
+    public static string? Scalar(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? ((YamlScalarNode)value).Value : null;
 
     [GeneratedRegex(@"""(\\.|[^""\\])*""")]
