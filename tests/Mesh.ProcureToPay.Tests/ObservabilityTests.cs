@@ -11,12 +11,7 @@ public sealed class ObservabilityTests(ProcureToPayMesh mesh) : IClassFixture<Pr
     public async Task AlertRulesAndDashboard_ProcureToPayExpressions_NameMetricsTheWorkflowsAppExports()
     {
         // Every KPI appears once a run had a completed case (its latencies), a rejection and an invoice on hold.
-        var scenario = new ProcureToPayScenario(mesh.Clients);
-        var spec = new ProcureToPaySpec(Requisitions: 4, Rejected: 0.25, Partial: 0, PriceMismatch: 0.5, Duplicates: 0, Locations: 1);
-        await scenario.SeedAsync(CancellationToken.None);
-        var runId = Guid.NewGuid().ToString("N")[..8];
-        var records = await Task.WhenAll(Enumerable.Range(0, spec.Requisitions).Select(i => scenario.RunAsync(i, runId, spec, TimeSpan.FromSeconds(60), CancellationToken.None)));
-        var cases = await scenario.AwaitSettledAsync(records, TimeSpan.FromSeconds(90), CancellationToken.None);
+        var (_, _, cases) = await mesh.RunScenarioAsync(new ProcureToPaySpec(Requisitions: 4, Rejected: 0.25, Partial: 0, PriceMismatch: 0.5, Duplicates: 0, Locations: 1));
         Assert.Contains(cases, c => c.State == CaseState.Completed && c.ProcureToPay.Outcome == "completed");
         Assert.Contains(cases, c => c.State == CaseState.Exception);
 

@@ -11,12 +11,8 @@ public sealed class ScenarioTests(ProcureToPayMesh mesh) : IClassFixture<Procure
     public async Task Scenario_RejectionsPartialsMismatchesAndDuplicates_ReconcilesAndTheKpisCountTheSameCases()
     {
         using var kpis = new AppMeters(mesh.Workflows, "Mesh.Workflows.ProcureToPay");
-        var scenario = new ProcureToPayScenario(mesh.Clients);
         var spec = new ProcureToPaySpec(Requisitions: 12, Rejected: 0.25, Partial: 0.5, PriceMismatch: 0.25, Duplicates: 0.3, Locations: 3);
-        await scenario.SeedAsync(CancellationToken.None);
-        var runId = Guid.NewGuid().ToString("N")[..8];
-        var records = await Task.WhenAll(Enumerable.Range(0, spec.Requisitions).Select(i => scenario.RunAsync(i, runId, spec, TimeSpan.FromSeconds(60), CancellationToken.None)));
-        var cases = await scenario.AwaitSettledAsync(records, TimeSpan.FromSeconds(90), CancellationToken.None);
+        var (scenario, records, cases) = await mesh.RunScenarioAsync(spec);
         var report = await scenario.ReconcileAsync(records, cases, new Dictionary<string, decimal>(), CancellationToken.None);
 
         Assert.True(report.Balances, report.Format());
