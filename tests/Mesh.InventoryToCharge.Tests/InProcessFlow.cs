@@ -32,7 +32,7 @@ public sealed class InProcessFlow : IAsyncDisposable
 
     /// <summary>
     /// Starts the flow; <paramref name="workflows"/> and <paramref name="finance"/> tune those apps (configuration keys),
-    /// and <paramref name="lostReplies"/> can make inventory and charges lose their replies.
+    /// and <paramref name="lostReplies"/> can make master data, inventory and charges lose their replies.
     /// </summary>
     public static async Task<InProcessFlow> StartAsync(
         IReadOnlyDictionary<string, string?>? workflows = null, IReadOnlyDictionary<string, string?>? finance = null, LostReplies? lostReplies = null)

@@ -20,8 +20,8 @@ public static class InventoryToChargeApps
     /// <summary>The ERP stand-in, app "erp" (http); <paramref name="configure"/> may observe its requests.</summary>
     public static TestApp Erp(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<erp::Program>("erp", "http", configure: configure);
 
-    /// <summary>Master data, app "masterdata" (grpc).</summary>
-    public static TestApp MasterData() => TestApp.InProcess<masterdata::Program>("masterdata", "grpc");
+    /// <summary>Master data, app "masterdata" (grpc); <paramref name="configure"/> may put faults into it.</summary>
+    public static TestApp MasterData(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<masterdata::Program>("masterdata", "grpc", configure: configure);
 
     /// <summary>Inventory, app "inventory" (grpc); <paramref name="configure"/> may put faults into it.</summary>
     public static TestApp Inventory(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<inventory::Program>("inventory", "grpc", configure: configure);
@@ -44,8 +44,11 @@ public static class InventoryToChargeApps
 
     /// <summary>
     /// Every app of the flow but the saga's: the ERP stand-in, master data, inventory, charges and finance;
-    /// <paramref name="lostReplies"/>, when given, can make inventory and charges lose their replies.
+    /// <paramref name="lostReplies"/>, when given, can make master data, inventory and charges lose their replies.
     /// </summary>
-    public static TestApp[] Services(IReadOnlyDictionary<string, string?>? finance = null, LostReplies? lostReplies = null) =>
-        [Erp(), MasterData(), Inventory(lostReplies is null ? null : lostReplies.Into), Charges(lostReplies is null ? null : lostReplies.Into), Finance(finance)];
+    public static TestApp[] Services(IReadOnlyDictionary<string, string?>? finance = null, LostReplies? lostReplies = null)
+    {
+        Action<IWebHostBuilder>? faults = lostReplies is null ? null : lostReplies.Into;
+        return [Erp(), MasterData(faults), Inventory(faults), Charges(faults), Finance(finance)];
+    }
 }

@@ -121,25 +121,17 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
         string movement, string chargeName, StockTaken? stock, ChargeTaken? charge, CostPosting? posting, string journalEntry = "")
     {
         var compensation = new Compensation(input, movement, chargeName, refusal.Reason, journalEntry);
-        string? failure = null;
-        if (journalEntry.Length > 0)
-        {
-            failure = (await StepAsync<object>(context, nameof(ReverseCost), compensation, retry)).Failure;
-        }
-
-        if (chargeName.Length > 0)
-        {
-            failure ??= (await StepAsync<object>(context, nameof(VoidCharge), compensation, retry)).Failure;
-        }
-
-        if (movement.Length > 0)
-        {
-            failure ??= (await StepAsync<object>(context, nameof(RestoreStock), compensation, retry)).Failure;
-        }
-
+        // Every undo step runs even when another gave up, so the least possible is left for someone to finish by hand.
+        string?[] failures =
+        [
+            journalEntry.Length > 0 ? (await StepAsync<object>(context, nameof(ReverseCost), compensation, retry)).Failure : null,
+            chargeName.Length > 0 ? (await StepAsync<object>(context, nameof(VoidCharge), compensation, retry)).Failure : null,
+            movement.Length > 0 ? (await StepAsync<object>(context, nameof(RestoreStock), compensation, retry)).Failure : null,
+        ];
+        var failure = string.Join("; ", failures.OfType<string>());
         steps.Done("compensate");
         var undone = refusal with { Replayable = false, Movement = movement, Charge = chargeName, JournalEntry = journalEntry };
-        var outcome = failure is null
+        var outcome = failure.Length == 0
             ? undone with { Compensated = true }
             : undone with { Reason = "compensation_failed", Detail = $"{refusal.Reason}: {refusal.Detail}; undoing it failed: {failure}" };
         return await ConcludeAsync(context, steps, input, outcome, stock, charge, posting);
