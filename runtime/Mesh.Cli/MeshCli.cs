@@ -80,7 +80,7 @@ internal static class MeshCli
         {
             // The default port gives way when taken; a port the user chose does not.
             var metrics = result.GetValue(enableMetrics) ? new MetricsEndpoint(result.GetValue(metricsPort), result.GetResult(metricsPort) is null or { Implicit: true }) : null;
-            var options = new RunOptions(result.GetValue(runFile)!, result.GetValue(appIds) ?? [], TimeSpan.FromSeconds(Math.Max(1, result.GetValue(healthTimeout))), metrics);
+            var options = new RunOptions(result.GetValue(runFile)!, result.GetValue(appIds) ?? [], TimeSpan.FromSeconds(Math.Max(1, result.GetValue(healthTimeout))), Metrics: metrics);
             return StopSignals.RunAsync(output, stopping => new MeshRunner(output, error).RunAsync(options, stopping));
         });
         return run;

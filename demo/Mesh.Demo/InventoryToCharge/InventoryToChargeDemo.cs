@@ -54,7 +54,7 @@ internal sealed class InventoryToChargeDemo(TextWriter console, TextWriter error
             return await ScenarioAsync($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", options, ct);
         });
         var meshErrors = new FirstLineWriter(log);
-        var code = await new MeshRunner(log, meshErrors).RunAsync(new RunOptions(options.RunFile, [], TimeSpan.FromMinutes(5), new MetricsEndpoint()), stopping, session);
+        var code = await new MeshRunner(log, meshErrors).RunAsync(new RunOptions(options.RunFile, [], TimeSpan.FromMinutes(5), Metrics: new MetricsEndpoint()), stopping, session);
         if (code != 0)
         {
             // What made the mesh fail (an app whose port is taken, an app that exited) says more than its exit code.
