@@ -85,7 +85,7 @@ public sealed class ChaosTests : IDisposable
         var deadline = Stopwatch.StartNew();
         while ((await erp.GetFromJsonAsync<JsonObject>("/erp/admin/chaos/hits"))![mode]!.GetValue<long>() < requests)
         {
-            Assert.True(deadline.Elapsed < Restart, $"the ERP met fewer than {requests} requests in {mode} mode");
+            Assert.True(deadline.Elapsed < Restart, $"the ERP met fewer than {requests} requests in {mode} mode within {Restart}");
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
     }
