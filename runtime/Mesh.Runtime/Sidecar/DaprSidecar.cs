@@ -6,6 +6,7 @@ using Mesh.Runtime.Sidecar.Grpc;
 using Mesh.Runtime.Sidecar.Http;
 using Mesh.Runtime.Sidecar.Invocation;
 using Mesh.Runtime.Sidecar.PubSub;
+using Mesh.Runtime.Sidecar.Secrets;
 using Mesh.Runtime.Sidecar.State;
 using Mesh.Runtime.Workflow;
 using Microsoft.AspNetCore.Builder;
@@ -27,9 +28,12 @@ public sealed class DaprSidecar : IAsyncDisposable
     private readonly WebApplication host;
     private readonly List<IAsyncDisposable> deliveries = [];
 
-    private DaprSidecar(WebApplication host, int httpPort, int grpcPort)
+    private readonly InboundCalls inbound;
+
+    private DaprSidecar(WebApplication host, int httpPort, int grpcPort, InboundCalls inbound)
     {
         this.host = host;
+        this.inbound = inbound;
         HttpPort = httpPort;
         GrpcPort = grpcPort;
     }
@@ -60,7 +64,9 @@ public sealed class DaprSidecar : IAsyncDisposable
         });
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<AppChannels>();
+        builder.Services.AddSingleton<InboundCalls>();
         builder.Services.AddSingleton<StateApi>();
+        builder.Services.AddSingleton<SecretsApi>();
         builder.Services.AddSingleton<PublishApi>();
         builder.Services.AddSingleton<InvocationApi>();
         builder.Services.AddSingleton<SubscriptionRegistry>();
@@ -78,6 +84,14 @@ public sealed class DaprSidecar : IAsyncDisposable
 
         var app = builder.Build();
         var proxy = app.Services.GetRequiredService<GrpcProxy>();
+        if (!string.IsNullOrEmpty(settings.ApiToken))
+        {
+            var token = settings.ApiToken;
+            app.Use((context, next) => context.Connection.LocalPort == grpcPort
+                ? ApiTokenCheck.GrpcAsync(context, token, _ => next())
+                : ApiTokenCheck.HttpAsync(context, token, _ => next()));
+        }
+
         app.Use(async (context, next) =>
         {
             // gRPC calls for another app: daprd's proxy mode, selected by the dapr-app-id metadata.
@@ -94,7 +108,7 @@ public sealed class DaprSidecar : IAsyncDisposable
                 {
                     context.Response.ContentType = "application/grpc";
                     context.Response.AppendTrailer("grpc-status", ((int)e.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    context.Response.AppendTrailer("grpc-message", e.Status.Detail);
+                    context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString(e.Status.Detail));
                 }
 
                 return;
@@ -108,7 +122,10 @@ public sealed class DaprSidecar : IAsyncDisposable
         await app.StartAsync(cancellationToken);
         // Created now, not on the first workflow call, so unfinished instances resume when the sidecar starts.
         app.Services.GetRequiredService<WorkflowEngine>();
-        return new DaprSidecar(app, httpPort, grpcPort);
+        // From now on calls for the app come through this sidecar, which checks them and carries the app's token.
+        var inbound = app.Services.GetRequiredService<InboundCalls>();
+        settings.Directory.Attach(inbound);
+        return new DaprSidecar(app, httpPort, grpcPort, inbound);
     }
 
     /// <summary>A service of the sidecar (its workflow engine, ...), for tests that look inside.</summary>
@@ -158,9 +175,19 @@ public sealed class DaprSidecar : IAsyncDisposable
         services.GetRequiredService<SubscriptionRegistry>().Set(subscriptions);
     }
 
+    /// <summary>The DAPR_API_TOKEN calls to this sidecar must carry; null when its APIs are open.</summary>
+    public string? ApiToken => host.Services.GetRequiredService<SidecarSettings>().ApiToken;
+
+    /// <summary>
+    /// The environment the Dapr CLI gives the app of this sidecar (<see cref="DaprAppEnvironment"/>): its ports and
+    /// endpoints, and DAPR_API_TOKEN and APP_API_TOKEN when set.
+    /// </summary>
+    public Dictionary<string, string> AppEnvironment() => DaprAppEnvironment.For(host.Services.GetRequiredService<SidecarSettings>(), HttpPort, GrpcPort);
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        host.Services.GetRequiredService<SidecarSettings>().Directory.Detach(inbound);
         foreach (var delivery in deliveries)
         {
             await delivery.DisposeAsync();

@@ -4,7 +4,7 @@ namespace Mesh.Runtime.Tests.Components;
 
 public sealed class ComponentFactoryTests
 {
-    private const string Supported = "supported: state.redis, state.in-memory, pubsub.redis, pubsub.in-memory";
+    private const string Supported = "supported: state.redis, state.in-memory, pubsub.redis, pubsub.in-memory, secretstores.local.file, secretstores.local.env";
 
     [Fact]
     public void CreateStateStore_UnknownType_NamesFileComponentTypeAndSupportedTypes()

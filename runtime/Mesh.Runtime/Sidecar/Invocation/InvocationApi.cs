@@ -7,10 +7,12 @@ using Grpc.Core;
 namespace Mesh.Runtime.Sidecar.Invocation;
 
 /// <summary>
-/// Service invocation through the Dapr API (<c>InvokeService</c>): an HTTP call to an http or h2c app's
-/// route, or <c>AppCallback/OnInvoke</c> on a grpc app. The callee sees <c>dapr-caller-app-id</c>.
+/// Service invocation through the Dapr API (<c>InvokeService</c>): an HTTP call to an http or h2c app's route, or
+/// <c>AppCallback/OnInvoke</c> on a grpc app, through the callee's sidecar (<see cref="InboundCalls"/>), whose access
+/// control list decides and whose app channel carries the callee's APP_API_TOKEN. The callee sees
+/// <c>dapr-caller-app-id</c>.
 /// </summary>
-public sealed class InvocationApi(SidecarSettings settings, AppChannels channels)
+public sealed class InvocationApi(SidecarSettings settings)
 {
     /// <summary>The header naming the calling app.</summary>
     public const string CallerHeader = "dapr-caller-app-id";
@@ -18,15 +20,28 @@ public sealed class InvocationApi(SidecarSettings settings, AppChannels channels
     /// <summary>Invokes a method on another (or the same) app.</summary>
     public async Task<InvokeResponse> InvokeAsync(InvokeServiceRequest request, CancellationToken cancellationToken)
     {
-        var target = Target(request.Id);
+        var callee = Target(request.Id);
+        var target = callee.App;
         var message = request.Message ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "message is required"));
+        var verb = message.HttpExtension?.Verb ?? HTTPExtension.Types.Verb.None;
+        try
+        {
+            message = message.Clone();
+            message.Method = Normalize(message.Method);
+            Authorize(callee, message.Method, callee.IsHttp && verb != HTTPExtension.Types.Verb.None ? verb.ToString().ToUpperInvariant() : null, callee.IsHttp, proxied: false);
+        }
+        catch (RpcException e)
+        {
+            // daprd wraps what the callee's sidecar answered (gRPC InvokeService is INTERNAL whatever the cause).
+            throw new RpcException(new Status(StatusCode.Internal, FailedToInvoke(request.Id, e)));
+        }
+
         if (target.Protocol == "grpc")
         {
             var headers = new Metadata { { CallerHeader, settings.App.AppId } };
-            return await channels.Callback(target).OnInvokeAsync(message, headers, cancellationToken: cancellationToken);
+            return await callee.Channels.Callback(target).OnInvokeAsync(message, headers, cancellationToken: cancellationToken);
         }
 
-        var verb = message.HttpExtension?.Verb ?? HTTPExtension.Types.Verb.Post;
         var query = string.IsNullOrEmpty(message.HttpExtension?.Querystring) ? "" : "?" + message.HttpExtension.Querystring;
         using var call = new HttpRequestMessage(new HttpMethod(verb == HTTPExtension.Types.Verb.None ? "POST" : verb.ToString().ToUpperInvariant()), new Uri(target.BaseUri, message.Method.TrimStart('/') + query));
         call.Headers.Add(CallerHeader, settings.App.AppId);
@@ -36,7 +51,7 @@ public sealed class InvocationApi(SidecarSettings settings, AppChannels channels
             call.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(string.IsNullOrEmpty(message.ContentType) ? "application/json" : message.ContentType);
         }
 
-        using var response = await channels.HttpFor(target).SendAsync(call, cancellationToken);
+        using var response = await callee.Channels.HttpFor(target).SendAsync(call, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
@@ -51,8 +66,8 @@ public sealed class InvocationApi(SidecarSettings settings, AppChannels channels
         };
     }
 
-    /// <summary>The app of that id, or the error daprd answers.</summary>
-    public AppEndpoint Target(string appId)
+    /// <summary>The callee side of the app of that id, or the error daprd answers.</summary>
+    public InboundCalls Target(string appId)
     {
         if (string.IsNullOrEmpty(appId))
         {
@@ -60,6 +75,33 @@ public sealed class InvocationApi(SidecarSettings settings, AppChannels channels
         }
 
         var target = settings.Directory.Find(appId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"failed to invoke, id: {appId}, err: app id {appId} is not running in this mesh"));
-        return target.Port > 0 ? target : throw new RpcException(new Status(StatusCode.FailedPrecondition, $"app {appId} has no app port, so it cannot be invoked"));
+        if (target.Port == 0)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"app {appId} has no app port, so it cannot be invoked"));
+        }
+
+        return settings.Directory.SidecarOf(appId)
+            ?? throw new RpcException(new Status(StatusCode.Unavailable, $"failed to invoke, id: {appId}, err: the sidecar of {appId} is not running"));
     }
+
+    /// <summary>
+    /// Has the callee's sidecar check the call against its app's access control list, with this app's identity. As in
+    /// daprd, an app invoking itself by HTTP or InvokeService skips the list, and a gRPC call proxied to the app itself
+    /// has no caller identity, so the global default action decides.
+    /// </summary>
+    public void Authorize(InboundCalls callee, string operation, string? verb, bool isHttp, bool proxied)
+    {
+        var self = callee.App.AppId == settings.App.AppId;
+        if (!self || proxied)
+        {
+            callee.Authorize(self ? null : InboundCalls.IdentityOf(settings), operation, verb, isHttp);
+        }
+    }
+
+    /// <summary>The method as daprd checks and dispatches it; INVALID_ARGUMENT when daprd refuses it.</summary>
+    public static string Normalize(string method) =>
+        MethodNames.Normalize(method) is ({ } normalized, null) ? normalized : throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid method: {MethodNames.Normalize(method).Problem}"));
+
+    /// <summary>daprd's ERR_DIRECT_INVOKE message around a gRPC error, as Go prints it.</summary>
+    public static string FailedToInvoke(string appId, RpcException e) => $"failed to invoke, id: {appId}, err: rpc error: code = {e.StatusCode} desc = {e.Status.Detail}";
 }

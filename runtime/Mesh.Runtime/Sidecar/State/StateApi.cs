@@ -44,6 +44,23 @@ public sealed class StateApi(SidecarSettings settings)
         };
     }
 
+    /// <summary>
+    /// Reads one key; a value that does not decrypt is INTERNAL with daprd's message (<c>fail to get {key} from state
+    /// store {store}: ...</c>).
+    /// </summary>
+    public async Task<StateItem?> GetAsync(string store, string key, CancellationToken cancellationToken)
+    {
+        var target = Store(store);
+        try
+        {
+            return await target.GetAsync(StoredKey(store, key), cancellationToken);
+        }
+        catch (StateDecryptionException e)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"fail to get {key} from state store {store}: {e.Message}"));
+        }
+    }
+
     /// <summary>Runs a store call, translating its errors to the codes daprd returns.</summary>
     public static async Task<T> Guard<T>(Func<Task<T>> call)
     {
