@@ -36,6 +36,8 @@ var (registryApp, registryUri) = await StartAsync(builder =>
         ["Registry:Auth:Tokens:0:Roles:0"] = "architect",
         ["Registry:Defaults:LintExcept:0"] = "RPC_RESPONSE_STANDARD_NAME",
         ["Registry:Defaults:LintExcept:1"] = "RPC_REQUEST_RESPONSE_UNIQUE",
+        // Every app needs its APP_API_TOKEN outside Development; the registry's API does not ask for it.
+        ["APP_API_TOKEN"] = "bench-app-token",
     });
     builder.AddServiceDefaults();
     builder.AddRegistry();

@@ -50,6 +50,8 @@ async Task<DaprSidecar> Sidecar(string appId) => await DaprSidecar.StartAsync(
 // 1. Invocation: a gRPC health server as the target app.
 await using var target = await StartAppAsync(grpcPort, HttpProtocols.Http2, app => app.MapGrpcService<ServingHealth>(), s => s.AddGrpc());
 await using var callerSidecar = await Sidecar("caller");
+// Calls reach an app through its own sidecar, as in daprd (the callee's sidecar checks them and carries the app's token).
+await using var targetSidecar = await Sidecar("target");
 using var direct = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
 var directClient = new Health.HealthClient(direct);
 var viaSidecar = new Health.HealthClient(DaprClient.CreateInvocationInvoker("target", $"http://127.0.0.1:{callerSidecar.GrpcPort}"));

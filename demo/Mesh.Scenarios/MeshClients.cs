@@ -18,19 +18,21 @@ public sealed class MeshClients : IDisposable
     /// <param name="daprGrpcEndpoint">The sidecar's gRPC endpoint, e.g. http://127.0.0.1:50001.</param>
     /// <param name="daprHttpEndpoint">The sidecar's HTTP endpoint, e.g. http://127.0.0.1:3500.</param>
     /// <param name="pubSub">The pub/sub component the clinical events go to.</param>
-    public MeshClients(string daprGrpcEndpoint, string daprHttpEndpoint, string pubSub = "pubsub")
+    /// <param name="daprApiToken">The sidecar's DAPR_API_TOKEN; null for the SDK's default (the DAPR_API_TOKEN variable).</param>
+    public MeshClients(string daprGrpcEndpoint, string daprHttpEndpoint, string pubSub = "pubsub", string? daprApiToken = null)
     {
-        Dapr = new DaprClientBuilder().UseGrpcEndpoint(daprGrpcEndpoint).UseHttpEndpoint(daprHttpEndpoint).Build();
+        var builder = new DaprClientBuilder().UseGrpcEndpoint(daprGrpcEndpoint).UseHttpEndpoint(daprHttpEndpoint);
+        Dapr = (daprApiToken is null ? builder : builder.UseDaprApiToken(daprApiToken)).Build();
         PubSub = pubSub;
-        var masterData = DaprClient.CreateInvocationInvoker("masterdata", daprGrpcEndpoint);
+        var masterData = DaprClient.CreateInvocationInvoker("masterdata", daprGrpcEndpoint, daprApiToken);
         Items = new ItemService.ItemServiceClient(masterData);
         Locations = new LocationService.LocationServiceClient(masterData);
         CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
-        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint));
-        Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint));
-        Cases = new CaseService.CaseServiceClient(DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint));
-        Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint);
-        Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint);
+        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint, daprApiToken));
+        Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint, daprApiToken));
+        Cases = new CaseService.CaseServiceClient(DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint, daprApiToken));
+        Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint, daprApiToken);
+        Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint, daprApiToken);
     }
 
     /// <summary>The Dapr client of the sidecar.</summary>

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Mesh.Runtime;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Security;
 using Mesh.Runtime.Sidecar;
 using Microsoft.Extensions.Logging;
 
@@ -22,8 +23,15 @@ internal sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, 
 /// <param name="RunAsync">The work; its result is the exit code of the run.</param>
 internal sealed record MeshSession(string AppId, Func<DaprSidecar, CancellationToken, Task<int>> RunAsync);
 
-/// <summary>One app of the run with the resources it sees.</summary>
-internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null);
+/// <summary>One app of the run with the resources it sees (secrets read), its secret stores and its two tokens.</summary>
+internal sealed record AppPlan(AppSpec App, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null)
+{
+    /// <summary>The app's secret stores, by component name.</summary>
+    public IReadOnlyDictionary<string, ISecretStore> SecretStores { get; init; } = new Dictionary<string, ISecretStore>();
+
+    /// <summary>DAPR_API_TOKEN and APP_API_TOKEN: the app's env in the run file, else mesh's environment, else new.</summary>
+    public ApiTokens Tokens { get; init; } = ApiTokens.For(App.Env);
+}
 
 /// <summary>
 /// <c>mesh run</c>: what <c>dapr run -f</c> does, with an embedded sidecar per app instead of daprd. Reads
@@ -96,7 +104,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
                 var (app, sidecar) = (plans[i].App, sidecars[i].Sidecar);
                 if (app.Command.Count > 0)
                 {
-                    supervisor.Launch(app.AppId, app.Command, app.AppDirPath, AppEnvironment.For(app, sidecar.HttpPort, sidecar.GrpcPort, LoopbackPorts.Free()));
+                    supervisor.Launch(app.AppId, app.Command, app.AppDirPath, AppEnvironment.For(app, sidecar.HttpPort, sidecar.GrpcPort, LoopbackPorts.Free(), plans[i].Tokens));
                     await output.WriteLineAsync($"mesh: started app '{app.AppId}': {string.Join(' ', app.Command)} (in {app.AppDirPath})");
                 }
 
@@ -186,20 +194,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
         var ignored = new HashSet<(string, string)>();
         foreach (var app in runFile.Apps.Where(app => options.AppIds.Count == 0 || options.AppIds.Contains(app.AppId)))
         {
-            var (components, resiliency) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
-            foreach (var component in components)
-            {
-                if (ComponentFactory.IsStateStore(component.Type) || ComponentFactory.IsPubSub(component.Type))
-                {
-                    ComponentFactory.Validate(component);
-                }
-                else if (ignored.Add((component.SourceFile, component.Name)))
-                {
-                    await output.WriteLineAsync($"mesh: {component.SourceFile}: component '{component.Name}' has type {component.Type}, which mesh does not support; it is ignored");
-                }
-            }
-
-            plans.Add(new AppPlan(app, components, resiliency, DaprConfigurationLoader.Load(app.ConfigFilePath)));
+            plans.Add(await PlanAppAsync(app, DaprConfigurationLoader.Load(app.ConfigFilePath), ignored));
         }
 
         if (session is not null && plans.Count > 0)
@@ -207,10 +202,41 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
             var first = plans[0];
             var client = new AppSpec(session.AppId, Path.GetDirectoryName(runFile.Path)!, 0, "http", "127.0.0.1", null, null, [], new Dictionary<string, string>(),
                 first.App.ResourcesPaths, null, false, "warn");
-            plans.Add(new AppPlan(client, first.Components, first.Resiliency));
+            plans.Add(await PlanAppAsync(client, null, ignored));
         }
 
         return (runFile, plans);
+    }
+
+    // Loads an app's resources, writes the development secrets they refer to when their file does not exist yet, reads
+    // the secrets (from the app's folder, where daprd would run) and checks every component.
+    private async Task<AppPlan> PlanAppAsync(AppSpec app, DaprConfiguration? configuration, HashSet<(string, string)> ignored)
+    {
+        var (loaded, resiliency) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
+        foreach (var file in DevSecrets.Ensure(loaded, app.AppDirPath))
+        {
+            await output.WriteLineAsync($"mesh: wrote development secrets for '{app.AppId}' to {file} (git-ignored, owner-only; state encrypted with its keys cannot be read without it)");
+        }
+
+        var resolved = await ComponentSecrets.ResolveAsync(loaded, app.AppDirPath, CancellationToken.None);
+        foreach (var (component, store) in resolved.Deferred)
+        {
+            await output.WriteLineAsync($"mesh: {component.SourceFile}: component '{component.Name}' reads its secrets from '{store}', which app '{app.AppId}' does not see; as daprd, mesh does not load it for '{app.AppId}'");
+        }
+
+        foreach (var component in resolved.Components)
+        {
+            if (ComponentFactory.IsStateStore(component.Type) || ComponentFactory.IsPubSub(component.Type) || ComponentFactory.IsSecretStore(component.Type))
+            {
+                ComponentFactory.Validate(component);
+            }
+            else if (ignored.Add((component.SourceFile, component.Name)))
+            {
+                await output.WriteLineAsync($"mesh: {component.SourceFile}: component '{component.Name}' has type {component.Type}, which mesh does not support; it is ignored");
+            }
+        }
+
+        return new AppPlan(app, resolved.Components, resiliency, configuration) { SecretStores = resolved.SecretStores };
     }
 
     // Like `dapr run -f <folder>`, a folder means the dapr.yaml (or dapr.yml) in it.
@@ -225,7 +251,8 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
         return File.Exists(yml) && !File.Exists(Path.Combine(given, "dapr.yaml")) ? yml : Path.Combine(given, "dapr.yaml");
     }
 
-    // One component instance per (file, name), shared by every app that sees it.
+    // One component instance per (file, name) and secrets read, shared by every app that sees it with the same secrets
+    // (each app reads its own secrets file, so its encryption keys are its own).
     private static SidecarSettings Settings(
         AppPlan plan, AppDirectory directory, Dictionary<(string File, string Name), IAsyncDisposable> instances, ILoggerFactory componentLogs)
     {
@@ -233,7 +260,7 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
         var pubSubs = new Dictionary<string, IPubSub>(StringComparer.Ordinal);
         foreach (var definition in plan.Components)
         {
-            var key = (Path.GetFullPath(definition.SourceFile), definition.Name);
+            var key = (Path.GetFullPath(definition.SourceFile), definition.SecretRefs.Count == 0 ? definition.Name : $"{definition.Name}#{plan.App.AppDirPath}");
             if (ComponentFactory.IsStateStore(definition.Type))
             {
                 if (!instances.TryGetValue(key, out var store))
@@ -264,7 +291,12 @@ internal sealed class MeshRunner(TextWriter output, TextWriter error)
             plan.Components,
             plan.Resiliency,
             directory,
-            plan.Configuration);
+            plan.Configuration)
+        {
+            SecretStores = plan.SecretStores,
+            ApiToken = plan.Tokens.DaprApiToken,
+            AppApiToken = plan.Tokens.AppApiToken,
+        };
     }
 
     /// <summary>Waits for the app to answer, then starts deliveries; false (and <paramref name="fail"/>) when it does not.</summary>

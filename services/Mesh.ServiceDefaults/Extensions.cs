@@ -1,4 +1,5 @@
 using Mesh.ServiceDefaults.Logging;
+using Mesh.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// What every Mesh app shares: OpenTelemetry, health (HTTP and the gRPC health protocol), gRPC
-/// reflection, and logging that never writes a PII or PHI value.
+/// reflection, APP_API_TOKEN on every call (<see cref="SidecarAuthentication"/>), and logging that never writes a PII
+/// or PHI value.
 /// </summary>
 public static class MeshServiceDefaultsExtensions
 {
@@ -31,6 +33,7 @@ public static class MeshServiceDefaultsExtensions
         builder.ConfigurePhiSafeLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddSidecarAuthentication();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcHealthChecks();
         builder.Services.AddGrpcReflection();
@@ -90,12 +93,15 @@ public static class MeshServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (ready), <c>/alive</c> (live), the gRPC health service and gRPC reflection.</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (ready), <c>/alive</c> (live), the gRPC health service and gRPC reflection. The health
+    /// endpoints answer without APP_API_TOKEN, as probes (daprd's among them) send none.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthPath);
-        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
-        app.MapGrpcHealthChecksService();
+        app.MapHealthChecks(HealthPath).AllowAnonymous();
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService();
         return app;
     }

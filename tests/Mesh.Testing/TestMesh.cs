@@ -1,6 +1,7 @@
 using Mesh.Runtime;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Security;
 using Mesh.Runtime.Sidecar;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -79,13 +80,20 @@ public sealed class TestMesh : IAsyncDisposable
 
     /// <summary>
     /// Registers <paramref name="appId"/> on <paramref name="appPort"/> (0 for a client without an app channel)
-    /// and starts its sidecar.
+    /// and starts its sidecar. An app's sidecar gets a DAPR_API_TOKEN and an APP_API_TOKEN of its own, as mesh run gives
+    /// them; a client's sidecar (a test calling the mesh) runs without tokens, as daprd without the variables.
     /// </summary>
     public async Task<DaprSidecar> StartSidecarAsync(string appId, int appPort = 0, string protocol = "http")
     {
         Directory.Register(new AppEndpoint(appId, "127.0.0.1", appPort, protocol));
         var sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(Directory.Find(appId)!, 0, 0, stateStores, pubSubs, components, Resiliency, Directory), logs, CancellationToken.None);
+            new SidecarSettings(Directory.Find(appId)!, 0, 0, stateStores, pubSubs, components, Resiliency, Directory)
+            {
+                ApiToken = appPort == 0 ? null : ApiTokens.NewToken(),
+                AppApiToken = appPort == 0 ? null : ApiTokens.NewToken(),
+            },
+            logs,
+            CancellationToken.None);
         sidecars[appId] = sidecar;
         owned.Add(sidecar);
         return sidecar;
@@ -126,12 +134,12 @@ public sealed class TestMesh : IAsyncDisposable
         }
     }
 
-    /// <summary>The environment the Dapr CLI gives an app registered here, for this mesh's sidecar of it.</summary>
-    public Dictionary<string, string?> EnvironmentFor(string appId)
-    {
-        var sidecar = sidecars[appId];
-        return DaprAppEnvironment.For(Directory.Find(appId)!, sidecar.HttpPort, sidecar.GrpcPort).ToDictionary(e => e.Key, e => (string?)e.Value);
-    }
+    /// <summary>The environment the Dapr CLI gives an app registered here (with its tokens), for this mesh's sidecar of it.</summary>
+    public Dictionary<string, string?> EnvironmentFor(string appId) =>
+        sidecars[appId].AppEnvironment().ToDictionary(e => e.Key, e => (string?)e.Value);
+
+    /// <summary>The APP_API_TOKEN of an app started here: what a test that calls the app directly, as its sidecar, must send.</summary>
+    public string? AppTokenOf(string appId) => EnvironmentFor(appId).GetValueOrDefault(ApiTokens.AppApiTokenVariable);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

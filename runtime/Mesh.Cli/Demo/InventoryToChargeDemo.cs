@@ -28,7 +28,7 @@ internal sealed class InventoryToChargeDemo(TextWriter console, TextWriter error
             var grpc = Environment.GetEnvironmentVariable("DAPR_GRPC_ENDPOINT") ?? $"http://127.0.0.1:{Environment.GetEnvironmentVariable("DAPR_GRPC_PORT") ?? "50001"}";
             var http = Environment.GetEnvironmentVariable("DAPR_HTTP_ENDPOINT") ?? $"http://127.0.0.1:{Environment.GetEnvironmentVariable("DAPR_HTTP_PORT") ?? "3500"}";
             await console.WriteLineAsync($"mesh demo: using the sidecar at {grpc}");
-            return await ScenarioAsync(grpc, http, options, stopping);
+            return await ScenarioAsync(grpc, http, Environment.GetEnvironmentVariable("DAPR_API_TOKEN"), options, stopping);
         }
 
         var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.RunFile))!, ".mesh");
@@ -40,7 +40,7 @@ internal sealed class InventoryToChargeDemo(TextWriter console, TextWriter error
         var session = new MeshSession(SessionAppId, async (sidecar, ct) =>
         {
             await console.WriteLineAsync($"mesh demo: every app answers ({watch.Elapsed.TotalSeconds:0}s)");
-            return await ScenarioAsync($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", options, ct);
+            return await ScenarioAsync($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", sidecar.ApiToken, options, ct);
         });
         var code = await new MeshRunner(log, log).RunAsync(new RunOptions(options.RunFile, [], TimeSpan.FromMinutes(5)), stopping, session);
         if (code != 0)
@@ -51,9 +51,9 @@ internal sealed class InventoryToChargeDemo(TextWriter console, TextWriter error
         return code;
     }
 
-    private async Task<int> ScenarioAsync(string grpc, string http, DemoOptions options, CancellationToken ct)
+    private async Task<int> ScenarioAsync(string grpc, string http, string? daprApiToken, DemoOptions options, CancellationToken ct)
     {
-        using var clients = new MeshClients(grpc, http);
+        using var clients = new MeshClients(grpc, http, daprApiToken: daprApiToken);
         var scenario = new InventoryToChargeScenario(clients);
         var spec = options.Spec;
 

@@ -14,10 +14,6 @@ public static class CaseMessages
     /// <summary>The source of every event the saga publishes.</summary>
     public const string Source = "mesh/workflows/inventory-to-charge";
 
-    /// <summary>The patient reference of the case.</summary>
-    public static PatientReference Patient(ConsumptionCase input) =>
-        new() { Mrn = input.Patient.Mrn, MrnSystem = input.Patient.MrnSystem, EncounterId = input.Patient.EncounterId };
-
     /// <summary>A stock movement of the case at its location, keyed by the event id and <paramref name="step"/>.</summary>
     public static CreateStockMovementRequest Movement(ConsumptionCase input, StockMovementType type, decimal delta, string step) => new()
     {
@@ -34,8 +30,11 @@ public static class CaseMessages
         },
     };
 
-    /// <summary>The events a concluded case publishes: what happened, once per case, whatever the retries.</summary>
-    public static IEnumerable<IMessage> EventsOf(CaseConclusion conclusion)
+    /// <summary>
+    /// The events a concluded case publishes: what happened, once per case, whatever the retries; the charge events
+    /// carry the case's <paramref name="patient"/>, as their contracts say.
+    /// </summary>
+    public static IEnumerable<IMessage> EventsOf(CaseConclusion conclusion, PatientLink patient)
     {
         var (input, outcome) = (conclusion.Case, conclusion.Outcome);
         var quantity = Quantity.Of(input.Quantity, input.Unit);
@@ -48,13 +47,13 @@ public static class CaseMessages
                 ? new ChargeVoided
                 {
                     Context = Context(input, "charge-voided", outcome.FinishTime),
-                    Charge = charge.Charge, Patient = Patient(input), Item = input.Item, ChargeCode = charge.ChargeCode, Quantity = quantity, Amount = amount,
+                    Charge = charge.Charge, Patient = CasePatients.Reference(patient), Item = input.Item, ChargeCode = charge.ChargeCode, Quantity = quantity, Amount = amount,
                     Reason = outcome.Reason,
                 }
                 : new ChargeCaptured
                 {
                     Context = Context(input, "charge-captured", outcome.FinishTime),
-                    Charge = charge.Charge, Patient = Patient(input), Item = input.Item, ChargeCode = charge.ChargeCode, Quantity = quantity, Amount = amount,
+                    Charge = charge.Charge, Patient = CasePatients.Reference(patient), Item = input.Item, ChargeCode = charge.ChargeCode, Quantity = quantity, Amount = amount,
                 };
         }
 

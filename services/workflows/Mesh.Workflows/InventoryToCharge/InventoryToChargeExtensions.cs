@@ -30,6 +30,7 @@ public static class InventoryToChargeExtensions
             sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value.PubSub, CaseMessages.Source));
         builder.Services.AddSingleton<CaseMetrics>();
         builder.Services.AddSingleton<CaseLedger>();
+        builder.Services.AddSingleton<CasePatients>();
         builder.Services.AddSingleton<ConsumptionIntake>();
         builder.Services.AddSingleton<ICaseFlow, InventoryToChargeFlow>();
         return builder;
