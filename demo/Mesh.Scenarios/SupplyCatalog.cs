@@ -38,7 +38,8 @@ public sealed record Supply(string Description, string Unit, decimal StandardCos
         Chargeable = ChargePrice is not null,
         ChargeCode = ChargeCode,
         HcpcsCode = Hcpcs,
-        RevenueCode = ChargePrice is null ? "" : ChargeCode[..3],
+        // The four-digit UB-04 revenue code of the charge code's family, e.g. 0272 (sterile supplies), 0278 (implants).
+        RevenueCode = ChargePrice is null ? "" : "0" + ChargeCode[..3],
         ChargePrice = ChargePrice is { } price ? Money.Of("USD", price) : null,
         StandardCost = Money.Of("USD", StandardCost),
     };

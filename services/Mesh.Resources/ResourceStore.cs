@@ -15,6 +15,10 @@ namespace Mesh.Resources;
 /// state transaction, and every write uses first-write concurrency with ETags: racing writers get ABORTED or
 /// ALREADY_EXISTS instead of overwriting each other, and a retried create returns what the first one made.
 /// </summary>
+/// <remarks>
+/// A write that announces contract events (<see cref="Announcement"/>) commits them in its transaction, through the
+/// outbox-enabled store of <see cref="ContractEvents"/>: the event is published if and only if the write commits.
+/// </remarks>
 /// <typeparam name="T">The resource message; it must have a string field named <c>etag</c>.</typeparam>
 public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
 {
@@ -28,16 +32,22 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     private readonly DaprClient dapr;
     private readonly string store;
     private readonly string kind;
+    private readonly ContractEvents? events;
 
     /// <param name="dapr">The Dapr client.</param>
     /// <param name="store">The state store component.</param>
     /// <param name="kind">The key prefix of this kind, e.g. "item".</param>
-    public ResourceStore(DaprClient dapr, string store, string kind)
+    /// <param name="events">The publisher whose outbox store commits the writes that announce events; none when the kind announces nothing.</param>
+    public ResourceStore(DaprClient dapr, string store, string kind, ContractEvents? events = null)
     {
         this.dapr = dapr;
         this.store = store;
         this.kind = kind;
+        this.events = events;
     }
+
+    /// <summary>The announcement of <paramref name="message"/> with the write of the resource <paramref name="id"/>.</summary>
+    public Announcement Announce(string id, IMessage message) => new(Key(id), message);
 
     /// <summary>The resource with its ETag set, or null.</summary>
     public async Task<T?> GetAsync(string id, CancellationToken ct)
@@ -75,10 +85,16 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     /// Creates the resource under <paramref name="id"/>. With a request id, a retry of the same request returns
     /// the resource the first attempt created (even under another generated id) instead of creating another.
     /// ALREADY_EXISTS when another request holds the id. <paramref name="alongside"/> gives operations on other
-    /// keys (read afresh on every attempt, e.g. a balance at its current ETag) that commit in the same transaction.
+    /// keys (read afresh on every attempt, e.g. a balance at its current ETag) that commit in the same transaction, and
+    /// <paramref name="announce"/> the events that commit with it (a retry that finds the earlier resource announces nothing).
     /// </summary>
     public async Task<T> CreateAsync(
-        string id, T resource, string requestId, CancellationToken ct, Func<CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
+        string id,
+        T resource,
+        string requestId,
+        CancellationToken ct,
+        Func<CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null,
+        IReadOnlyList<Announcement>? announce = null)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
@@ -103,7 +119,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 operations.AddRange(await alongside(ct));
             }
 
-            if (await TryTransactAsync(operations, ct))
+            if (await TryTransactAsync(operations, announce ?? [], ct))
             {
                 return await GetAsync(id, ct) ?? throw ResourceErrors.Aborted($"{kind} {id} was deleted while it was created; retry");
             }
@@ -135,11 +151,15 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         dapr.TrySaveStateAsync(store, Key(id), JsonDocument.Parse(Format(resource)).RootElement, etag, FirstWrite, cancellationToken: ct);
 
     /// <summary>
-    /// Replaces the resource if its ETag is still <paramref name="etag"/>, committing <paramref name="alongside"/> in
-    /// the same transaction; false when another writer won (of the resource or of any of those keys).
+    /// Replaces the resource if its ETag is still <paramref name="etag"/>, committing <paramref name="alongside"/> and the
+    /// events of <paramref name="announce"/> in the same transaction; false when another writer won (of the resource or
+    /// of any of those keys), and then no event is published.
     /// </summary>
-    public Task<bool> TryReplaceAsync(string id, T resource, string etag, IReadOnlyCollection<StateTransactionRequest> alongside, CancellationToken ct) =>
-        alongside.Count == 0 ? TryReplaceAsync(id, resource, etag, ct) : TryTransactAsync([ReplaceOperation(id, resource, etag), .. alongside], ct);
+    public Task<bool> TryReplaceAsync(
+        string id, T resource, string etag, IReadOnlyCollection<StateTransactionRequest> alongside, CancellationToken ct, IReadOnlyList<Announcement>? announce = null) =>
+        alongside.Count == 0 && announce is not { Count: > 0 }
+            ? TryReplaceAsync(id, resource, etag, ct)
+            : TryTransactAsync([ReplaceOperation(id, resource, etag), .. alongside], announce ?? [], ct);
 
     /// <summary>Deletes the resource if its ETag is still <paramref name="etag"/>, and its id from the index; false when another writer won.</summary>
     public async Task<bool> TryDeleteAsync(string id, string etag, CancellationToken ct)
@@ -152,7 +172,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 new(Key(id), null, StateOperationType.Delete, etag, options: FirstWrite),
                 new(BucketKey(Bucket(id)), JsonSerializer.SerializeToUtf8Bytes(bucket.Where(i => i != id).ToList()), StateOperationType.Upsert, EmptyAsNull(bucketETag), options: FirstWrite),
             ];
-            if (await TryTransactAsync(operations, ct))
+            if (await TryTransactAsync(operations, [], ct))
             {
                 return true;
             }
@@ -188,18 +208,34 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         return (ids ?? [], etag ?? "");
     }
 
-    private async Task<bool> TryTransactAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken ct)
+    // A transaction that announces events goes to the publisher's outbox store, which shares the keys of this one.
+    private async Task<bool> TryTransactAsync(IReadOnlyList<StateTransactionRequest> operations, IReadOnlyList<Announcement> announce, CancellationToken ct)
     {
+        var publisher = announce.Count == 0 ? null : events ?? throw new InvalidOperationException($"the {kind} store has no ContractEvents to announce {announce[0].Event.Descriptor.Name} with");
         try
         {
-            await dapr.ExecuteStateTransactionAsync(store, operations, cancellationToken: ct);
+            await dapr.ExecuteStateTransactionAsync(publisher?.Store ?? store, publisher is null ? operations : publisher.Compose(operations, announce), cancellationToken: ct);
             return true;
         }
-        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted })
+        catch (DaprException e) when (e.InnerException is RpcException inner && LostRace(inner))
         {
             return false;
         }
+        catch (DaprException e) when (ContractEvents.Unqueued(e) is { } unavailable)
+        {
+            throw unavailable;
+        }
     }
+
+    // Mesh's runtime answers a transaction whose ETag check fails with ABORTED; daprd answers INTERNAL "error while
+    // executing state transaction: ..." with the store's error (state.redis "failed to set key"/"failed to delete",
+    // others "possible etag mismatch"), so the same services run on both.
+    private static bool LostRace(RpcException failure) =>
+        failure.StatusCode == StatusCode.Aborted
+        || (failure.StatusCode == StatusCode.Internal && failure.Status.Detail.StartsWith("error while executing state transaction:", StringComparison.Ordinal)
+            && (failure.Status.Detail.Contains("etag mismatch", StringComparison.OrdinalIgnoreCase)
+                || failure.Status.Detail.Contains("failed to set key", StringComparison.Ordinal)
+                || failure.Status.Detail.Contains("failed to delete", StringComparison.Ordinal)));
 
     // Writers that lost an ETag race would collide again if they retried in step: each waits a random few
     // milliseconds, growing with the attempt.

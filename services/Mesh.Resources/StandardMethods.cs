@@ -11,7 +11,8 @@ public static class StandardMethods
     /// Applies the fields of <paramref name="change"/> named by <paramref name="mask"/> to the stored resource:
     /// INVALID_ARGUMENT for a missing mask or a path outside <paramref name="updatable"/>, NOT_FOUND, ABORTED when
     /// the change's ETag is stale or another writer wins. <paramref name="finish"/> validates and stamps the result;
-    /// <paramref name="alongside"/> gives operations (from the updated resource) that commit with it.
+    /// <paramref name="alongside"/> gives operations (from the updated resource) that commit with it, and
+    /// <paramref name="announce"/> the event (from the stored and the updated resource) published if it commits.
     /// </summary>
     public static async Task<T> UpdateAsync<T>(
         ResourceStore<T> store,
@@ -21,7 +22,8 @@ public static class StandardMethods
         IReadOnlySet<string> updatable,
         Action<T> finish,
         CancellationToken ct,
-        Func<T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
+        Func<T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null,
+        Func<T, T, IMessage>? announce = null)
         where T : class, IMessage<T>, new()
     {
         if (mask is not { Paths.Count: > 0 })
@@ -46,7 +48,8 @@ public static class StandardMethods
         ApplyMask(mask, change, updated);
         finish(updated);
         var operations = alongside is null ? [] : (await alongside(updated, ct)).ToList();
-        if (await store.TryReplaceAsync(id, updated, etag, operations, ct))
+        var events = announce is null ? null : new[] { store.Announce(id, announce(current, updated)) };
+        if (await store.TryReplaceAsync(id, updated, etag, operations, ct, events))
         {
             return await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name);
         }

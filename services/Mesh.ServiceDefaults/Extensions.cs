@@ -1,5 +1,6 @@
 using Mesh.ServiceDefaults.Logging;
 using Mesh.ServiceDefaults.Security;
+using Mesh.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,8 +15,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// What every Mesh app shares: OpenTelemetry, health (HTTP and the gRPC health protocol), gRPC
-/// reflection, APP_API_TOKEN on every call (<see cref="SidecarAuthentication"/>), and logging that never writes a PII
-/// or PHI value.
+/// reflection, APP_API_TOKEN on every call (<see cref="SidecarAuthentication"/>), the contracts' field constraints
+/// checked on every gRPC request, and logging that never writes a PII or PHI value.
 /// </summary>
 public static class MeshServiceDefaultsExtensions
 {
@@ -34,7 +35,8 @@ public static class MeshServiceDefaultsExtensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddSidecarAuthentication();
-        builder.Services.AddGrpc();
+        // Every request meets its contract's field constraints before a service's own rules run.
+        builder.Services.AddGrpc(o => o.Interceptors.Add<ContractValidationInterceptor>());
         builder.Services.AddGrpcHealthChecks();
         builder.Services.AddGrpcReflection();
         return builder;

@@ -20,6 +20,12 @@ public sealed class ChargesFixture : IAsyncLifetime
 
     public ChargeService.ChargeServiceClient Charges { get; private set; } = null!;
 
+    /// <summary>A Dapr client through the charges app's own sidecar, for its domain classes used without its gRPC service.</summary>
+    public DaprClient ChargesDapr { get; private set; } = null!;
+
+    /// <summary>The charges app's contract events (topic "charges.events"), once its outbox settled.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonObject>> EventsAsync() => OutboxEvents.SettledAsync(mesh, "charges");
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();
@@ -29,7 +35,12 @@ public sealed class ChargesFixture : IAsyncLifetime
         var endpoint = $"http://127.0.0.1:{caller.GrpcPort}";
         Items = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", endpoint));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", endpoint));
+        ChargesDapr = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{mesh.SidecarOf("charges").GrpcPort}").Build();
     }
 
-    public async Task DisposeAsync() => await mesh.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        ChargesDapr.Dispose();
+        await mesh.DisposeAsync();
+    }
 }

@@ -21,6 +21,12 @@ namespace Mesh.Finance.Tests;
 /// </summary>
 public sealed class FinanceFixture : IAsyncLifetime
 {
+    /// <summary>The GL account finance debits with consumed supplies here.</summary>
+    public const string SuppliesExpenseAccount = "510200";
+
+    /// <summary>The GL account finance credits with consumed supplies here.</summary>
+    public const string InventoryAccount = "131000";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
     private TestMesh mesh = null!;
     private int journalPosts;
@@ -40,8 +46,8 @@ public sealed class FinanceFixture : IAsyncLifetime
     /// <summary>How many of <see cref="JournalPosts"/> the ERP app has finished answering (or dropping).</summary>
     public int AnsweredJournalPosts => Volatile.Read(ref answeredJournalPosts);
 
-    /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
-    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
+    /// <summary>The finance app's contract events (topic "finance.events"), once its outbox settled.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonObject>> EventsAsync() => OutboxEvents.SettledAsync(mesh, "finance");
 
     public async Task InitializeAsync()
     {
@@ -83,6 +89,9 @@ public sealed class FinanceFixture : IAsyncLifetime
         {
             ["Finance:ErpResilience:Retry:MaxRetryAttempts"] = "4",
             ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",
+            // Finance's own GL accounts for consumed supplies, other than the defaults, so a test sees them bound.
+            ["Finance:SuppliesExpenseAccount"] = SuppliesExpenseAccount,
+            ["Finance:InventoryAccount"] = InventoryAccount,
         });
         // Master data, which finance asks whether a line's cost center exists and takes postings.
         await InventoryToChargeApps.StartMasterDataAsync(mesh);
@@ -110,4 +119,12 @@ public sealed class FinanceFixture : IAsyncLifetime
         Erp.Dispose();
         await mesh.DisposeAsync();
     }
+}
+
+/// <summary>The finance tests share one fixture and run one at a time: the ERP's chaos switch and counters are shared.</summary>
+[CollectionDefinition(Name)]
+public sealed class FinanceCollection : ICollectionFixture<FinanceFixture>
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "finance";
 }

@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Finance.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Testing;
 using Mesh.ErpStandIn;
 using ErpJournalEntry = Mesh.ErpStandIn.JournalEntry;
 using JournalEntry = Mesh.Contracts.Finance.V1.JournalEntry;
@@ -12,8 +13,8 @@ using JournalLine = Mesh.Contracts.Finance.V1.JournalLine;
 
 namespace Mesh.Finance.Tests;
 
-/// <summary>One class, so its tests run one at a time: the ERP's chaos switch and counters are shared.</summary>
-public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFixture<FinanceFixture>, IAsyncLifetime
+[Collection(FinanceCollection.Name)]
+public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IAsyncLifetime
 {
     private JournalEntryService.JournalEntryServiceClient Journal => fixture.Journal;
 
@@ -51,6 +52,11 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
                 new("130000", null, null, new Amount("USD", 1250), "inventory relieved"),
             },
             booked.Entry.Lines);
+        // Finance announced the cost it booked: the first debit line with a cost center.
+        var cost = CostPosted.Parser.ParseJson(Assert.Single((await fixture.EventsAsync()).Of(CostPosted.Descriptor.FullName, d => d["journalEntry"]!.GetValue<string>() == created.Name))["data"]!.ToJsonString());
+        Assert.Equal(
+            (posted.ErpDocumentNumber, "costCenters/cc-4410", "500100", 12.50m, document, 1, $"{created.Name}.cost-posted", document),
+            (cost.ErpDocumentNumber, cost.CostCenter, cost.GlAccount, cost.Amount.ToDecimal(), cost.SourceDocument, cost.LineNumber, cost.Context.EventId, cost.Context.CorrelationId));
     }
 
     [Fact]
@@ -67,7 +73,8 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
         var original = await Journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = posted.Name });
         var after = await fixture.StatsAsync();
         var booked = await fixture.Erp.GetFromJsonAsync<ErpJournalEntry>($"/erp/v1/journal-entries/{reversal.ErpDocumentNumber}");
-        var announced = (await fixture.PublishedAsync("finance.journal_entry.reversed")).Where(e => e["data"]!["journalEntry"]!.GetValue<string>() == posted.Name).ToList();
+        var events = await fixture.EventsAsync();
+        var announced = events.Of(JournalEntryReversed.Descriptor.FullName, d => d["journalEntry"]!.GetValue<string>() == posted.Name);
 
         Assert.Equal(StatusCode.FailedPrecondition, draftRefused.StatusCode);
         Assert.Equal((StatusCode.InvalidArgument, "reason is required"), (noReason.StatusCode, noReason.Status.Detail));
@@ -80,17 +87,17 @@ public sealed class JournalEntryServiceTests(FinanceFixture fixture) : IClassFix
         Assert.Equal((JournalEntryState.Reversed, reversal.Name), (original.State, original.ReversedBy));
         Assert.Equal(before.Postings + 1, after.Postings);
         Assert.Equal((posted.Name, null, 1250L), (booked!.Entry.Reference, booked.Entry.Lines[0].Debit, booked.Entry.Lines[0].Credit!.Minor));
-        // JournalEntryReversed, once more for the retry under the same CloudEvent id, so consumers see one event.
-        Assert.Equal(2, announced.Count);
-        Assert.All(announced, e =>
-        {
-            Assert.Equal($"{posted.Name}.reversed", e["id"]!.GetValue<string>());
-            Assert.Equal("mesh/finance", e["source"]!.GetValue<string>());
-            Assert.Equal(
-                (reversal.Name, posted.ErpDocumentNumber, reversal.ErpDocumentNumber, "wrong cost center"),
-                (e["data"]!["reversalJournalEntry"]!.GetValue<string>(), e["data"]!["erpDocumentNumber"]!.GetValue<string>(),
-                 e["data"]!["reversalErpDocumentNumber"]!.GetValue<string>(), e["data"]!["reason"]!.GetValue<string>()));
-        });
+        // JournalEntryReversed once, committed with the mark on the original: the retry changed nothing and announced nothing.
+        var e = Assert.Single(announced);
+        Assert.Equal($"{posted.Name}.reversed", e["data"]!["context"]!["eventId"]!.GetValue<string>());
+        Assert.Equal("mesh/finance", e["source"]!.GetValue<string>());
+        Assert.Equal(
+            (reversal.Name, posted.ErpDocumentNumber, reversal.ErpDocumentNumber, "wrong cost center"),
+            (e["data"]!["reversalJournalEntry"]!.GetValue<string>(), e["data"]!["erpDocumentNumber"]!.GetValue<string>(),
+             e["data"]!["reversalErpDocumentNumber"]!.GetValue<string>(), e["data"]!["reason"]!.GetValue<string>()));
+        // The reversal entry is not announced as a cost; the original's posting was, once.
+        Assert.Empty(events.Of(CostPosted.Descriptor.FullName, d => d["journalEntry"]!.GetValue<string>() == reversal.Name));
+        Assert.Single(events.Of(CostPosted.Descriptor.FullName, d => d["journalEntry"]!.GetValue<string>() == posted.Name));
     }
 
     [Fact]

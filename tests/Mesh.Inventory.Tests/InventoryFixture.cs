@@ -16,6 +16,9 @@ public sealed class InventoryFixture : IAsyncLifetime
 
     public InventoryService.InventoryServiceClient Inventory { get; private set; } = null!;
 
+    /// <summary>The inventory app's contract events (topic "inventory.events"), once its outbox settled.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonObject>> EventsAsync() => OutboxEvents.SettledAsync(mesh, "inventory");
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Mesh.Contracts.Type.V1;
+using Mesh.Inventory.Domain;
 
 namespace Mesh.Inventory.Tests;
 

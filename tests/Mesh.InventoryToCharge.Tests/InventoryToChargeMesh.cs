@@ -27,6 +27,9 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
     public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
 
+    /// <summary>The contract events <paramref name="appId"/> published through its outbox, once that settled.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonObject>> AnnouncedAsync(string appId) => OutboxEvents.SettledAsync(mesh, appId);
+
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync();

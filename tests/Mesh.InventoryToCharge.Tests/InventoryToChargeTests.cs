@@ -1,11 +1,13 @@
 using Grpc.Core;
 using Mesh.Contracts;
 using Mesh.Contracts.Charges.V1;
+using Mesh.Contracts.Finance.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
+using Mesh.Testing;
 
 namespace Mesh.InventoryToCharge.Tests;
 
@@ -34,10 +36,11 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.True(report.ChargesCaptured > 0 && report.ChargesCaptured < 40, "billable and floor-stock supplies are both in the mix");
         Assert.Equal(40, report.ErpPostings);
         Assert.True(report.ReorderPointsReached > 0, "some balance should have fallen below its reorder point");
-        // Every captured charge and every posting was announced once on pub/sub.
-        Assert.Equal(report.ChargesCaptured, await PublishedAsync("charges.charge.captured", catalog.RunId));
-        Assert.Equal(report.ErpPostings, await PublishedAsync("finance.journal_entry.cost_posted", catalog.RunId));
-        Assert.Equal(report.ReorderPointsReached, await PublishedAsync("inventory.inventory_balance.reorder_point_reached", catalog.RunId));
+        // Every captured charge, every posting and every reorder point reached was announced once, by the service that
+        // made the change, through its outbox.
+        Assert.Equal(report.ChargesCaptured, await AnnouncedAsync("charges", ChargeCaptured.Descriptor, catalog.RunId));
+        Assert.Equal(report.ErpPostings, await AnnouncedAsync("finance", CostPosted.Descriptor, catalog.RunId));
+        Assert.Equal(report.ReorderPointsReached, await AnnouncedAsync("inventory", ReorderPointReached.Descriptor, catalog.RunId));
         // The saga logged about each case at Information level, and never a patient identifier.
         Assert.Contains(events[0].Context.EventId, mesh.Workflows.Output, StringComparison.Ordinal);
         Assert.All(events, e => Assert.DoesNotContain(e.Patient.Mrn, mesh.Workflows.Output, StringComparison.Ordinal));
@@ -171,8 +174,10 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.Equal(report.StockMovements, report.StockReversals);
         Assert.Equal(0, report.ErpPostings);
         Assert.All(voided, c => Assert.Equal(ChargeState.Voided, c.State));
-        Assert.Equal(voided.Count, await PublishedAsync("charges.charge.voided", catalog.RunId));
-        Assert.Equal(0, await PublishedAsync("charges.charge.captured", catalog.RunId));
+        // Charges announced each charge when it captured it and again when the compensation voided it.
+        Assert.Equal(voided.Count, await AnnouncedAsync("charges", ChargeVoided.Descriptor, catalog.RunId));
+        Assert.Equal(voided.Count, await AnnouncedAsync("charges", ChargeCaptured.Descriptor, catalog.RunId));
+        Assert.Equal(0, await AnnouncedAsync("finance", CostPosted.Descriptor, catalog.RunId));
 
         // A compensated case cannot be replayed; the operator dismisses it from the queue.
         var name = cases[0].Name;
@@ -225,7 +230,7 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         Assert.Equal(1, deadLettered);
         Assert.Equal((CaseState.Exception, "dead_lettered", ""), (parked.State, parked.Reason, parked.InventoryToCharge.StockMovement));
         Assert.Contains(queue, q => q.Name == parked.Name);
-        Assert.Equal(0, await PublishedAsync("charges.charge.captured", catalog.RunId));
+        Assert.Equal(0, await AnnouncedAsync("charges", ChargeCaptured.Descriptor, catalog.RunId));
     }
 
     // The whole exception queue, page by page.
@@ -254,6 +259,15 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
 
         throw new TimeoutException($"fewer than {atLeast} cases settled");
     }
+
+    // Counts the distinct events of a type a service announced for this run: their correlation is the run's
+    // consumption event, and a copy of one event (at-least-once) carries its event id.
+    private async Task<int> AnnouncedAsync(string appId, Google.Protobuf.Reflection.MessageDescriptor type, string runId) =>
+        (await mesh.AnnouncedAsync(appId))
+            .Of(type.FullName, d => d["context"]!["correlationId"]!.GetValue<string>().StartsWith(runId, StringComparison.Ordinal))
+            .Select(e => e["data"]!["context"]!["eventId"]!.GetValue<string>())
+            .Distinct()
+            .Count();
 
     // Counts the distinct CloudEvents of this run on a topic's Redis stream (redeliveries of one event share its id).
     private async Task<int> PublishedAsync(string topic, string runId)

@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Testing;
 
 namespace Mesh.MasterData.Tests;
 
@@ -110,7 +111,7 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
     [Fact]
     public async Task SameGtinOrUdi_IsAlreadyExists_AGtin12AndItsGtin14AreOne()
     {
-        var gtin12 = $"0{Random.Shared.NextInt64(10_000_000_000, 99_999_999_999)}";
+        var gtin12 = WithCheckDigit($"0{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}");
         var udi = $"(01){Guid.NewGuid():N}";
         var holder = await Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { Gtin = gtin12, UdiDeviceIdentifier = udi } });
 
@@ -136,7 +137,7 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task CreateAndUpdate_PublishItemCreatedAndItemUpdated_ARetriedCreateRepeatsTheSameEvent()
+    public async Task CreateAndUpdate_PublishItemCreatedAndItemUpdated_InTheirTransactions_ARetriedCreatePublishesNothingMore()
     {
         var requestId = Guid.NewGuid().ToString("N");
         var created = await Items.CreateItemAsync(new CreateItemRequest { Item = Suture(), RequestId = requestId });
@@ -146,16 +147,22 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
             Item = new Item { Name = created.Name, Description = "Suture 3-0 nylon, 27 in" },
             UpdateMask = new FieldMask { Paths = { "description" } },
         });
+        // An update whose etag is stale commits nothing and announces nothing.
+        await Assert.ThrowsAsync<RpcException>(() => Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item { Name = created.Name, Description = "Suture 3-0 nylon, 36 in", Etag = created.Etag },
+            UpdateMask = new FieldMask { Paths = { "description" } },
+        }).ResponseAsync);
 
-        var createdEvents = (await fixture.PublishedAsync("masterdata.item.created")).Where(e => e["data"]!["item"]!["name"]!.GetValue<string>() == created.Name).ToList();
-        var updatedEvent = Assert.Single(await fixture.PublishedAsync("masterdata.item.updated"), e => e["data"]!["item"]!["name"]!.GetValue<string>() == created.Name);
+        var events = await fixture.EventsAsync();
+        var createdEvent = Assert.Single(events.Of(ItemCreated.Descriptor.FullName, d => d["item"]!["name"]!.GetValue<string>() == created.Name));
+        var updatedEvent = Assert.Single(events.Of(ItemUpdated.Descriptor.FullName, d => d["item"]!["name"]!.GetValue<string>() == created.Name));
 
-        Assert.Equal(2, createdEvents.Count);
-        Assert.All(createdEvents, e => Assert.Equal(($"{created.Name}.created", "mesh/masterdata"), (e["id"]!.GetValue<string>(), e["source"]!.GetValue<string>())));
-        Assert.Equal(requestId, createdEvents[0]["data"]!["context"]!["causationId"]!.GetValue<string>());
-        Assert.Equal($"{created.Name}.updated.{updated.Etag}", updatedEvent["id"]!.GetValue<string>());
+        Assert.Equal(($"{created.Name}.created", "mesh/masterdata"), (createdEvent["data"]!["context"]!["eventId"]!.GetValue<string>(), createdEvent["source"]!.GetValue<string>()));
+        Assert.Equal(requestId, createdEvent["data"]!["context"]!["causationId"]!.GetValue<string>());
+        Assert.Equal($"{created.Name}.updated-from.{created.Etag}", updatedEvent["data"]!["context"]!["eventId"]!.GetValue<string>());
         Assert.Equal("description", updatedEvent["data"]!["changedFields"]!.GetValue<string>());
-        Assert.Equal("Suture 3-0 nylon, 27 in", updatedEvent["data"]!["item"]!["description"]!.GetValue<string>());
+        Assert.Equal(updated.Description, updatedEvent["data"]!["item"]!["description"]!.GetValue<string>());
     }
 
     [Fact]
@@ -206,5 +213,12 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
 
         Assert.Equal(3, names.Count);
         Assert.Equal(3, names.Distinct().Count());
+    }
+
+    // The contract refuses a GTIN whose GS1 check digit is wrong.
+    private static string WithCheckDigit(string digits)
+    {
+        var sum = digits.Reverse().Select((c, i) => (c - '0') * (i % 2 == 0 ? 3 : 1)).Sum();
+        return digits + (char)('0' + ((10 - (sum % 10)) % 10));
     }
 }

@@ -25,8 +25,8 @@ public sealed class MasterDataFixture : IAsyncLifetime
 
     public InventoryService.InventoryServiceClient Inventory { get; private set; } = null!;
 
-    /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
-    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
+    /// <summary>The master data app's contract events (topic "masterdata.events"), once its outbox settled.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonObject>> EventsAsync() => OutboxEvents.SettledAsync(mesh, "masterdata");
 
     public async Task InitializeAsync()
     {

@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Testing;
 
 namespace Mesh.MasterData.Tests;
 
@@ -163,7 +164,7 @@ public sealed class SupplierServiceTests(MasterDataFixture fixture) : IClassFixt
         Assert.Equal(other, otherAfterRefusal);
         Assert.Equal("gpo", otherSystem.ExternalIds.Single().System);
         // Only the suppliers that were created are announced.
-        var announced = (await fixture.PublishedAsync("masterdata.supplier.created")).Select(e => e["data"]!["supplier"]!["taxId"]?.GetValue<string>()).ToList();
+        var announced = (await fixture.EventsAsync()).Of(SupplierCreated.Descriptor.FullName).Select(e => e["data"]!["supplier"]!["taxId"]?.GetValue<string>()).ToList();
         Assert.Single(announced, t => t == taxId);
         Assert.DoesNotContain(taxId.Replace("-", "", StringComparison.Ordinal), announced);
     }
@@ -198,6 +199,9 @@ public sealed class SupplierServiceTests(MasterDataFixture fixture) : IClassFixt
         var winner = Assert.Single(outcomes, o => o.Created is not null).Created!;
         Assert.All(outcomes.Where(o => o.Created is null), o => Assert.Equal(StatusCode.AlreadyExists, o.Status));
         Assert.Equal(winner.Name, Assert.Single(await ListAllAsync(new ListSuppliersRequest { TaxId = contested })).Name);
+        // The losers' transactions failed on the claim, so only the winner was announced.
+        var announced = Assert.Single((await fixture.EventsAsync()).Of(SupplierCreated.Descriptor.FullName, d => d["supplier"]!["taxId"]?.GetValue<string>() == contested));
+        Assert.Equal(winner.Name, announced["data"]!["supplier"]!["name"]!.GetValue<string>());
     }
 
     [Fact]

@@ -57,20 +57,38 @@ public sealed class TestMesh : IAsyncDisposable
         var host = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = redis.ConnectionString };
         var statestore = new ComponentDefinition("statestore", "state.redis", "v1", new Dictionary<string, string>(host, StringComparer.OrdinalIgnoreCase) { ["actorStateStore"] = "true" }, [], "statestore.yaml");
         var pubsub = new ComponentDefinition("pubsub", "pubsub.redis", "v1", new Dictionary<string, string>(host, StringComparer.OrdinalIgnoreCase) { ["redeliverInterval"] = "2s", ["processingTimeout"] = "5s" }, [], "pubsub.yaml");
+        ComponentDefinition[] components = [statestore, pubsub, .. OutboxComponents(host)];
         var loggers = logs ?? NullLoggerFactory.Instance;
         var mesh = new TestMesh(
             redis,
-            [statestore, pubsub],
-            new Dictionary<string, IStateStore> { ["statestore"] = ComponentFactory.CreateStateStore(statestore) },
-            new Dictionary<string, IPubSub> { ["pubsub"] = ComponentFactory.CreatePubSub(pubsub, loggers) },
+            components,
+            components.Where(c => ComponentFactory.IsStateStore(c.Type)).ToDictionary(c => c.Name, c => ComponentFactory.CreateStateStore(c)),
+            components.Where(c => ComponentFactory.IsPubSub(c.Type)).ToDictionary(c => c.Name, c => ComponentFactory.CreatePubSub(c, loggers)),
             loggers)
         {
             Resiliency = resiliency ?? ResiliencySpec.None,
         };
         mesh.owned.Add(redis);
-        mesh.owned.Add(mesh.stateStores["statestore"]);
-        mesh.owned.Add(mesh.pubSubs["pubsub"]);
+        mesh.owned.AddRange(mesh.stateStores.Values);
+        mesh.owned.AddRange(mesh.pubSubs.Values);
         return mesh;
+    }
+
+    // As components/outbox.yaml: each service's outbox-enabled store (scoped to it) publishing to "{app}.events", and
+    // the pub/sub of their internal topics, which waits longer than a relay takes to give up on a failed transaction.
+    private static IEnumerable<ComponentDefinition> OutboxComponents(Dictionary<string, string> host)
+    {
+        yield return new ComponentDefinition("outbox-pubsub", "pubsub.redis", "v1", new Dictionary<string, string>(host, StringComparer.OrdinalIgnoreCase)
+        {
+            ["processingTimeout"] = "30s", ["redeliverInterval"] = "2s", ["concurrency"] = "100",
+        }, [], "outbox.yaml");
+        foreach (var app in new[] { "charges", "finance", "inventory", "masterdata" })
+        {
+            yield return new ComponentDefinition($"{app}-outbox", "state.redis", "v1", new Dictionary<string, string>(host, StringComparer.OrdinalIgnoreCase)
+            {
+                ["outboxPublishPubsub"] = "pubsub", ["outboxPublishTopic"] = $"{app}.events", ["outboxPubsub"] = "outbox-pubsub", ["outboxDiscardWhenMissingState"] = "true",
+            }, [app], "outbox.yaml");
+        }
     }
 
     private ResiliencySpec Resiliency { get; init; } = ResiliencySpec.None;

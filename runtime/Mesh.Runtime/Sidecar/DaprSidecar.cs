@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -65,6 +66,9 @@ public sealed class DaprSidecar : IAsyncDisposable
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<AppChannels>();
         builder.Services.AddSingleton<InboundCalls>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TransactionalOutbox>();
+        builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddSingleton<StateApi>();
         builder.Services.AddSingleton<SecretsApi>();
         builder.Services.AddSingleton<PublishApi>();
@@ -125,7 +129,11 @@ public sealed class DaprSidecar : IAsyncDisposable
         // From now on calls for the app come through this sidecar, which checks them and carries the app's token.
         var inbound = app.Services.GetRequiredService<InboundCalls>();
         settings.Directory.Attach(inbound);
-        return new DaprSidecar(app, httpPort, grpcPort, inbound);
+        var sidecar = new DaprSidecar(app, httpPort, grpcPort, inbound);
+        // daprd relays outbox messages once the app is healthy, which without a health check is at start; the relay
+        // never calls the app, so here it starts with the sidecar.
+        sidecar.deliveries.AddRange(await app.Services.GetRequiredService<OutboxRelay>().StartAsync(cancellationToken));
+        return sidecar;
     }
 
     /// <summary>A service of the sidecar (its workflow engine, ...), for tests that look inside.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
@@ -44,6 +45,8 @@ public static class SidecarAuthentication
             }
 
             builder.Services.AddHostedService<UnprotectedWarning>();
+            // The policy stays, open, so endpoints that ask for it (RequireSidecar) map the same way.
+            builder.Services.AddAuthorization(o => o.AddPolicy(Policy, p => p.RequireAssertion(_ => true)));
             return builder;
         }
 
@@ -56,6 +59,17 @@ public static class SidecarAuthentication
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcRefusal>();
         return builder;
     }
+
+    /// <summary>
+    /// For an app with a front door of its own (the gateway's partner listeners, where partners authenticate with a
+    /// JWT): APP_API_TOKEN is no longer asked of every endpoint, only of those marked <see cref="RequireSidecar{TBuilder}"/>.
+    /// </summary>
+    public static IServiceCollection RequireSidecarPerEndpoint(this IServiceCollection services) =>
+        services.PostConfigure<AuthorizationOptions>(o => o.FallbackPolicy = null);
+
+    /// <summary>Requires APP_API_TOKEN on these endpoints (for an app that took <see cref="RequireSidecarPerEndpoint"/>).</summary>
+    public static TBuilder RequireSidecar<TBuilder>(this TBuilder endpoints)
+        where TBuilder : IEndpointConventionBuilder => endpoints.RequireAuthorization(Policy);
 
     // A gRPC caller gets a gRPC status it can read (UNAUTHENTICATED with the reason) instead of a bare HTTP 401.
     private sealed class GrpcRefusal : IAuthorizationMiddlewareResultHandler

@@ -1,8 +1,11 @@
 using Dapr.Client;
+using Mesh.Charges.Domain;
 using Mesh.Charges.Grpc;
+using Mesh.Charges.Infrastructure;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Resources;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -10,16 +13,21 @@ namespace Microsoft.Extensions.Hosting;
 public static class ChargesExtensions
 {
     /// <summary>
-    /// The Dapr client, the charge store, and the master data ItemService client that reaches the "masterdata"
-    /// app through this app's own sidecar.
+    /// The Dapr client, the charge store ("Charges:StateStore", default "statestore") whose captures and voids commit
+    /// their events through the outbox store ("Charges:OutboxStore", default "charges-outbox"), the charge book, and the
+    /// charge master: master data's ItemService ("Charges:MasterDataAppId", default "masterdata") through this app's sidecar.
     /// </summary>
     public static IHostApplicationBuilder AddCharges(this IHostApplicationBuilder builder)
     {
         var store = builder.Configuration["Charges:StateStore"] ?? "statestore";
+        var events = new ContractEvents(builder.Configuration["Charges:OutboxStore"] ?? "charges-outbox", "mesh/charges");
         builder.Services.AddDaprClient();
-        builder.Services.AddSingleton(sp => new ResourceStore<PatientCharge>(sp.GetRequiredService<DaprClient>(), store, "charge"));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(sp => new ResourceStore<PatientCharge>(sp.GetRequiredService<DaprClient>(), store, "charge", events));
         var masterData = builder.Configuration["Charges:MasterDataAppId"] ?? "masterdata";
-        builder.Services.AddSingleton(new ItemService.ItemServiceClient(SidecarInvocation.For(builder.Configuration, masterData)));
+        builder.Services.AddSingleton<IChargeMaster>(new MasterDataChargeMaster(new ItemService.ItemServiceClient(SidecarInvocation.For(builder.Configuration, masterData))));
+        builder.Services.AddSingleton<ChargeBook>();
         return builder;
     }
 

@@ -2,9 +2,12 @@ using Dapr;
 using Dapr.Client;
 using Mesh.Contracts.Finance.V1;
 using Mesh.Contracts.MasterData.V1;
-using Mesh.Finance.Erp;
+using Mesh.Finance;
+using Mesh.Finance.Domain;
 using Mesh.Finance.Grpc;
+using Mesh.Finance.Infrastructure;
 using Mesh.Resources;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 
 namespace Microsoft.Extensions.Hosting;
@@ -13,25 +16,30 @@ namespace Microsoft.Extensions.Hosting;
 public static class FinanceExtensions
 {
     /// <summary>
-    /// The Dapr client, the journal entry store, master data's cost centers ("Finance:MasterDataAppId", default
-    /// "masterdata"), the event publisher ("Finance:PubSub", default "pubsub"), and the ERP client: Dapr HTTP service invocation to the ERP app
+    /// The Dapr client, the journal entry store ("Finance:StateStore", default "statestore") whose postings and
+    /// reversals commit their events through the outbox store ("Finance:OutboxStore", default "finance-outbox"), the
+    /// journal with its GL accounts (<see cref="FinanceOptions"/>, section "Finance"), master data's cost centers
+    /// ("Finance:MasterDataAppId", default "masterdata"), and the ERP client: Dapr HTTP service invocation to the ERP app
     /// ("Finance:ErpAppId", default "erp") behind the standard resilience handler, whose options
     /// ("Finance:ErpResilience", HttpStandardResilienceOptions) default to retries with backoff bounded by 10 s in all.
     /// </summary>
     public static IHostApplicationBuilder AddFinance(this IHostApplicationBuilder builder)
     {
         var store = builder.Configuration["Finance:StateStore"] ?? "statestore";
+        var events = new ContractEvents(builder.Configuration["Finance:OutboxStore"] ?? "finance-outbox", "mesh/finance");
         builder.Services.AddDaprClient();
-        builder.Services.AddSingleton(sp => new ResourceStore<JournalEntry>(sp.GetRequiredService<DaprClient>(), store, "journal-entry"));
-        builder.Services.AddSingleton(new CostCenterService.CostCenterServiceClient(
-            SidecarInvocation.For(builder.Configuration, builder.Configuration["Finance:MasterDataAppId"] ?? "masterdata")));
-        var pubsub = builder.Configuration["Finance:PubSub"] ?? "pubsub";
-        builder.Services.AddSingleton(sp => new ContractEvents(sp.GetRequiredService<DaprClient>(), pubsub, "mesh/finance"));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.Configure<FinanceOptions>(builder.Configuration.GetSection("Finance"));
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(sp => new ResourceStore<JournalEntry>(sp.GetRequiredService<DaprClient>(), store, "journal-entry", events));
+        builder.Services.AddSingleton<ICostCenters>(new MasterDataCostCenters(new CostCenterService.CostCenterServiceClient(
+            SidecarInvocation.For(builder.Configuration, builder.Configuration["Finance:MasterDataAppId"] ?? "masterdata"))));
+        builder.Services.AddSingleton<JournalBook>();
 
         var erpAppId = builder.Configuration["Finance:ErpAppId"] ?? "erp";
         // The SDK's defaults read IConfiguration before the environment, so in-process test hosts and the Dapr CLI both work.
         var sidecar = DaprDefaults.GetDefaultHttpEndpoint(builder.Configuration);
-        var erp = builder.Services.AddHttpClient<ErpClient>(http => http.BaseAddress = new Uri($"http://{erpAppId}/"));
+        var erp = builder.Services.AddHttpClient<IErp, ErpClient>(http => http.BaseAddress = new Uri($"http://{erpAppId}/"));
         // Added first, so it is the outer handler: every attempt goes through the sidecar afresh.
         var resilience = erp.AddStandardResilienceHandler().Configure(options =>
         {

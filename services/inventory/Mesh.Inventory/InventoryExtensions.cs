@@ -1,23 +1,32 @@
 using Dapr.Client;
 using Mesh.Contracts.Inventory.V1;
+using Mesh.Inventory.Domain;
 using Mesh.Inventory.Grpc;
-using Mesh.Inventory.Ledger;
 using Mesh.Inventory.Storage;
 using Mesh.Resources;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>Wiring of the inventory app.</summary>
 public static class InventoryExtensions
 {
-    /// <summary>The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind and the stock ledger.</summary>
+    /// <summary>
+    /// The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind ("Inventory:StateStore",
+    /// default "statestore"), whose movements commit their events through the outbox store ("Inventory:OutboxStore",
+    /// default "inventory-outbox"), the stock ledger and the balance levels.
+    /// </summary>
     public static IHostApplicationBuilder AddInventory(this IHostApplicationBuilder builder)
     {
         var store = builder.Configuration["Inventory:StateStore"] ?? "statestore";
+        var events = new ContractEvents(builder.Configuration["Inventory:OutboxStore"] ?? "inventory-outbox", "mesh/inventory");
         builder.Services.AddDaprClient();
-        builder.Services.AddSingleton(sp => new ResourceStore<InventoryBalance>(sp.GetRequiredService<DaprClient>(), store, "balance"));
-        builder.Services.AddSingleton(sp => new ResourceStore<StoredStockMovement>(sp.GetRequiredService<DaprClient>(), store, "movement"));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(sp => new ResourceStore<InventoryBalance>(sp.GetRequiredService<DaprClient>(), store, "balance", events));
+        builder.Services.AddSingleton(sp => new ResourceStore<StoredStockMovement>(sp.GetRequiredService<DaprClient>(), store, "movement", events));
         builder.Services.AddSingleton<StockLedger>();
+        builder.Services.AddSingleton<BalanceLevels>();
         return builder;
     }
 

@@ -1,9 +1,11 @@
 using Dapr.Client;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
-using Mesh.MasterData;
+using Mesh.MasterData.Domain;
 using Mesh.MasterData.Grpc;
+using Mesh.MasterData.Infrastructure;
 using Mesh.Resources;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -11,28 +13,34 @@ namespace Microsoft.Extensions.Hosting;
 public static class MasterDataExtensions
 {
     /// <summary>
-    /// The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind, the event
-    /// publisher ("MasterData:PubSub", default "pubsub"), and the claims that keep cost center codes unique within a
-    /// company and item and supplier identifiers unique.
+    /// The Dapr client (sidecar from DAPR_GRPC_PORT / DAPR_GRPC_ENDPOINT), a resource store per kind ("MasterData:StateStore",
+    /// default "statestore"), whose item and supplier writes commit their events through the outbox store
+    /// ("MasterData:OutboxStore", default "masterdata-outbox"), the claims that keep cost center codes unique within a
+    /// company and item and supplier identifiers unique, inventory's stock ("MasterData:InventoryAppId", default
+    /// "inventory") and the four masters.
     /// </summary>
     public static IHostApplicationBuilder AddMasterData(this IHostApplicationBuilder builder)
     {
         var store = builder.Configuration["MasterData:StateStore"] ?? "statestore";
+        var events = new ContractEvents(builder.Configuration["MasterData:OutboxStore"] ?? "masterdata-outbox", "mesh/masterdata");
         builder.Services.AddDaprClient();
-        builder.Services.AddSingleton(sp => new ResourceStore<Item>(sp.GetRequiredService<DaprClient>(), store, "item"));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(sp => new ResourceStore<Item>(sp.GetRequiredService<DaprClient>(), store, "item", events));
         builder.Services.AddSingleton(sp => new ResourceStore<Location>(sp.GetRequiredService<DaprClient>(), store, "location"));
         builder.Services.AddSingleton(sp => new ResourceStore<CostCenter>(sp.GetRequiredService<DaprClient>(), store, "cost-center"));
-        builder.Services.AddSingleton(sp => new ResourceStore<Supplier>(sp.GetRequiredService<DaprClient>(), store, "supplier"));
-        // Inventory, asked before a location holding stock is made inactive or deleted, through the sidecar.
-        builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(
-            SidecarInvocation.For(builder.Configuration, builder.Configuration["MasterData:InventoryAppId"] ?? "inventory")));
-        var pubsub = builder.Configuration["MasterData:PubSub"] ?? "pubsub";
-        builder.Services.AddSingleton(sp => new ContractEvents(sp.GetRequiredService<DaprClient>(), pubsub, "mesh/masterdata"));
+        builder.Services.AddSingleton(sp => new ResourceStore<Supplier>(sp.GetRequiredService<DaprClient>(), store, "supplier", events));
+        builder.Services.AddSingleton<IStock>(new InventoryStock(new InventoryService.InventoryServiceClient(
+            SidecarInvocation.For(builder.Configuration, builder.Configuration["MasterData:InventoryAppId"] ?? "inventory"))));
         builder.Services.AddSingleton(sp => new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "cost-center-code"));
         builder.Services.AddSingleton(sp => new UniqueIdentifiers<Item>(
-            new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "item-identifier"), sp.GetRequiredService<ResourceStore<Item>>(), ItemApi.Items, ItemApi.IdentifiersOf));
+            new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "item-identifier"), sp.GetRequiredService<ResourceStore<Item>>(), ItemRules.Items, ItemRules.IdentifiersOf));
         builder.Services.AddSingleton(sp => new UniqueIdentifiers<Supplier>(
-            new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "supplier-identifier"), sp.GetRequiredService<ResourceStore<Supplier>>(), SupplierApi.Suppliers, SupplierApi.IdentifiersOf));
+            new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "supplier-identifier"), sp.GetRequiredService<ResourceStore<Supplier>>(), SupplierRules.Suppliers, SupplierRules.IdentifiersOf));
+        builder.Services.AddSingleton<ItemMaster>();
+        builder.Services.AddSingleton<SupplierMaster>();
+        builder.Services.AddSingleton<LocationMaster>();
+        builder.Services.AddSingleton<CostCenterMaster>();
         return builder;
     }
 

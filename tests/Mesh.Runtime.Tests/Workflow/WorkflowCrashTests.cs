@@ -106,14 +106,14 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
                   GATE_FILE: {GateFile}
             """);
         using var client = new DaprWorkflowClientBuilder(new ConfigurationBuilder().Build()).UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").Build();
-        var mesh = StartMesh();
+        var mesh = Cli.MeshProcess.Start(folder);
         var id = await RetryAsync(() => client.ScheduleNewWorkflowAsync("CrashSaga", input: "case-2"));
         await WaitForLineAsync("start:case-2-charge");
 
         mesh.Kill(entireProcessTree: true);
         await mesh.WaitForExitAsync();
         await File.WriteAllTextAsync(GateFile, "open");
-        using var again = StartMesh();
+        using var again = Cli.MeshProcess.Start(folder);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var state = await RetryAsync(() => client.WaitForWorkflowCompletionAsync(id, cancellation: timeout.Token));
         again.Kill(entireProcessTree: true);
@@ -135,20 +135,6 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
             var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
             return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../Mesh.WorkflowCrashApp/bin", configuration, "net10.0/Mesh.WorkflowCrashApp.dll"));
         }
-    }
-
-    private Process StartMesh()
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "mesh.dll"), "run", "-f", Path.Combine(folder, "dapr.yaml") })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 
     // The sidecar of a freshly started mesh takes a moment to listen.

@@ -77,14 +77,14 @@ public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, Publis
     /// <summary>ExecuteStateTransaction: all operations or none.</summary>
     public Task<Empty> ExecuteStateTransaction(ExecuteStateTransactionRequest request, ServerCallContext context) => StateApi.Guard(async () =>
     {
-        var store = state.Store(request.StoreName);
-        var operations = request.Operations.Select(op => op.OperationType switch
+        state.Store(request.StoreName);
+        var operations = request.Operations.Select(op => new TransactionOperation(op.OperationType switch
         {
             "upsert" => new StateOperation(ToSet(request.StoreName, op.Request), null),
             "delete" => new StateOperation(null, new StateDeleteRequest(state.StoredKey(request.StoreName, op.Request.Key), ETagOf(op.Request.Etag), Concurrency(op.Request.Options))),
             _ => throw new RpcException(new Status(StatusCode.Unimplemented, $"operation type {op.OperationType} not supported")),
-        }).ToList();
-        await store.TransactAsync(operations, context.CancellationToken);
+        }, op.Request.Metadata)).ToList();
+        await state.TransactAsync(request.StoreName, operations, context.CancellationToken);
         return new Empty();
     });
 

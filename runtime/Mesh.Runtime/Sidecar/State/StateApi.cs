@@ -5,9 +5,10 @@ namespace Mesh.Runtime.Sidecar.State;
 
 /// <summary>
 /// The state building block as daprd exposes it: store lookup, Dapr's key prefix rules
-/// (<c>keyPrefix</c> metadata), and the mapping of store errors to Dapr's gRPC codes.
+/// (<c>keyPrefix</c> metadata), transactions through the store's outbox when it has one, and the mapping of store
+/// errors to Dapr's gRPC codes.
 /// </summary>
-public sealed class StateApi(SidecarSettings settings)
+public sealed class StateApi(SidecarSettings settings, TransactionalOutbox outbox)
 {
     private const string Separator = "||";
 
@@ -59,6 +60,17 @@ public sealed class StateApi(SidecarSettings settings)
         {
             throw new RpcException(new Status(StatusCode.Internal, $"fail to get {key} from state store {store}: {e.Message}"));
         }
+    }
+
+    /// <summary>
+    /// Applies every operation or none; on an outbox-enabled store, after publishing the event of each upsert to the
+    /// internal topic (<see cref="TransactionalOutbox"/>), as daprd does on its transaction APIs.
+    /// </summary>
+    public async Task TransactAsync(string storeName, IReadOnlyList<TransactionOperation> operations, CancellationToken cancellationToken)
+    {
+        var store = Store(storeName);
+        var written = await outbox.PublishInternalAsync(storeName, operations, cancellationToken);
+        await store.TransactAsync(written, cancellationToken);
     }
 
     /// <summary>Runs a store call, translating its errors to the codes daprd returns.</summary>

@@ -26,8 +26,6 @@ public static class InventoryToChargeExtensions
         builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(SidecarInvocation.For(builder.Configuration, "inventory")));
         builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(SidecarInvocation.For(builder.Configuration, "charges")));
         builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(SidecarInvocation.For(builder.Configuration, "finance")));
-        builder.Services.AddSingleton(sp => new ContractEvents(
-            sp.GetRequiredService<DaprClient>(), sp.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value.PubSub, CaseMessages.Source));
         builder.Services.AddSingleton<CaseMetrics>();
         builder.Services.AddSingleton<CaseLedger>();
         builder.Services.AddSingleton<CasePatients>();

@@ -6,14 +6,8 @@ public sealed class InventoryToChargeOptions
     /// <summary>The Dapr state store for case outcomes and the exception queue.</summary>
     public string StateStore { get; set; } = "statestore";
 
-    /// <summary>The Dapr pub/sub component for events.</summary>
+    /// <summary>The Dapr pub/sub component for the exception queue's events.</summary>
     public string PubSub { get; set; } = "pubsub";
-
-    /// <summary>The GL account debited with the cost of consumed supplies.</summary>
-    public string SuppliesExpenseAccount { get; set; } = "6100";
-
-    /// <summary>The GL account credited: the inventory asset the supplies left.</summary>
-    public string InventoryAccount { get; set; } = "1400";
 
     /// <summary>Attempts of a step against a service before the saga gives up on it.</summary>
     public int StepAttempts { get; set; } = 6;

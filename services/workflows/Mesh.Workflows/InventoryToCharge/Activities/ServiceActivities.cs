@@ -6,7 +6,6 @@ using Mesh.Contracts.Finance.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
-using Microsoft.Extensions.Options;
 
 namespace Mesh.Workflows.InventoryToCharge;
 
@@ -89,15 +88,9 @@ public sealed class TakeStock(InventoryService.InventoryServiceClient inventory,
             return new StockTaken(false, reason, e.Status.Detail, "", 0, "", false, 0, 0);
         }
 
+        // Inventory announces ReorderPointReached itself; the case only records that the movement crossed it.
         var balanceName = $"{input.Location}/balances/{input.Item["items/".Length..]}";
-        if (!movement.ReorderPointCrossed)
-        {
-            return new StockTaken(true, "", "", movement.Name, movement.OnHandAfter.ToDecimal(), balanceName, false, 0, 0);
-        }
-
-        var balance = await inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balanceName });
-        return new StockTaken(true, "", "", movement.Name, movement.OnHandAfter.ToDecimal(), balanceName, true,
-            balance.ReorderPoint?.ToDecimal() ?? 0, balance.ParLevel?.ToDecimal() ?? 0);
+        return new StockTaken(true, "", "", movement.Name, movement.OnHandAfter.ToDecimal(), balanceName, movement.ReorderPointCrossed, 0, 0);
     }
 }
 
@@ -134,47 +127,37 @@ public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, Cas
     }
 }
 
-/// <summary>Posts the cost of the consumed supplies to the ERP: supplies expense of the cost center against inventory.</summary>
-public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journal, IOptions<InventoryToChargeOptions> options) : WorkflowActivity<CostToPost, CostPosting>
+/// <summary>
+/// Asks finance to post the cost of the consumed supplies for the cost center; finance owns the GL accounts, the
+/// rounding to cents and the CostPosted event.
+/// </summary>
+public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journal) : WorkflowActivity<CostToPost, CostPosting>
 {
     /// <inheritdoc />
     public override async Task<CostPosting> RunAsync(WorkflowActivityContext context, CostToPost input)
     {
         var (consumption, check) = (input.Case, input.Check);
-        // ERPs book in cents: the cost is rounded once, here (half to even, as charges rounds), and both lines
-        // carry the same amount.
-        var amount = Money.Of(check.Currency, Math.Round(check.UnitCost * consumption.Quantity, 2, MidpointRounding.ToEven));
-        var settings = options.Value;
         try
         {
-            var entry = await journal.CreateJournalEntryAsync(new CreateJournalEntryRequest
+            var posted = await journal.PostSuppliesCostAsync(new PostSuppliesCostRequest
             {
+                CostCenter = check.CostCenter,
+                Item = consumption.Item,
+                Location = consumption.Location,
+                Quantity = Quantity.Of(consumption.Quantity, consumption.Unit),
+                UnitCost = Money.Of(check.Currency, check.UnitCost),
+                ConsumeTime = Timestamp.FromDateTimeOffset(consumption.OccurTime),
+                SourceDocument = consumption.EventId,
                 RequestId = $"{consumption.EventId}.cost",
-                JournalEntry = new JournalEntry
-                {
-                    CompanyCode = check.CompanyCode,
-                    AccountingDate = Timestamp.FromDateTimeOffset(consumption.OccurTime),
-                    Description = $"Supplies consumed: {consumption.Item} at {consumption.Location}",
-                    Source = JournalEntrySource.InventoryConsumption,
-                    SourceDocument = consumption.EventId,
-                    IdempotencyKey = $"{consumption.EventId}.cost",
-                    Lines =
-                    {
-                        new JournalLine { GlAccount = settings.SuppliesExpenseAccount, CostCenter = check.CostCenter, Debit = amount, Item = consumption.Item, Memo = "supplies consumed" },
-                        new JournalLine { GlAccount = settings.InventoryAccount, CostCenter = check.CostCenter, Credit = amount, Item = consumption.Item, Memo = "inventory relieved" },
-                    },
-                },
             });
-            var posted = entry.State == JournalEntryState.Posted ? entry
-                : await journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = entry.Name, RequestId = $"{consumption.EventId}.post" });
             // A replay gets the entry the first attempt created: report what was booked, not today's cost.
-            var booked = posted.Lines.First(l => l.AmountCase == JournalLine.AmountOneofCase.Debit).Debit;
-            return new CostPosting(true, "", "", posted.Name, posted.ErpDocumentNumber, booked.ToDecimal(), booked.CurrencyCode, settings.SuppliesExpenseAccount);
+            var booked = posted.Lines.First(l => l.AmountCase == JournalLine.AmountOneofCase.Debit);
+            return new CostPosting(true, "", "", posted.Name, posted.ErpDocumentNumber, booked.Debit.ToDecimal(), booked.Debit.CurrencyCode, booked.GlAccount);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
         {
             var reason = e.StatusCode == StatusCode.FailedPrecondition ? "erp_rejected" : "cost_refused";
-            return new CostPosting(false, reason, e.Status.Detail, "", "", amount.ToDecimal(), amount.CurrencyCode, settings.SuppliesExpenseAccount);
+            return new CostPosting(false, reason, e.Status.Detail, "", "", 0, check.Currency, "");
         }
     }
 }

@@ -1,0 +1,48 @@
+using Mesh.Contracts.Finance.V1;
+using Mesh.Resources;
+
+namespace Mesh.Finance.Domain;
+
+/// <summary>
+/// The events journal entries announce, with ids derived from the entry ("journalEntries/{id}.cost-posted") and the
+/// entry's source document (e.g. the ItemConsumed event behind a cost) as their correlation.
+/// </summary>
+public static class FinanceEvents
+{
+    /// <summary>
+    /// CostPosted for a POSTED entry: its first debit line with a cost center is the cost booked there. None for a
+    /// reversal (JournalEntryReversed announces that) or an entry that charges no cost center.
+    /// </summary>
+    public static CostPosted? CostPosted(ContractEvents events, JournalEntry posted, string requestId)
+    {
+        if (posted.Source == JournalEntrySource.Reversal
+            || posted.Lines.FirstOrDefault(l => l.AmountCase == JournalLine.AmountOneofCase.Debit && l.CostCenter.Length > 0) is not { } line)
+        {
+            return null;
+        }
+
+        return new CostPosted
+        {
+            Context = events.Context($"{posted.Name}.cost-posted", posted.PostTime.ToDateTimeOffset(), requestId.Length > 0 ? requestId : posted.IdempotencyKey, posted.SourceDocument),
+            JournalEntry = posted.Name,
+            ErpDocumentNumber = posted.ErpDocumentNumber,
+            CostCenter = line.CostCenter,
+            GlAccount = line.GlAccount,
+            Amount = line.Debit,
+            SourceDocument = posted.SourceDocument,
+            LineNumber = line.LineNumber,
+        };
+    }
+
+    /// <summary>JournalEntryReversed for <paramref name="original"/>, cancelled by the posted <paramref name="reversal"/>.</summary>
+    public static JournalEntryReversed Reversed(ContractEvents events, JournalEntry original, JournalEntry reversal, string reason, string requestId) => new()
+    {
+        Context = events.Context($"{original.Name}.reversed", reversal.UpdateTime.ToDateTimeOffset(), requestId, original.SourceDocument),
+        JournalEntry = original.Name,
+        ErpDocumentNumber = original.ErpDocumentNumber,
+        ReversalJournalEntry = reversal.Name,
+        ReversalErpDocumentNumber = reversal.ErpDocumentNumber,
+        Reason = reason,
+        SourceDocument = original.SourceDocument,
+    };
+}
