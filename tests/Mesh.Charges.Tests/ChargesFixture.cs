@@ -35,7 +35,9 @@ public sealed class ChargesFixture : IAsyncLifetime
         var endpoint = $"http://127.0.0.1:{caller.GrpcPort}";
         Items = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", endpoint));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", endpoint));
-        ChargesDapr = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{mesh.SidecarOf("charges").GrpcPort}").Build();
+        // The charges app's own sidecar, used as the app uses it: with its DAPR_API_TOKEN.
+        var sidecar = mesh.SidecarOf("charges");
+        ChargesDapr = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{sidecar.GrpcPort}").UseDaprApiToken(sidecar.ApiToken).Build();
     }
 
     public async Task DisposeAsync()

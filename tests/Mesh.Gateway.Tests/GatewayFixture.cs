@@ -25,6 +25,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     public const string Limited = "limited-client";
 
     private readonly string folder = Directory.CreateTempSubdirectory("mesh-gateway-tests-").FullName;
+
+    private int callerHttpPort;
     private TestMesh mesh = null!;
     private ChildApp gateway = null!;
 
@@ -38,6 +40,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     /// <summary>The admin listener (the gateway's Dapr app port).</summary>
     public Uri AdminAddress { get; private set; } = null!;
+
+    /// <summary>An HTTP client of the gateway's admin API through a caller's sidecar, as operators reach it.</summary>
+    public HttpClient AdminThroughMesh() => DaprClient.CreateInvokeHttpClient("gateway", $"http://127.0.0.1:{callerHttpPort}");
 
     /// <summary>Master data's items, through a caller's sidecar (not through the gateway).</summary>
     public ItemService.ItemServiceClient DirectItems { get; private set; } = null!;
@@ -55,6 +60,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await InventoryToChargeApps.StartMasterDataAsync(mesh);
         await InventoryToChargeApps.StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
         var caller = await mesh.StartSidecarAsync("caller");
+        callerHttpPort = caller.HttpPort;
         DirectItems = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}"));
         DirectCharges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", $"http://127.0.0.1:{caller.GrpcPort}"));
 

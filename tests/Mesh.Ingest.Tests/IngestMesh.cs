@@ -1,5 +1,4 @@
 using System.Net;
-using Grpc.Net.Client;
 using Mesh.Contracts.Ingest.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
@@ -22,7 +21,6 @@ namespace Mesh.Ingest.Tests;
 public sealed class IngestMesh : IAsyncLifetime
 {
     private TestMesh mesh = null!;
-    private GrpcChannel channel = null!;
 
     /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
     public MeshClients Clients { get; private set; } = null!;
@@ -78,11 +76,13 @@ public sealed class IngestMesh : IAsyncLifetime
         Mllp = await Ingest.Services.GetRequiredService<MllpListener>().EndpointAsync;
         var address = LoopbackApp.AddressOf(Ingest);
         // The app port speaks HTTP/2 only (gRPC, as under `mesh run`); HTTP/1.1 clients use the app's second endpoint.
+        // Straight to the app, as its sidecar calls it: with its APP_API_TOKEN.
         Http = new HttpClient { BaseAddress = address, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
-        channel = GrpcChannel.ForAddress(address);
-        Operator = new IngestService.IngestServiceClient(channel);
+        Http.DefaultRequestHeaders.Add("dapr-api-token", mesh.AppTokenOf("ingest"));
 
         var clinic = await mesh.StartSidecarAsync("clinic");
+        // Operators reach the operator API through the mesh.
+        Operator = new IngestService.IngestServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("ingest", $"http://127.0.0.1:{clinic.GrpcPort}"));
         Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
         Scenario = new InventoryToChargeScenario(Clients);
         Suppliers = new SupplierService.SupplierServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{clinic.GrpcPort}"));
@@ -151,13 +151,18 @@ public sealed class IngestMesh : IAsyncLifetime
         (await Clients.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = InventoryToChargeScenario.BalanceName(seeded.Location.Name, item.Name) })).OnHand.ToDecimal();
 
     // A valid-looking GTIN-14 unique to the run (master data keeps GTINs unique).
-    private static string Gtin(string run) => "1" + string.Concat(run.Select(c => (c % 10).ToString(System.Globalization.CultureInfo.InvariantCulture))).PadRight(13, '0')[..13];
+    // A GTIN-14 from the run id, with the GS1 check digit master data's contract asks for.
+    private static string Gtin(string run)
+    {
+        var body = "1" + string.Concat(run.Select(c => (c % 10).ToString(System.Globalization.CultureInfo.InvariantCulture))).PadRight(12, '0')[..12];
+        var sum = body.Reverse().Select((digit, i) => (digit - '0') * (i % 2 == 0 ? 3 : 1)).Sum();
+        return body + ((10 - (sum % 10)) % 10).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public async Task DisposeAsync()
     {
         Clients.Dispose();
         Http.Dispose();
-        channel.Dispose();
         await mesh.DisposeAsync();
         Directory.Delete(Inbox, recursive: true);
     }

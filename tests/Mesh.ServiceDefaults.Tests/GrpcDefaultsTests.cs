@@ -6,6 +6,7 @@ using Grpc.Reflection.V1Alpha;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Mesh.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace Mesh.ServiceDefaults.Tests;
@@ -20,7 +21,7 @@ public sealed class GrpcDefaultsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2);
-        builder.Configuration["APP_API_TOKEN"] = AppToken;
+        builder.Configuration.AddInMemoryCollection([new("APP_API_TOKEN", AppToken)]);
         builder.AddServiceDefaults();
         app = builder.Build();
         app.MapDefaultEndpoints();

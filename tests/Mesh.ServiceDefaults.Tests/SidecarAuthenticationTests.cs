@@ -4,6 +4,7 @@ using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -69,7 +70,7 @@ public sealed class SidecarAuthenticationTests
         builder.Environment.EnvironmentName = environment;
         if (token is not null)
         {
-            builder.Configuration["APP_API_TOKEN"] = token;
+            builder.Configuration.AddInMemoryCollection([new("APP_API_TOKEN", token)]);
         }
 
         builder.AddServiceDefaults();

@@ -56,6 +56,9 @@ public static class FinanceExtensions
         }
 
         erp.AddHttpMessageHandler(() => new InvocationHandler { DaprEndpoint = sidecar });
+        // Inside the SDK's handler, which only knows the DAPR_API_TOKEN of the environment (not of IConfiguration).
+        var apiToken = DaprDefaults.GetDefaultDaprApiToken(builder.Configuration);
+        erp.AddHttpMessageHandler(() => new SidecarTokenHandler(apiToken));
         return builder;
     }
 

@@ -64,6 +64,10 @@ public static class GatewayExtensions
     public static WebApplication MapGatewayApi(this WebApplication app)
     {
         app.UseMiddleware<PartnerGate>();
+        // Behind the gate, so it answers partners (and refuses the admin routes on their listeners) first; the
+        // admin API then asks for the app token.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         foreach (var service in app.Services.GetRequiredService<PartnerSurface>().Services)
         {

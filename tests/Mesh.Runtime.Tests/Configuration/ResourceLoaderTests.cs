@@ -12,19 +12,25 @@ public sealed class ResourceLoaderTests : IDisposable
     public void Dispose() => folder.Dispose();
 
     [Fact]
-    public void Load_RepositoryComponents_StateStorePubSubAndDeliveryRetry()
+    public void Load_RepositoryComponents_StateStorePubSubSecretsAndDeliveryRetry()
     {
         var components = Path.Combine(RunFileLoaderTests.RepositoryRoot(), "components");
 
         var (definitions, resiliency) = ResourceLoader.Load([components], "registry");
+        var (ofWorkflows, _) = ResourceLoader.Load([components], "workflows");
 
-        Assert.Equal(["pubsub", "statestore"], definitions.Select(d => d.Name));
+        Assert.Equal(["pubsub", "localsecretstore", "statestore"], definitions.Select(d => d.Name));
+        Assert.Equal(["patientstore", "pubsub", "localsecretstore", "statestore"], ofWorkflows.Select(d => d.Name));
         var pubsub = definitions[0];
         Assert.Equal(("pubsub.redis", "v1", Path.Combine(components, "pubsub.yaml")), (pubsub.Type, pubsub.Version, pubsub.SourceFile));
         Assert.Equal("127.0.0.1:6379", pubsub.Metadata["REDISHOST"]);
-        Assert.Equal("", pubsub.Metadata["redisPassword"]);
+        Assert.Equal(("redis-password", "localsecretstore"), (pubsub.SecretRefs["redisPassword"].Name, pubsub.SecretStore));
         Assert.Equal("60s", pubsub.Metadata["processingTimeout"]);
-        Assert.Equal("true", definitions[1].Metadata["actorStateStore"]);
+        Assert.Equal("secretstores.local.file", definitions[1].Type);
+        Assert.Equal("true", definitions[2].Metadata["actorStateStore"]);
+        // Encrypted for the apps that keep patient data themselves, not where the services write through an outbox store.
+        Assert.False(definitions[2].SecretRefs.ContainsKey("primaryEncryptionKey"));
+        Assert.Equal("state-encryption-key", ofWorkflows.Single(d => d.Name == "patientstore").SecretRefs["primaryEncryptionKey"].Name);
         var inbound = resiliency.ComponentInbound["pubsub"];
         Assert.Equal(new RetryPolicy("deliveryRetry", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), 5), inbound.Retry);
         Assert.Null(inbound.Timeout);
