@@ -64,6 +64,13 @@ public sealed class StateEncryption
         {
             throw Invalid(definition, SecondaryKey, $"is given without {PrimaryKey}");
         }
+
+        // daprd encrypts a transaction's values before its outbox publishes them, so such a store sends ciphertext as
+        // its events; Mesh refuses the pair rather than publish what daprd would not.
+        if (definition.SecretRefs.ContainsKey(PrimaryKey) && definition.Metadata.ContainsKey("outboxPublishPubsub"))
+        {
+            throw Invalid(definition, PrimaryKey, "cannot be combined with outboxPublishPubsub: daprd encrypts before its outbox publishes, so the events would be ciphertext; keep encrypted state in a store without an outbox");
+        }
     }
 
     /// <summary>The encryption of a resolved state store definition, or null when it has no primaryEncryptionKey.</summary>

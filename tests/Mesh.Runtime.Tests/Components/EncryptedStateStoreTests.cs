@@ -116,6 +116,18 @@ public sealed class EncryptedStateStoreTests(RedisFixture redis) : StateStoreCon
         Assert.DoesNotContain(hex, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Create_EncryptedOutboxStore_IsRefusedAsDaprdWouldPublishCiphertext()
+    {
+        var definition = Encrypted(
+            TestComponents.Define("statestore", "state.in-memory", ("primaryEncryptionKey", Convert.ToHexString(Primary)), ("outboxPublishPubsub", "pubsub"), ("outboxPublishTopic", "orders")),
+            ("primaryEncryptionKey", KeyName));
+
+        var error = Assert.Throws<ComponentException>(() => ComponentFactory.CreateStateStore(definition));
+
+        Assert.StartsWith("components/test.yaml: component 'statestore': spec.metadata.primaryEncryptionKey cannot be combined with outboxPublishPubsub", error.Message, StringComparison.Ordinal);
+    }
+
     protected override IStateStore CreateStore(params (string Name, string Value)[] metadata) => Store((KeyName, Primary), ("old-key", Previous), metadata);
 
     private IStateStore Store((string Name, byte[] Key) primary, (string Name, byte[] Key)? secondary, params (string Name, string Value)[] metadata)
