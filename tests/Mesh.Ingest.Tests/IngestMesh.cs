@@ -3,6 +3,7 @@ using Mesh.Contracts.Ingest.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Validation;
 using Mesh.Ingest.Mllp;
 using Mesh.Scenarios;
 using Mesh.Testing;
@@ -150,14 +151,9 @@ public sealed class IngestMesh : IAsyncLifetime
     public async Task<decimal> OnHandAsync(Seeded seeded, Item item) =>
         (await Clients.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = InventoryToChargeScenario.BalanceName(seeded.Location.Name, item.Name) })).OnHand.ToDecimal();
 
-    // A valid-looking GTIN-14 unique to the run (master data keeps GTINs unique).
-    // A GTIN-14 from the run id, with the GS1 check digit master data's contract asks for.
-    private static string Gtin(string run)
-    {
-        var body = "1" + string.Concat(run.Select(c => (c % 10).ToString(System.Globalization.CultureInfo.InvariantCulture))).PadRight(12, '0')[..12];
-        var sum = body.Reverse().Select((digit, i) => (digit - '0') * (i % 2 == 0 ? 3 : 1)).Sum();
-        return body + ((10 - (sum % 10)) % 10).ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
+    // A GTIN-14 unique to the run (master data keeps GTINs unique) with its GS1 check digit, as the contract asks.
+    private static string Gtin(string run) =>
+        WellKnownFormats.WithGtinCheckDigit(("1" + string.Concat(run.Select(c => (c % 10).ToString(System.Globalization.CultureInfo.InvariantCulture)))).PadRight(13, '0')[..13]);
 
     public async Task DisposeAsync()
     {

@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Validation;
 using Mesh.Testing;
 
 namespace Mesh.MasterData.Tests;
@@ -111,7 +112,7 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
     [Fact]
     public async Task SameGtinOrUdi_IsAlreadyExists_AGtin12AndItsGtin14AreOne()
     {
-        var gtin12 = WithCheckDigit($"0{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}");
+        var gtin12 = WellKnownFormats.WithGtinCheckDigit($"0{Random.Shared.NextInt64(1_000_000_000, 9_999_999_999)}");
         var udi = $"(01){Guid.NewGuid():N}";
         var holder = await Items.CreateItemAsync(new CreateItemRequest { Item = new Item(Suture()) { Gtin = gtin12, UdiDeviceIdentifier = udi } });
 
@@ -213,12 +214,5 @@ public sealed class ItemServiceTests(MasterDataFixture fixture) : IClassFixture<
 
         Assert.Equal(3, names.Count);
         Assert.Equal(3, names.Distinct().Count());
-    }
-
-    // The contract refuses a GTIN whose GS1 check digit is wrong.
-    private static string WithCheckDigit(string digits)
-    {
-        var sum = digits.Reverse().Select((c, i) => (c - '0') * (i % 2 == 0 ? 3 : 1)).Sum();
-        return digits + (char)('0' + ((10 - (sum % 10)) % 10));
     }
 }

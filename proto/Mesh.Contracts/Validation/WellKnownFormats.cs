@@ -41,21 +41,20 @@ public static class WellKnownFormats
     public static string RuleOf(StringFormat format) => "string.format." + format.ToString().ToLowerInvariant();
 
     /// <summary>A GS1 GTIN of 8, 12, 13 or 14 digits whose last digit is the GS1 mod-10 check digit.</summary>
-    public static bool IsGtin(string value)
+    public static bool IsGtin(string value) =>
+        value.Length is 8 or 12 or 13 or 14 && value.All(char.IsAsciiDigit) && WithGtinCheckDigit(value[..^1]) == value;
+
+    /// <summary><paramref name="digits"/> followed by their GS1 mod-10 check digit.</summary>
+    public static string WithGtinCheckDigit(string digits)
     {
-        if (value.Length is not (8 or 12 or 13 or 14) || !value.All(char.IsAsciiDigit))
-        {
-            return false;
-        }
-
-        // Weights alternate 3, 1, 3, ... from the digit left of the check digit.
+        // Weights alternate 3, 1, 3, ... from the last digit leftwards.
         var sum = 0;
-        for (var i = value.Length - 2; i >= 0; i--)
+        for (var i = digits.Length - 1; i >= 0; i--)
         {
-            sum += (value[i] - '0') * ((value.Length - 2 - i) % 2 == 0 ? 3 : 1);
+            sum += (digits[i] - '0') * ((digits.Length - 1 - i) % 2 == 0 ? 3 : 1);
         }
 
-        return (10 - (sum % 10)) % 10 == value[^1] - '0';
+        return digits + (char)('0' + ((10 - (sum % 10)) % 10));
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public static class ChargesExtensions
     {
         var store = builder.Configuration["Charges:StateStore"] ?? "statestore";
         var events = new ContractEvents(builder.Configuration["Charges:OutboxStore"] ?? "charges-outbox", "mesh/charges");
-        builder.Services.AddDaprClient();
+        builder.AddDaprSidecar();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(sp => new ResourceStore<PatientCharge>(sp.GetRequiredService<DaprClient>(), store, "charge", events));

@@ -1,4 +1,3 @@
-using Dapr;
 using Dapr.Client;
 using Mesh.Contracts.Finance.V1;
 using Mesh.Contracts.MasterData.V1;
@@ -8,7 +7,6 @@ using Mesh.Finance.Grpc;
 using Mesh.Finance.Infrastructure;
 using Mesh.Resources;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http.Resilience;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -27,7 +25,7 @@ public static class FinanceExtensions
     {
         var store = builder.Configuration["Finance:StateStore"] ?? "statestore";
         var events = new ContractEvents(builder.Configuration["Finance:OutboxStore"] ?? "finance-outbox", "mesh/finance");
-        builder.Services.AddDaprClient();
+        builder.AddDaprSidecar();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.Configure<FinanceOptions>(builder.Configuration.GetSection("Finance"));
         builder.Services.AddSingleton(events);
@@ -36,29 +34,7 @@ public static class FinanceExtensions
             SidecarInvocation.For(builder.Configuration, builder.Configuration["Finance:MasterDataAppId"] ?? "masterdata"))));
         builder.Services.AddSingleton<JournalBook>();
 
-        var erpAppId = builder.Configuration["Finance:ErpAppId"] ?? "erp";
-        // The SDK's defaults read IConfiguration before the environment, so in-process test hosts and the Dapr CLI both work.
-        var sidecar = DaprDefaults.GetDefaultHttpEndpoint(builder.Configuration);
-        var erp = builder.Services.AddHttpClient<IErp, ErpClient>(http => http.BaseAddress = new Uri($"http://{erpAppId}/"));
-        // Added first, so it is the outer handler: every attempt goes through the sidecar afresh.
-        var resilience = erp.AddStandardResilienceHandler().Configure(options =>
-        {
-            options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(10);
-            options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(3);
-            options.Retry.MaxRetryAttempts = 5;
-            options.Retry.Delay = TimeSpan.FromMilliseconds(500);
-        });
-        // The SDK refuses an empty section; without one the defaults above stand.
-        var section = builder.Configuration.GetSection("Finance:ErpResilience");
-        if (section.Exists())
-        {
-            resilience.Configure(section);
-        }
-
-        erp.AddHttpMessageHandler(() => new InvocationHandler { DaprEndpoint = sidecar });
-        // Inside the SDK's handler, which only knows the DAPR_API_TOKEN of the environment (not of IConfiguration).
-        var apiToken = DaprDefaults.GetDefaultDaprApiToken(builder.Configuration);
-        erp.AddHttpMessageHandler(() => new SidecarTokenHandler(apiToken));
+        builder.AddSidecarHttpClient<IErp, ErpClient>(builder.Configuration["Finance:ErpAppId"] ?? "erp", "Finance:ErpResilience");
         return builder;
     }
 

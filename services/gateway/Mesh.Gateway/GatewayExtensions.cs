@@ -27,6 +27,7 @@ public static class GatewayExtensions
         GatewayConfigurationException.ThrowIfUnsafe(options, builder.Environment);
         builder.Services.Configure<GatewayOptions>(section);
         builder.Services.AddSingleton(options);
+        builder.AddDaprSidecar();
         var surface = new PartnerSurface(PartnerServices.All, options.AppIds);
         builder.Services.AddSingleton(surface);
 

@@ -35,7 +35,7 @@ public static class IngestExtensions
         // The operator API is also HTTP JSON (its google.api.http routes), for consoles and curl.
         builder.Services.AddGrpc().AddJsonTranscoding();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddDaprClient();
+        builder.AddDaprSidecar();
         var masterData = SidecarInvocation.For(builder.Configuration, settings.MasterDataAppId);
         builder.Services.AddSingleton(new ItemService.ItemServiceClient(masterData));
         builder.Services.AddSingleton(new LocationService.LocationServiceClient(masterData));

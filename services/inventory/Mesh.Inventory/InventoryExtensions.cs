@@ -20,7 +20,7 @@ public static class InventoryExtensions
     {
         var store = builder.Configuration["Inventory:StateStore"] ?? "statestore";
         var events = new ContractEvents(builder.Configuration["Inventory:OutboxStore"] ?? "inventory-outbox", "mesh/inventory");
-        builder.Services.AddDaprClient();
+        builder.AddDaprSidecar();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(sp => new ResourceStore<InventoryBalance>(sp.GetRequiredService<DaprClient>(), store, "balance", events));

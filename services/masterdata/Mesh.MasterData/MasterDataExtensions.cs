@@ -23,7 +23,7 @@ public static class MasterDataExtensions
     {
         var store = builder.Configuration["MasterData:StateStore"] ?? "statestore";
         var events = new ContractEvents(builder.Configuration["MasterData:OutboxStore"] ?? "masterdata-outbox", "mesh/masterdata");
-        builder.Services.AddDaprClient();
+        builder.AddDaprSidecar();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(sp => new ResourceStore<Item>(sp.GetRequiredService<DaprClient>(), store, "item", events));

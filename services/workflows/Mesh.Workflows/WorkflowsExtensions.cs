@@ -17,7 +17,7 @@ public static class WorkflowsExtensions
     public static IHostApplicationBuilder AddWorkflows(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddDaprClient();
+        builder.AddDaprSidecar();
         // Tests and `mesh run` hand the sidecar's address in configuration; under daprd it is in the environment.
         var sidecar = builder.Configuration["DAPR_GRPC_ENDPOINT"] ?? DaprDefaults.GetDefaultGrpcEndpoint();
         // The SDK's source generator registers every Workflow and WorkflowActivity of this assembly; registering

@@ -29,7 +29,7 @@ public sealed class MeshDemoTests : IDisposable
 
         var runFile = folder.Write("dapr.yaml", File.ReadAllText(Path.Combine(root, "dapr.yaml"))
             .Replace("./components", Path.Combine(folder.Path, "components"), StringComparison.Ordinal)
-            .Replace("./", root + "/", StringComparison.Ordinal)
+            .Replace("appDirPath: ./", $"appDirPath: {root}/", StringComparison.Ordinal)
             .Replace("ASPNETCORE_ENVIRONMENT: Development", $"ASPNETCORE_ENVIRONMENT: Development\n    ConnectionStrings__registry: \"{redis}\"", StringComparison.Ordinal));
 
         var code = await MeshCli.RunAsync(["demo", "inventory-to-charge", "-f", runFile, "--events", "30", "--locations", "2", "--unknown-items", "0.1", "--timeout", "120"], output.Writer, error.Writer);

@@ -1,9 +1,9 @@
-namespace Mesh.Finance.Infrastructure;
+namespace Mesh.ServiceDefaults.Dapr;
 
 /// <summary>
-/// Puts the sidecar's DAPR_API_TOKEN on a request that does not carry it yet. The SDK's InvocationHandler adds the
-/// token of the environment and removes the header again after each attempt, so this sits inside it and adds the
-/// token on every attempt, retries included.
+/// Puts the sidecar's DAPR_API_TOKEN on a request that does not carry it yet. The SDK's InvocationHandler adds only the
+/// token of the process environment (not of IConfiguration, where in-process hosts have it) and removes the header after
+/// each attempt, so this sits inside it and adds the token on every attempt, retries included.
 /// </summary>
 public sealed class SidecarTokenHandler(string? token) : DelegatingHandler
 {
