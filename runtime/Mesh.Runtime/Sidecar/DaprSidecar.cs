@@ -30,6 +30,7 @@ public sealed class DaprSidecar : IAsyncDisposable
     private readonly List<IAsyncDisposable> deliveries = [];
 
     private readonly InboundCalls inbound;
+    private int disposed;
 
     private DaprSidecar(WebApplication host, int httpPort, int grpcPort, InboundCalls inbound)
     {
@@ -195,6 +196,12 @@ public sealed class DaprSidecar : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // A second dispose (a test stopping the sidecar early, then its fixture) finds the host gone: nothing to do.
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         host.Services.GetRequiredService<SidecarSettings>().Directory.Detach(inbound);
         foreach (var delivery in deliveries)
         {
