@@ -21,10 +21,8 @@ var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCult
 var roundCount = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
 const string Issuer = "https://issuer.bench/partners";
 
-await using var mesh = await TestMesh.StartAsync();
-await InventoryToChargeApps.StartMasterDataAsync(mesh);
-var caller = await mesh.StartSidecarAsync("caller");
-var direct = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}"));
+await using var mesh = await TestMesh.StartAsync(InventoryToChargeApps.MasterData(), TestApp.Client("caller"));
+var direct = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", mesh.GrpcEndpointOf("caller")));
 var item = await direct.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = "Gauze 4x4", StockingUnit = "EA", Gtin = "10705031012349" } });
 
 // The partner's issuer: a key of this run, trusted by the gateway through a JWKS file.
@@ -35,24 +33,20 @@ var jwks = Path.Combine(folder, "jwks.json");
 await File.WriteAllTextAsync(jwks, $$"""{"keys":[{"kty":"RSA","kid":"bench","use":"sig","alg":"RS256","n":"{{jwk.N}}","e":"{{jwk.E}}"}]}""");
 var token = PartnerTokens.Mint(new RsaSecurityKey(rsa) { KeyId = "bench" }, "bench-partner", ["masterdata.items.read"], TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1), Issuer);
 
-var adminPort = LoopbackPorts.Free();
 var partnerPort = LoopbackPorts.Free();
-await mesh.StartSidecarAsync("gateway", adminPort, "http");
-var environment = new Dictionary<string, string?>(mesh.EnvironmentFor("gateway"))
+await mesh.AddAppAsync(EdgeApps.Gateway(new Dictionary<string, string?>
 {
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    ["Logging__LogLevel__Default"] = "Warning",
-    ["ConnectionStrings__gateway"] = mesh.Redis.ConnectionString,
-    ["Kestrel__Endpoints__Partner__Url"] = $"http://127.0.0.1:{partnerPort}",
-    ["Kestrel__Endpoints__PartnerRest__Url"] = $"http://127.0.0.1:{LoopbackPorts.Free()}",
-    ["Gateway__Authentication__Issuer"] = Issuer,
-    ["Gateway__Authentication__JwksFile"] = jwks,
-    ["Gateway__Clients__bench-partner__DisplayName"] = "bench",
+    ["Logging:LogLevel:Default"] = "Warning",
+    ["ConnectionStrings:gateway"] = mesh.Redis.ConnectionString,
+    ["Kestrel:Endpoints:Partner:Url"] = $"http://127.0.0.1:{partnerPort}",
+    ["Gateway:Authentication:Issuer"] = Issuer,
+    ["Gateway:Authentication:JwksFile"] = jwks,
+    ["Gateway:Clients:bench-partner:DisplayName"] = "bench",
     // The limit is not what is measured: a bucket no run empties.
-    ["Gateway__Clients__bench-partner__RateLimit__PermitsPerSecond"] = "1000000",
-    ["Gateway__Clients__bench-partner__RateLimit__Burst"] = "1000000",
-};
-await using var gateway = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/gateway/Mesh.Gateway", "Mesh.Gateway"), "Admin", adminPort, environment);
+    ["Gateway:Clients:bench-partner:RateLimit:PermitsPerSecond"] = "1000000",
+    ["Gateway:Clients:bench-partner:RateLimit:Burst"] = "1000000",
+}));
 using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{partnerPort}");
 var throughGateway = new ItemService.ItemServiceClient(channel);
 var bearer = new Metadata { { "authorization", $"Bearer {token}" } };

@@ -18,9 +18,7 @@ using Mesh.Ingest.Mllp;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Task = System.Threading.Tasks.Task;
@@ -33,22 +31,14 @@ var connections = Arg(1, 8);
 var fhirCount = Arg(2, 400);
 var csvRows = Arg(3, 400);
 
-await using var mesh = await TestMesh.StartAsync();
-await InventoryToChargeApps.StartMasterDataAsync(mesh);
-var ingest = await mesh.StartAppAsync("ingest", "grpc", b =>
-{
-    b.AddServiceDefaults();
-    b.AddIngest();
-}, app =>
-{
-    app.MapDefaultEndpoints();
-    app.MapIngestApi();
-}, new Dictionary<string, string?> { ["Ingest:Mllp:Port"] = "0", ["Logging:LogLevel:Default"] = "Warning" });
-var clinic = await mesh.StartSidecarAsync("clinic");
-using var clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+await using var mesh = await TestMesh.StartAsync(
+    InventoryToChargeApps.MasterData(),
+    EdgeApps.Ingest(new Dictionary<string, string?> { ["Ingest:Mllp:Port"] = "0", ["Logging:LogLevel:Default"] = "Warning" }),
+    TestApp.Client("clinic"));
+using var clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
 var run = $"b{Guid.NewGuid():N}"[..8];
 var (department, codes) = await SeedAsync(clients, run);
-var ingestPort = (await ingest.Services.GetRequiredService<MllpListener>().EndpointAsync).Port;
+var ingestPort = (await mesh.ServicesOf("ingest").GetRequiredService<MllpListener>().EndpointAsync).Port;
 
 // The baseline: the same listener class with a handler that only parses the header and answers AA.
 var bare = new MllpListener(new BareAck(), Options.Create(new IngestOptions { Mllp = new MllpOptions { Port = 0 } }), TimeProvider.System, NullLogger<MllpListener>.Instance);
@@ -68,7 +58,7 @@ for (var round = 1; round <= 5; round++)
     ingestRates.Add(await MllpRateAsync(ingestPort, messages, $"ingest{round}"));
 }
 
-using var http = new HttpClient { BaseAddress = LoopbackApp.AddressOf(ingest), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+using var http = new HttpClient { BaseAddress = mesh.AddressOf("ingest"), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
 await FhirRateAsync(50, "warm");
 var fhirRate = await FhirRateAsync(fhirCount, "fhir");
 var (created, unchanged) = await CsvRatesAsync(csvRows);

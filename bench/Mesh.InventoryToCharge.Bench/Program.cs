@@ -17,11 +17,8 @@ using Microsoft.Extensions.Options;
 var events = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
 
-await using var mesh = await TestMesh.StartAsync();
-await InventoryToChargeApps.StartServicesAsync(mesh);
-var workflows = await InventoryToChargeApps.StartWorkflowsAsync(mesh);
-var clinic = await mesh.StartSidecarAsync("clinic");
-using var clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+await using var mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(), InventoryToChargeApps.Workflows(), TestApp.Client("clinic")]);
+using var clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
 var scenario = new InventoryToChargeScenario(clients);
 var spec = new ScenarioSpec(events, Locations: 4, DuplicateShare: 0);
 
@@ -56,13 +53,13 @@ async Task<(double Rate, ReconciliationReport? Report)> FlowAsync(int count)
 async Task<(double Rate, Dictionary<string, double> Shares)> DirectAsync(int count)
 {
     var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
-    var retry = workflows.Services.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value.Retry();
+    var services = mesh.ServicesOf("workflows");
+    var retry = services.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value.Retry();
     var cases = InventoryToChargeScenario.Consumptions(catalog, spec).Select(e =>
     {
         e.Context.OccurTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
         return ConsumptionIntake.CaseOf(e, retry);
     }).ToList();
-    var services = workflows.Services;
     var timings = new System.Collections.Concurrent.ConcurrentBag<(string Step, double Ms)>();
     async Task<T> Step<T>(string step, Func<Task<T>> run)
     {

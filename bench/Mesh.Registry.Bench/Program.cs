@@ -2,6 +2,8 @@
 //  1. GetSchema (lookup by id) requests/s vs a bare Kestrel gRPC endpoint returning the same blob.
 //  2. CreateSchemaVersion (lint + buf breaking + Redis append) latency vs `buf breaking` alone on the same images.
 // Run: dotnet run -c Release --project bench/Mesh.Registry.Bench [-- seconds concurrency]
+extern alias registry;
+
 using System.Diagnostics;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
@@ -26,22 +28,19 @@ const string token = "bench-architect";
 var auth = new Metadata { { "authorization", $"Bearer {token}" } };
 
 await using var redis = await RedisServer.StartAsync();
-var (registryApp, registryUri) = await StartAsync(builder =>
+// The registry through its own Program, as it runs in production; only its storage and tokens are the bench's.
+var registryApp = await InProcessApp<registry::Program>.StartAsync(0, new Dictionary<string, string?>
 {
-    builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-    {
-        ["ConnectionStrings:registry"] = redis.ConnectionString,
-        ["Registry:Auth:Tokens:0:Token"] = token,
-        ["Registry:Auth:Tokens:0:Principal"] = "bench",
-        ["Registry:Auth:Tokens:0:Roles:0"] = "architect",
-        ["Registry:Defaults:LintExcept:0"] = "RPC_RESPONSE_STANDARD_NAME",
-        ["Registry:Defaults:LintExcept:1"] = "RPC_REQUEST_RESPONSE_UNIQUE",
-        // Every app needs its APP_API_TOKEN outside Development; the registry's API does not ask for it.
-        ["APP_API_TOKEN"] = "bench-app-token",
-    });
-    builder.AddServiceDefaults();
-    builder.AddRegistry();
-}, app => app.MapRegistryApi());
+    ["ConnectionStrings:registry"] = redis.ConnectionString,
+    ["Registry:Auth:Tokens:0:Token"] = token,
+    ["Registry:Auth:Tokens:0:Principal"] = "bench",
+    ["Registry:Auth:Tokens:0:Roles:0"] = "architect",
+    ["Registry:Defaults:LintExcept:0"] = "RPC_RESPONSE_STANDARD_NAME",
+    ["Registry:Defaults:LintExcept:1"] = "RPC_REQUEST_RESPONSE_UNIQUE",
+    // Every app needs its APP_API_TOKEN outside Development; the registry's API does not ask for it.
+    ["APP_API_TOKEN"] = "bench-app-token",
+});
+var registryUri = registryApp.Address;
 
 using var registryChannel = GrpcChannel.ForAddress(registryUri);
 var registry = new RegistryService.RegistryServiceClient(registryChannel);

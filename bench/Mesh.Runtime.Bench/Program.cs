@@ -13,15 +13,13 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Mesh.Runtime.Components;
-using Mesh.Runtime.Configuration;
-using Mesh.Runtime.Sidecar;
+using Mesh.Runtime.Hosting;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500;
 var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
@@ -30,28 +28,23 @@ const int BulkSize = 100;
 const int BulkPublishers = 4;
 
 await using var redis = await RedisServer.StartAsync();
-var directory = new AppDirectory();
 var grpcPort = Mesh.Runtime.LoopbackPorts.Free();
 var httpPort = Mesh.Runtime.LoopbackPorts.Free();
 var bulkPort = Mesh.Runtime.LoopbackPorts.Free();
-directory.Register(new AppEndpoint("target", "127.0.0.1", grpcPort, "grpc"));
-directory.Register(new AppEndpoint("subscriber", "127.0.0.1", httpPort, "http"));
-directory.Register(new AppEndpoint("bulk-subscriber", "127.0.0.1", bulkPort, "http"));
-directory.Register(new AppEndpoint("caller", "127.0.0.1", 0, "http"));
 var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = redis.ConnectionString };
-var pubsubDefinition = new ComponentDefinition("pubsub", "pubsub.redis", "v1", metadata, [], "pubsub.yaml");
-await using var pubsub = ComponentFactory.CreatePubSub(pubsubDefinition);
-
-async Task<DaprSidecar> Sidecar(string appId) => await DaprSidecar.StartAsync(
-    new SidecarSettings(directory.Find(appId)!, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub> { ["pubsub"] = pubsub },
-        [pubsubDefinition], ResiliencySpec.None, directory),
-    NullLoggerFactory.Instance, CancellationToken.None);
+ComponentDefinition[] components = [new ComponentDefinition("pubsub", "pubsub.redis", "v1", metadata, [], "pubsub.yaml")];
+await using var mesh = await MeshHost.StartAsync(
+[
+    MeshApp.Create("target", grpcPort, "grpc", components),
+    MeshApp.Create("subscriber", httpPort, "http", components),
+    MeshApp.Create("bulk-subscriber", bulkPort, "http", components),
+    MeshApp.Create("caller", 0, "http", components),
+]);
 
 // 1. Invocation: a gRPC health server as the target app.
 await using var target = await StartAppAsync(grpcPort, HttpProtocols.Http2, app => app.MapGrpcService<ServingHealth>(), s => s.AddGrpc());
-await using var callerSidecar = await Sidecar("caller");
 // Calls reach an app through its own sidecar, as in daprd (the callee's sidecar checks them and carries the app's token).
-await using var targetSidecar = await Sidecar("target");
+var callerSidecar = mesh.SidecarOf("caller");
 using var direct = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
 var directClient = new Health.HealthClient(direct);
 var viaSidecar = new Health.HealthClient(DaprClient.CreateInvocationInvoker("target", $"http://127.0.0.1:{callerSidecar.GrpcPort}"));
@@ -130,14 +123,13 @@ async Task<(double Publish, double Drain, double EndToEnd)> MeasurePubSubAsync(s
             }).WithTopic("pubsub", topic);
         }
     }, s => s.AddDaprClient());
-    await using var sidecar = await Sidecar(appId);
     using var publisher = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{callerSidecar.GrpcPort}").Build();
 
     var watch = Stopwatch.StartNew();
     await PublishAsync(publisher, topic, bulk);
     var publishRate = events / watch.Elapsed.TotalSeconds;
     watch.Restart();
-    await sidecar.StartDeliveriesAsync(CancellationToken.None);
+    await mesh.StartDeliveriesWhenReadyAsync(appId, TimeSpan.FromSeconds(30));
     await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
     var drainRate = events / watch.Elapsed.TotalSeconds;
 

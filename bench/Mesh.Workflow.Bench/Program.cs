@@ -6,14 +6,12 @@ using System.Diagnostics;
 using System.Globalization;
 using Dapr.Workflow;
 using Mesh.Runtime.Components;
-using Mesh.Runtime.Configuration;
-using Mesh.Runtime.Sidecar;
+using Mesh.Runtime.Hosting;
 using Mesh.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 var workflows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
@@ -42,12 +40,8 @@ static long Commands(ConnectionMultiplexer redis)
 
 static async Task<double> RunAsync(string label, IReadOnlyList<ComponentDefinition> components, int count)
 {
-    var directory = new AppDirectory();
-    var endpoint = new AppEndpoint("bench", "127.0.0.1", 0, "grpc");
-    directory.Register(endpoint);
-    await using var sidecar = await DaprSidecar.StartAsync(
-        new SidecarSettings(endpoint, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), components, ResiliencySpec.None, directory),
-        NullLoggerFactory.Instance, CancellationToken.None);
+    await using var mesh = await MeshHost.StartAsync([MeshApp.Create("bench", 0, "grpc", components)]);
+    var sidecar = mesh.SidecarOf("bench");
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.ClearProviders();
     builder.Configuration["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}";

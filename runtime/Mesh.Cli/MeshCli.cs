@@ -1,17 +1,51 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
+using Mesh.Runtime.Hosting;
 
 namespace Mesh.Cli;
 
 /// <summary>
 /// mesh: the Mesh command line. <c>mesh run -f dapr.yaml</c> runs a Dapr multi-app run file (exit codes: 0
 /// stopped with Ctrl-C / SIGTERM, 1 a file is invalid or something failed, otherwise the code of the app that
-/// exited); <c>mesh demo inventory-to-charge</c> runs the scenario and exits 0 when it reconciles.
+/// exited). Every other verb is a plug-in: <c>mesh demo ...</c> runs <c>mesh-demo ...</c> (see <see cref="Plugins"/>).
 /// </summary>
 internal static class MeshCli
 {
-    /// <summary>Parses <paramref name="args"/> and runs the command.</summary>
-    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    private const string RunVerb = "run";
+
+    /// <summary>Parses <paramref name="args"/> and runs the command, looking for plug-ins beside mesh and on PATH.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => RunAsync(args, output, error, Plugins.Default);
+
+    /// <summary>Parses <paramref name="args"/> and runs the command, looking for plug-ins in <paramref name="plugins"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Plugins plugins)
+    {
+        // A verb that is not mesh's own belongs to a plug-in, with every argument after it, unparsed.
+        if (args is [var verb, .. var rest] && verb != RunVerb && !verb.StartsWith('-') && !verb.StartsWith('['))
+        {
+            if (plugins.Find(verb) is { } plugin)
+            {
+                return await PluginProcess.RunAsync(plugin, rest, output, error);
+            }
+
+            await error.WriteLineAsync(
+                $"mesh: '{verb}' is not a mesh command, and no plug-in mesh-{verb} is beside mesh (in {plugins.Home}) or on PATH; "
+                + $"`dotnet build Mesh.sln -c Release` builds the repository's plug-ins beside mesh, or add the folder of mesh-{verb} to PATH");
+            return 1;
+        }
+
+        var root = new RootCommand("mesh: runs unmodified Dapr apps with an embedded Dapr-compatible runtime; `mesh <verb>` runs the plug-in mesh-<verb> found beside mesh or on PATH")
+        {
+            Subcommands = { RunCommand(output, error) },
+        };
+        foreach (var plugin in plugins.All().Where(plugin => plugin.Verb != RunVerb))
+        {
+            root.Subcommands.Add(new Command(plugin.Verb, $"plug-in: {string.Join(' ', [plugin.Program, .. plugin.Arguments])}"));
+        }
+
+        // mesh handles SIGINT/SIGTERM itself: stopping apps takes longer than System.CommandLine's 2s allowance.
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null });
+    }
+
+    private static Command RunCommand(TextWriter output, TextWriter error)
     {
         var runFile = new Option<string>("--run-file", "-f")
         {
@@ -27,81 +61,15 @@ internal static class MeshCli
             Description = "Seconds an app may take to answer on its appPort before mesh gives up",
             DefaultValueFactory = _ => 120,
         };
-        var run = new Command("run", "Runs the apps of a Dapr multi-app run file, each with an embedded Dapr-compatible sidecar")
+        var run = new Command(RunVerb, "Runs the apps of a Dapr multi-app run file, each with an embedded Dapr-compatible sidecar")
         {
             runFile, appIds, healthTimeout,
         };
-        run.SetAction((result, _) => RunUntilSignalAsync(
-            new RunOptions(result.GetValue(runFile)!, result.GetValue(appIds) ?? [], TimeSpan.FromSeconds(Math.Max(1, result.GetValue(healthTimeout)))),
-            output,
-            error));
-
-        var root = new RootCommand("mesh: runs unmodified Dapr apps with an embedded Dapr-compatible runtime")
+        run.SetAction((result, _) =>
         {
-            Subcommands = { run, DemoCommand(output, error) },
-        };
-
-        // mesh handles SIGINT/SIGTERM itself: stopping apps takes longer than System.CommandLine's 2s allowance.
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null });
-    }
-
-    private static Command DemoCommand(TextWriter output, TextWriter error)
-    {
-        var events = new Option<int>("--events", "-n") { Description = "Consumption events to send", DefaultValueFactory = _ => 200 };
-        var locations = new Option<int>("--locations") { Description = "Operating rooms to spread them over", DefaultValueFactory = _ => 4 };
-        var duplicates = new Option<double>("--duplicates") { Description = "Share of events sent twice (0 to 1)", DefaultValueFactory = _ => 0.05 };
-        var unknown = new Option<double>("--unknown-items") { Description = "Share of events naming an item master data does not know (0 to 1)", DefaultValueFactory = _ => 0.02 };
-        var runFile = new Option<string>("--run-file", "-f") { Description = "The Dapr multi-app run file of the mesh", DefaultValueFactory = _ => "dapr.yaml" };
-        var attach = new Option<bool>("--attach") { Description = "Use the sidecar of DAPR_GRPC_ENDPOINT/DAPR_HTTP_ENDPOINT (e.g. under `dapr run`) instead of starting the mesh" };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds the events may take to settle", DefaultValueFactory = _ => 600 };
-        var parallelism = new Option<int>("--parallelism") { Description = "Events in flight while sending", DefaultValueFactory = _ => 16 };
-        var inventoryToCharge = new Command("inventory-to-charge", "Sends supply consumption events through the mesh and prints the reconciliation report")
-        {
-            events, locations, duplicates, unknown, runFile, attach, timeout, parallelism,
-        };
-        inventoryToCharge.SetAction(async (result, _) =>
-        {
-            if (result.GetValue(events) is < 1 or > 100_000 || result.GetValue(locations) is < 1 or > 100
-                || result.GetValue(duplicates) is < 0 or > 1 || result.GetValue(unknown) is < 0 or > 1)
-            {
-                await error.WriteLineAsync("mesh demo: --events must be 1 to 100000, --locations 1 to 100, --duplicates and --unknown-items 0 to 1");
-                return 2;
-            }
-
-            var spec = new Mesh.Scenarios.ScenarioSpec(result.GetValue(events), result.GetValue(locations), result.GetValue(duplicates), result.GetValue(unknown));
-            var options = new Demo.DemoOptions(spec, result.GetValue(runFile)!, result.GetValue(attach), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))), Math.Max(1, result.GetValue(parallelism)));
-            return await UntilSignalAsync(output, stopping => new Demo.InventoryToChargeDemo(output, error).RunAsync(options, stopping));
+            var options = new RunOptions(result.GetValue(runFile)!, result.GetValue(appIds) ?? [], TimeSpan.FromSeconds(Math.Max(1, result.GetValue(healthTimeout))));
+            return StopSignals.RunAsync(output, stopping => new MeshRunner(output, error).RunAsync(options, stopping));
         });
-        return new Command("demo", "Runs a scenario through the mesh and reconciles the result") { Subcommands = { inventoryToCharge } };
-    }
-
-    private static Task<int> RunUntilSignalAsync(RunOptions options, TextWriter output, TextWriter error) =>
-        UntilSignalAsync(output, stopping => new MeshRunner(output, error).RunAsync(options, stopping));
-
-    private static async Task<int> UntilSignalAsync(TextWriter output, Func<CancellationToken, Task<int>> work)
-    {
-        using var stopping = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            // A second Ctrl-C is not intercepted: the runtime's default handling ends mesh at once.
-            if (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-
-            context.Cancel = true;
-            output.WriteLine("mesh: stopping (Ctrl-C again to end at once)");
-            stopping.Cancel();
-        }
-
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        var code = await work(stopping.Token);
-        if (stopping.IsCancellationRequested)
-        {
-            await output.WriteLineAsync("mesh: stopped");
-        }
-
-        return code;
+        return run;
     }
 }

@@ -3,13 +3,12 @@ using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Microsoft.Extensions.Hosting;
 
 namespace Mesh.Charges.Tests;
 
 /// <summary>
-/// Real Redis, the embedded runtime's sidecars, the master data app and the charges app wired as their Program.cs
-/// wire them; charges reads items from master data through its own sidecar, and the tests call both apps by gRPC
+/// Real Redis, the embedded runtime's sidecars, and the master data and charges apps hosted through their own
+/// Program; charges reads items from master data through its own sidecar, and the tests call both apps by gRPC
 /// through a caller's sidecar.
 /// </summary>
 public sealed class ChargesFixture : IAsyncLifetime
@@ -28,16 +27,12 @@ public sealed class ChargesFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartMasterDataAsync(mesh);
-        await InventoryToChargeApps.StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
-        var caller = await mesh.StartSidecarAsync("caller");
-        var endpoint = $"http://127.0.0.1:{caller.GrpcPort}";
+        mesh = await TestMesh.StartAsync(InventoryToChargeApps.MasterData(), InventoryToChargeApps.Charges(), TestApp.Client("caller"));
+        var endpoint = mesh.GrpcEndpointOf("caller");
         Items = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", endpoint));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", endpoint));
         // The charges app's own sidecar, used as the app uses it: with its DAPR_API_TOKEN.
-        var sidecar = mesh.SidecarOf("charges");
-        ChargesDapr = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{sidecar.GrpcPort}").UseDaprApiToken(sidecar.ApiToken).Build();
+        ChargesDapr = new DaprClientBuilder().UseGrpcEndpoint(mesh.GrpcEndpointOf("charges")).UseDaprApiToken(mesh.SidecarOf("charges").ApiToken).Build();
     }
 
     public async Task DisposeAsync()

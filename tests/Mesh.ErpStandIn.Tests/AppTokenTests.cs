@@ -23,7 +23,7 @@ public sealed class AppTokenTests(ErpStandInFixture erp) : IClassFixture<ErpStan
     [Fact]
     public async Task ProductionWithoutAppToken_ExitsOneWithOneLine()
     {
-        var assembly = ChildApp.BuiltAssembly("services/erp-standin/Mesh.ErpStandIn", "Mesh.ErpStandIn");
+        var assembly = Repository.BuiltAssembly("services/erp-standin/Mesh.ErpStandIn", "Mesh.ErpStandIn");
         var start = new ProcessStartInfo("dotnet", [assembly, $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{Mesh.Runtime.LoopbackPorts.Free()}"])
         {
             WorkingDirectory = Path.GetDirectoryName(assembly)!,

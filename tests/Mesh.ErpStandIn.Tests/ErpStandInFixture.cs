@@ -18,7 +18,7 @@ public sealed class ErpStandInFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var port = Mesh.Runtime.LoopbackPorts.Free();
-        app = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/erp-standin/Mesh.ErpStandIn", "Mesh.ErpStandIn"), "Http", port, new Dictionary<string, string?> { ["APP_API_TOKEN"] = AppToken });
+        app = await ChildApp.StartAsync(Repository.BuiltAssembly("services/erp-standin/Mesh.ErpStandIn", "Mesh.ErpStandIn"), port, new Dictionary<string, string?> { ["APP_API_TOKEN"] = AppToken });
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
         Http.DefaultRequestHeaders.Add("dapr-api-token", AppToken);
     }

@@ -1,21 +1,22 @@
-using Mesh.Contracts.MasterData.V1;
-using Mesh.Testing.Apps;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapr.Client;
 using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.MasterData.V1;
 using Mesh.ErpStandIn;
 using Mesh.Testing;
+using Mesh.Testing.Apps;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Finance.Tests;
 
 /// <summary>
-/// Real Redis, the embedded runtime's sidecars, the ERP stand-in as app "erp" (http) and the finance app, each wired
-/// as its Program.cs wires it; finance reaches the ERP by Dapr service invocation through its own sidecar, and the
+/// Real Redis, the embedded runtime's sidecars, the ERP stand-in as app "erp" (http) and the finance app, each hosted
+/// through its own Program; finance reaches the ERP by Dapr service invocation through its own sidecar, and the
 /// tests call finance by gRPC through a caller's sidecar. The ERP client's retry delays are shortened by
 /// configuration (its total and attempt timeouts stay at the app's defaults, so a slow machine is not mistaken for a slow ERP).
 /// </summary>
@@ -51,59 +52,27 @@ public sealed class FinanceFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        var erp = await mesh.StartAppAsync("erp", "http", builder =>
-        {
-            builder.AddServiceDefaults();
-            builder.AddErpStandIn();
-        }, app =>
-        {
-            // An observer in front of the stand-in, so tests can see attempts that chaos answers or drops: one count
-            // when an attempt arrives, one when it has been answered, so a test that flips the switch after an answer
-            // knows which setting that attempt met.
-            app.Use(async (context, next) =>
+        mesh = await TestMesh.StartAsync(
+            InventoryToChargeApps.Erp(web => web.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new JournalPostObserver(this)))),
+            InventoryToChargeApps.Finance(new Dictionary<string, string?>
             {
-                var isPost = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/erp/v1/journal-entries");
-                if (isPost)
-                {
-                    Interlocked.Increment(ref journalPosts);
-                }
-
-                try
-                {
-                    await next(context);
-                }
-                finally
-                {
-                    if (isPost)
-                    {
-                        Interlocked.Increment(ref answeredJournalPosts);
-                    }
-                }
-            });
-            app.MapDefaultEndpoints();
-            app.MapErpApi();
-            app.MapChaosApi();
-        });
-        await InventoryToChargeApps.StartServiceAsync(mesh, "finance", b => b.AddFinance(), app => app.MapFinanceApi(), new Dictionary<string, string?>
-        {
-            ["Finance:ErpResilience:Retry:MaxRetryAttempts"] = "4",
-            ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",
-            // Finance's own GL accounts for consumed supplies, other than the defaults, so a test sees them bound.
-            ["Finance:SuppliesExpenseAccount"] = SuppliesExpenseAccount,
-            ["Finance:InventoryAccount"] = InventoryAccount,
-        });
-        // Master data, which finance asks whether a line's cost center exists and takes postings.
-        await InventoryToChargeApps.StartMasterDataAsync(mesh);
-        var caller = await mesh.StartSidecarAsync("caller");
-        Journal = new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", $"http://127.0.0.1:{caller.GrpcPort}"));
-        CostCenters = new CostCenterService.CostCenterServiceClient(DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}"));
+                ["Finance:ErpResilience:Retry:MaxRetryAttempts"] = "4",
+                ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",
+                // Finance's own GL accounts for consumed supplies, other than the defaults, so a test sees them bound.
+                ["Finance:SuppliesExpenseAccount"] = SuppliesExpenseAccount,
+                ["Finance:InventoryAccount"] = InventoryAccount,
+            }),
+            // Master data, which finance asks whether a line's cost center exists and takes postings.
+            InventoryToChargeApps.MasterData(),
+            TestApp.Client("caller"));
+        Journal = new JournalEntryService.JournalEntryServiceClient(DaprClient.CreateInvocationInvoker("finance", mesh.GrpcEndpointOf("caller")));
+        CostCenters = new CostCenterService.CostCenterServiceClient(DaprClient.CreateInvocationInvoker("masterdata", mesh.GrpcEndpointOf("caller")));
         await CostCenters.CreateCostCenterAsync(new CreateCostCenterRequest
         {
             CostCenterId = "cc-4410",
             CostCenter = new CostCenter { Code = "4410", CompanyCode = "1000", DisplayName = "Central Sterile Supply" },
         });
-        Erp = new HttpClient { BaseAddress = LoopbackApp.AddressOf(erp), Timeout = TimeSpan.FromSeconds(10) };
+        Erp = new HttpClient { BaseAddress = mesh.AddressOf("erp"), Timeout = TimeSpan.FromSeconds(10) };
         // The test calls the ERP app directly, as its sidecar would: with the app's APP_API_TOKEN.
         Erp.DefaultRequestHeaders.Add("dapr-api-token", mesh.AppTokenOf("erp"));
     }
@@ -118,6 +87,39 @@ public sealed class FinanceFixture : IAsyncLifetime
     {
         Erp.Dispose();
         await mesh.DisposeAsync();
+    }
+
+    /// <summary>
+    /// An observer in front of the stand-in, so tests can see attempts that chaos answers or drops: one count when an
+    /// attempt arrives, one when it has been answered, so a test that flips the switch after an answer knows which
+    /// setting that attempt met.
+    /// </summary>
+    private sealed class JournalPostObserver(FinanceFixture fixture) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                var isPost = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/erp/v1/journal-entries");
+                if (isPost)
+                {
+                    Interlocked.Increment(ref fixture.journalPosts);
+                }
+
+                try
+                {
+                    await nextMiddleware(context);
+                }
+                finally
+                {
+                    if (isPost)
+                    {
+                        Interlocked.Increment(ref fixture.answeredJournalPosts);
+                    }
+                }
+            });
+            next(app);
+        };
     }
 }
 

@@ -7,13 +7,12 @@ using Mesh.Contracts.MasterData.V1;
 using Mesh.Runtime;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Microsoft.Extensions.Hosting;
 
 namespace Mesh.Gateway.Tests;
 
 /// <summary>
-/// The gateway as partners meet it: real Redis, the embedded runtime's sidecars, master data and charges wired as
-/// their Program.cs wire them, and the gateway's real Program as a process in the Production environment, trusting
+/// The gateway as partners meet it: real Redis, the embedded runtime's sidecars, master data and charges hosted through
+/// their own Program, and the gateway's real Program as a process in the Production environment, trusting
 /// the tests' own issuer through a JWKS file. Partners call its partner listener; the tests also reach the services
 /// directly through a caller's sidecar to seed data and to compare.
 /// </summary>
@@ -26,9 +25,7 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     private readonly string folder = Directory.CreateTempSubdirectory("mesh-gateway-tests-").FullName;
 
-    private int callerHttpPort;
     private TestMesh mesh = null!;
-    private ChildApp gateway = null!;
 
     public TestIssuer Issuer { get; private set; } = null!;
 
@@ -42,7 +39,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     public Uri AdminAddress { get; private set; } = null!;
 
     /// <summary>An HTTP client of the gateway's admin API through a caller's sidecar, as operators reach it.</summary>
-    public HttpClient AdminThroughMesh() => DaprClient.CreateInvokeHttpClient("gateway", $"http://127.0.0.1:{callerHttpPort}");
+    public HttpClient AdminThroughMesh() => DaprClient.CreateInvokeHttpClient("gateway", mesh.HttpEndpointOf("caller"));
 
     /// <summary>Master data's items, through a caller's sidecar (not through the gateway).</summary>
     public ItemService.ItemServiceClient DirectItems { get; private set; } = null!;
@@ -51,43 +48,37 @@ public sealed class GatewayFixture : IAsyncLifetime
     public ChargeService.ChargeServiceClient DirectCharges { get; private set; } = null!;
 
     /// <summary>The gateway's output so far.</summary>
-    public string GatewayOutput => gateway.Output;
+    public string GatewayOutput => mesh.AppOf<ChildApp>("gateway").Output;
 
     public async Task InitializeAsync()
     {
         Issuer = new TestIssuer(folder);
-        mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartMasterDataAsync(mesh);
-        await InventoryToChargeApps.StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
-        var caller = await mesh.StartSidecarAsync("caller");
-        callerHttpPort = caller.HttpPort;
-        DirectItems = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}"));
-        DirectCharges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", $"http://127.0.0.1:{caller.GrpcPort}"));
+        mesh = await TestMesh.StartAsync(InventoryToChargeApps.MasterData(), InventoryToChargeApps.Charges(), TestApp.Client("caller"));
+        DirectItems = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", mesh.GrpcEndpointOf("caller")));
+        DirectCharges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", mesh.GrpcEndpointOf("caller")));
 
-        var adminPort = LoopbackPorts.Free();
-        var partnerPort = LoopbackPorts.Free();
-        var restPort = LoopbackPorts.Free();
-        await mesh.StartSidecarAsync("gateway", adminPort, "http");
-        var environment = new Dictionary<string, string?>(mesh.EnvironmentFor("gateway"))
+        // The gateway's rate limits and audit live in the mesh's Redis, so it joins once that runs.
+        var partner = $"http://127.0.0.1:{LoopbackPorts.Free()}";
+        var rest = $"http://127.0.0.1:{LoopbackPorts.Free()}";
+        await mesh.AddAppAsync(EdgeApps.Gateway(new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ConnectionStrings__gateway"] = mesh.Redis.ConnectionString,
-            ["Kestrel__Endpoints__Partner__Url"] = $"http://127.0.0.1:{partnerPort}",
-            ["Kestrel__Endpoints__PartnerRest__Url"] = $"http://127.0.0.1:{restPort}",
-            ["Gateway__Authentication__Issuer"] = TestIssuer.Issuer,
-            ["Gateway__Authentication__JwksFile"] = Issuer.JwksFile,
-            ["Gateway__Authentication__Audience"] = TestIssuer.Audience,
-            [$"Gateway__Clients__{SupplierAcme}__Attributes__supplier"] = "suppliers/acme",
-            [$"Gateway__Clients__{SupplierGlobex}__Attributes__supplier"] = "suppliers/globex",
-            [$"Gateway__Clients__{Billing}__DisplayName"] = "MedBill",
-            [$"Gateway__Clients__{Limited}__RateLimit__PermitsPerSecond"] = "0.2",
-            [$"Gateway__Clients__{Limited}__RateLimit__Burst"] = "2",
-            ["Gateway__MaxRequestBytes"] = "4096",
-        };
-        gateway = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/gateway/Mesh.Gateway", "Mesh.Gateway"), "Admin", adminPort, environment);
-        PartnerAddress = new Uri($"http://127.0.0.1:{partnerPort}");
-        RestAddress = new Uri($"http://127.0.0.1:{restPort}");
-        AdminAddress = new Uri($"http://127.0.0.1:{adminPort}");
+            ["ConnectionStrings:gateway"] = mesh.Redis.ConnectionString,
+            ["Kestrel:Endpoints:Partner:Url"] = partner,
+            ["Kestrel:Endpoints:PartnerRest:Url"] = rest,
+            ["Gateway:Authentication:Issuer"] = TestIssuer.Issuer,
+            ["Gateway:Authentication:JwksFile"] = Issuer.JwksFile,
+            ["Gateway:Authentication:Audience"] = TestIssuer.Audience,
+            [$"Gateway:Clients:{SupplierAcme}:Attributes:supplier"] = "suppliers/acme",
+            [$"Gateway:Clients:{SupplierGlobex}:Attributes:supplier"] = "suppliers/globex",
+            [$"Gateway:Clients:{Billing}:DisplayName"] = "MedBill",
+            [$"Gateway:Clients:{Limited}:RateLimit:PermitsPerSecond"] = "0.2",
+            [$"Gateway:Clients:{Limited}:RateLimit:Burst"] = "2",
+            ["Gateway:MaxRequestBytes"] = "4096",
+        }));
+        PartnerAddress = new Uri(partner);
+        RestAddress = new Uri(rest);
+        AdminAddress = mesh.AddressOf("gateway");
     }
 
     /// <summary>A gRPC channel to the partner listener (the REST listener with a gRPC-Web handler); with a token, every call carries it.</summary>
@@ -142,7 +133,6 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await gateway.DisposeAsync();
         await mesh.DisposeAsync();
         Issuer.Dispose();
         Directory.Delete(folder, recursive: true);

@@ -3,14 +3,15 @@ using Grpc.Net.Client;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Runtime;
 using Mesh.Testing;
+using Mesh.Testing.Apps;
 
 namespace Mesh.Gateway.Tests;
 
 /// <summary>The gateway's real Program as a process: what it refuses to start with, and the dev issuer of `mesh token`.</summary>
 public sealed class StartupTests
 {
-    private static readonly string GatewayAssembly = ChildApp.BuiltAssembly("services/gateway/Mesh.Gateway", "Mesh.Gateway");
-    private static readonly string TokenAssembly = ChildApp.BuiltAssembly("runtime/Mesh.Token", "mesh-token");
+    private static readonly string GatewayAssembly = EdgeApps.GatewayAssembly;
+    private static readonly string TokenAssembly = Repository.BuiltAssembly("runtime/Mesh.Token", "mesh-token");
 
     [Theory]
     [InlineData("Production", "Gateway:Authentication:DevIssuer")]
@@ -61,13 +62,14 @@ public sealed class StartupTests
             var (_, wrongScope) = await RunAsync(TokenAssembly, ["--client", "supplier-acme", "--scope", "procurement.invoices.write", "--key-file", keyFile], new Dictionary<string, string?>());
             await using var redis = await RedisServer.StartAsync();
             var port = LoopbackPorts.Free();
-            await using var gateway = await ChildApp.StartAsync(GatewayAssembly, "Admin", LoopbackPorts.Free(), new Dictionary<string, string?>
+            // The gateway alone, without a sidecar: APP_ID says which of its endpoints is the app port (dapr.yaml's).
+            await using var gateway = await ChildApp.StartAsync(GatewayAssembly, LoopbackPorts.Free(), new Dictionary<string, string?>
             {
+                ["APP_ID"] = "gateway",
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
                 ["ConnectionStrings__gateway"] = redis.ConnectionString,
                 ["Gateway__Authentication__DevKeyFile"] = keyFile,
                 ["Kestrel__Endpoints__Partner__Url"] = $"http://127.0.0.1:{port}",
-                ["Kestrel__Endpoints__PartnerRest__Url"] = $"http://127.0.0.1:{LoopbackPorts.Free()}",
                 // No master data behind it: a trusted token gets as far as forwarding.
                 ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{LoopbackPorts.Free()}",
             });

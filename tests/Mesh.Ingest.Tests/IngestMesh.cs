@@ -8,15 +8,13 @@ using Mesh.Ingest.Mllp;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Mesh.Ingest.Tests;
 
 /// <summary>
-/// The inventory-to-charge mesh on real parts (redis-server, a sidecar per app, the flow's apps as their
-/// Program.cs wires them) with the ingest app beside them, its MLLP listener on a free loopback port. Tests act as
+/// The inventory-to-charge mesh on real parts (redis-server, a sidecar per app, the flow's apps hosted through their
+/// own Program) with the ingest app beside them, its MLLP listener on a free loopback port. Tests act as
 /// a clinical system (MLLP, FHIR, CSV) and as an operator (the ingest operator API, master data).
 /// </summary>
 public sealed class IngestMesh : IAsyncLifetime
@@ -28,9 +26,6 @@ public sealed class IngestMesh : IAsyncLifetime
 
     /// <summary>The scenario runner over <see cref="Clients"/>, for waiting on cases.</summary>
     public InventoryToChargeScenario Scenario { get; private set; } = null!;
-
-    /// <summary>The ingest app.</summary>
-    public WebApplication Ingest { get; private set; } = null!;
 
     /// <summary>The MLLP listener's address.</summary>
     public IPEndPoint Mllp { get; private set; } = null!;
@@ -55,39 +50,32 @@ public sealed class IngestMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartServicesAsync(mesh);
-        await InventoryToChargeApps.StartWorkflowsAsync(mesh);
-        Ingest = await mesh.StartAppAsync("ingest", "grpc", b =>
-        {
-            b.AddServiceDefaults();
-            b.AddIngest();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapIngestApi();
-        }, new Dictionary<string, string?>
-        {
-            ["Ingest:Mllp:Port"] = "0",
-            ["Ingest:RawRetention"] = "02:00:00",
-            ["Ingest:LookupCacheTtl"] = "00:00:01",
-            ["Ingest:Csv:InboxPath"] = Inbox,
-            ["Ingest:Csv:PollInterval"] = "00:00:00.200",
-        });
-        Mllp = await Ingest.Services.GetRequiredService<MllpListener>().EndpointAsync;
-        var address = LoopbackApp.AddressOf(Ingest);
+        mesh = await TestMesh.StartAsync(
+            [.. InventoryToChargeApps.Services(), InventoryToChargeApps.Workflows(), EdgeApps.Ingest(IngestSettings), TestApp.Client("clinic")]);
+        Mllp = await mesh.ServicesOf("ingest").GetRequiredService<MllpListener>().EndpointAsync;
+        var address = mesh.AddressOf("ingest");
         // The app port speaks HTTP/2 only (gRPC, as under `mesh run`); HTTP/1.1 clients use the app's second endpoint.
         // Straight to the app, as its sidecar calls it: with its APP_API_TOKEN.
         Http = new HttpClient { BaseAddress = address, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         Http.DefaultRequestHeaders.Add("dapr-api-token", mesh.AppTokenOf("ingest"));
 
-        var clinic = await mesh.StartSidecarAsync("clinic");
         // Operators reach the operator API through the mesh.
-        Operator = new IngestService.IngestServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("ingest", $"http://127.0.0.1:{clinic.GrpcPort}"));
-        Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+        Operator = new IngestService.IngestServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("ingest", mesh.GrpcEndpointOf("clinic")));
+        Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         Scenario = new InventoryToChargeScenario(Clients);
-        Suppliers = new SupplierService.SupplierServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{clinic.GrpcPort}"));
+        Suppliers = new SupplierService.SupplierServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("masterdata", mesh.GrpcEndpointOf("clinic")));
     }
+
+    // The MLLP listener on a port the OS picks, a short raw retention and lookup cache, and an inbox polled often.
+    private Dictionary<string, string?> IngestSettings => new()
+    {
+        ["Ingest:Mllp:Port"] = "0",
+        ["Ingest:RawRetention"] = "02:00:00",
+        // Tests change master data between messages: a cached directory would hide the change for a moment.
+        ["Ingest:LookupCacheTtl"] = "00:00:00",
+        ["Ingest:Csv:InboxPath"] = Inbox,
+        ["Ingest:Csv:PollInterval"] = "00:00:00.200",
+    };
 
     private Task<Seeded>? shared;
 

@@ -1,14 +1,13 @@
-using Mesh.Testing.Apps;
 using Dapr.Client;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Testing;
-using Microsoft.Extensions.Hosting;
+using Mesh.Testing.Apps;
 
 namespace Mesh.Inventory.Tests;
 
 /// <summary>
-/// Real Redis, the embedded runtime's sidecars for "inventory" and a caller, and the inventory app wired as
-/// Program.cs wires it; the tests call it as the saga does, by gRPC through the caller's sidecar.
+/// Real Redis, the embedded runtime's sidecars for "inventory" and a caller, and the inventory app hosted through its
+/// own Program; the tests call it as the saga does, by gRPC through the caller's sidecar.
 /// </summary>
 public sealed class InventoryFixture : IAsyncLifetime
 {
@@ -21,10 +20,8 @@ public sealed class InventoryFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartInventoryAsync(mesh);
-        var caller = await mesh.StartSidecarAsync("caller");
-        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", $"http://127.0.0.1:{caller.GrpcPort}"));
+        mesh = await TestMesh.StartAsync(InventoryToChargeApps.Inventory(), TestApp.Client("caller"));
+        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", mesh.GrpcEndpointOf("caller")));
     }
 
     public async Task DisposeAsync() => await mesh.DisposeAsync();

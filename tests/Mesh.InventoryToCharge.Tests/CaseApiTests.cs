@@ -246,7 +246,14 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
     {
         var parked = await ParkAsync(e => e.Item = $"items/{fixture.Catalog.RunId}-purged");
         var workflows = fixture.Flow.Workflows.GetRequiredService<DaprWorkflowClient>();
-        Assert.True(await workflows.PurgeInstanceAsync(ConsumptionIntake.InstanceIdOf(InventoryToChargeScenario.EventIdOf(parked))));
+        var instance = ConsumptionIntake.InstanceIdOf(InventoryToChargeScenario.EventIdOf(parked));
+        // The case is on the queue once the saga recorded it; the saga finishes a moment later, and only then can it be purged.
+        using (var finishing = new CancellationTokenSource(Settle))
+        {
+            await workflows.WaitForWorkflowCompletionAsync(instance, cancellation: finishing.Token);
+        }
+
+        Assert.True(await workflows.PurgeInstanceAsync(instance));
 
         var error = await Assert.ThrowsAsync<RpcException>(() => Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = parked.Name }).ResponseAsync);
 

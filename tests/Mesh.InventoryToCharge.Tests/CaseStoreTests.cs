@@ -153,9 +153,8 @@ public sealed class CaseStoreTests(CaseStoreTests.Sidecar sidecar) : IClassFixtu
 
         public async Task InitializeAsync()
         {
-            mesh = await TestMesh.StartAsync();
-            var sidecar = await mesh.StartSidecarAsync("cases");
-            Dapr = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{sidecar.GrpcPort}").UseHttpEndpoint($"http://127.0.0.1:{sidecar.HttpPort}").Build();
+            mesh = await TestMesh.StartAsync(TestApp.Client("cases"));
+            Dapr = new DaprClientBuilder().UseGrpcEndpoint(mesh.GrpcEndpointOf("cases")).UseHttpEndpoint(mesh.HttpEndpointOf("cases")).Build();
         }
 
         public async Task DisposeAsync()

@@ -6,7 +6,8 @@ namespace Mesh.InventoryToCharge.Tests;
 
 /// <summary>
 /// The whole flow with the workflows app hosted in this process too (so a test can read its meters, or give it
-/// settings of its own), behind real sidecars on a real redis-server; the clinic's clients call through a sidecar.
+/// settings of its own), every app through its own Program behind real sidecars on a real redis-server; the clinic's
+/// clients call through a sidecar.
 /// </summary>
 public sealed class InProcessFlow : IAsyncDisposable
 {
@@ -29,14 +30,11 @@ public sealed class InProcessFlow : IAsyncDisposable
     /// <summary>The scenario runner over <see cref="Clients"/>.</summary>
     public InventoryToChargeScenario Scenario { get; }
 
-    /// <summary>Starts the flow; <paramref name="workflows"/> and <paramref name="finance"/> tune those apps.</summary>
-    public static async Task<InProcessFlow> StartAsync(IDictionary<string, string?>? workflows = null, IDictionary<string, string?>? finance = null)
+    /// <summary>Starts the flow; <paramref name="workflows"/> and <paramref name="finance"/> tune those apps (configuration keys).</summary>
+    public static async Task<InProcessFlow> StartAsync(IReadOnlyDictionary<string, string?>? workflows = null, IReadOnlyDictionary<string, string?>? finance = null)
     {
-        var mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartServicesAsync(mesh, finance);
-        var app = await InventoryToChargeApps.StartWorkflowsAsync(mesh, workflows);
-        var clinic = await mesh.StartSidecarAsync("clinic");
-        return new InProcessFlow(mesh, app.Services, new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}"));
+        var mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(finance), InventoryToChargeApps.Workflows(workflows), TestApp.Client("clinic")]);
+        return new InProcessFlow(mesh, mesh.ServicesOf("workflows"), new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic")));
     }
 
     /// <inheritdoc />

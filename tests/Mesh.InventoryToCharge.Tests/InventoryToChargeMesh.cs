@@ -1,4 +1,3 @@
-using Mesh.Runtime;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
@@ -7,13 +6,12 @@ namespace Mesh.InventoryToCharge.Tests;
 
 /// <summary>
 /// The whole inventory-to-charge mesh on real parts: redis-server, a sidecar per app, master data, inventory,
-/// charges, finance and the ERP stand-in hosted here as their Program.cs wires them, and the workflows app as
-/// a real process (so a test can SIGKILL it). Tests act as the clinical system through the sidecar of "clinic".
+/// charges, finance and the ERP stand-in hosted here through their own Program, and the workflows app as a real
+/// process (so a test can SIGKILL it). Tests act as the clinical system through the sidecar of "clinic".
 /// </summary>
 public sealed class InventoryToChargeMesh : IAsyncLifetime
 {
     private TestMesh mesh = null!;
-    private int workflowsPort;
 
     /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
     public MeshClients Clients { get; private set; } = null!;
@@ -22,7 +20,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     public InventoryToChargeScenario Scenario { get; private set; } = null!;
 
     /// <summary>The workflows app process.</summary>
-    public ChildApp Workflows { get; private set; } = null!;
+    public ChildApp Workflows => mesh.AppOf<ChildApp>("workflows");
 
     /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
     public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
@@ -32,16 +30,8 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartServicesAsync(mesh, FinanceSettings);
-
-        workflowsPort = LoopbackPorts.Free();
-        await mesh.StartSidecarAsync("workflows", workflowsPort, "h2c");
-        await StartWorkflowsAsync();
-        await mesh.SidecarOf("workflows").StartDeliveriesAsync(CancellationToken.None);
-
-        var clinic = await mesh.StartSidecarAsync("clinic");
-        Clients = new MeshClients($"http://127.0.0.1:{clinic.GrpcPort}", $"http://127.0.0.1:{clinic.HttpPort}");
+        mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(FinanceSettings), InventoryToChargeApps.WorkflowsProcess(WorkflowsSettings), TestApp.Client("clinic")]);
+        Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         Scenario = new InventoryToChargeScenario(Clients);
     }
 
@@ -53,16 +43,16 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
         ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.100",
     };
 
-    /// <summary>Starts (or restarts) the workflows app process against its sidecar.</summary>
-    public async Task StartWorkflowsAsync()
+    private static Dictionary<string, string?> WorkflowsSettings => new()
     {
-        var environment = mesh.EnvironmentFor("workflows");
-        environment["Workflows__FirstRetryInterval"] = "00:00:00.250";
-        environment["Workflows__MaxRetryInterval"] = "00:00:01";
-        environment["Workflows__PostingAttempts"] = "60";
-        environment["Logging__LogLevel__Default"] = "Information";
-        Workflows = await ChildApp.StartAsync(ChildApp.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), "App", workflowsPort, environment, http2Only: true);
-    }
+        ["Workflows:FirstRetryInterval"] = "00:00:00.250",
+        ["Workflows:MaxRetryInterval"] = "00:00:01",
+        ["Workflows:PostingAttempts"] = "60",
+        ["Logging:LogLevel:Default"] = "Information",
+    };
+
+    /// <summary>Starts the workflows app process again against its sidecar (after a test killed it).</summary>
+    public Task StartWorkflowsAsync() => mesh.RestartAppAsync("workflows");
 
     /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", "Unavailable", "Throttle", "Reject", ...).</summary>
     public Task SetErpAsync(string mode) => Clients.SetErpChaosAsync(mode, CancellationToken.None);
@@ -79,7 +69,6 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Clients.Dispose();
-        await Workflows.DisposeAsync();
         await mesh.DisposeAsync();
     }
 }

@@ -1,15 +1,15 @@
-using Mesh.Testing.Apps;
-using Mesh.Contracts.Inventory.V1;
 using Dapr.Client;
+using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Testing;
-using Microsoft.Extensions.Hosting;
+using Mesh.Testing.Apps;
 
 namespace Mesh.MasterData.Tests;
 
 /// <summary>
-/// Real Redis, the embedded runtime's sidecars for "masterdata" and a caller, and the master data app wired as
-/// Program.cs wires it; the tests call it as other services will, by gRPC through the caller's sidecar.
+/// Real Redis, the embedded runtime's sidecars, and the master data app hosted through its own Program, with
+/// inventory, which master data asks before a location holding stock is made inactive or deleted; the tests call
+/// them as other services will, by gRPC through a caller's sidecar.
 /// </summary>
 public sealed class MasterDataFixture : IAsyncLifetime
 {
@@ -30,17 +30,13 @@ public sealed class MasterDataFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync();
-        await InventoryToChargeApps.StartMasterDataAsync(mesh);
-        // Inventory, which master data asks before a location holding stock is made inactive or deleted.
-        await InventoryToChargeApps.StartInventoryAsync(mesh);
-        var caller = await mesh.StartSidecarAsync("caller");
-        var masterData = DaprClient.CreateInvocationInvoker("masterdata", $"http://127.0.0.1:{caller.GrpcPort}");
+        mesh = await TestMesh.StartAsync(InventoryToChargeApps.MasterData(), InventoryToChargeApps.Inventory(), TestApp.Client("caller"));
+        var masterData = DaprClient.CreateInvocationInvoker("masterdata", mesh.GrpcEndpointOf("caller"));
         Items = new ItemService.ItemServiceClient(masterData);
         Locations = new LocationService.LocationServiceClient(masterData);
         CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
         Suppliers = new SupplierService.SupplierServiceClient(masterData);
-        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", $"http://127.0.0.1:{caller.GrpcPort}"));
+        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", mesh.GrpcEndpointOf("caller")));
     }
 
     public async Task DisposeAsync() => await mesh.DisposeAsync();

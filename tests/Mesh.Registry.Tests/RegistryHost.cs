@@ -1,25 +1,22 @@
+extern alias registry;
+
 using Grpc.Core;
 using Grpc.Net.Client;
 using Mesh.Contracts.Registry.V1;
 using Mesh.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Mesh.Registry.Tests;
 
-/// <summary>The registry app, wired as Program.cs wires it, on a loopback port over a given Redis.</summary>
+/// <summary>The registry app, hosted through its own Program, on a free loopback port over a given Redis.</summary>
 public sealed class RegistryHost : IAsyncDisposable
 {
     public const string ArchitectToken = "architect-secret";
     public const string ReaderToken = "reader-secret";
 
-    private readonly WebApplication app;
+    private readonly InProcessApp<registry::Program> app;
     private readonly GrpcChannel channel;
 
-    private RegistryHost(WebApplication app, Uri address)
+    private RegistryHost(InProcessApp<registry::Program> app, Uri address)
     {
         this.app = app;
         Address = address;
@@ -38,8 +35,8 @@ public sealed class RegistryHost : IAsyncDisposable
     /// <summary>Starts the registry; <paramref name="settings"/> add to or override the test settings.</summary>
     public static async Task<RegistryHost> StartAsync(string redis, string keyPrefix = "mesh-registry:", IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        // Port 0: Kestrel picks one, which nothing else needs to know in advance (no sidecar calls the registry).
+        var all = new Dictionary<string, string?>
         {
             ["ConnectionStrings:registry"] = redis,
             ["Registry:KeyPrefix"] = keyPrefix,
@@ -52,15 +49,14 @@ public sealed class RegistryHost : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             // Outside Development every app needs its APP_API_TOKEN to start; the registry's API does not ask for it.
             ["APP_API_TOKEN"] = "registry-app-token",
-        });
-        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
-        builder.AddServiceDefaults();
-        builder.AddRegistry();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapRegistryApi();
-        await app.StartAsync();
-        return new RegistryHost(app, LoopbackApp.AddressOf(app));
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var app = await InProcessApp<registry::Program>.StartAsync(0, all);
+        return new RegistryHost(app, app.Address);
     }
 
     public async ValueTask DisposeAsync()

@@ -50,7 +50,7 @@ public sealed class StartupTests
     [Fact]
     public async Task RegistryProcess_DevTokenInProduction_ExitsOneWithOneLine()
     {
-        var assembly = ChildApp.BuiltAssembly("registry/Mesh.Registry", "Mesh.Registry");
+        var assembly = Repository.BuiltAssembly("registry/Mesh.Registry", "Mesh.Registry");
         var start = new ProcessStartInfo("dotnet", [assembly])
         {
             WorkingDirectory = Path.GetDirectoryName(assembly)!,

@@ -1,6 +1,5 @@
 using System.Net;
-using Mesh.Runtime.Components;
-using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Sidecar;
 using Mesh.ServiceDefaults.Dapr;
 using Mesh.Testing;
@@ -8,7 +7,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Microsoft.Extensions.Hosting.Tests;
@@ -17,18 +15,16 @@ namespace Microsoft.Extensions.Hosting.Tests;
 public sealed class DaprSidecarHealthTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider clock = new();
+    private MeshHost host = null!;
     private DaprSidecar sidecar = null!;
     private WebApplication app = null!;
     private HttpClient http = null!;
 
     public async Task InitializeAsync()
     {
-        sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(
-                new AppEndpoint("orders", "127.0.0.1", 0, "http"), 0, 0,
-                new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), [], ResiliencySpec.None, new AppDirectory()),
-            NullLoggerFactory.Instance,
-            CancellationToken.None);
+        // A mesh of one sidecar without components, for an app whose calls need none.
+        host = await MeshHost.StartAsync([MeshApp.Create("orders", 0, "http", [])]);
+        sidecar = host.SidecarOf("orders");
 
         var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http1);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -51,7 +47,7 @@ public sealed class DaprSidecarHealthTests : IAsyncLifetime
     {
         http.Dispose();
         await app.DisposeAsync();
-        await sidecar.DisposeAsync();
+        await host.DisposeAsync();
     }
 
     [Fact]

@@ -1,66 +1,43 @@
-using Mesh.ErpStandIn;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Hosting;
+extern alias charges;
+extern alias erp;
+extern alias finance;
+extern alias inventory;
+extern alias masterdata;
+extern alias workflows;
+
+using Microsoft.AspNetCore.Hosting;
 
 namespace Mesh.Testing.Apps;
 
 /// <summary>
-/// The apps of the inventory-to-charge flow, hosted in this process behind their sidecars and wired by their
-/// own extension methods exactly as each Program.cs wires them, for end-to-end tests and benchmarks.
+/// The apps of the inventory-to-charge flow as dapr.yaml declares them (app id, protocol), each hosted through its
+/// own Program: in this process (<see cref="TestApp.InProcess{TEntryPoint}"/>) or, for the workflows app, also as a
+/// real process a test can kill. Settings are the app's configuration keys ("Finance:ErpResilience:Retry:Delay").
 /// </summary>
 public static class InventoryToChargeApps
 {
-    /// <summary>
-    /// Starts the ERP stand-in, master data, inventory, charges and finance; <paramref name="financeSettings"/>
-    /// tunes finance (e.g. its ERP client's resilience). The workflows app is started separately, in process
-    /// (<see cref="StartWorkflowsAsync"/>) or as a real process.
-    /// </summary>
-    public static async Task StartServicesAsync(TestMesh mesh, IDictionary<string, string?>? financeSettings = null)
-    {
-        await mesh.StartAppAsync("erp", "http", b => b.AddErpStandIn(), app =>
-        {
-            app.MapErpApi();
-            app.MapChaosApi();
-        });
-        await StartMasterDataAsync(mesh);
-        await StartInventoryAsync(mesh);
-        await StartServiceAsync(mesh, "charges", b => b.AddCharges(), app => app.MapChargesApi());
-        await StartServiceAsync(mesh, "finance", b => b.AddFinance(), app => app.MapFinanceApi(), financeSettings);
-    }
+    /// <summary>The ERP stand-in, app "erp" (http); <paramref name="configure"/> may observe its requests.</summary>
+    public static TestApp Erp(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<erp::Program>("erp", "http", configure: configure);
 
-    /// <summary>Starts the master data app as app "masterdata" (grpc).</summary>
-    public static Task<WebApplication> StartMasterDataAsync(TestMesh mesh) =>
-        StartServiceAsync(mesh, "masterdata", b => b.AddMasterData(), app => app.MapMasterDataApi());
+    /// <summary>Master data, app "masterdata" (grpc).</summary>
+    public static TestApp MasterData() => TestApp.InProcess<masterdata::Program>("masterdata", "grpc");
 
-    /// <summary>Starts the inventory app as app "inventory" (grpc).</summary>
-    public static Task<WebApplication> StartInventoryAsync(TestMesh mesh) =>
-        StartServiceAsync(mesh, "inventory", b => b.AddInventory(), app => app.MapInventoryApi());
+    /// <summary>Inventory, app "inventory" (grpc).</summary>
+    public static TestApp Inventory() => TestApp.InProcess<inventory::Program>("inventory", "grpc");
 
-    /// <summary>Starts the workflows app in this process.</summary>
-    public static Task<WebApplication> StartWorkflowsAsync(TestMesh mesh, IDictionary<string, string?>? settings = null) =>
-        mesh.StartAppAsync("workflows", "h2c", b =>
-        {
-            b.AddServiceDefaults();
-            b.AddWorkflows();
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            app.MapWorkflowsApi();
-        }, settings);
+    /// <summary>Charges, app "charges" (grpc).</summary>
+    public static TestApp Charges() => TestApp.InProcess<charges::Program>("charges", "grpc");
 
-    /// <summary>
-    /// Starts a gRPC service app as app <paramref name="appId"/> with the service defaults, wired by its own
-    /// <paramref name="add"/> and <paramref name="map"/> extension methods as its Program.cs wires it.
-    /// </summary>
-    public static Task<WebApplication> StartServiceAsync(
-        TestMesh mesh, string appId, Action<WebApplicationBuilder> add, Action<WebApplication> map, IDictionary<string, string?>? settings = null) =>
-        mesh.StartAppAsync(appId, "grpc", b =>
-        {
-            b.AddServiceDefaults();
-            add(b);
-        }, app =>
-        {
-            app.MapDefaultEndpoints();
-            map(app);
-        }, settings);
+    /// <summary>Finance, app "finance" (grpc), with <paramref name="settings"/> (e.g. its ERP client's resilience).</summary>
+    public static TestApp Finance(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<finance::Program>("finance", "grpc", settings);
+
+    /// <summary>The workflows app, app "workflows" (h2c: pub/sub, REST and gRPC on one HTTP/2 port), in this process (its meters and services are the test's to read).</summary>
+    public static TestApp Workflows(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<workflows::Program>("workflows", "h2c", settings);
+
+    /// <summary>The workflows app as a real process from its build, so a test can SIGKILL it.</summary>
+    public static TestApp WorkflowsProcess(IReadOnlyDictionary<string, string?>? settings = null) =>
+        TestApp.Process("workflows", "h2c", Repository.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), settings);
+
+    /// <summary>Every app of the flow but the saga's: the ERP stand-in, master data, inventory, charges and finance.</summary>
+    public static TestApp[] Services(IReadOnlyDictionary<string, string?>? finance = null) => [Erp(), MasterData(), Inventory(), Charges(), Finance(finance)];
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 
 namespace Mesh.Testing;
 
@@ -35,35 +36,30 @@ public sealed class ChildApp : IAsyncDisposable
     }
 
     /// <summary>
-    /// The built assembly of an app project, e.g. ("services/erp-standin/Mesh.ErpStandIn", "Mesh.ErpStandIn"), in
-    /// the configuration the tests were built in.
+    /// Starts the app with <paramref name="configuration"/> as its environment (keys with ':' become '__', as .NET reads
+    /// them back) and its Kestrel endpoint moved to 127.0.0.1:<paramref name="port"/> (any other it declares to the port
+    /// <paramref name="configuration"/> gives it, or one the OS picks), and waits until <c>/alive</c> answers (over
+    /// HTTP/2 for an app that speaks only that).
     /// </summary>
-    public static string BuiltAssembly(string projectFolder, string assemblyName)
-    {
-        // Tests run from tests/<project>/bin/<configuration>/<tfm>/.
-        var output = new DirectoryInfo(AppContext.BaseDirectory);
-        var root = output.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        return Path.Combine(root, projectFolder, "bin", output.Parent.Name, output.Name, assemblyName + ".dll");
-    }
-
-    /// <summary>
-    /// Starts the app with <paramref name="environment"/> and its Kestrel endpoint <paramref name="endpoint"/> moved to
-    /// 127.0.0.1:<paramref name="port"/> (appsettings.json pins Kestrel:Endpoints, which beats --urls), and waits
-    /// until <c>/alive</c> answers.
-    /// </summary>
-    public static async Task<ChildApp> StartAsync(string assembly, string endpoint, int port, IReadOnlyDictionary<string, string?> environment, bool http2Only = false)
+    /// <exception cref="IOException">The port was taken by another process before the app bound it.</exception>
+    public static async Task<ChildApp> StartAsync(string assembly, int port, IReadOnlyDictionary<string, string?> configuration)
     {
         if (!File.Exists(assembly))
         {
             throw new FileNotFoundException($"{assembly} is not built; build the solution first", assembly);
         }
 
+        var appSettings = new ConfigurationBuilder().AddJsonFile(Path.Combine(Path.GetDirectoryName(assembly)!, "appsettings.json"), optional: true).Build();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(assembly)! };
         start.ArgumentList.Add(assembly);
-        start.ArgumentList.Add($"--Kestrel:Endpoints:{endpoint}:Url=http://127.0.0.1:{port}");
-        foreach (var (name, value) in environment)
+        foreach (var (key, value) in KestrelEndpoints.MovedTo(appSettings, port, configuration))
         {
-            start.Environment[name] = value;
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        foreach (var (name, value) in configuration)
+        {
+            start.Environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var output = new StringBuilder();
@@ -73,6 +69,7 @@ public sealed class ChildApp : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var app = new ChildApp(process, output, port);
+        var http2Only = KestrelEndpoints.Http2Only(appSettings, configuration);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         for (var attempt = 0; attempt < 300 && !process.HasExited; attempt++)
         {
@@ -99,7 +96,10 @@ public sealed class ChildApp : IAsyncDisposable
         }
 
         await app.DisposeAsync();
-        throw new TimeoutException($"{Path.GetFileName(assembly)} did not answer on 127.0.0.1:{port}/alive:\n{app.Output}");
+        var said = app.Output;
+        throw said.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+            ? new IOException($"{Path.GetFileName(assembly)} could not bind 127.0.0.1:{port}:\n{said}")
+            : new TimeoutException($"{Path.GetFileName(assembly)} did not answer on 127.0.0.1:{port}/alive:\n{said}");
     }
 
     /// <summary>Ends the process at once (SIGKILL on Linux): no shutdown code of the app runs.</summary>

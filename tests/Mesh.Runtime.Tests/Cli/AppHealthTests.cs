@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Mesh.Cli;
+using Mesh.Runtime.Hosting;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

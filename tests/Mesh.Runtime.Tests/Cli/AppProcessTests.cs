@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
-using Mesh.Cli;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Tests.Configuration;
 
 namespace Mesh.Runtime.Tests.Cli;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Mesh.Cli;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Tests.Configuration;
 using Mesh.Testing;

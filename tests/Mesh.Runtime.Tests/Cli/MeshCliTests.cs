@@ -3,7 +3,7 @@ using Mesh.Runtime.Tests.Configuration;
 
 namespace Mesh.Runtime.Tests.Cli;
 
-/// <summary><c>mesh run</c> refusing bad input before it starts anything.</summary>
+/// <summary><c>mesh run</c> refusing bad input before it starts anything; other verbs going to plug-ins.</summary>
 public sealed class MeshCliTests : IDisposable
 {
     private readonly TempFolder folder = new();
@@ -89,6 +89,35 @@ public sealed class MeshCliTests : IDisposable
 
         Assert.NotEqual(0, code);
         Assert.Contains("--run-file", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Verb_PluginBesideMesh_RunsItWithTheRestOfTheArgumentsAndEndsWithItsCode()
+    {
+        var plugins = folder.Folder("plugins");
+        var plugin = folder.Write("plugins/mesh-hello", "#!/bin/sh\necho \"hello $*\"\necho \"oops\" >&2\nexit 3\n");
+        File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var code = await MeshCli.RunAsync(["hello", "inventory-to-charge", "--events", "5"], output.Writer, error.Writer, new Plugins([plugins]));
+
+        Assert.Equal(3, code);
+        Assert.Equal(["hello inventory-to-charge --events 5"], output.Lines);
+        Assert.Equal(["oops"], error.Lines);
+    }
+
+    [Fact]
+    public async Task Demo_NoPlugin_OneLineSayingWhatIsMissingAndHowToBuildIt()
+    {
+        var empty = folder.Folder("no-plugins");
+
+        var code = await MeshCli.RunAsync(["demo", "inventory-to-charge", "--events", "5"], output.Writer, error.Writer, new Plugins([empty]));
+
+        Assert.Equal(1, code);
+        Assert.Equal(
+            [$"mesh: 'demo' is not a mesh command, and no plug-in mesh-demo is beside mesh (in {empty}) or on PATH; `dotnet build Mesh.sln -c Release` builds the repository's plug-ins beside mesh, or add the folder of mesh-demo to PATH"],
+            error.Lines);
+        Assert.Equal("", output.ToString());
     }
 
     private Task<int> RunAsync(params string[] args) => MeshCli.RunAsync(args, output.Writer, error.Writer);

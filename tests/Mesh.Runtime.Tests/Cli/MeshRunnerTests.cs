@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Mesh.Cli;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Tests.Configuration;
 using Mesh.Testing;
 
@@ -90,21 +90,31 @@ public sealed partial class MeshRunnerTests : IDisposable
     public async Task RunAsync_AppNeverAnswers_StopsItAndEndsWith1()
     {
         var port = Mesh.Runtime.LoopbackPorts.Free();
-        var runFile = folder.Write("dapr.yaml", $$"""
-            version: 1
-            common:
-              resourcesPaths: [./components]
-            apps:
-              - appDirPath: ./orders
-                appPort: {{port}}
-                command: ["/bin/sh", "-c", "trap 'echo got TERM; exit 0' TERM; while :; do sleep 0.1; done"]
-            """);
+        var runFile = OrdersOnPort(port, "trap 'echo got TERM; exit 0' TERM; while :; do sleep 0.1; done");
 
         var code = await Runner().RunAsync(new RunOptions(runFile, [], TimeSpan.FromSeconds(2)), CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(1, code);
         Assert.Equal([$"mesh: app 'orders' did not answer on 127.0.0.1:{port} within 2s; stopping"], error.Lines);
         Assert.Contains("== APP - orders == got TERM", output.Lines);
+    }
+
+    [Fact]
+    public async Task RunAsync_AppPortTaken_Exit1NamingTheAppAndThePortBeforeStartingAnything()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port;
+        var runFile = OrdersOnPort(port, "echo orders ran");
+
+        var code = await Runner().RunAsync(new RunOptions(runFile, [], Patience), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(1, code);
+        Assert.Equal(
+            [$"mesh: app 'orders' cannot start: 127.0.0.1:{port}, its appPort, is taken by another process; stop that process or give the app another appPort in {runFile}"],
+            error.Lines);
+        Assert.Empty(SidecarPorts());
+        Assert.DoesNotContain("== APP - orders == orders ran", output.Lines);
     }
 
     [Fact]
@@ -135,4 +145,15 @@ public sealed partial class MeshRunnerTests : IDisposable
 
     [GeneratedRegex(@"Dapr HTTP API on 127\.0\.0\.1:(\d+), gRPC API on 127\.0\.0\.1:(\d+)")]
     private static partial Regex SidecarLine();
+
+    // A run file with one app, "orders", on appPort port, running a shell script.
+    private string OrdersOnPort(int port, string script) => folder.Write("dapr.yaml", $$"""
+        version: 1
+        common:
+          resourcesPaths: [./components]
+        apps:
+          - appDirPath: ./orders
+            appPort: {{port}}
+            command: ["/bin/sh", "-c", "{{script}}"]
+        """);
 }

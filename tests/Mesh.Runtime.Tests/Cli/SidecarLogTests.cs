@@ -1,4 +1,4 @@
-using Mesh.Cli;
+using Mesh.Runtime.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Runtime.Tests.Cli;

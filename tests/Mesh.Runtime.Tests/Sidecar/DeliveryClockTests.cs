@@ -1,7 +1,4 @@
-using Mesh.Runtime.Components;
-using Mesh.Runtime.Configuration;
-using Mesh.Runtime.Sidecar;
-using Microsoft.Extensions.Logging.Abstractions;
+using Mesh.Runtime.Hosting;
 
 namespace Mesh.Runtime.Tests.Sidecar;
 
@@ -15,30 +12,22 @@ public sealed class DeliveryClockTests : IAsyncLifetime
     private readonly TestClock clock = new();
     private readonly Recorder recorder = new();
     private readonly int ordersPort = Mesh.Runtime.LoopbackPorts.Free();
-    private IPubSub pubsub = null!;
-    private DaprSidecar sidecar = null!;
+    private MeshHost mesh = null!;
     private SubscriberApp orders = null!;
 
     public async Task InitializeAsync()
     {
-        var directory = new AppDirectory();
-        var app = new AppEndpoint("orders", "127.0.0.1", ordersPort, "http");
-        directory.Register(app);
         var definition = Components.TestComponents.Define("pubsub", "pubsub.in-memory");
-        pubsub = ComponentFactory.CreatePubSub(definition, time: clock);
-        sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(app, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub> { ["pubsub"] = pubsub }, [definition], SidecarTestbed.Resiliency, directory, Clock: clock),
-            NullLoggerFactory.Instance,
-            CancellationToken.None);
+        mesh = await MeshHost.StartAsync([MeshApp.Create("orders", ordersPort, "http", [definition], SidecarTestbed.Resiliency)], new MeshHostOptions { Clock = clock });
+        var sidecar = mesh.SidecarOf("orders");
         orders = await SubscriberApp.StartAsync(ordersPort, sidecar.HttpPort, sidecar.GrpcPort, recorder);
-        await sidecar.StartDeliveriesAsync(CancellationToken.None);
+        await mesh.StartDeliveriesWhenReadyAsync("orders", TimeSpan.FromSeconds(30));
     }
 
     public async Task DisposeAsync()
     {
         await orders.DisposeAsync();
-        await sidecar.DisposeAsync();
-        await pubsub.DisposeAsync();
+        await mesh.DisposeAsync();
     }
 
     [Fact]

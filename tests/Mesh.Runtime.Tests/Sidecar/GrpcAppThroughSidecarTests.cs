@@ -118,10 +118,8 @@ public sealed class GrpcAppThroughSidecarTests(GrpcAppThroughSidecarTests.GrpcAp
             app = builder.Build();
             app.MapGrpcService<StockCallback>();
             await app.StartAsync();
-            var endpoint = new AppEndpoint("stock", "127.0.0.1", port, "grpc");
-            Testbed.Directory.Register(endpoint);
-            var sidecar = await Testbed.StartSidecarAsync(endpoint);
-            await sidecar.StartDeliveriesAsync(CancellationToken.None);
+            await Testbed.StartSidecarAsync(new AppEndpoint("stock", "127.0.0.1", port, "grpc"));
+            await Testbed.Host.StartDeliveriesWhenReadyAsync("stock", TimeSpan.FromSeconds(30));
         }
 
         public async Task DisposeAsync()

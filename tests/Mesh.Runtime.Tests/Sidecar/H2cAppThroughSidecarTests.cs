@@ -69,9 +69,7 @@ public sealed class H2cAppThroughSidecarTests(H2cAppThroughSidecarTests.H2cAppTe
         {
             await Testbed.InitializeAsync();
             var port = Mesh.Runtime.LoopbackPorts.Free();
-            var endpoint = new AppEndpoint("ledger", "127.0.0.1", port, "h2c");
-            Testbed.Directory.Register(endpoint);
-            var sidecar = await Testbed.StartSidecarAsync(endpoint);
+            var sidecar = await Testbed.StartSidecarAsync(new AppEndpoint("ledger", "127.0.0.1", port, "h2c"));
             var builder = Mesh.Testing.LoopbackApp.CreateBuilder(HttpProtocols.Http2, port);
             builder.Services.AddGrpc();
             builder.Services.AddDaprClient(b => b.UseGrpcEndpoint($"http://127.0.0.1:{sidecar.GrpcPort}").UseHttpEndpoint($"http://127.0.0.1:{sidecar.HttpPort}"));
@@ -86,7 +84,7 @@ public sealed class H2cAppThroughSidecarTests(H2cAppThroughSidecarTests.H2cAppTe
             app.MapGet("/protocol", (HttpRequest request) => Results.Text(request.Protocol));
             app.MapGrpcService<Serving>();
             await app.StartAsync();
-            await sidecar.StartDeliveriesAsync(CancellationToken.None);
+            await Testbed.Host.StartDeliveriesWhenReadyAsync("ledger", TimeSpan.FromSeconds(30));
         }
 
         public async Task DisposeAsync()

@@ -1,15 +1,14 @@
 using System.Text.Json.Nodes;
 using Mesh.Runtime.Components;
-using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Sidecar;
 using Mesh.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace Mesh.Runtime.Tests.Sidecar;
 
 /// <summary>
-/// A real redis-server and the sidecar of app "shop" with two state stores on it: "statestore", and "shop-outbox",
+/// A real redis-server and a mesh of app "shop" (its sidecar) with two state stores on it: "statestore", and "shop-outbox",
 /// whose transactions publish to topic "shop.events" of "pubsub" through Dapr's outbox (discarding the internal
 /// messages of transactions that never committed).
 /// </summary>
@@ -21,11 +20,11 @@ public sealed class OutboxTestbed : IAsyncLifetime
     /// <summary>The topic its transactions publish to.</summary>
     public const string Topic = "shop.events";
 
-    private readonly List<IAsyncDisposable> owned = [];
-
     public RedisServer Redis { get; private set; } = null!;
 
-    public DaprSidecar Sidecar { get; private set; } = null!;
+    public MeshHost Host { get; private set; } = null!;
+
+    public DaprSidecar Sidecar => Host.SidecarOf("shop");
 
     public Dapr.Client.DaprClient Client { get; private set; } = null!;
 
@@ -35,21 +34,7 @@ public sealed class OutboxTestbed : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         Connection = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
-        var definitions = Components(Redis.ConnectionString);
-        var states = new Dictionary<string, IStateStore>();
-        var pubsubs = new Dictionary<string, IPubSub>();
-        foreach (var definition in definitions)
-        {
-            IAsyncDisposable instance = ComponentFactory.IsStateStore(definition.Type)
-                ? states[definition.Name] = ComponentFactory.CreateStateStore(definition)
-                : pubsubs[definition.Name] = ComponentFactory.CreatePubSub(definition);
-            owned.Add(instance);
-        }
-
-        var directory = new AppDirectory();
-        directory.Register(new AppEndpoint("shop", "127.0.0.1", 0, "http"));
-        Sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(directory.Find("shop")!, 0, 0, states, pubsubs, definitions, ResiliencySpec.None, directory), NullLoggerFactory.Instance, CancellationToken.None);
+        Host = await MeshHost.StartAsync([MeshApp.Create("shop", 0, "http", Components(Redis.ConnectionString))]);
         Client = new Dapr.Client.DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{Sidecar.GrpcPort}").Build();
     }
 
@@ -110,11 +95,7 @@ public sealed class OutboxTestbed : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Client.Dispose();
-        await Sidecar.DisposeAsync();
-        foreach (var item in Enumerable.Reverse(owned))
-        {
-            await item.DisposeAsync();
-        }
+        await Host.DisposeAsync();
 
         await Connection.DisposeAsync();
         await Redis.DisposeAsync();

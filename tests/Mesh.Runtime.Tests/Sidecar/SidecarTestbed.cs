@@ -1,31 +1,29 @@
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Sidecar;
 using Mesh.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace Mesh.Runtime.Tests.Sidecar;
 
 /// <summary>
-/// A real redis-server, Dapr components over it, and sidecars for two apps: "orders" (the subscriber
-/// app, HTTP) and "checkout" (a caller with no app of its own unless a test adds one).
+/// A real redis-server, Dapr components over it, and a mesh (<see cref="MeshHost"/>) of two apps: "orders" (the
+/// subscriber app, HTTP) and "checkout" (a caller with no app of its own unless a test adds one).
 /// </summary>
 public sealed class SidecarTestbed : IAsyncLifetime
 {
-    private readonly List<IAsyncDisposable> owned = [];
+    private ComponentDefinition[] components = [];
 
     public RedisServer Redis { get; private set; } = null!;
 
-    public AppDirectory Directory { get; } = new();
+    public MeshHost Host { get; private set; } = null!;
 
-    public IStateStore StateStore { get; private set; } = null!;
+    public AppDirectory Directory => Host.Directory;
 
-    public IPubSub PubSub { get; private set; } = null!;
+    public DaprSidecar OrdersSidecar => Host.SidecarOf("orders");
 
-    public DaprSidecar OrdersSidecar { get; private set; } = null!;
-
-    public DaprSidecar CheckoutSidecar { get; private set; } = null!;
+    public DaprSidecar CheckoutSidecar => Host.SidecarOf("checkout");
 
     public SubscriberApp Orders { get; private set; } = null!;
 
@@ -44,35 +42,20 @@ public sealed class SidecarTestbed : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Redis = await RedisServer.StartAsync();
-        StateStore = ComponentFactory.CreateStateStore(Component("statestore", "state.redis"));
         // Long enough that a loaded machine does not see a slow delivery claimed again; the tests that need a
         // redelivery wait for it, on real time: Redis decides which entries are idle long enough (DeliveryClockTests
         // check the sidecar's own timing on a fake clock).
-        PubSub = ComponentFactory.CreatePubSub(Component("pubsub", "pubsub.redis", ("processingTimeout", "4s"), ("redeliverInterval", "500ms")));
-        Directory.Register(new AppEndpoint("orders", "127.0.0.1", OrdersPort, "http"));
-        Directory.Register(new AppEndpoint("checkout", "127.0.0.1", 0, "http"));
-        OrdersSidecar = await StartSidecarAsync(Directory.Find("orders")!);
-        CheckoutSidecar = await StartSidecarAsync(Directory.Find("checkout")!);
+        components = [Component("statestore", "state.redis"), Component("pubsub", "pubsub.redis", ("processingTimeout", "4s"), ("redeliverInterval", "500ms"))];
+        Host = await MeshHost.StartAsync([App("orders", OrdersPort, "http"), App("checkout", 0, "http")]);
         Orders = await StartOrdersAsync();
-        await OrdersSidecar.StartDeliveriesAsync(CancellationToken.None);
+        await Host.StartDeliveriesWhenReadyAsync("orders", TimeSpan.FromSeconds(30));
     }
 
     public async Task<SubscriberApp> StartOrdersAsync() =>
         Orders = await SubscriberApp.StartAsync(OrdersPort, OrdersSidecar.HttpPort, OrdersSidecar.GrpcPort, Recorder);
 
-    public async Task<DaprSidecar> StartSidecarAsync(AppEndpoint app)
-    {
-        var components = new[] { Component("statestore", "state.redis"), Component("pubsub", "pubsub.redis") };
-        var sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(app, 0, 0,
-                new Dictionary<string, IStateStore> { ["statestore"] = StateStore },
-                new Dictionary<string, IPubSub> { ["pubsub"] = PubSub },
-                components, Resiliency, Directory),
-            NullLoggerFactory.Instance,
-            CancellationToken.None);
-        owned.Add(sidecar);
-        return sidecar;
-    }
+    /// <summary>Adds an app to the mesh (it registers in the directory) and starts its sidecar.</summary>
+    public Task<DaprSidecar> StartSidecarAsync(AppEndpoint app) => Host.AddAsync(App(app.AppId, app.Port, app.Protocol));
 
     /// <summary>
     /// Waits until <paramref name="group"/> has nothing pending on <paramref name="topic"/>: every entry it read was
@@ -100,7 +83,7 @@ public sealed class SidecarTestbed : IAsyncLifetime
             .UseGrpcEndpoint($"http://127.0.0.1:{sidecar.GrpcPort}")
             .UseHttpEndpoint($"http://127.0.0.1:{sidecar.HttpPort}")
             .Build();
-        owned.Add(new Disposer(client.Dispose));
+        Host.Own(new Disposer(client.Dispose));
         return client;
     }
 
@@ -118,15 +101,11 @@ public sealed class SidecarTestbed : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Orders.DisposeAsync();
-        foreach (var item in Enumerable.Reverse(owned))
-        {
-            await item.DisposeAsync();
-        }
-
-        await PubSub.DisposeAsync();
-        await StateStore.DisposeAsync();
+        await Host.DisposeAsync();
         await Redis.DisposeAsync();
     }
+
+    private MeshApp App(string appId, int port, string protocol) => MeshApp.Create(appId, port, protocol, components, Resiliency);
 
     private sealed class Disposer(Action dispose) : IAsyncDisposable
     {

@@ -2,11 +2,10 @@ using System.Diagnostics;
 using Dapr.Workflow;
 using Dapr.Workflow.Registration;
 using Mesh.Runtime.Components;
-using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Sidecar;
 using Mesh.Testing;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Runtime.Tests.Workflow;
 
@@ -18,7 +17,9 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
 {
     private readonly string folder = Directory.CreateTempSubdirectory("mesh-crash-").FullName;
     private RedisServer redis = null!;
-    private DaprSidecar sidecar = null!;
+    private MeshHost mesh = null!;
+
+    private DaprSidecar sidecar => mesh.SidecarOf("crashapp");
 
     private string LogFile => Path.Combine(folder, "activities.log");
 
@@ -27,14 +28,9 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         redis = await RedisServer.StartAsync(appendOnly: true);
-        var directory = new AppDirectory();
-        var endpoint = new AppEndpoint("crashapp", "127.0.0.1", 0, "grpc");
-        directory.Register(endpoint);
         var actorStore = new ComponentDefinition("statestore", "state.redis", "v1",
             new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = redis.ConnectionString, ["actorStateStore"] = "true" }, [], "statestore.yaml");
-        sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(endpoint, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), [actorStore], ResiliencySpec.None, directory),
-            NullLoggerFactory.Instance, CancellationToken.None);
+        mesh = await MeshHost.StartAsync([MeshApp.Create("crashapp", 0, "grpc", [actorStore])]);
     }
 
     // The DAPR_API_TOKEN of the mesh run test's sidecar, given in its run file as the Dapr CLI would pass it.
@@ -42,7 +38,7 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await sidecar.DisposeAsync();
+        await mesh.DisposeAsync();
         await redis.DisposeAsync();
         Directory.Delete(folder, recursive: true);
     }

@@ -2,6 +2,7 @@ using Dapr.DurableTask.Protobuf;
 using Dapr.Workflow;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Sidecar;
 using Mesh.Runtime.Workflow;
 using Mesh.Testing;
@@ -9,18 +10,18 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Runtime.Tests.Workflow;
 
 /// <summary>
-/// A sidecar and a workflow app using the stock Dapr.Workflow SDK against it, in this process. The sidecar runs on a
-/// fake clock: a workflow's time is the time of its turns, which the engine stamps, so durable timers fire when a test
-/// moves <see cref="Clock"/>, at exactly the time the workflow asked for.
+/// A mesh of one app: its sidecar, and a workflow app using the stock Dapr.Workflow SDK against it, in this process.
+/// The sidecar runs on a fake clock: a workflow's time is the time of its turns, which the engine stamps, so durable
+/// timers fire when a test moves <see cref="Clock"/>, at exactly the time the workflow asked for.
 /// </summary>
 public class WorkflowTestbed : IAsyncLifetime, IAsyncDisposable
 {
     private IHost app = null!;
+    private MeshHost mesh = null!;
 
     public TestClock Clock { get; } = new();
 
@@ -30,7 +31,7 @@ public class WorkflowTestbed : IAsyncLifetime, IAsyncDisposable
     /// <summary>The sidecar's workflow engine.</summary>
     public WorkflowEngine Engine => Sidecar.Service<WorkflowEngine>();
 
-    public DaprSidecar Sidecar { get; private set; } = null!;
+    public DaprSidecar Sidecar => mesh.SidecarOf("workflows");
 
     public ActivityLog Log { get; } = new();
 
@@ -44,13 +45,7 @@ public class WorkflowTestbed : IAsyncLifetime, IAsyncDisposable
     /// <summary>Starts the sidecar and the workflow app.</summary>
     public async Task StartAsync()
     {
-        var directory = new AppDirectory();
-        var endpoint = new AppEndpoint("workflows", "127.0.0.1", 0, "grpc");
-        directory.Register(endpoint);
-        Sidecar = await DaprSidecar.StartAsync(
-            new SidecarSettings(endpoint, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), Components, ResiliencySpec.None, directory, Configuration, Clock),
-            NullLoggerFactory.Instance,
-            CancellationToken.None);
+        mesh = await MeshHost.StartAsync([MeshApp.Create("workflows", 0, "grpc", Components, configuration: Configuration)], new MeshHostOptions { Clock = Clock });
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -83,7 +78,7 @@ public class WorkflowTestbed : IAsyncLifetime, IAsyncDisposable
     {
         await app.StopAsync();
         app.Dispose();
-        await Sidecar.DisposeAsync();
+        await mesh.DisposeAsync();
     }
 
     public virtual async Task DisposeAsync() => await StopAsync();

@@ -2,7 +2,7 @@ using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Security;
 using Mesh.Runtime.Sidecar;
 
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>The environment an app process gets, as the Dapr CLI gives it (dapr/cli pkg/standalone/run.go).</summary>
 internal static class AppEnvironment

@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Mesh.Runtime.Configuration;
 
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>Waits for an app to answer before its sidecar starts delivering to it, as daprd does.</summary>
 internal static class AppHealth
@@ -34,7 +33,7 @@ internal static class AppHealth
         var nextProgress = ProgressInterval;
         while (true)
         {
-            if (target is null ? await ConnectsAsync(app, cancellationToken) : await AnswersAsync(http, target, cancellationToken))
+            if (target is null ? await TcpProbe.ConnectsAsync(app.AppChannelAddress, app.AppPort, ProbeTimeout, cancellationToken) : await AnswersAsync(http, target, cancellationToken))
             {
                 await output.WriteLineAsync($"mesh: app '{app.AppId}' answers on {description} ({clock.Elapsed.TotalSeconds:0.0}s)");
                 return true;
@@ -52,22 +51,6 @@ internal static class AppHealth
             }
 
             await Task.Delay(ProbeInterval, cancellationToken);
-        }
-    }
-
-    private static async Task<bool> ConnectsAsync(AppSpec app, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProbeTimeout);
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(app.AppChannelAddress, app.AppPort, timeout.Token);
-            return true;
-        }
-        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return false;
         }
     }
 

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>
 /// One app's process, run as the Dapr CLI runs it: in its appDirPath, with the given environment added to

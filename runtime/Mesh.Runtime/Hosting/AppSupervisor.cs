@@ -1,4 +1,4 @@
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>
 /// The app processes of one <c>mesh run</c>. Mesh runs as long as every app runs: the first app that
@@ -47,9 +47,10 @@ internal sealed class AppSupervisor(TextWriter output, TextWriter error, TimeSpa
     /// <summary>Stops every app that still runs, at the same time.</summary>
     public Task StopAllAsync() => Task.WhenAll(apps.Select(app => app.StopAsync(grace)));
 
-    /// <inheritdoc />
+    /// <summary>Stops every app that still runs (see <see cref="StopAllAsync"/>) and releases them.</summary>
     public async ValueTask DisposeAsync()
     {
+        await StopAllAsync();
         foreach (var app in apps)
         {
             await app.DisposeAsync();

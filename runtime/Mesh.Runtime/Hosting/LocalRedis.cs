@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mesh.Runtime.Components;
 
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>
 /// The redis-server processes mesh starts because a state.redis or pubsub.redis component points at

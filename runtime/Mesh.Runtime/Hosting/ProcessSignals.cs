@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>Graceful termination of child processes, which .NET's Process API cannot ask for.</summary>
-internal static class ProcessSignals
+public static class ProcessSignals
 {
     private const int SigTerm = 15;
 

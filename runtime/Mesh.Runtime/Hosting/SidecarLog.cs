@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Cli;
+namespace Mesh.Runtime.Hosting;
 
 /// <summary>
 /// Prints a sidecar's logs as the Dapr CLI prints daprd's: each line prefixed "== DAPR - &lt;appId&gt; == ",

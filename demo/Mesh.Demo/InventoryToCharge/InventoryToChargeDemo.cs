@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Grpc.Core;
+using Mesh.Runtime.Hosting;
 using Mesh.Scenarios;
 
-namespace Mesh.Cli.Demo;
+namespace Mesh.Demo.InventoryToCharge;
 
 /// <summary>What <c>mesh demo inventory-to-charge</c> was asked to do.</summary>
 /// <param name="Spec">The size and mix of the run.</param>
@@ -27,6 +29,14 @@ internal sealed class InventoryToChargeDemo(TextWriter console, TextWriter error
         {
             var grpc = Environment.GetEnvironmentVariable("DAPR_GRPC_ENDPOINT") ?? $"http://127.0.0.1:{Environment.GetEnvironmentVariable("DAPR_GRPC_PORT") ?? "50001"}";
             var http = Environment.GetEnvironmentVariable("DAPR_HTTP_ENDPOINT") ?? $"http://127.0.0.1:{Environment.GetEnvironmentVariable("DAPR_HTTP_PORT") ?? "3500"}";
+            if (!await SidecarProbe.AnswersAsync(grpc, stopping))
+            {
+                await error.WriteLineAsync(
+                    $"mesh demo: no Dapr sidecar answers at {grpc}; --attach runs under one: `dapr run --app-id {SessionAppId} -- mesh demo inventory-to-charge --attach`, "
+                    + "or as an app (a command, no appPort) of a run file under `mesh run -f <file>`; without --attach, mesh demo starts the mesh of dapr.yaml itself");
+                return 1;
+            }
+
             await console.WriteLineAsync($"mesh demo: using the sidecar at {grpc}");
             return await ScenarioAsync(grpc, http, Environment.GetEnvironmentVariable("DAPR_API_TOKEN"), options, stopping);
         }
@@ -42,16 +52,33 @@ internal sealed class InventoryToChargeDemo(TextWriter console, TextWriter error
             await console.WriteLineAsync($"mesh demo: every app answers ({watch.Elapsed.TotalSeconds:0}s)");
             return await ScenarioAsync($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", sidecar.ApiToken, options, ct);
         });
-        var code = await new MeshRunner(log, log).RunAsync(new RunOptions(options.RunFile, [], TimeSpan.FromMinutes(5)), stopping, session);
+        var meshErrors = new FirstLineWriter(log);
+        var code = await new MeshRunner(log, meshErrors).RunAsync(new RunOptions(options.RunFile, [], TimeSpan.FromMinutes(5)), stopping, session);
         if (code != 0)
         {
-            await error.WriteLineAsync($"mesh demo: failed (exit code {code}); the mesh's output is in {logPath}");
+            // What made the mesh fail (an app whose port is taken, an app that exited) says more than its exit code.
+            var reason = meshErrors.First is { } line ? line.StartsWith("mesh: ", StringComparison.Ordinal) ? line["mesh: ".Length..] : line : $"failed (exit code {code})";
+            await error.WriteLineAsync($"mesh demo: {reason}; the mesh's output is in {logPath}");
         }
 
         return code;
     }
 
     private async Task<int> ScenarioAsync(string grpc, string http, string? daprApiToken, DemoOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await ReconcileAsync(grpc, http, daprApiToken, options, ct);
+        }
+        catch (Exception e) when (e is RpcException { StatusCode: StatusCode.Unavailable } or HttpRequestException)
+        {
+            // The sidecar (or the mesh behind it) went away mid-run: an operator's matter, not a stack trace.
+            await error.WriteLineAsync($"mesh demo: the sidecar at {grpc} stopped answering ({(e as RpcException)?.Status.Detail ?? e.Message})");
+            return 1;
+        }
+    }
+
+    private async Task<int> ReconcileAsync(string grpc, string http, string? daprApiToken, DemoOptions options, CancellationToken ct)
     {
         using var clients = new MeshClients(grpc, http, daprApiToken: daprApiToken);
         var scenario = new InventoryToChargeScenario(clients);

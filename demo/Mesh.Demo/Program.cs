@@ -1,0 +1,3 @@
+using Mesh.Demo;
+
+return await DemoCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mesh.Runtime;
+using Mesh.Testing;
+using YamlDotNet.RepresentationModel;
+
+namespace Mesh.Demo.Tests;
+
+/// <summary>
+/// The repository's dapr.yaml and components/ copied to a temporary folder with their paths made absolute and every
+/// port moved to a free one: each app's Kestrel endpoints (set through its env, as a run file may), its appPort with
+/// the endpoint that was on it, the other ports its env gives (ingest's MLLP port), and the Redis of the components
+/// (mesh starts a redis-server there, under this folder, unless the test gives a Redis that answers), which the
+/// registry and the gateway use too. So a test runs the real mesh without the ports of a mesh someone else runs on
+/// this machine.
+/// </summary>
+internal sealed class RepositoryMesh : IDisposable
+{
+    public RepositoryMesh(string? redis = null)
+    {
+        var root = Repository.Root;
+        redis ??= $"127.0.0.1:{LoopbackPorts.Free()}";
+        Directory.CreateDirectory(Path.Combine(Folder, "components"));
+        foreach (var component in Directory.EnumerateFiles(Path.Combine(root, "components"), "*.yaml"))
+        {
+            File.WriteAllText(
+                Path.Combine(Folder, "components", Path.GetFileName(component)),
+                File.ReadAllText(component).Replace("127.0.0.1:6379", redis, StringComparison.Ordinal));
+        }
+
+        var yaml = new YamlStream();
+        using (var reader = new StreamReader(Path.Combine(root, "dapr.yaml")))
+        {
+            yaml.Load(reader);
+        }
+
+        var runFile = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var common = (YamlMappingNode)runFile["common"];
+        common.Children["resourcesPaths"] = new YamlSequenceNode(new YamlScalarNode(Path.Combine(Folder, "components")));
+        // The registry and the gateway keep their own data in the components' Redis.
+        var commonEnv = (YamlMappingNode)common["env"];
+        commonEnv.Add("ConnectionStrings__registry", redis);
+        commonEnv.Add("ConnectionStrings__gateway", redis);
+        foreach (var app in ((YamlSequenceNode)runFile["apps"]).Cast<YamlMappingNode>())
+        {
+            var appDir = Path.GetFullPath(Path.Combine(root, ((YamlScalarNode)app["appDirPath"]).Value!));
+            app.Children["appDirPath"] = new YamlScalarNode(appDir);
+            var env = app.Children.TryGetValue("env", out var declared) ? (YamlMappingNode)declared : new YamlMappingNode();
+            app.Children["env"] = env;
+            var (appId, appPort) = (((YamlScalarNode)app["appID"]).Value!, int.Parse(((YamlScalarNode)app["appPort"]).Value!, CultureInfo.InvariantCulture));
+            foreach (var (endpoint, declaredPort) in KestrelEndpoints(appDir))
+            {
+                var port = LoopbackPorts.Free();
+                env.Children[$"Kestrel__Endpoints__{endpoint}__Url"] = new YamlScalarNode($"http://127.0.0.1:{port}");
+                if (declaredPort == appPort)
+                {
+                    AppPorts[appId] = port;
+                    app.Children["appPort"] = new YamlScalarNode(port.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+
+            // Other listeners the run file places (ingest's MLLP port).
+            foreach (var key in env.Children.Keys.Cast<YamlScalarNode>().Where(key => key.Value!.EndsWith("Port", StringComparison.Ordinal)).ToList())
+            {
+                env.Children[key] = new YamlScalarNode(LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        RunFile = Path.Combine(Folder, "dapr.yaml");
+        using var writer = new StreamWriter(RunFile);
+        yaml.Save(writer, assignAnchors: false);
+    }
+
+    /// <summary>The temporary folder; mesh keeps its data and the demo its log under .mesh/ here.</summary>
+    public string Folder { get; } = Directory.CreateTempSubdirectory("mesh-demo-").FullName;
+
+    /// <summary>The run file.</summary>
+    public string RunFile { get; }
+
+    /// <summary>Each app's port.</summary>
+    public Dictionary<string, int> AppPorts { get; } = [];
+
+    /// <summary>What mesh's run wrote to .mesh/demo.log, for failure messages.</summary>
+    public string DemoLog => File.Exists(Path.Combine(Folder, ".mesh", "demo.log")) ? File.ReadAllText(Path.Combine(Folder, ".mesh", "demo.log")) : "(no demo.log)";
+
+    /// <inheritdoc />
+    public void Dispose() => Directory.Delete(Folder, recursive: true);
+
+    // The Kestrel endpoints an app's appsettings.json declares, by name, with their port.
+    private static IEnumerable<(string Name, int Port)> KestrelEndpoints(string appFolder)
+    {
+        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(appFolder, "appsettings.json")))!;
+        return settings["Kestrel"]!["Endpoints"]!.AsObject().Select(endpoint => (endpoint.Key, new Uri((string)endpoint.Value!["Url"]!).Port));
+    }
+}
