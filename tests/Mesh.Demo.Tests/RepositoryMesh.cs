@@ -45,6 +45,12 @@ internal sealed class RepositoryMesh : IDisposable
         {
             var appDir = Path.GetFullPath(Path.Combine(root, ((YamlScalarNode)app["appDirPath"]).Value!));
             app.Children["appDirPath"] = new YamlScalarNode(appDir);
+            if (!app.Children.ContainsKey("appPort"))
+            {
+                // A sidecar without an app (operations): no listener to move.
+                continue;
+            }
+
             var env = app.Children.TryGetValue("env", out var declared) ? (YamlMappingNode)declared : new YamlMappingNode();
             app.Children["env"] = env;
             var (appId, appPort) = (((YamlScalarNode)app["appID"]).Value!, int.Parse(((YamlScalarNode)app["appPort"]).Value!, CultureInfo.InvariantCulture));
