@@ -31,6 +31,12 @@ public sealed class MeshClients : IDisposable
         Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint, daprApiToken));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint, daprApiToken));
         Cases = new CaseService.CaseServiceClient(DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint, daprApiToken));
+        Suppliers = new SupplierService.SupplierServiceClient(masterData);
+        var procurement = DaprClient.CreateInvocationInvoker("procurement", daprGrpcEndpoint, daprApiToken);
+        Requisitions = new Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient(procurement);
+        PurchaseOrders = new Mesh.Contracts.Procurement.V1.PurchaseOrderService.PurchaseOrderServiceClient(procurement);
+        Receipts = new Mesh.Contracts.Procurement.V1.GoodsReceiptService.GoodsReceiptServiceClient(procurement);
+        Invoices = new Mesh.Contracts.Procurement.V1.SupplierInvoiceService.SupplierInvoiceServiceClient(procurement);
         Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint, daprApiToken);
         Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint, daprApiToken);
     }
@@ -49,6 +55,21 @@ public sealed class MeshClients : IDisposable
 
     /// <summary>Master data: cost centers.</summary>
     public CostCenterService.CostCenterServiceClient CostCenters { get; }
+
+    /// <summary>Master data: suppliers.</summary>
+    public SupplierService.SupplierServiceClient Suppliers { get; }
+
+    /// <summary>Procurement: requisitions.</summary>
+    public Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient Requisitions { get; }
+
+    /// <summary>Procurement: purchase orders.</summary>
+    public Mesh.Contracts.Procurement.V1.PurchaseOrderService.PurchaseOrderServiceClient PurchaseOrders { get; }
+
+    /// <summary>Procurement: goods receipts.</summary>
+    public Mesh.Contracts.Procurement.V1.GoodsReceiptService.GoodsReceiptServiceClient Receipts { get; }
+
+    /// <summary>Procurement: supplier invoices.</summary>
+    public Mesh.Contracts.Procurement.V1.SupplierInvoiceService.SupplierInvoiceServiceClient Invoices { get; }
 
     /// <summary>Inventory.</summary>
     public InventoryService.InventoryServiceClient Inventory { get; }

@@ -130,6 +130,7 @@ public sealed record ReconciliationReport(
         return text.ToString();
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
+    /// <summary>The <paramref name="p"/> percentile (0 to 1) of <paramref name="sorted"/> by the nearest-rank method; 0 for none.</summary>
+    public static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

@@ -128,6 +128,33 @@ public sealed class CaseStoreTests(CaseStoreTests.Sidecar sidecar) : IClassFixtu
         Assert.Equal(10, byReason.Count);
     }
 
+    [Fact]
+    public async Task ListConcluded_CasesReplayedOrDismissed_ListsEachOnceInFirstConclusionOrderAsItIsNow()
+    {
+        var store = Store();
+        var parked = Exception("a", "erp_unavailable");
+        await store.RecordAsync(parked, unlessRecorded: false, CancellationToken.None);
+        await store.RecordAsync(new Case(Exception("b", "")) { State = CaseState.Completed }, unlessRecorded: false, CancellationToken.None);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.RecordAsync(Exception($"e{i}", "unknown_item"), unlessRecorded: false, CancellationToken.None);
+        }
+
+        // "a" is replayed and completes; "e0" is dismissed; "e1"'s conclusion is recorded again after a crash.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await store.RecordAsync(new Case(parked) { State = CaseState.Completed, Reason = "", ConcludeTime = Timestamp.FromDateTimeOffset(clock.GetUtcNow()) }, unlessRecorded: false, CancellationToken.None);
+        await store.DismissAsync("e0", "", CancellationToken.None);
+        await store.RecordAsync(Exception("e1", "dead_lettered"), unlessRecorded: true, CancellationToken.None);
+        var (listed, pages) = await Mesh.Contracts.Pages.AllAsync<Case>(async token => await store.ListConcludedAsync(2, token, CancellationToken.None));
+
+        Assert.Equal(["a", "b", "e0", "e1", "e2", "e3", "e4"], listed.Select(Id));
+        Assert.Equal(4, pages);
+        Assert.Equal(
+            [CaseState.Completed, CaseState.Completed, CaseState.Dismissed, CaseState.Exception, CaseState.Exception, CaseState.Exception, CaseState.Exception],
+            listed.Select(c => c.State));
+        Assert.Equal("unknown_item", listed[3].Reason);
+    }
+
     private CaseStore Store(TimeProvider? time = null) => new(sidecar.Dapr, "statestore", flow, time ?? clock, depths.Enqueue, segmentSize: 3);
 
     private Case Exception(string id, string reason) => new()

@@ -3,6 +3,7 @@ extern alias erp;
 extern alias finance;
 extern alias inventory;
 extern alias masterdata;
+extern alias procurement;
 extern alias workflows;
 
 using Microsoft.AspNetCore.Hosting;
@@ -30,6 +31,9 @@ public static class InventoryToChargeApps
 
     /// <summary>Finance, app "finance" (grpc), with <paramref name="settings"/> (e.g. its ERP client's resilience).</summary>
     public static TestApp Finance(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<finance::Program>("finance", "grpc", settings);
+
+    /// <summary>Procurement, app "procurement" (grpc), with <paramref name="settings"/> (tolerances, its ERP client's resilience).</summary>
+    public static TestApp Procurement(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<procurement::Program>("procurement", "grpc", settings);
 
     /// <summary>The workflows app, app "workflows" (h2c: pub/sub, REST and gRPC on one HTTP/2 port), in this process (its meters and services are the test's to read).</summary>
     public static TestApp Workflows(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<workflows::Program>("workflows", "h2c", settings);

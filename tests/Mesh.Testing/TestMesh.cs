@@ -171,7 +171,7 @@ public sealed class TestMesh : IAsyncDisposable
             new ComponentDefinition("pubsub", "pubsub.redis", "v1", Metadata(("redeliverInterval", "2s"), ("processingTimeout", "5s")), [], "pubsub.yaml"),
             new ComponentDefinition("outbox-pubsub", "pubsub.redis", "v1", Metadata(("processingTimeout", "30s"), ("redeliverInterval", "2s"), ("concurrency", "100")), [], "outbox.yaml"),
         ];
-        foreach (var app in new[] { "charges", "finance", "inventory", "masterdata" })
+        foreach (var app in new[] { "charges", "finance", "inventory", "masterdata", "procurement" })
         {
             components.Add(new ComponentDefinition($"{app}-outbox", "state.redis", "v1", Metadata(
                 ("outboxPublishPubsub", "pubsub"), ("outboxPublishTopic", $"{app}.events"), ("outboxPubsub", "outbox-pubsub"), ("outboxDiscardWhenMissingState", "true")), [app], "outbox.yaml"));

@@ -17,6 +17,9 @@ public sealed record ComponentDefinition(
     IReadOnlyList<string> Scopes,
     string SourceFile)
 {
+    /// <summary>file:line:column of each spec.metadata item by name (case-insensitive), when read from a file.</summary>
+    public IReadOnlyDictionary<string, string> MetadataLocations { get; init; } = new Dictionary<string, string>();
+
     /// <summary>True when the component is visible to the app.</summary>
     public bool IsVisibleTo(string appId) => Scopes.Count == 0 || Scopes.Contains(appId, StringComparer.Ordinal);
 

@@ -23,7 +23,7 @@ public static class ComponentFactory
     public static bool IsSecretStore(string type) => SecretStoreTypes.Contains(type, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Checks the type, version and metadata without connecting to anything.</summary>
-    /// <exception cref="ComponentException">The type is unknown or the version or metadata is invalid.</exception>
+    /// <exception cref="ComponentException">The type is unknown, the version or metadata is invalid, or a metadata field is one Mesh does not honour.</exception>
     public static void Validate(ComponentDefinition definition)
     {
         switch (TypeOf(definition))
@@ -105,6 +105,7 @@ public static class ComponentFactory
                 $"{definition.SourceFile}: component '{definition.Name}' has unsupported version '{definition.Version}' for {type}; supported: v1");
         }
 
+        MetadataFields.Check(definition, type);
         return type;
     }
 

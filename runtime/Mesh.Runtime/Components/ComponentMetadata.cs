@@ -74,7 +74,20 @@ internal sealed class ComponentMetadata(ComponentDefinition definition)
         return value >= TimeSpan.Zero ? value : throw Invalid(name, $"must not be negative, not '{text}'");
     }
 
-    /// <summary>An error about one field, e.g. "components/x.yaml: component 'cache': spec.metadata.redisHost is required for state.redis".</summary>
-    public ComponentException Invalid(string name, string problem) =>
-        new($"{definition.SourceFile}: component '{definition.Name}': spec.metadata.{name} {problem}");
+    /// <summary>
+    /// An error about one field, at the item's file:line:column when known, else at the file, e.g.
+    /// "components/x.yaml:12:13: component 'cache': spec.metadata.redisType cluster (Redis Cluster) is not supported by Mesh".
+    /// </summary>
+    public ComponentException Invalid(string name, string problem)
+    {
+        var where = definition.MetadataLocations.FirstOrDefault(l => string.Equals(l.Key, name, StringComparison.OrdinalIgnoreCase)).Value ?? definition.SourceFile;
+        return new($"{where}: component '{definition.Name}': spec.metadata.{name} {Redacted(name, problem)}");
+    }
+
+    // A value read through a secretKeyRef is checked like one written in the file, but never shown: the message names
+    // the secret instead.
+    private string Redacted(string name, string problem) =>
+        definition.SecretRefs.TryGetValue(name, out var reference) && Optional(name) is { } secret
+            ? problem.Replace($"'{secret}'", $"the value of secret '{reference.Name}'", StringComparison.Ordinal)
+            : problem;
 }

@@ -19,16 +19,17 @@ public sealed class InMemoryPubSub : IPubSub
     private readonly Dictionary<string, Topic> topics = new(StringComparer.Ordinal);
     private readonly HashSet<Subscription> subscriptions = [];
     private readonly TimeSpan retryDelay;
+    private readonly int concurrency;
     private readonly TimeProvider time;
     private bool disposed;
 
-    /// <summary>Reads the component's metadata (only <c>redeliverInterval</c>).</summary>
+    /// <summary>Reads the component's metadata (<c>redeliverInterval</c>, and <c>concurrency</c> as pubsub.redis has it).</summary>
     /// <param name="definition">The component.</param>
     /// <param name="time">The clock of redeliveries; the system clock by default.</param>
     /// <exception cref="ComponentException">The metadata is invalid.</exception>
     public InMemoryPubSub(ComponentDefinition definition, TimeProvider? time = null)
     {
-        retryDelay = Parse(definition);
+        (retryDelay, concurrency) = Parse(definition);
         this.time = time ?? TimeProvider.System;
     }
 
@@ -64,7 +65,7 @@ public sealed class InMemoryPubSub : IPubSub
                 log.Groups.Add(consumerGroup, group);
             }
 
-            subscription = new Subscription(this, log, group, Math.Max(1, request.MinimumConcurrency), handler);
+            subscription = new Subscription(this, log, group, Math.Max(concurrency, request.MinimumConcurrency), handler);
             subscriptions.Add(subscription);
         }
 
@@ -88,9 +89,12 @@ public sealed class InMemoryPubSub : IPubSub
         }
     }
 
-    /// <summary>Validates the metadata; returns the delay before a failed message is delivered again.</summary>
-    internal static TimeSpan Parse(ComponentDefinition definition) =>
-        new ComponentMetadata(definition).Duration("redeliverInterval", TimeSpan.FromSeconds(1));
+    /// <summary>Validates the metadata; returns the delay before a failed message is delivered again, and the handlers per subscription.</summary>
+    internal static (TimeSpan RetryDelay, int Concurrency) Parse(ComponentDefinition definition)
+    {
+        var metadata = new ComponentMetadata(definition);
+        return (metadata.Duration("redeliverInterval", TimeSpan.FromSeconds(1)), (int)metadata.Integer("concurrency", 1, minimum: 1));
+    }
 
     private Topic TopicOf(string name)
     {

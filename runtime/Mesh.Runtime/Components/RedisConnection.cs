@@ -5,8 +5,8 @@ namespace Mesh.Runtime.Components;
 
 /// <summary>
 /// The connection settings Dapr's Redis components share (components-contrib common/component/redis),
-/// as StackExchange.Redis options. Settings that tune go-redis's own pool and retries (poolSize,
-/// redisMaxRetries, redisMinRetryInterval, writeTimeout, ...) have no counterpart and are ignored.
+/// as StackExchange.Redis options. Settings without a counterpart here (go-redis's pool and retries, Sentinel,
+/// Redis Cluster, ...) are refused by <see cref="MetadataFields"/> and below.
 /// </summary>
 internal static class RedisConnection
 {
@@ -23,15 +23,26 @@ internal static class RedisConnection
             Ssl = metadata.Bool("enableTLS", false),
             ConnectTimeout = (int)metadata.Duration("dialTimeout", TimeSpan.FromSeconds(5)).TotalMilliseconds,
         };
+
+        // go-redis fails a command whose reply takes longer than readTimeout; StackExchange.Redis's command timeouts do that.
+        if (metadata.Duration("readTimeout", TimeSpan.Zero) is { } readTimeout && readTimeout > TimeSpan.Zero)
+        {
+            options.SyncTimeout = options.AsyncTimeout = (int)readTimeout.TotalMilliseconds;
+        }
         if (options.Ssl && metadata.Bool("insecureSkipTLSVerify", false))
         {
             options.CertificateValidation += (_, _, _, _) => true;
         }
 
-        // StackExchange.Redis finds out by itself whether the endpoints are a cluster, so "cluster" needs nothing more.
-        if (metadata.Optional("redisType")?.ToLowerInvariant() is { } type && type is not ("node" or "cluster"))
+        switch (metadata.Optional("redisType")?.ToLowerInvariant())
         {
-            throw metadata.Invalid("redisType", $"must be node or cluster, not '{type}'");
+            case null or "node":
+                break;
+            case "cluster":
+                // Mesh's transactions and outbox run multi-key Lua scripts, which a cluster refuses across hash slots.
+                throw metadata.Invalid("redisType", "cluster (Redis Cluster) is not supported by Mesh; use a single Redis node");
+            case var other:
+                throw metadata.Invalid("redisType", $"must be node or cluster, not '{other}'");
         }
 
         if (metadata.Bool("failover", false))

@@ -15,7 +15,7 @@ namespace Mesh.Runtime.Components;
 /// first-write mark; Mesh's do, so a set behaves the same inside a transaction and out. Mesh applies TTLs
 /// inside the script too, so a write and its expiry cannot be separated by a crash.
 /// </remarks>
-public sealed class RedisStateStore : IStateStore
+public sealed class RedisStateStore : IStateStore, IComponentHealth
 {
     /// <summary>The component type.</summary>
     public const string ComponentType = "state.redis";
@@ -165,6 +165,9 @@ public sealed class RedisStateStore : IStateStore
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await (await connecting).DisposeAsync();
+
+    /// <inheritdoc />
+    public Task<bool> IsHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken) => RedisHealth.PingAsync(connecting, timeout, cancellationToken);
 
     /// <summary>Validates the metadata: the connection settings and the default <c>ttlInSeconds</c>.</summary>
     internal static (ConfigurationOptions Options, long? TtlSeconds) Parse(ComponentDefinition definition)

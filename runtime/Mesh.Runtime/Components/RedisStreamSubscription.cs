@@ -188,7 +188,7 @@ internal sealed class RedisStreamSubscription(
         }
         catch (Exception e)
         {
-            RedisStreamsPubSub.LogHandlerFailed(owner.Logger, message.Id, topic, e);
+            RedisStreamsPubSub.LogHandlerFailed(owner.Logger, message.Id, topic, Sidecar.SafeLog.Describe(e));
             return;
         }
 

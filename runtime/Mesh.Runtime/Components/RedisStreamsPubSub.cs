@@ -20,7 +20,7 @@ namespace Mesh.Runtime.Components;
 /// not acknowledged; unlike Dapr, whose workers serve the whole component, <c>concurrency</c> applies to each
 /// subscription.
 /// </remarks>
-public sealed partial class RedisStreamsPubSub : IPubSub
+public sealed partial class RedisStreamsPubSub : IPubSub, IComponentHealth
 {
     /// <summary>The component type.</summary>
     public const string ComponentType = "pubsub.redis";
@@ -96,6 +96,9 @@ public sealed partial class RedisStreamsPubSub : IPubSub
         return subscription;
     }
 
+    /// <inheritdoc />
+    public Task<bool> IsHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken) => RedisHealth.PingAsync(connecting, timeout, cancellationToken);
+
     /// <summary>Stops every subscription (waiting for handlers in flight), then closes the connection.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -164,7 +167,7 @@ public sealed partial class RedisStreamsPubSub : IPubSub
             catch (JsonException e)
             {
                 // Dapr also delivers the data of an entry whose metadata it cannot read.
-                LogBadMetadata(Logger, id, topic, e);
+                LogBadMetadata(Logger, id, topic, Sidecar.SafeLog.Describe(e));
             }
         }
 
@@ -180,14 +183,15 @@ public sealed partial class RedisStreamsPubSub : IPubSub
     [LoggerMessage(Level = LogLevel.Warning, Message = "pubsub.redis: redelivering pending entries of stream {Topic} for group {Group} failed")]
     internal static partial void LogRedeliveryFailed(ILogger logger, string topic, string group, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "pubsub.redis: handler failed for entry {Id} of stream {Topic}; it stays pending and is redelivered")]
-    internal static partial void LogHandlerFailed(ILogger logger, string id, string topic, Exception exception);
+    // The handler's failure is named by its type: its message may repeat what the app answered.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "pubsub.redis: handler failed for entry {Id} of stream {Topic} ({Error}); it stays pending and is redelivered")]
+    internal static partial void LogHandlerFailed(ILogger logger, string id, string topic, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pubsub.redis: acknowledging entry {Id} of stream {Topic} failed; it will be redelivered")]
     internal static partial void LogAckFailed(ILogger logger, string id, string topic, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "pubsub.redis: metadata of entry {Id} of stream {Topic} is not a JSON map of strings; delivering without it")]
-    internal static partial void LogBadMetadata(ILogger logger, string id, string topic, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pubsub.redis: metadata of entry {Id} of stream {Topic} is not a JSON map of strings ({Error}); delivering without it")]
+    internal static partial void LogBadMetadata(ILogger logger, string id, string topic, string error);
 
     /// <summary>The stream settings of Dapr's pubsub.redis metadata.</summary>
     /// <param name="ProcessingTimeout">How long an entry stays pending before it is claimed again; zero disables redelivery.</param>

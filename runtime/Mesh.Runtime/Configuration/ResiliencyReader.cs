@@ -5,8 +5,8 @@ namespace Mesh.Runtime.Configuration;
 /// <summary>
 /// Merges the Resiliency documents an app sees (dapr pkg/resiliency): policies and targets of later
 /// documents replace those of the same name, so a target may name a policy from another file; names that
-/// no document defines are errors (daprd would silently apply nothing). Circuit breakers are checked and
-/// not kept: mesh has none.
+/// no document defines are errors (daprd would silently apply nothing). Circuit breaker <c>trip</c> expressions are
+/// CEL, checked here. Actor targets are refused: Mesh has no actors.
 /// </summary>
 internal sealed class ResiliencyReader(string appId)
 {
@@ -20,10 +20,11 @@ internal sealed class ResiliencyReader(string appId)
 
     private readonly Dictionary<string, TimeSpan> timeouts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RetryPolicy> retries = new(StringComparer.Ordinal);
-    private readonly HashSet<string> circuitBreakers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CircuitBreakerPolicy> circuitBreakers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, YamlMap?> appTargets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (YamlMap? Inbound, YamlMap? Outbound)> componentTargets = new(StringComparer.Ordinal);
     private readonly List<YamlMap> references = [];
+    private readonly HashSet<YamlMap> componentReferences = [];
 
     /// <summary>Adds one Resiliency document, unless its scopes leave the app out.</summary>
     public void Read(YamlMap root)
@@ -65,7 +66,7 @@ internal sealed class ResiliencyReader(string appId)
                 {
                     "timeout" => timeouts.Keys,
                     "retry" => retries.Keys,
-                    _ => (IEnumerable<string>)circuitBreakers,
+                    _ => (IEnumerable<string>)circuitBreakers.Keys,
                 };
                 if (!defined.Contains(name))
                 {
@@ -73,10 +74,16 @@ internal sealed class ResiliencyReader(string appId)
                     var known = defined.Order(StringComparer.Ordinal).ToList();
                     throw map.Error(field, $"no {kind} policy named '{name}' ({(known.Count == 0 ? "none is defined" : "defined: " + string.Join(", ", known))})");
                 }
+
+                // Status codes are what apps answer to service invocation; Mesh does not match them for component calls.
+                if (field == "retry" && componentReferences.Contains(map) && retries[name] is { } retry && (retry.HttpStatusCodes.Length > 0 || retry.GrpcStatusCodes.Length > 0))
+                {
+                    throw map.Error(field, $"retry policy '{name}' has matching status codes, which Mesh applies to app targets only; use a policy without matching for components");
+                }
             }
         }
 
-        if (timeouts.Count == 0 && retries.Count == 0 && appTargets.Count == 0 && componentTargets.Count == 0)
+        if (timeouts.Count == 0 && retries.Count == 0 && circuitBreakers.Count == 0 && appTargets.Count == 0 && componentTargets.Count == 0)
         {
             return ResiliencySpec.None;
         }
@@ -138,15 +145,7 @@ internal sealed class ResiliencyReader(string appId)
         {
             foreach (var name in breakerMap.Keys)
             {
-                if (breakerMap.Map(name) is { } breaker)
-                {
-                    breaker.Check(["maxRequests", "interval", "timeout", "trip"]);
-                    _ = breaker.Integer("maxRequests", 0);
-                    _ = breaker.Duration("interval");
-                    _ = breaker.Duration("timeout");
-                }
-
-                circuitBreakers.Add(name);
+                circuitBreakers[name] = ReadCircuitBreaker(breakerMap.Map(name), name);
             }
         }
     }
@@ -163,12 +162,51 @@ internal sealed class ResiliencyReader(string appId)
         // Dapr's exponential back-off ignores duration: it starts at 500ms and grows x1.5 (dapr/kit retry).
         var duration = map?.Duration("duration") ?? ConstantDefault;
         var exponential = policy == "exponential";
+        var matching = map?.Map("matching");
+        matching?.Check(["httpStatusCodes", "gRPCStatusCodes"]);
         return new RetryPolicy(
             name,
             exponential,
             exponential ? ExponentialInitial : duration,
             map?.Duration("maxInterval") ?? MaxIntervalDefault,
-            map?.Integer("maxRetries", -1, int.MaxValue, "a retry count (-1 for forever)") ?? -1);
+            map?.Integer("maxRetries", -1, int.MaxValue, "a retry count (-1 for forever)") ?? -1)
+        {
+            HttpStatusCodes = StatusCodes(matching, "httpStatusCodes", 100, 599),
+            GrpcStatusCodes = StatusCodes(matching, "gRPCStatusCodes", 0, 16),
+        };
+    }
+
+    // "429,500-504": single codes and inclusive ranges, as Dapr's matching fields take them.
+    private static string StatusCodes(YamlMap? matching, string field, int min, int max)
+    {
+        var text = matching?.Text(field) ?? "";
+        return RetryPolicy.ParseCodes(text, min, max) is not null
+            ? text
+            : throw matching!.Error(field, $"'{text}' is not a list of status codes or ranges from {min} to {max} (e.g. \"429,500-504\")");
+    }
+
+    // Defaults are sony/gobreaker's, which daprd uses: 1 request half-open, counts never cleared, 60s open.
+    private static CircuitBreakerPolicy ReadCircuitBreaker(YamlMap? map, string name)
+    {
+        map?.Check(["maxRequests", "interval", "timeout", "trip"]);
+        var trip = map?.Text("trip") is { Length: > 0 } given ? given : "consecutiveFailures > 5";
+        try
+        {
+            Sidecar.Resiliency.CircuitBreaker.ValidateTrip(trip);
+        }
+        catch (FormatException e)
+        {
+            throw map!.Error("trip", e.Message);
+        }
+
+        var maxRequests = map?.Integer("maxRequests", 0) ?? 0;
+        var timeout = map?.Duration("timeout") ?? TimeSpan.Zero;
+        return new CircuitBreakerPolicy(
+            name,
+            maxRequests == 0 ? 1 : maxRequests,
+            map?.Duration("interval") ?? TimeSpan.Zero,
+            timeout == TimeSpan.Zero ? TimeSpan.FromSeconds(60) : timeout,
+            trip);
     }
 
     private void ReadTargets(YamlMap targets)
@@ -179,20 +217,16 @@ internal sealed class ResiliencyReader(string appId)
             foreach (var id in apps.Keys)
             {
                 var target = apps.Map(id);
-                target?.Check([.. PolicyFields, "circuitBreakerCacheSize"]);
+                target?.Check(PolicyFields, explain: field => field == "circuitBreakerCacheSize"
+                    ? "is not supported by Mesh, which keeps one circuit breaker per app; remove it"
+                    : null);
                 appTargets[id] = Reference(target);
             }
         }
 
-        // Mesh has no actor targets yet; their policy names are still checked.
-        if (targets.Map("actors") is { } actors)
+        if (targets.Has("actors"))
         {
-            foreach (var type in actors.Keys)
-            {
-                var target = actors.Map(type);
-                target?.Check([.. PolicyFields, "circuitBreakerScope", "circuitBreakerCacheSize"]);
-                _ = Reference(target);
-            }
+            throw targets.Error("actors", "actor targets are not supported by Mesh, which has no actors (workflows run on its own engine); remove them");
         }
 
         if (targets.Map("components") is { } components)
@@ -206,6 +240,7 @@ internal sealed class ResiliencyReader(string appId)
                 inbound?.Check(PolicyFields);
                 outbound?.Check(PolicyFields);
                 componentTargets[name] = (Reference(inbound), Reference(outbound));
+                componentReferences.UnionWith(new[] { inbound, outbound }.OfType<YamlMap>());
             }
         }
     }
@@ -222,16 +257,21 @@ internal sealed class ResiliencyReader(string appId)
 
     private TargetPolicies Policies(YamlMap? target) => new(
         target?.Text("retry") is { } retry ? retries[retry] : null,
-        target?.Text("timeout") is { } timeout ? Timeout(timeouts[timeout]) : null);
+        target?.Text("timeout") is { } timeout ? Timeout(timeouts[timeout]) : null,
+        target?.Text("circuitBreaker") is { } breaker ? circuitBreakers[breaker] : null);
 
     private TargetPolicies? Defaults(string type, string direction)
     {
         string[] levels = [$"{type}Component{direction}", $"Component{direction}", "Component", ""];
         var retry = levels.Select(level => $"Default{level}RetryPolicy").FirstOrDefault(retries.ContainsKey);
         var timeout = levels.Select(level => $"Default{level}TimeoutPolicy").FirstOrDefault(timeouts.ContainsKey);
-        return retry is null && timeout is null
+        var breaker = levels.Select(level => $"Default{level}CircuitBreakerPolicy").FirstOrDefault(circuitBreakers.ContainsKey);
+        return retry is null && timeout is null && breaker is null
             ? null
-            : new TargetPolicies(retry is null ? null : retries[retry], timeout is null ? null : Timeout(timeouts[timeout]));
+            : new TargetPolicies(
+                retry is null ? null : retries[retry],
+                timeout is null ? null : Timeout(timeouts[timeout]),
+                breaker is null ? null : circuitBreakers[breaker]);
     }
 
     // A zero timeout is no timeout, as in daprd.

@@ -5,10 +5,10 @@ namespace Mesh.Runtime.Configuration;
 
 /// <summary>
 /// Reads the Dapr resource files one app sees: every *.yaml / *.yml of its resource folders (files in
-/// name order, folders in the given order), keeping <c>Component</c> and <c>Resiliency</c> documents and
-/// ignoring other kinds (Configuration, Subscription, HTTPEndpoint, non-Dapr YAML). As daprd does, a
-/// component whose scopes leave the app out is skipped, and a second component of the same name is an
-/// error. Unlike daprd, which logs and skips a bad file, every problem is a <see cref="ConfigurationException"/>.
+/// name order, folders in the given order), keeping <c>Component</c>, <c>Resiliency</c> and <c>Subscription</c>
+/// documents and ignoring other kinds (Configuration, HTTPEndpoint, non-Dapr YAML). As daprd does, a
+/// component or subscription whose scopes leave the app out is skipped, and a second component of the same
+/// name is an error. Unlike daprd, which logs and skips a bad file, every problem is a <see cref="ConfigurationException"/>.
 /// </summary>
 public static class ResourceLoader
 {
@@ -24,12 +24,14 @@ public static class ResourceLoader
     /// <summary>Loads the components visible to <paramref name="appId"/> and the resiliency policies that apply to it.</summary>
     /// <param name="folders">Resource folders in lookup order (<see cref="AppSpec.ResourcesPaths"/>).</param>
     /// <param name="appId">The app whose view is loaded (scopes).</param>
-    /// <returns>The components in file order, and every Resiliency document merged (<see cref="ResiliencySpec.None"/> when there is none).</returns>
-    public static (IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency) Load(IReadOnlyList<string> folders, string appId)
+    /// <returns>The components in file order, every Resiliency document merged (<see cref="ResiliencySpec.None"/> when
+    /// there is none), and the app's declarative subscriptions in file order.</returns>
+    public static LoadedResources Load(IReadOnlyList<string> folders, string appId)
     {
         var components = new List<ComponentDefinition>();
         var definedAt = new Dictionary<string, string>(StringComparer.Ordinal);
         var resiliency = new ResiliencyReader(appId);
+        var subscriptions = new SubscriptionReader(appId);
         foreach (var folder in folders)
         {
             if (!Directory.Exists(folder))
@@ -48,7 +50,7 @@ public static class ResourceLoader
                     }
 
                     var root = YamlMap.Of(file, document.RootNode, document.RootNode, "");
-                    switch (KindOf(root))
+                    switch (KindOf(root, out var apiVersion))
                     {
                         case "Component":
                             var (component, nameNode) = ReadComponent(root);
@@ -69,12 +71,15 @@ public static class ResourceLoader
                         case "Resiliency":
                             resiliency.Read(root);
                             break;
+                        case "Subscription":
+                            subscriptions.Read(root, apiVersion);
+                            break;
                     }
                 }
             }
         }
 
-        return (components, resiliency.Build(components));
+        return new LoadedResources(components, resiliency.Build(components), subscriptions.Build(components));
     }
 
     // daprd's envRef rule: the sidecar's and the app's tokens are never handed to a component; Mesh refuses the reference
@@ -107,14 +112,23 @@ public static class ResourceLoader
         Path.GetExtension(path).Equals(".yaml", StringComparison.OrdinalIgnoreCase)
         || Path.GetExtension(path).Equals(".yml", StringComparison.OrdinalIgnoreCase);
 
-    private static string? KindOf(YamlMap root)
+    private static string? KindOf(YamlMap root, out string apiVersion)
     {
-        if (root.Value("kind") is not YamlScalarNode { Value: "Component" or "Resiliency" } kind)
+        apiVersion = "";
+        if (root.Value("kind") is not YamlScalarNode { Value: "Component" or "Resiliency" or "Subscription" } kind)
         {
             return null;
         }
 
-        var apiVersion = root.Text("apiVersion") ?? throw root.Missing("apiVersion");
+        apiVersion = root.Text("apiVersion") ?? throw root.Missing("apiVersion");
+        if (kind.Value == "Subscription")
+        {
+            // v2alpha1 is current; daprd still reads the deprecated v1alpha1.
+            return apiVersion is SubscriptionReader.ApiVersion or ApiVersion
+                ? kind.Value
+                : throw root.Error("apiVersion", $"'{apiVersion}' is not supported for kind Subscription; use {SubscriptionReader.ApiVersion} (or the deprecated {ApiVersion})");
+        }
+
         return apiVersion == ApiVersion
             ? kind.Value
             : throw root.Error("apiVersion", $"'{apiVersion}' is not supported for kind {kind.Value}; use {ApiVersion}");
@@ -134,6 +148,7 @@ public static class ResourceLoader
         var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var secretRefs = new Dictionary<string, SecretKeyRef>(StringComparer.OrdinalIgnoreCase);
         YamlMap? firstRef = null;
+        var locations = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (node, path) in spec.Items("metadata") ?? [])
         {
             var item = YamlMap.Of(root.File, node, node, path);
@@ -143,6 +158,8 @@ public static class ResourceLoader
             {
                 throw item.Error("name", $"'{itemName}' is given twice in spec.metadata");
             }
+
+            locations[itemName] = root.File.Where(item.Value("name")!);
 
             if (new[] { "value", "envRef", "secretKeyRef" }.Count(item.Has) > 1)
             {
@@ -176,6 +193,20 @@ public static class ResourceLoader
         }
 
         var scopes = root.TextList("scopes", "scopes: [\"orders\"]").Select(scope => scope.Value).ToList();
-        return (new ComponentDefinition(name, type, version, metadata, scopes, root.File.Path) { SecretRefs = secretRefs, SecretStore = secretStore }, nameNode);
+        return (new ComponentDefinition(name, type, version, metadata, scopes, root.File.Path)
+        {
+            SecretRefs = secretRefs, SecretStore = secretStore, MetadataLocations = locations,
+        }, nameNode);
     }
+}
+
+/// <summary>What <see cref="ResourceLoader.Load"/> found for one app.</summary>
+/// <param name="Components">The components the app sees, in file order.</param>
+/// <param name="Resiliency">Every Resiliency document that applies to the app, merged.</param>
+/// <param name="Subscriptions">The app's declarative subscriptions (<c>kind: Subscription</c>), in file order.</param>
+public sealed record LoadedResources(IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, IReadOnlyList<Sidecar.PubSub.Subscription> Subscriptions)
+{
+    /// <summary>Components and resiliency, for callers that deliver no subscriptions.</summary>
+    public void Deconstruct(out IReadOnlyList<ComponentDefinition> components, out ResiliencySpec resiliency) =>
+        (components, resiliency) = (Components, Resiliency);
 }

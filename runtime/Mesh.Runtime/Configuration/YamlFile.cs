@@ -253,7 +253,8 @@ internal sealed class YamlMap
         })).ToList();
     }
 
-    private static string Suggestion(string name, IReadOnlyCollection<string> known)
+    /// <summary>" (did you mean x?)" naming the known name nearest to a misspelt one, or "" when none is near.</summary>
+    internal static string Suggestion(string name, IReadOnlyCollection<string> known)
     {
         var match = known.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
             ?? known.Where(k => Distance(k, name) <= 2).MinBy(k => Distance(k, name));

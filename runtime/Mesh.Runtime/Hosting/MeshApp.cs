@@ -18,6 +18,9 @@ public sealed record MeshApp(AppSpec Spec, IReadOnlyList<ComponentDefinition> Co
     /// <summary>Its DAPR_API_TOKEN and APP_API_TOKEN; null for a sidecar without tokens, as daprd without the variables.</summary>
     public ApiTokens? Tokens { get; init; }
 
+    /// <summary>The app's declarative subscriptions (Subscription resources).</summary>
+    public IReadOnlyList<Mesh.Runtime.Sidecar.PubSub.Subscription> Subscriptions { get; init; } = [];
+
     /// <summary>The app id.</summary>
     public string AppId => Spec.AppId;
 

@@ -245,6 +245,7 @@ public sealed class MeshHost : IAsyncDisposable
             SecretStores = app.SecretStores,
             ApiToken = app.Tokens?.DaprApiToken,
             AppApiToken = app.Tokens?.AppApiToken,
+            DeclaredSubscriptions = app.Subscriptions,
         };
     }
 

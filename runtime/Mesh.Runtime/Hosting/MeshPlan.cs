@@ -62,7 +62,7 @@ public sealed record MeshPlan(RunFile RunFile, IReadOnlyList<MeshApp> Apps)
     private static async Task<MeshApp> PlanAppAsync(
         AppSpec app, DaprConfiguration? configuration, HashSet<(string, string)> ignored, TextWriter warnings, CancellationToken cancellationToken)
     {
-        var (loaded, resiliency) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
+        var (loaded, resiliency, subscriptions) = ResourceLoader.Load(app.ResourcesPaths, app.AppId);
         foreach (var file in DevSecrets.Ensure(loaded, app.AppDirPath))
         {
             await warnings.WriteLineAsync($"mesh: wrote development secrets for '{app.AppId}' to {file} (git-ignored, owner-only; state encrypted with its keys cannot be read without it)");
@@ -86,7 +86,7 @@ public sealed record MeshPlan(RunFile RunFile, IReadOnlyList<MeshApp> Apps)
             }
         }
 
-        return new MeshApp(app, resolved.Components, resiliency, configuration) { SecretStores = resolved.SecretStores, Tokens = ApiTokens.For(app.Env) };
+        return new MeshApp(app, resolved.Components, resiliency, configuration) { SecretStores = resolved.SecretStores, Tokens = ApiTokens.For(app.Env), Subscriptions = subscriptions };
     }
 
     // Like `dapr run -f <folder>`, a folder means the dapr.yaml (or dapr.yml) in it.

@@ -49,6 +49,9 @@ public sealed class DaprSidecar : IAsyncDisposable
     /// <summary>Starts serving the Dapr APIs; deliveries start later, once the app is healthy.</summary>
     public static async Task<DaprSidecar> StartAsync(SidecarSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
+        var health = new SidecarHealth(settings);
+        // Every call the sidecar makes to a component runs under that component's outbound Resiliency policies.
+        settings = Resiliency.ResilientComponents.Apply(settings);
         var httpPort = settings.HttpPort == 0 ? LoopbackPorts.Free() : settings.HttpPort;
         var grpcPort = settings.GrpcPort == 0 ? LoopbackPorts.Free() : settings.GrpcPort;
         var builder = WebApplication.CreateSlimBuilder();
@@ -65,6 +68,7 @@ public sealed class DaprSidecar : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null;
         });
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(health);
         builder.Services.AddSingleton<AppChannels>();
         builder.Services.AddSingleton<InboundCalls>();
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -182,6 +186,7 @@ public sealed class DaprSidecar : IAsyncDisposable
         }
 
         services.GetRequiredService<SubscriptionRegistry>().Set(subscriptions);
+        services.GetRequiredService<SidecarHealth>().Initialized();
     }
 
     /// <summary>The DAPR_API_TOKEN calls to this sidecar must carry; null when its APIs are open.</summary>

@@ -83,4 +83,7 @@ public sealed record SidecarSettings(
 
     /// <summary>APP_API_TOKEN: what the sidecar sends the app in <c>dapr-api-token</c> on every call; null sends none.</summary>
     public string? AppApiToken { get; init; }
+
+    /// <summary>The app's declarative subscriptions (<c>kind: Subscription</c> resources), delivered with the ones the app declares.</summary>
+    public IReadOnlyList<PubSub.Subscription> DeclaredSubscriptions { get; init; } = [];
 }

@@ -1,15 +1,19 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Mesh.ErpStandIn;
 
-/// <summary>The ERP's HTTP JSON API (journal entries, item reads) and the chaos switch.</summary>
+/// <summary>The ERP's HTTP JSON API (journal entries, item reads, purchase orders) and the chaos switch.</summary>
 public static class ErpApi
 {
     private const string IdempotencyHeader = "Idempotency-Key";
 
-    /// <summary>The ledger, the chaos switch, and JSON with enums as names (the chaos modes).</summary>
+    /// <summary>The ledger, the purchase order book, the chaos switch, and JSON with enums as names (the chaos modes).</summary>
     public static WebApplicationBuilder AddErpStandIn(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<Ledger>();
         builder.Services.AddSingleton<Chaos>();
+        builder.Services.AddSingleton<PurchaseOrderBook>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return builder;
     }
@@ -28,6 +32,7 @@ public static class ErpApi
             ledger.Find(documentNumber) is { } entry ? Results.Ok(entry) : Results.NotFound(new ErpError("NOT_FOUND", $"journal entry {documentNumber} does not exist")));
         api.MapGet("/items/{itemNumber}", (string itemNumber, Ledger ledger) =>
             ledger.Item(itemNumber) is { } item ? Results.Ok(item) : Results.NotFound(new ErpError("NOT_FOUND", $"item {itemNumber} does not exist")));
+        api.MapPurchaseOrders();
         return app;
     }
 
@@ -42,6 +47,7 @@ public static class ErpApi
             return Results.Ok(chaos.Settings);
         });
         admin.MapGet("/stats", (Ledger ledger) => Results.Ok(ledger.Stats()));
+        admin.MapGet("/purchase-orders/stats", (PurchaseOrderBook book) => Results.Ok(book.Stats()));
         return app;
     }
 

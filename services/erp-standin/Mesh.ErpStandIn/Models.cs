@@ -20,3 +20,15 @@ public sealed record ErpError(string Code, string Message);
 
 /// <summary>Counts a test or the demo reads back.</summary>
 public sealed record LedgerStats(int Postings, int Replays, int Rejected);
+
+/// <summary>One line of a purchase order: quantity in the unit, price per unit in minor units.</summary>
+public sealed record ErpOrderLine(int LineNumber, string Item, decimal Quantity, string Unit, Amount UnitPrice);
+
+/// <summary>A purchase order as a buyer places it; <paramref name="Reference"/> is the buyer's PO number.</summary>
+public sealed record PurchaseOrderRequest(string Reference, string Supplier, string ShipTo, IReadOnlyList<ErpOrderLine> Lines);
+
+/// <summary>A purchase order the ERP acknowledged: ACKNOWLEDGED, or CANCELLED once cancelled.</summary>
+public sealed record ErpPurchaseOrder(string OrderId, string Status, DateTimeOffset AcknowledgedAt, PurchaseOrderRequest Order);
+
+/// <summary>Purchase order counts a test or the demo reads back.</summary>
+public sealed record PurchaseOrderStats(int Acknowledged, int Cancelled, int Replays);

@@ -28,6 +28,7 @@ public static class WorkflowsExtensions
         builder.Services.AddSingleton<CaseFlows>();
 
         builder.AddInventoryToCharge();
+        builder.AddProcureToPay();
         return builder;
     }
 
@@ -42,6 +43,7 @@ public static class WorkflowsExtensions
         app.MapGrpcService<CaseApi>();
 
         app.MapInventoryToCharge();
+        app.MapProcureToPay();
         return app;
     }
 }

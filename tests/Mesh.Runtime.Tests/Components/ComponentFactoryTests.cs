@@ -43,7 +43,10 @@ public sealed class ComponentFactoryTests
     [InlineData("pubsub.in-memory", "redeliverInterval", "1 s", "spec.metadata.redeliverInterval must be a duration such as 500ms, 15s or 1m (a bare number is milliseconds), not '1 s'")]
     public void Validate_InvalidMetadata_NamesFileComponentAndField(string type, string field, string value, string problem)
     {
-        var definition = TestComponents.Define("thing", type, ("redisHost", "127.0.0.1:6379"), (field, value));
+        var redis = type.EndsWith(".redis", StringComparison.Ordinal);
+        var definition = redis
+            ? TestComponents.Define("thing", type, ("redisHost", "127.0.0.1:6379"), (field, value))
+            : TestComponents.Define("thing", type, (field, value));
 
         var error = Assert.Throws<ComponentException>(() => ComponentFactory.Validate(definition));
 
@@ -51,24 +54,76 @@ public sealed class ComponentFactoryTests
     }
 
     [Fact]
-    public void Validate_DocumentedSettingsMesh_DoesNotUse_AreTolerated()
+    public void Validate_EveryHonouredSetting_IsAccepted()
     {
         var definition = TestComponents.Define(
             "statestore",
             "State.Redis",
             ("REDISHOST", "127.0.0.1:6379,127.0.0.2:6380"),
             ("redisPassword", ""),
+            ("redisUsername", "mesh"),
+            ("redisDB", "2"),
             ("redisType", "node"),
-            ("redisMaxRetries", "3"),
-            ("redisMinRetryInterval", "8ms"),
-            ("poolSize", "20"),
-            ("queryIndexes", "[]"),
+            ("dialTimeout", "2s"),
+            ("readTimeout", "1500"),
+            ("ttlInSeconds", "60"),
             ("actorStateStore", "true"),
             ("keyPrefix", "name"),
             ("failover", "false"),
-            ("enableTLS", "False"));
+            ("enableTLS", "False"),
+            // Placeholders without a value configure nothing, as in Dapr.
+            ("poolSize", ""),
+            ("queryIndexes", ""));
 
         ComponentFactory.Validate(definition);
+        Assert.Equal(1500, RedisStateStore.Parse(definition).Options.AsyncTimeout);
+    }
+
+    [Theory]
+    [InlineData("state.redis", "redisType", "cluster", "redisType cluster (Redis Cluster) is not supported by Mesh; use a single Redis node")]
+    [InlineData("state.redis", "poolSize", "20", "poolSize configures go-redis connection pooling (Mesh multiplexes one connection), which Mesh does not support; remove it")]
+    [InlineData("state.redis", "redisMaxRetries", "3", "redisMaxRetries configures go-redis command retries (use a Resiliency policy), which Mesh does not support; remove it")]
+    [InlineData("state.redis", "queryIndexes", "[]", "queryIndexes configures the state query API (RediSearch indexes), which Mesh does not support; remove it")]
+    [InlineData("state.redis", "sentinelMasterName", "main", "sentinelMasterName configures Redis Sentinel, which Mesh does not support; remove it")]
+    [InlineData("state.redis", "primaryEncryptionKey", "key", "primaryEncryptionKey configures state encryption, which Mesh does not support; remove it")]
+    [InlineData("pubsub.redis", "streamTTL", "1h", "streamTTL configures stream entry TTL (XADD MINID), which Mesh does not support; remove it")]
+    [InlineData("pubsub.redis", "writeTimeout", "1s", "writeTimeout configures a socket write timeout apart from readTimeout, which Mesh does not support; remove it")]
+    [InlineData("pubsub.redis", "clientCert", "pem", "clientCert configures TLS client certificates, which Mesh does not support; remove it")]
+    [InlineData("pubsub.redis", "publishingScopes", "a=t1", "publishingScopes configures pub/sub topic scoping, which Mesh does not support; remove it")]
+    [InlineData("pubsub.redis", "ttlInSeconds", "5", "ttlInSeconds is not a pubsub.redis field")]
+    [InlineData("pubsub.redis", "maxLenAprox", "5", "maxLenAprox is not a pubsub.redis field (did you mean maxLenApprox?)")]
+    [InlineData("state.redis", "redisHots", "x", "redisHots is not a state.redis field (did you mean redisHost?)")]
+    public void Validate_SettingMeshDoesNotHonour_RefusedNamingTheFeature(string type, string field, string value, string problem)
+    {
+        var definition = TestComponents.Define("thing", type, ("redisHost", "127.0.0.1:6379"), (field, value));
+
+        var error = Assert.Throws<ComponentException>(() => ComponentFactory.Validate(definition));
+
+        Assert.Equal($"components/test.yaml: component 'thing': spec.metadata.{problem}", error.Message);
+    }
+
+    [Fact]
+    public void Validate_RefusedSettingFromAFile_NamesFileLineAndColumn()
+    {
+        using var folder = new Configuration.TempFolder();
+        var path = folder.Write("c/pubsub.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: pubsub
+            spec:
+              type: pubsub.redis
+              metadata:
+                - name: redisHost
+                  value: 127.0.0.1:6379
+                - name: redisType
+                  value: cluster
+            """);
+        var definition = Mesh.Runtime.Configuration.ResourceLoader.Load([folder.Path + "/c"], "orders").Components.Single();
+
+        var error = Assert.Throws<ComponentException>(() => ComponentFactory.Validate(definition));
+
+        Assert.StartsWith($"{path}:10:13: component 'pubsub': spec.metadata.redisType cluster (Redis Cluster)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public sealed class ResourceLoaderTests : IDisposable
         Assert.Equal("127.0.0.1:6379", pubsub.Metadata["REDISHOST"]);
         Assert.Equal(("redis-password", "localsecretstore"), (pubsub.SecretRefs["redisPassword"].Name, pubsub.SecretStore));
         Assert.Equal("60s", pubsub.Metadata["processingTimeout"]);
+        Assert.Equal("100000", pubsub.Metadata["maxLenApprox"]);
         Assert.Equal("secretstores.local.file", definitions[1].Type);
         Assert.Equal("true", definitions[2].Metadata["actorStateStore"]);
         // Encrypted for the apps that keep patient data themselves, not where the services write through an outbox store.
@@ -254,12 +255,12 @@ public sealed class ResourceLoaderTests : IDisposable
               tracing:
                 samplingRate: "1"
             ---
-            apiVersion: dapr.io/v2alpha1
-            kind: Subscription
+            apiVersion: dapr.io/v1alpha1
+            kind: HTTPEndpoint
             metadata:
-              name: orders
+              name: partner
             spec:
-              topic: orders
+              baseUrl: http://127.0.0.1:9000
             ---
             apiVersion: dapr.io/v1alpha1
             kind: Component
@@ -346,7 +347,10 @@ public sealed class ResourceLoaderTests : IDisposable
         var (_, resiliency) = ResourceLoader.Load([folder.Path + "/c"], "orders");
 
         Assert.Equal(
-            new TargetPolicies(new RetryPolicy("bounded", false, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(60), 3), TimeSpan.FromMilliseconds(1500)),
+            new TargetPolicies(
+                new RetryPolicy("bounded", false, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(60), 3) { HttpStatusCodes = "500-599" },
+                TimeSpan.FromMilliseconds(1500),
+                new CircuitBreakerPolicy("breaker", 1, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(45), "consecutiveFailures >= 5")),
             resiliency.Apps["billing"]);
         Assert.Equal(
             new TargetPolicies(new RetryPolicy("backoff", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60), -1), null),

@@ -19,8 +19,8 @@ public static class DaprHttpApi
     public static void MapDaprHttpApi(this IEndpointRouteBuilder routes, int httpPort)
     {
         var api = routes.MapGroup("/v1.0").RequireHost($"*:{httpPort}");
-        api.MapGet("/healthz", () => Results.NoContent());
-        api.MapGet("/healthz/outbound", () => Results.NoContent());
+        api.MapGet("/healthz", (SidecarHealth health, HttpContext context) => HealthAsync(health, outboundOnly: false, context.RequestAborted));
+        api.MapGet("/healthz/outbound", (SidecarHealth health, HttpContext context) => HealthAsync(health, outboundOnly: true, context.RequestAborted));
         api.MapGet("/metadata", Metadata);
         api.MapPost("/publish/{pubsub}/{**topic}", PublishAsync);
         routes.MapPost("/v1.0-alpha1/publish/bulk/{pubsub}/{**topic}", BulkPublishAsync).RequireHost($"*:{httpPort}");
@@ -207,6 +207,12 @@ public static class DaprHttpApi
         await action();
         return Results.Empty;
     });
+
+    // daprd: 204 when healthy, else 500 with ERR_HEALTH_NOT_READY.
+    private static async Task<IResult> HealthAsync(SidecarHealth health, bool outboundOnly, CancellationToken cancellationToken) =>
+        await health.ProblemAsync(outboundOnly, cancellationToken) is { } problem
+            ? Error(StatusCodes.Status500InternalServerError, "ERR_HEALTH_NOT_READY", problem)
+            : Results.NoContent();
 
     private static IResult Error(int status, string code, string message) => Results.Json(new { errorCode = code, message }, statusCode: status);
 }

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Mesh.Runtime.Sidecar.Resiliency;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -27,7 +28,7 @@ public sealed class GrpcProxy(SidecarSettings settings, IHttpForwarder forwarder
     {
         var callee = invocation.Target(context.Request.Headers[AppIdHeader].ToString());
         invocation.Authorize(callee, InvocationApi.Normalize(context.Request.Path.Value ?? ""), verb: null, isHttp: false, proxied: true);
-        var error = await forwarder.SendAsync(context, callee.App.BaseUri.ToString(), callee.Channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null, callee.AppApiToken));
+        var error = await ForwardAsync(context, callee.App, () => forwarder.SendAsync(context, callee.App.BaseUri.ToString(), callee.Channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null, callee.AppApiToken)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -55,10 +56,46 @@ public sealed class GrpcProxy(SidecarSettings settings, IHttpForwarder forwarder
         }
 
         var target = callee.App;
-        var error = await forwarder.SendAsync(context, target.BaseUri.ToString(), callee.Channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + normalized, callee.AppApiToken));
+        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), callee.Channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + normalized, callee.AppApiToken)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        }
+    }
+
+    // Forwarded calls stream their bodies, so they cannot be sent again: they get the app's circuit breaker and
+    // timeout, while its retries apply to InvokeService.
+    private async Task<ForwarderError> ForwardAsync(HttpContext context, AppEndpoint target, Func<ValueTask<ForwarderError>> send)
+    {
+        if (invocation.RunnerFor(target.AppId) is not { } runner)
+        {
+            return await send();
+        }
+
+        long entered = 0;
+        try
+        {
+            entered = runner.Breaker?.Enter() ?? 0;
+        }
+        catch (CircuitOpenException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"failed to invoke, id: {target.AppId}, err: {e.Message}"));
+        }
+
+        var aborted = context.RequestAborted;
+        using var limit = runner.Timeout is { } timeout ? new CancellationTokenSource(timeout, settings.Time) : null;
+        using var linked = limit is null ? null : CancellationTokenSource.CreateLinkedTokenSource(aborted, limit.Token);
+        context.RequestAborted = linked?.Token ?? aborted;
+        var error = ForwarderError.Request;
+        try
+        {
+            error = await send();
+            return error;
+        }
+        finally
+        {
+            context.RequestAborted = aborted;
+            runner.Breaker?.Exit(entered, error == ForwarderError.None && context.Response.StatusCode < 500);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Threading.Channels;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Sidecar.Invocation;
+using Mesh.Runtime.Sidecar.Resiliency;
 using Microsoft.Extensions.Logging;
 using Polly.Timeout;
 
@@ -110,7 +111,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
                     // Whatever went wrong, the batch's unsettled entries stay unacknowledged and the next batch goes on.
-                    logger.LogError(e, "Bulk delivery on {Topic} failed; its unsettled entries will be redelivered", single.Subscription.Topic);
+                    logger.LogError("Bulk delivery on {Topic} failed ({Error}); its unsettled entries will be redelivered", single.Subscription.Topic, SafeLog.Describe(e));
                     batch.ForEach(w => w.Acknowledged.TrySetException(e));
                 }
 
@@ -146,7 +147,13 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                 var prepared = single.Prepare(waiting.Message);
                 if (prepared.DropReason is { } reason)
                 {
-                    await SettleDroppedAsync(waiting, reason, token);
+                    await SettleAsync(waiting, single.DropAsync, reason, token);
+                    continue;
+                }
+
+                if (prepared.FailureReason is { } failure)
+                {
+                    await SettleAsync(waiting, single.FailAsync, failure, token);
                     continue;
                 }
 
@@ -180,14 +187,19 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                         return DeliveryOutcome.Success;
                     }
 
-                    await SendAsync(batchId, route, pending, ct);
-                    // Acknowledged as soon as the app said SUCCESS, not after the entries still retrying.
-                    pending.Where(e => e.Outcome == DeliveryOutcome.Success).ToList().ForEach(e => e.Waiting.Acknowledged.TrySetResult());
-                    return pending.Any(e => e.Outcome == DeliveryOutcome.Retry) ? DeliveryOutcome.Retry : DeliveryOutcome.Success;
+                    return await single.AttemptAsync(
+                        async attempt =>
+                        {
+                            await SendAsync(batchId, route, pending, attempt);
+                            // Acknowledged as soon as the app said SUCCESS, not after the entries still retrying.
+                            pending.Where(e => e.Outcome == DeliveryOutcome.Success).ToList().ForEach(e => e.Waiting.Acknowledged.TrySetResult());
+                            return pending.Any(e => e.Outcome == DeliveryOutcome.Retry) ? DeliveryOutcome.Retry : DeliveryOutcome.Success;
+                        },
+                        ct);
                 },
                 token);
         }
-        catch (TimeoutRejectedException)
+        catch (Exception e) when (e is TimeoutRejectedException or CircuitOpenException)
         {
             // The entries not answered yet stay Retry.
         }
@@ -201,29 +213,21 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
                     entry.Waiting.Acknowledged.TrySetResult();
                     break;
                 case DeliveryOutcome.Drop:
-                    await SettleDroppedAsync(entry.Waiting, entry.DropReason ?? "the app answered DROP", token);
+                    await SettleAsync(entry.Waiting, single.DropAsync, entry.DropReason ?? "the app answered DROP", token);
                     break;
                 default:
-                    if (single.Subscription.DeadLetterTopic is not null)
-                    {
-                        await SettleDroppedAsync(entry.Waiting, "retries are exhausted", token);
-                    }
-                    else
-                    {
-                        entry.Waiting.Acknowledged.TrySetException(new InvalidOperationException(
-                            $"bulk delivery of {entry.Waiting.Message.Id} on {single.Subscription.Topic} to {settings.App.AppId} will be retried"));
-                    }
-
+                    await SettleAsync(entry.Waiting, single.FailAsync, "retries are exhausted", token);
                     break;
             }
         }
     }
 
-    private async Task SettleDroppedAsync(Waiting waiting, string reason, CancellationToken token)
+    // Drops or fails one entry (see DeliveryPipeline); acknowledged once that succeeded, else left for redelivery.
+    private static async Task SettleAsync(Waiting waiting, Func<TopicMessage, string, CancellationToken, Task> settle, string reason, CancellationToken token)
     {
         try
         {
-            await single.DropAsync(waiting.Message, reason, token);
+            await settle(waiting.Message, reason, token);
             waiting.Acknowledged.TrySetResult();
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -249,7 +253,7 @@ public sealed class BulkDeliveryPipeline : IAsyncDisposable
         }
         catch (Exception e) when (DeliveryPipeline.IsFailedAttempt(e, cancellationToken))
         {
-            logger.LogWarning("Bulk delivery on {Topic} to {Route} failed: {Error}", single.Subscription.Topic, route, e.Message);
+            logger.LogWarning("Bulk delivery on {Topic} to {Route} failed: {Error}", single.Subscription.Topic, route, SafeLog.Describe(e));
             return; // every entry stays Retry
         }
 

@@ -8,6 +8,7 @@ using Grpc.Core;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar.Invocation;
+using Mesh.Runtime.Sidecar.Resiliency;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -43,6 +44,7 @@ public sealed class DeliveryPipeline
     private readonly IPubSub pubsub;
     private readonly ILogger logger;
     private readonly ResiliencePipeline<DeliveryOutcome> retries;
+    private readonly CircuitBreaker? breaker;
 
     /// <summary>Builds the pipeline of one subscription.</summary>
     public DeliveryPipeline(SidecarSettings settings, Subscription subscription, AppChannels channels, ILogger logger)
@@ -52,7 +54,9 @@ public sealed class DeliveryPipeline
         this.channels = channels;
         this.logger = logger;
         pubsub = settings.PubSubs[subscription.PubsubName];
-        retries = BuildRetries(settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName), settings.Time);
+        var inbound = settings.Resiliency.ComponentInbound.GetValueOrDefault(subscription.PubsubName);
+        retries = BuildRetries(inbound, settings.Time);
+        breaker = inbound?.CircuitBreaker is { } policy ? new CircuitBreaker(policy, settings.Time) : null;
     }
 
     /// <summary>The subscription delivered.</summary>
@@ -71,20 +75,32 @@ public sealed class DeliveryPipeline
             return;
         }
 
+        if (prepared.FailureReason is { } failure)
+        {
+            await FailAsync(message, failure, cancellationToken);
+            return;
+        }
+
         var (body, envelope, route) = (prepared.Body, prepared.Envelope, prepared.Route!);
         DeliveryOutcome outcome;
         try
         {
-            outcome = await retries.ExecuteAsync(async ct => await DeliverOnceAsync(body, envelope, route, ct), cancellationToken);
+            outcome = await retries.ExecuteAsync(async ct => await AttemptAsync(token => DeliverOnceAsync(body, envelope, route, token), ct), cancellationToken);
         }
         catch (TimeoutRejectedException)
         {
             outcome = DeliveryOutcome.Retry;
         }
+        catch (CircuitOpenException)
+        {
+            // An open breaker is not retried (daprd): the delivery fails now, and the component redelivers it later.
+            await FailAsync(message, "the component's inbound circuit breaker is open", cancellationToken);
+            return;
+        }
         catch (FormatException e)
         {
             // An envelope whose data cannot be decoded never will be: drop it (dead-letter when set), as daprd does.
-            await DropAsync(message, $"the envelope cannot be decoded: {e.Message}", cancellationToken);
+            await DropAsync(message, $"the envelope cannot be decoded ({SafeLog.Describe(e)})", cancellationToken);
             return;
         }
 
@@ -96,13 +112,46 @@ public sealed class DeliveryPipeline
                 await DropAsync(message, "the app answered DROP", cancellationToken);
                 return;
             default:
-                if (subscription.DeadLetterTopic is not null)
-                {
-                    await DropAsync(message, "retries are exhausted", cancellationToken);
-                    return;
-                }
+                await FailAsync(message, "retries are exhausted", cancellationToken);
+                return;
+        }
+    }
 
-                throw new InvalidOperationException($"delivery of {message.Id} on {subscription.Topic} to {settings.App.AppId} will be retried");
+    /// <summary>
+    /// A delivery that failed for good: dead-lettered when the subscription has a dead-letter topic, else thrown back
+    /// to the component, which keeps the message for redelivery.
+    /// </summary>
+    internal async Task FailAsync(TopicMessage message, string reason, CancellationToken cancellationToken)
+    {
+        if (subscription.DeadLetterTopic is null)
+        {
+            throw new InvalidOperationException($"delivery of {message.Id} on {subscription.Topic} to {settings.App.AppId} will be retried: {reason}");
+        }
+
+        await DropAsync(message, reason, cancellationToken);
+    }
+
+    /// <summary>
+    /// One delivery attempt under the component's inbound circuit breaker, if it has one: refused while it is open
+    /// (<see cref="CircuitOpenException"/>), and a RETRY answer or a failed attempt counts as a failure.
+    /// </summary>
+    internal async Task<DeliveryOutcome> AttemptAsync(Func<CancellationToken, Task<DeliveryOutcome>> attempt, CancellationToken cancellationToken)
+    {
+        if (breaker is null)
+        {
+            return await attempt(cancellationToken);
+        }
+
+        var entered = breaker.Enter();
+        var outcome = DeliveryOutcome.Retry;
+        try
+        {
+            outcome = await attempt(cancellationToken);
+            return outcome;
+        }
+        finally
+        {
+            breaker.Exit(entered, outcome != DeliveryOutcome.Retry);
         }
     }
 
@@ -129,7 +178,17 @@ public sealed class DeliveryPipeline
         }
 
         // grpc apps may subscribe without routes: daprd then delivers with an empty path.
-        var route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
+        string? route;
+        try
+        {
+            route = subscription.Rules.FirstOrDefault(r => RouteMatcher.Matches(r.Match, envelope))?.Path ?? subscription.DefaultRoute;
+        }
+        catch (RouteEvaluationException e)
+        {
+            document.Dispose();
+            return PreparedMessage.Failed(e.Message);
+        }
+
         if (route is null || (route.Length == 0 && settings.App.Protocol != "grpc"))
         {
             document.Dispose();
@@ -149,7 +208,7 @@ public sealed class DeliveryPipeline
         }
         catch (Exception e) when (IsFailedAttempt(e, cancellationToken))
         {
-            logger.LogWarning("Delivery on {Topic} to {Route} failed: {Error}", subscription.Topic, route, e.Message);
+            logger.LogWarning("Delivery on {Topic} to {Route} failed: {Error}", subscription.Topic, route, SafeLog.Describe(e));
             return DeliveryOutcome.Retry;
         }
     }
@@ -278,13 +337,17 @@ public sealed class DeliveryPipeline
 /// <param name="Document">The parsed envelope; null when dropped.</param>
 /// <param name="Route">The path it goes to; null when dropped.</param>
 /// <param name="DropReason">Why it is not delivered; null when it is.</param>
-internal sealed record PreparedMessage(ReadOnlyMemory<byte> Body, JsonDocument? Document, string? Route, string? DropReason) : IDisposable
+/// <param name="FailureReason">Why it cannot be delivered now (a routing rule fails on it): retried or dead-lettered.</param>
+internal sealed record PreparedMessage(ReadOnlyMemory<byte> Body, JsonDocument? Document, string? Route, string? DropReason, string? FailureReason = null) : IDisposable
 {
     /// <summary>The parsed envelope.</summary>
     public JsonElement Envelope => Document!.RootElement;
 
     /// <summary>A message that is not delivered, with why.</summary>
     public static PreparedMessage Dropped(string reason) => new(ReadOnlyMemory<byte>.Empty, null, null, reason);
+
+    /// <summary>A message that cannot be delivered now, with why.</summary>
+    public static PreparedMessage Failed(string reason) => new(ReadOnlyMemory<byte>.Empty, null, null, null, reason);
 
     /// <inheritdoc />
     public void Dispose() => Document?.Dispose();

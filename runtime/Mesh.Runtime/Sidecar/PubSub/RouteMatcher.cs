@@ -1,59 +1,77 @@
-using System.Globalization;
+using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Cel;
 
 namespace Mesh.Runtime.Sidecar.PubSub;
 
 /// <summary>
-/// Evaluates the subset of CEL that Dapr routing rules use in practice: comparisons of an event
-/// attribute (<c>event.type</c>, <c>event.source</c>, <c>event.data.x.y</c>, ...) with a string,
-/// number or boolean literal by <c>==</c> or <c>!=</c>, combined with <c>&amp;&amp;</c> and <c>||</c>
-/// (&amp;&amp; binds tighter). Anything else is refused when the subscription is read, with the rule named.
+/// Evaluates Dapr routing rules: a CEL expression over the variable <c>event</c>, the CloudEvent as a map (as
+/// daprd declares it), e.g. <c>event.type == "payment.failed" &amp;&amp; event.data.amount > 100</c>. An empty
+/// expression matches every event, as in daprd. Expressions are compiled once and cached.
 /// </summary>
-public static partial class RouteMatcher
+public static class RouteMatcher
 {
-    [GeneratedRegex("""^\s*event((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(==|!=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|-?[0-9]+(?:\.[0-9]+)?|true|false)\s*$""")]
-    private static partial Regex Comparison();
+    private static readonly CelEnvironment Environment = new([], "");
+    private static readonly ConcurrentDictionary<string, CelProgramDelegate> Programs = new(StringComparer.Ordinal);
 
-    /// <summary>Throws <see cref="FormatException"/> when the expression is outside the supported subset.</summary>
+    /// <summary>Throws <see cref="FormatException"/> when the expression is not valid CEL; the message names the rule and where it fails.</summary>
     public static void Validate(string expression)
     {
-        foreach (var term in expression.Split("||").SelectMany(t => t.Split("&&")))
+        if (!string.IsNullOrWhiteSpace(expression))
         {
-            if (!Comparison().IsMatch(term))
-            {
-                throw new FormatException($"routing rule '{expression}' is not supported: use event.<attribute> == or != a literal, joined by && and ||");
-            }
+            Compile(expression);
         }
     }
 
     /// <summary>True when the envelope satisfies the expression.</summary>
-    public static bool Matches(string expression, JsonElement envelope) =>
-        expression.Split("||").Any(any => any.Split("&&").All(term => Holds(term, envelope)));
-
-    private static bool Holds(string term, JsonElement envelope)
+    /// <exception cref="RouteEvaluationException">The rule fails on this event (a missing field, wrong types) or is not a boolean.</exception>
+    public static bool Matches(string expression, JsonElement envelope)
     {
-        var match = Comparison().Match(term);
-        if (!match.Success)
+        if (string.IsNullOrWhiteSpace(expression))
         {
-            return false;
+            return true;
         }
 
-        JsonElement? node = envelope;
-        foreach (var segment in match.Groups[1].Value.Split('.', StringSplitOptions.RemoveEmptyEntries))
+        var program = Compile(expression);
+        object? result;
+        try
         {
-            node = node is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(segment, out var child) ? child : null;
+            result = program(new Dictionary<string, object?> { ["event"] = ToCel(envelope) });
+        }
+        catch (CelException e)
+        {
+            // daprd fails the delivery when a rule cannot be evaluated. Only the kind of failure is kept: the CEL
+            // message may quote the event's values.
+            throw new RouteEvaluationException($"routing rule '{expression}' cannot be evaluated on this event ({e.GetType().Name})");
         }
 
-        var literal = match.Groups[3].Value;
-        var equal = node is { } value && literal[0] switch
-        {
-            '"' or '\'' => value.ValueKind == JsonValueKind.String && value.GetString() == Regex.Unescape(literal[1..^1]),
-            't' => value.ValueKind == JsonValueKind.True,
-            'f' => value.ValueKind == JsonValueKind.False,
-            _ => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var actual)
-                && decimal.TryParse(literal, NumberStyles.Float, CultureInfo.InvariantCulture, out var expected) && actual == expected,
-        };
-        return match.Groups[2].Value == "==" ? equal : !equal;
+        return result as bool? ?? throw new RouteEvaluationException($"routing rule '{expression}' is not a boolean");
     }
+
+    private static CelProgramDelegate Compile(string expression) => Programs.GetOrAdd(expression, static text =>
+    {
+        try
+        {
+            return Environment.Compile(text);
+        }
+        catch (CelException e)
+        {
+            throw new FormatException($"routing rule '{text}' is not valid CEL: {e.Message}");
+        }
+    });
+
+    // The CloudEvent as CEL sees it in daprd: maps, lists, strings, numbers, booleans and null.
+    private static object? ToCel(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().ToDictionary(p => p.Name, p => ToCel(p.Value), StringComparer.Ordinal),
+        JsonValueKind.Array => element.EnumerateArray().Select(ToCel).ToList(),
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number => element.TryGetInt64(out var integer) ? integer : element.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
+    };
 }
+
+/// <summary>A routing rule failed on an event; the delivery is retried or dead-lettered, as a failed attempt is.</summary>
+public sealed class RouteEvaluationException(string message) : Exception(message);

@@ -3,7 +3,7 @@ namespace Mesh.Runtime.Sidecar.PubSub;
 /// <summary>A routing rule: deliver to <paramref name="Path"/> when <paramref name="Match"/> holds.</summary>
 public sealed record RouteRule(string Match, string Path);
 
-/// <summary>A subscription declared by the app (GET /dapr/subscribe or ListTopicSubscriptions).</summary>
+/// <summary>A subscription: declared by the app (GET /dapr/subscribe or ListTopicSubscriptions) or by a Subscription resource.</summary>
 /// <param name="PubsubName">The pub/sub component.</param>
 /// <param name="Topic">The topic.</param>
 /// <param name="Rules">CEL rules in order; the first that matches picks the route.</param>
@@ -20,6 +20,9 @@ public sealed record Subscription(
     IReadOnlyDictionary<string, string> Metadata,
     BulkSubscribeSettings? Bulk = null)
 {
+    /// <summary>file:line:column of a declarative subscription (<c>kind: Subscription</c>); null for one the app declared.</summary>
+    public string? DeclaredAt { get; init; }
+
     /// <summary>True for rawPayload subscriptions: published bytes were not enveloped.</summary>
     public bool RawPayload => Metadata.TryGetValue("rawPayload", out var raw) && bool.TryParse(raw, out var value) && value;
 }

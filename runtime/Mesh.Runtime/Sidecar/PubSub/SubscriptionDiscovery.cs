@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar.Invocation;
 using Microsoft.Extensions.Logging;
 
@@ -9,14 +10,47 @@ namespace Mesh.Runtime.Sidecar.PubSub;
 /// <summary>Asks the app for its subscriptions, the way daprd does for its protocol.</summary>
 public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels channels, ILogger<SubscriptionDiscovery> logger)
 {
-    /// <summary>The app's declared subscriptions; invalid ones are logged and left out.</summary>
+    /// <summary>
+    /// The subscriptions to deliver: the app's declarative ones (Subscription resources) merged with those the app
+    /// declares, which replace a declarative one to the same pubsub and topic, as in daprd. Invalid ones the app
+    /// declares are logged and left out; an invalid declarative one is a <see cref="ConfigurationException"/> at its file.
+    /// </summary>
     public async Task<IReadOnlyList<Subscription>> DiscoverAsync(CancellationToken cancellationToken)
     {
+        // Without an app port there is no app channel to deliver to, as in daprd.
         if (settings.App.Port == 0)
         {
             return [];
         }
 
+        foreach (var declared in settings.DeclaredSubscriptions)
+        {
+            if (Problem(declared) is { } problem)
+            {
+                throw new ConfigurationException($"{declared.DeclaredAt}: {problem}");
+            }
+        }
+
+        var programmatic = await FromAppAsync(cancellationToken);
+        var merged = new List<Subscription>();
+        foreach (var declared in settings.DeclaredSubscriptions)
+        {
+            if (programmatic.Any(p => p.PubsubName == declared.PubsubName && p.Topic == declared.Topic))
+            {
+                logger.LogInformation("{App} declares its own subscription to {Topic} on {PubSub}; it replaces the one at {DeclaredAt}", settings.App.AppId, declared.Topic, declared.PubsubName, declared.DeclaredAt);
+            }
+            else
+            {
+                merged.Add(declared);
+            }
+        }
+
+        merged.AddRange(programmatic);
+        return merged;
+    }
+
+    private async Task<IReadOnlyList<Subscription>> FromAppAsync(CancellationToken cancellationToken)
+    {
         IReadOnlyList<Subscription> declared;
         try
         {
@@ -25,40 +59,50 @@ public sealed class SubscriptionDiscovery(SidecarSettings settings, AppChannels 
         catch (Exception e) when (e is HttpRequestException or RpcException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
             // daprd carries on without subscriptions when the app's answer is unusable; say why.
-            logger.LogError("Could not read the subscriptions of {App}: {Reason}", settings.App.AppId, e.Message);
+            logger.LogError("Could not read the subscriptions of {App}: {Reason}", settings.App.AppId, SafeLog.Describe(e));
             return [];
         }
 
         var valid = new List<Subscription>();
         foreach (var subscription in declared)
         {
-            try
+            if (Problem(subscription) is { } problem)
             {
-                foreach (var rule in subscription.Rules)
-                {
-                    RouteMatcher.Validate(rule.Match);
-                }
-
-                if (subscription.Bulk is not null && settings.App.Protocol == "grpc")
-                {
-                    // daprd calls OnBulkTopicEventAlpha1 for these; Mesh delivers bulk to http apps only.
-                    throw new FormatException("bulkSubscribe to a grpc app is not implemented by the Mesh embedded runtime (it delivers bulk to http apps)");
-                }
-
-                if (!settings.PubSubs.ContainsKey(subscription.PubsubName))
-                {
-                    throw new FormatException($"pubsub '{subscription.PubsubName}' is not a component of app '{settings.App.AppId}'");
-                }
-
-                valid.Add(subscription);
+                logger.LogError("Subscription to {Topic} on {PubSub} is not delivered: {Reason}", subscription.Topic, subscription.PubsubName, problem);
             }
-            catch (FormatException e)
+            else
             {
-                logger.LogError("Subscription to {Topic} on {PubSub} is not delivered: {Reason}", subscription.Topic, subscription.PubsubName, e.Message);
+                valid.Add(subscription);
             }
         }
 
         return valid;
+    }
+
+    // Why a subscription cannot be delivered by this sidecar, or null.
+    private string? Problem(Subscription subscription)
+    {
+        try
+        {
+            foreach (var rule in subscription.Rules)
+            {
+                RouteMatcher.Validate(rule.Match);
+            }
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+
+        if (subscription.Bulk is not null && settings.App.Protocol == "grpc")
+        {
+            // daprd calls OnBulkTopicEventAlpha1 for these; Mesh delivers bulk to http apps only.
+            return "bulkSubscribe to a grpc app is not implemented by the Mesh embedded runtime (it delivers bulk to http apps)";
+        }
+
+        return settings.PubSubs.ContainsKey(subscription.PubsubName)
+            ? null
+            : $"pubsub '{subscription.PubsubName}' is not a component of app '{settings.App.AppId}'";
     }
 
     private async Task<IReadOnlyList<Subscription>> FromHttpAsync(CancellationToken cancellationToken)

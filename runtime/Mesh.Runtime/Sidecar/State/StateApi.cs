@@ -88,6 +88,14 @@ public sealed class StateApi(SidecarSettings settings, TransactionalOutbox outbo
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
         }
+        catch (Resiliency.CircuitOpenException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "the state store did not answer within its Resiliency timeout"));
+        }
     }
 
     /// <summary>Reads a TTL from request metadata (<c>ttlInSeconds</c>).</summary>

@@ -9,6 +9,22 @@ namespace Mesh.Finance.Domain;
 /// </summary>
 public static class FinanceEvents
 {
+    /// <summary>What a POSTED entry announces: PayablePosted for a supplier invoice's liability, else its CostPosted, if any.</summary>
+    public static Google.Protobuf.IMessage? Posted(ContractEvents events, JournalEntry posted, string requestId, FinanceOptions accounts) =>
+        posted.Source == JournalEntrySource.SupplierInvoice ? PayablePosted(events, posted, requestId, accounts) : CostPosted(events, posted, requestId);
+
+    /// <summary>PayablePosted for a POSTED supplier invoice entry: its credit to accounts payable is what is owed.</summary>
+    public static PayablePosted? PayablePosted(ContractEvents events, JournalEntry posted, string requestId, FinanceOptions accounts) =>
+        posted.Lines.FirstOrDefault(l => l.AmountCase == JournalLine.AmountOneofCase.Credit && l.GlAccount == accounts.AccountsPayableAccount) is not { } line ? null : new PayablePosted
+        {
+            Context = events.Context($"{posted.Name}.payable-posted", posted.PostTime.ToDateTimeOffset(), requestId.Length > 0 ? requestId : posted.IdempotencyKey, posted.SourceDocument),
+            JournalEntry = posted.Name,
+            ErpDocumentNumber = posted.ErpDocumentNumber,
+            GlAccount = line.GlAccount,
+            Amount = line.Credit,
+            SourceDocument = posted.SourceDocument,
+        };
+
     /// <summary>
     /// CostPosted for a POSTED entry: its first debit line with a cost center is the cost booked there. None for a
     /// reversal (JournalEntryReversed announces that) or an entry that charges no cost center.

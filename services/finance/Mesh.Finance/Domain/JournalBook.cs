@@ -85,7 +85,7 @@ public sealed partial class JournalBook(
         updated.ErpDocumentNumber = posted.DocumentNumber;
         updated.PostTime = Timestamp.FromDateTimeOffset(posted.PostedAt);
         updated.FailureReason = "";
-        Announcement[] announce = FinanceEvents.CostPosted(events, updated, requestId) is { } cost ? [entries.Announce(id, cost)] : [];
+        Announcement[] announce = FinanceEvents.Posted(events, updated, requestId, options.Value) is { } announced ? [entries.Announce(id, announced)] : [];
         if (await entries.TryReplaceAsync(id, updated, current.Etag, [], ct, announce))
         {
             return await entries.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name);
@@ -139,17 +139,33 @@ public sealed partial class JournalBook(
     /// Books the cost of consumed supplies at a cost center with finance's own GL accounts: records the entry once per
     /// request id (which is also its idempotency key) and posts it.
     /// </summary>
-    public async Task<JournalEntry> PostSuppliesCostAsync(PostSuppliesCostRequest request, CancellationToken ct)
+    public Task<JournalEntry> PostSuppliesCostAsync(PostSuppliesCostRequest request, CancellationToken ct)
     {
         SuppliesCost.Validate(request);
-        var entry = await entries.FindByRequestAsync(request.RequestId, ct);
+        return RecordAndPostAsync(request.CostCenter, request.RequestId, costCenter => SuppliesCost.Entry(request, costCenter, options.Value), ct);
+    }
+
+    /// <summary>
+    /// Books the liability of a matched supplier invoice with finance's own GL accounts: records the entry once per
+    /// request id (which is also its idempotency key) and posts it.
+    /// </summary>
+    public Task<JournalEntry> PostSupplierInvoiceLiabilityAsync(PostSupplierInvoiceLiabilityRequest request, CancellationToken ct)
+    {
+        SupplierLiability.Validate(request);
+        return RecordAndPostAsync(request.CostCenter, request.RequestId, costCenter => SupplierLiability.Entry(request, costCenter, options.Value), ct);
+    }
+
+    // A retry finds the entry of the first call by its request id and only posts it (again: the ERP books it once).
+    private async Task<JournalEntry> RecordAndPostAsync(string costCenterName, string requestId, Func<CostCenter, JournalEntry> entryFor, CancellationToken ct)
+    {
+        var entry = await entries.FindByRequestAsync(requestId, ct);
         if (entry is null)
         {
-            var costCenter = await ActiveCostCenterAsync(request.CostCenter, "cost_center", ct);
-            entry = await CreateAsync(SuppliesCost.Entry(request, costCenter, options.Value), "", request.RequestId, ct);
+            var costCenter = await ActiveCostCenterAsync(costCenterName, "cost_center", ct);
+            entry = await CreateAsync(entryFor(costCenter), "", requestId, ct);
         }
 
-        return await PostAsync(Entries.IdOf(entry.Name, "name"), "", request.RequestId, ct);
+        return await PostAsync(Entries.IdOf(entry.Name, "name"), "", requestId, ct);
     }
 
     private async Task MarkReversedAsync(string id, JournalEntry reversal, string reason, string requestId, CancellationToken ct)

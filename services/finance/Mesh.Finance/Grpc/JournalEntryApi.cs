@@ -42,4 +42,8 @@ public sealed class JournalEntryApi(ResourceStore<JournalEntry> entries, Journal
     /// <inheritdoc />
     public override Task<JournalEntry> PostSuppliesCost(PostSuppliesCostRequest request, ServerCallContext context) =>
         journal.PostSuppliesCostAsync(request, context.CancellationToken);
+
+    /// <inheritdoc />
+    public override Task<JournalEntry> PostSupplierInvoiceLiability(PostSupplierInvoiceLiabilityRequest request, ServerCallContext context) =>
+        journal.PostSupplierInvoiceLiabilityAsync(request, context.CancellationToken);
 }

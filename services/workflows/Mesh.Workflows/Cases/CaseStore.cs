@@ -11,9 +11,10 @@ namespace Mesh.Workflows.Cases;
 
 /// <summary>
 /// The cases of one flow in a Dapr state store ("{flow}:case:{id}"), its exception queue (<see cref="ExceptionQueue"/>),
-/// and the answers to operators' requests by request id ("{flow}:request:{id}"). A case and the queue entries it
-/// moves are written in one state transaction at the ETags they were read with, so whoever reads a case finds the
-/// queue agreeing with it, and concurrent sagas never drop each other's entries.
+/// the log of its cases in the order they first concluded ("{flow}:concluded", the queue's structure without reason
+/// views), and the answers to operators' requests by request id ("{flow}:request:{id}"). A case and the queue and log
+/// entries it moves are written in one state transaction at the ETags they were read with, so whoever reads a case
+/// finds the queue agreeing with it, and concurrent sagas never drop each other's entries.
 /// </summary>
 public sealed class CaseStore
 {
@@ -29,6 +30,7 @@ public sealed class CaseStore
     private readonly TimeProvider time;
     private readonly Action<int>? depthChanged;
     private readonly ExceptionQueue queue;
+    private readonly ExceptionQueue log;
 
     /// <param name="dapr">The Dapr client.</param>
     /// <param name="store">The state store component.</param>
@@ -44,6 +46,7 @@ public sealed class CaseStore
         this.depthChanged = depthChanged;
         Flow = flow;
         queue = new ExceptionQueue(dapr, store, flow, segmentSize);
+        log = new ExceptionQueue(dapr, store, flow, segmentSize, "concluded");
     }
 
     /// <summary>The flow id.</summary>
@@ -86,7 +89,7 @@ public sealed class CaseStore
             {
                 recorded.QueueTime = queueTime is { } at ? Timestamp.FromDateTimeOffset(at) : null;
                 return new StoredCase(Json(recorded), place);
-            }, []);
+            }, [], FirstConclusion: current is null);
         }, ct);
     }
 
@@ -115,7 +118,7 @@ public sealed class CaseStore
             dismissed.State = CaseState.Dismissed;
             dismissed.DismissTime = Timestamp.FromDateTimeOffset(time.GetUtcNow());
             List<StateTransactionRequest> alongside = requestId.Length == 0 ? [] : [AnswerOperation(requestId, name, dismissed)];
-            return new Change(current!.Queued, null, (_, _) => new StoredCase(Json(dismissed), null), alongside);
+            return new Change(current!.Queued, null, (_, _) => new StoredCase(Json(dismissed), null), alongside, FirstConclusion: false);
         }, ct);
         return dismissed!;
     }
@@ -135,6 +138,18 @@ public sealed class CaseStore
         var byId = cases.Where(c => c.State == CaseState.Exception).ToDictionary(c => CaseNames.Parse(c.Name, "name").CaseId);
         var current = entries.Where(e => byId.TryGetValue(e.CaseId, out var c) && c.QueueTime?.ToDateTimeOffset() == e.QueueTime);
         return ([.. current.Select(e => byId[e.CaseId])], more ? EncodeToken(entries[^1].Sequence, filters) : "");
+    }
+
+    /// <summary>
+    /// A page of the flow's concluded cases in the order they first concluded, each as it is now (a replayed exception
+    /// shows where its replay ended). Cases that concluded before the log existed are not listed.
+    /// </summary>
+    public async Task<(List<Case> Page, string NextPageToken)> ListConcludedAsync(int pageSize, string pageToken, CancellationToken ct)
+    {
+        const string filters = "concluded";
+        var after = pageToken.Length == 0 ? -1 : DecodeToken(pageToken, filters);
+        var (entries, more) = await log.PageAsync(null, null, pageSize, after, ct);
+        return (await GetManyAsync([.. entries.Select(e => e.CaseId)], ct), more ? EncodeToken(entries[^1].Sequence, filters) : "");
     }
 
     /// <summary>
@@ -173,7 +188,7 @@ public sealed class CaseStore
                 return;
             }
 
-            var touchesQueue = change.Leaving is not null || change.JoiningReason is not null;
+            var touchesQueue = change.Leaving is not null || change.JoiningReason is not null || change.FirstConclusion;
             if (touchesQueue)
             {
                 await queueGate.WaitAsync(ct);
@@ -181,7 +196,9 @@ public sealed class CaseStore
 
             try
             {
-                var edit = touchesQueue ? await queue.EditAsync(change.Leaving, change.JoiningReason, ct) : null;
+                var edit = change.Leaving is not null || change.JoiningReason is not null ? await queue.EditAsync(change.Leaving, change.JoiningReason, ct) : null;
+                var logged = change.FirstConclusion ? await log.EditAsync(null, "", ct) : null;
+                logged?.Join(caseId, "", time.GetUtcNow());
                 if (change.Leaving is { } leaving)
                 {
                     edit!.Leave(leaving);
@@ -193,6 +210,7 @@ public sealed class CaseStore
                 [
                     new(Key(caseId), JsonSerializer.SerializeToUtf8Bytes(stored, JsonSerializerOptions.Web), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite),
                     .. edit?.Operations() ?? [],
+                    .. logged?.Operations() ?? [],
                     .. change.Alongside,
                 ];
                 if (await dapr.TryExecuteStateTransactionAsync(store, operations, ct))
@@ -268,7 +286,8 @@ public sealed class CaseStore
 
     /// <summary>
     /// What a change does: the place the case leaves, the reason it joins the queue under, the case as
-    /// <c>Store</c> builds it (given its new place and queue time when it joins), and operations that commit with it.
+    /// <c>Store</c> builds it (given its new place and queue time when it joins), operations that commit with it, and
+    /// whether it is the case's first conclusion, which joins the log of concluded cases.
     /// </summary>
-    private sealed record Change(QueuePlace? Leaving, string? JoiningReason, Func<QueuePlace?, DateTimeOffset?, StoredCase> Store, IReadOnlyList<StateTransactionRequest> Alongside);
+    private sealed record Change(QueuePlace? Leaving, string? JoiningReason, Func<QueuePlace?, DateTimeOffset?, StoredCase> Store, IReadOnlyList<StateTransactionRequest> Alongside, bool FirstConclusion);
 }

@@ -11,16 +11,18 @@ namespace Mesh.Workflows.Cases;
 /// joins a view takes the view's next sequence number, and its segment is that number divided by the segment size.
 /// Numbers only grow, so segments fill at the tail only; the head counts what each non-empty segment holds, so a
 /// page starts at the right segment and skips emptied ones without reading them. Changes are read with ETags and
-/// written in one state transaction with the case they concern (see <see cref="CaseStore"/>).
+/// written in one state transaction with the case they concern (see <see cref="CaseStore"/>). The same structure
+/// under another <paramref name="name"/> and without reason views (an empty reason) is the log of concluded cases.
 /// </summary>
-internal sealed class ExceptionQueue(DaprClient dapr, string store, string flow, int segmentSize)
+internal sealed class ExceptionQueue(DaprClient dapr, string store, string flow, int segmentSize, string name = "exceptions")
 {
-    /// <summary>The key of a view's head: every exception when <paramref name="reason"/> is null.</summary>
-    public string HeadKey(string? reason) => reason is null ? $"{flow}:exceptions" : $"{flow}:exceptions:reason:{reason}";
+    /// <summary>The key of a view's head: every entry when <paramref name="reason"/> is null.</summary>
+    public string HeadKey(string? reason) => reason is null ? $"{flow}:{name}" : $"{flow}:{name}:reason:{reason}";
 
     /// <summary>
     /// Reads what a change touches: the heads of the views <paramref name="leaving"/> leaves and
-    /// <paramref name="joiningReason"/> joins, the segments the leaving place sits in, and the tails to join.
+    /// <paramref name="joiningReason"/> joins (none for an empty reason), the segments the leaving place sits in, and
+    /// the tails to join.
     /// </summary>
     public async Task<QueueEdit> EditAsync(QueuePlace? leaving, string? joiningReason, CancellationToken ct)
     {
@@ -32,7 +34,7 @@ internal sealed class ExceptionQueue(DaprClient dapr, string store, string flow,
 
         if (joiningReason is not null)
         {
-            heads.UnionWith([HeadKey(null), HeadKey(joiningReason)]);
+            heads.UnionWith(JoinedViews(joiningReason));
         }
 
         var edit = new QueueEdit(this, await ReadManyAsync<QueueHead>([.. heads], ct), segmentSize);
@@ -45,8 +47,7 @@ internal sealed class ExceptionQueue(DaprClient dapr, string store, string flow,
 
         if (joiningReason is not null)
         {
-            segments.Add(edit.TailKey(HeadKey(null)));
-            segments.Add(edit.TailKey(HeadKey(joiningReason)));
+            segments.UnionWith(JoinedViews(joiningReason).Select(edit.TailKey));
         }
 
         edit.Load(await ReadManyAsync<List<QueueEntry>>([.. segments], ct));
@@ -91,6 +92,9 @@ internal sealed class ExceptionQueue(DaprClient dapr, string store, string flow,
 
         return (page, false);
     }
+
+    /// <summary>The views an entry of <paramref name="reason"/> joins: every entry's, and its reason's unless empty.</summary>
+    public IEnumerable<string> JoinedViews(string reason) => reason.Length == 0 ? [HeadKey(null)] : [HeadKey(null), HeadKey(reason)];
 
     private async Task<Dictionary<string, (T? Value, string? ETag)>> ReadManyAsync<T>(IReadOnlyList<string> keys, CancellationToken ct)
         where T : class
@@ -140,7 +144,7 @@ internal sealed record QueueEntry(long Sequence, string CaseId, DateTimeOffset Q
 /// <summary>Where a case sits on the queue: its number on the view of every exception, and on that of its reason.</summary>
 /// <param name="Sequence">Its number on the view of every exception.</param>
 /// <param name="Reason">Its reason.</param>
-/// <param name="ReasonSequence">Its number on the view of its reason.</param>
+/// <param name="ReasonSequence">Its number on the view of its reason; -1 when it joined no reason's view.</param>
 internal sealed record QueuePlace(long Sequence, string Reason, long ReasonSequence);
 
 /// <summary>
@@ -179,7 +183,7 @@ internal sealed class QueueEdit(ExceptionQueue queue, Dictionary<string, (QueueH
     }
 
     /// <summary>
-    /// Puts a case at the end of the queue and of its reason's view. Its queue time is <paramref name="now"/>, or just
+    /// Puts a case at the end of the queue and of its reason's view (unless the reason is empty). Its queue time is <paramref name="now"/>, or just
     /// after the newest one when the clock is behind it (another replica's, or a clock set back), so queue times grow
     /// with sequence numbers and a time filter can stop at the first entry too new.
     /// </summary>
@@ -189,7 +193,7 @@ internal sealed class QueueEdit(ExceptionQueue queue, Dictionary<string, (QueueH
         var queueTime = now > all.Newest ? now : all.Newest.AddTicks(1);
         all.Newest = queueTime;
         var sequence = Append(queue.HeadKey(null), caseId, queueTime);
-        return (new QueuePlace(sequence, reason, Append(queue.HeadKey(reason), caseId, queueTime)), queueTime);
+        return (new QueuePlace(sequence, reason, reason.Length == 0 ? -1 : Append(queue.HeadKey(reason), caseId, queueTime)), queueTime);
     }
 
     /// <summary>The writes of the change, each conditional on the ETag its key was read with.</summary>

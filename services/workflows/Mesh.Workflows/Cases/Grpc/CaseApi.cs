@@ -50,14 +50,19 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
     }
 
     /// <inheritdoc />
+    public override async Task<ListCasesResponse> ListCases(ListCasesRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Parent, "parent");
+        ValidatePageSize(request.PageSize);
+        var (page, next) = await flow.Cases.ListConcludedAsync(Paging.Size(request.PageSize), request.PageToken, context.CancellationToken);
+        return new ListCasesResponse { Cases = { page }, NextPageToken = next };
+    }
+
+    /// <inheritdoc />
     public override async Task<ListExceptionsResponse> ListExceptions(ListExceptionsRequest request, ServerCallContext context)
     {
         var flow = flows.OfParent(request.Parent, "parent");
-        if (request.PageSize < 0)
-        {
-            throw CaseErrors.Invalid("page_size", "must not be negative");
-        }
-
+        ValidatePageSize(request.PageSize);
         if (request.Reason.Length > 0 && !ReasonPattern().IsMatch(request.Reason))
         {
             throw CaseErrors.Invalid("reason", "must be a snake_case reason code, e.g. erp_unavailable");
@@ -103,6 +108,14 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
         var (flow, caseId) = flows.OfCase(request.Name, "name");
         ValidateRequestId(request.RequestId);
         return await flow.Cases.DismissAsync(caseId, request.RequestId, context.CancellationToken);
+    }
+
+    private static void ValidatePageSize(int pageSize)
+    {
+        if (pageSize < 0)
+        {
+            throw CaseErrors.Invalid("page_size", "must not be negative");
+        }
     }
 
     private static void ValidateRequestId(string requestId)

@@ -1,0 +1,126 @@
+using Dapr.Workflow;
+using Grpc.Core;
+using Mesh.Contracts.Finance.V1;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.Procurement.V1;
+
+namespace Mesh.Workflows.ProcureToPay.Activities;
+
+/// <summary>
+/// Puts a receipt's accepted goods on hand: one RECEIPT movement per line at the receiving location through inventory,
+/// with the receipt as source document and a request id per receipt line, so a retried step moves stock once.
+/// </summary>
+public sealed class PutReceiptOnHand(
+    GoodsReceiptService.GoodsReceiptServiceClient receipts, PurchaseOrderService.PurchaseOrderServiceClient orders, InventoryService.InventoryServiceClient inventory)
+    : WorkflowActivity<string, StockMoved>
+{
+    /// <inheritdoc />
+    public override async Task<StockMoved> RunAsync(WorkflowActivityContext context, string input)
+    {
+        var receipt = await receipts.GetGoodsReceiptAsync(new GetGoodsReceiptRequest { Name = input });
+        var moved = new List<string>();
+        foreach (var line in receipt.Lines.Where(l => l.ReceivedQuantity.ToDecimal() > 0))
+        {
+            var movement = await inventory.CreateStockMovementAsync(new CreateStockMovementRequest
+            {
+                Parent = receipt.ReceivingLocation,
+                RequestId = $"{receipt.Name}:line-{line.PoLineNumber}",
+                StockMovement = new StockMovement { Type = StockMovementType.Receipt, Item = line.Item, Delta = line.ReceivedQuantity, SourceDocument = receipt.Name },
+            });
+            moved.Add(movement.Name);
+        }
+
+        return new StockMoved(moved, receipt.PurchaseOrder, await OrderStates.ReceivedInFullAsync(orders, receipt.PurchaseOrder));
+    }
+}
+
+/// <summary>Whether an order is received in full, as procurement says now.</summary>
+internal static class OrderStates
+{
+    public static async Task<bool> ReceivedInFullAsync(PurchaseOrderService.PurchaseOrderServiceClient orders, string order) =>
+        (await orders.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = order })).State is PurchaseOrderState.Received or PurchaseOrderState.Closed;
+}
+
+/// <summary>Reverses the stock movements of a reversed receipt (goods sent back), once each.</summary>
+public sealed class TakeReceiptOffHand(InventoryService.InventoryServiceClient inventory, PurchaseOrderService.PurchaseOrderServiceClient orders) : WorkflowActivity<StockMoved, StockMoved>
+{
+    /// <inheritdoc />
+    public override async Task<StockMoved> RunAsync(WorkflowActivityContext context, StockMoved input)
+    {
+        var reversals = new List<string>();
+        foreach (var name in input.Movements)
+        {
+            var original = await inventory.GetStockMovementAsync(new GetStockMovementRequest { Name = name });
+            var reversal = await inventory.CreateStockMovementAsync(new CreateStockMovementRequest
+            {
+                Parent = original.Location,
+                RequestId = $"{name}:reversal",
+                StockMovement = new StockMovement { Type = StockMovementType.Reversal, Item = original.Item, Delta = Mesh.Contracts.Type.V1.Quantity.Of(-original.Delta.ToDecimal(), original.Delta.Unit), Reverses = name, SourceDocument = original.SourceDocument },
+            });
+            reversals.Add(reversal.Name);
+        }
+
+        return new StockMoved(reversals, input.PurchaseOrder, await OrderStates.ReceivedInFullAsync(orders, input.PurchaseOrder));
+    }
+}
+
+/// <summary>Runs the three-way match of an invoice; answers MATCHED, or the hold with its exceptions.</summary>
+public sealed class MatchInvoice(SupplierInvoiceService.SupplierInvoiceServiceClient invoices) : WorkflowActivity<string, Matched>
+{
+    /// <inheritdoc />
+    public override async Task<Matched> RunAsync(WorkflowActivityContext context, string input)
+    {
+        var invoice = await invoices.MatchSupplierInvoiceAsync(new MatchSupplierInvoiceRequest { Name = input });
+        return invoice.State == SupplierInvoiceState.Matched
+            ? new Matched(true, false, "MATCHED", "")
+            : new Matched(false, invoice.MatchStatus == InvoiceMatchStatus.ReceiptPending, invoice.MatchStatus.ToString(),
+                string.Join("; ", invoice.MatchExceptions.Select(e => $"{e.Code}: {e.Description}")));
+    }
+}
+
+/// <summary>Posts a matched invoice's liability through finance, once per invoice (its request id).</summary>
+public sealed class PostLiability(
+    SupplierInvoiceService.SupplierInvoiceServiceClient invoices, PurchaseOrderService.PurchaseOrderServiceClient orders, JournalEntryService.JournalEntryServiceClient journal)
+    : WorkflowActivity<string, string>
+{
+    /// <inheritdoc />
+    public override async Task<string> RunAsync(WorkflowActivityContext context, string input)
+    {
+        var invoice = await invoices.GetSupplierInvoiceAsync(new GetSupplierInvoiceRequest { Name = input });
+        var order = await orders.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = invoice.PurchaseOrder });
+        var entry = await journal.PostSupplierInvoiceLiabilityAsync(new PostSupplierInvoiceLiabilityRequest
+        {
+            SupplierInvoice = invoice.Name,
+            Supplier = invoice.Supplier,
+            CostCenter = order.BillToCostCenter,
+            Amount = invoice.Total,
+            InvoiceTime = invoice.InvoiceTime,
+            RequestId = $"{invoice.Name}:liability",
+        });
+        return entry.Name;
+    }
+}
+
+/// <summary>Cancels the saga's orders on which nothing was received (at the ERP too), for a case that cannot go on.</summary>
+public sealed class CancelOrders(PurchaseOrderService.PurchaseOrderServiceClient orders) : WorkflowActivity<Cancellation, List<string>>
+{
+    /// <inheritdoc />
+    public override async Task<List<string>> RunAsync(WorkflowActivityContext context, Cancellation input)
+    {
+        var cancelled = new List<string>();
+        foreach (var name in input.Names)
+        {
+            try
+            {
+                await orders.CancelPurchaseOrderAsync(new CancelPurchaseOrderRequest { Name = name, Comment = input.Reason });
+                cancelled.Add(name);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
+            {
+                // Never created, or goods were received on it: it stays for the receipts to be settled.
+            }
+        }
+
+        return cancelled;
+    }
+}

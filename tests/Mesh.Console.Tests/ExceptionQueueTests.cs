@@ -1,0 +1,77 @@
+using System.Text.RegularExpressions;
+using Mesh.Contracts.Workflows.V1;
+using Mesh.Scenarios;
+using Microsoft.Playwright;
+
+namespace Mesh.Console.Tests;
+
+/// <summary>Operators in a real browser: the exception queue, a parked case, its replay, and patient data by scope.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifetime
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+    private static readonly LocatorAssertionsToHaveTextOptions Eventually = new() { Timeout = (float)Settle.TotalMilliseconds };
+
+    public Task InitializeAsync() => mesh.SetErpAsync("Normal");
+
+    public Task DisposeAsync() => mesh.SetErpAsync("Normal");
+
+    [Fact]
+    public async Task ParkedCase_ReplayedFromTheConsole_CompletesAndIsAudited()
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        var eventId = consumed.Context.EventId;
+        await mesh.SetErpAsync("Down");
+        await mesh.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
+        await mesh.Scenario.WaitForCaseAsync(eventId, c => c.State == CaseState.Exception, Settle, CancellationToken.None);
+        await mesh.SetErpAsync("Normal");
+
+        var page = await mesh.SignInAsync("ana.ops", "operator");
+        await page.GotoAsync("/flows/inventory-to-charge/exceptions?reason=erp_unavailable");
+        var row = page.Locator($"tr[data-case='{eventId}']");
+        await Assertions.Expect(row).ToContainTextAsync("erp_unavailable");
+        await row.GetByRole(AriaRole.Link, new() { Name = eventId }).ClickAsync();
+        await Assertions.Expect(page.Locator("#case-state")).ToHaveTextAsync("EXCEPTION");
+        await page.Locator("#replay").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading)).ToHaveTextAsync($"Confirm: replay {eventId}");
+        await page.Locator("#confirm").ClickAsync();
+
+        // The page updates itself while the replay runs.
+        await Assertions.Expect(page.Locator("#case-state")).ToHaveTextAsync("COMPLETED", Eventually);
+        await Assertions.Expect(page.Locator("#timeline")).ToContainTextAsync("finance");
+        var audit = (await mesh.PublishedAsync("console.audit")).Select(e => e["data"]!).ToList();
+        var entry = Assert.Single(audit, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
+        Assert.Equal(("ana.ops", "replay", "OK"), ((string?)entry["operator"], (string?)entry["action"], (string?)entry["outcome"]));
+    }
+
+    [Fact]
+    public async Task CasePage_WithoutPhiRead_NeverShowsThePatient()
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
+        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
+        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        var eventId = consumed.Context.EventId;
+        await mesh.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
+        await mesh.Scenario.WaitForCaseAsync(eventId, c => c.State == CaseState.Completed, Settle, CancellationToken.None);
+
+        var withoutPhi = await mesh.SignInAsync("bo.ops", "operator");
+        await withoutPhi.GotoAsync($"/flows/inventory-to-charge/cases/{eventId}");
+        await Assertions.Expect(withoutPhi.Locator("#case-state")).ToHaveTextAsync("COMPLETED");
+        await Assertions.Expect(withoutPhi.Locator("#subject")).ToContainTextAsync("withheld (PHI)");
+        var withheldPage = await withoutPhi.ContentAsync();
+        var withPhi = await mesh.SignInAsync("cy.ops", "operator", "phi.read");
+        await withPhi.GotoAsync($"/flows/inventory-to-charge/cases/{eventId}");
+        await Assertions.Expect(withPhi.Locator("#subject")).ToContainTextAsync(consumed.Patient.Mrn);
+
+        Assert.DoesNotContain(consumed.Patient.Mrn, withheldPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(consumed.Patient.EncounterId, withheldPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(consumed.ClinicalOrderId, withheldPage, StringComparison.Ordinal);
+        Assert.Matches(Item(), withheldPage);
+    }
+
+    // The internal fields stay visible to every operator.
+    [GeneratedRegex(@"<th>item</th>\s*<td>items/")]
+    private static partial Regex Item();
+}

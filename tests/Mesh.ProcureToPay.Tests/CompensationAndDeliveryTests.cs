@@ -1,0 +1,85 @@
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.Procurement.V1;
+using Mesh.Contracts.Workflows.V1;
+using Mesh.ErpStandIn;
+
+namespace Mesh.ProcureToPay.Tests;
+
+/// <summary>The saga under an ERP outage, duplicate deliveries, returned goods and a cancelled order.</summary>
+public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClassFixture<ProcureToPayMesh>
+{
+    [Fact]
+    public async Task Order_ErpDownWhileSending_RetriedUntilBackAndSentOnce()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 8));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        mesh.ErpChaos.Settings = new ChaosSettings(ChaosMode.Down);
+        try
+        {
+            await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+            await mesh.EventuallyAsync(async () => (await mesh.Orders.ListPurchaseOrdersAsync(new ListPurchaseOrdersRequest { State = PurchaseOrderState.Approved })).PurchaseOrders.Any(o => o.Lines[0].Requisition == requisition.Name),
+                "the order approved and waiting for the ERP");
+        }
+        finally
+        {
+            mesh.ErpChaos.Settings = new ChaosSettings(ChaosMode.Normal);
+        }
+
+        var order = await mesh.SentOrderAsync(requisition, 1);
+
+        Assert.Single(mesh.ErpOrders.Orders(null, 1000), o => o.Order.Reference == order.PoNumber);
+        Assert.Equal(order.ExternalIds[0].Value, mesh.ErpOrders.Orders(null, 1000).Single(o => o.Order.Reference == order.PoNumber).OrderId);
+    }
+
+    [Fact]
+    public async Task Receipt_DeliveredTwiceAndReversed_StockMovedOnceThenTakenOffAndCaseCompletes()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 12));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+        var balance = $"{requisition.DeliverToLocation}/balances/gauze-4x4";
+
+        var damaged = await mesh.ReceiveAsync(order, 12);
+        await mesh.RedeliverAsync(new GoodsReceived { PurchaseOrder = order.Name, GoodsReceipt = damaged.Name, PurchaseOrderState = PurchaseOrderState.Received });
+        await mesh.EventuallyAsync(async () => await OnHandAsync(balance) == 12, "the receipt on hand");
+        await mesh.Receipts.ReverseGoodsReceiptAsync(new ReverseGoodsReceiptRequest { Name = damaged.Name, Reason = "damaged" });
+        await mesh.EventuallyAsync(async () => await OnHandAsync(balance) == 0, "the returned goods off hand");
+        await mesh.ReceiveAsync(order, 12);
+        var invoice = await mesh.InvoiceAsync(order);
+        await mesh.RedeliverAsync(new SupplierInvoiceReceived { SupplierInvoice = invoice });
+        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+
+        Assert.Equal(12m, await OnHandAsync(balance));
+        Assert.Single(completed.ProcureToPay.GoodsReceipts);
+        Assert.Single(completed.ProcureToPay.JournalEntries);
+    }
+
+    [Fact]
+    public async Task Order_CancelledBeforeReceipt_CancelledAtErpAndCaseCompletesWithNothingOwed()
+    {
+        var requisition = await mesh.SubmitAsync(("items/suture-3-0", 3));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+
+        await mesh.Orders.CancelPurchaseOrderAsync(new CancelPurchaseOrderRequest { Name = order.Name, Comment = "bought elsewhere" });
+        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+
+        Assert.Equal("CANCELLED", mesh.ErpOrders.Orders(null, 1000).Single(o => o.Order.Reference == order.PoNumber).Status);
+        Assert.Empty(completed.ProcureToPay.JournalEntries);
+        Assert.Empty(completed.ProcureToPay.StockMovements);
+    }
+
+    private async Task<decimal> OnHandAsync(string balance)
+    {
+        try
+        {
+            return (await mesh.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = balance })).OnHand.ToDecimal();
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
+        {
+            return 0;
+        }
+    }
+}

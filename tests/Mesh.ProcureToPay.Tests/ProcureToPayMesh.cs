@@ -1,0 +1,239 @@
+using Dapr.Client;
+using Grpc.Core;
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Procurement.V1;
+using Mesh.Contracts.Type.V1;
+using Mesh.Contracts.Workflows.V1;
+using Mesh.ErpStandIn;
+using Mesh.Testing;
+using Mesh.Testing.Apps;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Mesh.ProcureToPay.Tests;
+
+/// <summary>
+/// The procure-to-pay mesh on real parts: redis-server, a sidecar per app, the ERP stand-in, master data, inventory,
+/// finance, procurement and the workflows app, each hosted through its own Program. Tests act through the sidecar of
+/// "clinic". The approvers' window is long here; <see cref="ShortEscalationMesh"/> makes it pass within a test.
+/// </summary>
+public class ProcureToPayMesh : IAsyncLifetime
+{
+    private TestMesh mesh = null!;
+    private DaprClient publisher = null!;
+
+    /// <summary>How long an approver has.</summary>
+    public virtual TimeSpan EscalationWindow => TimeSpan.FromHours(1);
+
+    public RequisitionService.RequisitionServiceClient Requisitions { get; private set; } = null!;
+
+    public PurchaseOrderService.PurchaseOrderServiceClient Orders { get; private set; } = null!;
+
+    public GoodsReceiptService.GoodsReceiptServiceClient Receipts { get; private set; } = null!;
+
+    public SupplierInvoiceService.SupplierInvoiceServiceClient Invoices { get; private set; } = null!;
+
+    public InventoryService.InventoryServiceClient Inventory { get; private set; } = null!;
+
+    public CaseService.CaseServiceClient Cases { get; private set; } = null!;
+
+    /// <summary>Clients of the mesh through the clinic's sidecar, as the demo's scenario uses them.</summary>
+    public Mesh.Scenarios.MeshClients Clients { get; private set; } = null!;
+
+    /// <summary>The ERP stand-in's purchase orders.</summary>
+    public PurchaseOrderBook ErpOrders => mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>();
+
+    /// <summary>The ERP stand-in's chaos switch.</summary>
+    public Chaos ErpChaos => mesh.ServicesOf("erp").GetRequiredService<Chaos>();
+
+    /// <summary>
+    /// Delivers <paramref name="message"/> on procurement's topic once more, as the outbox's at-least-once delivery may,
+    /// with its contract type as the CloudEvent type.
+    /// </summary>
+    public Task RedeliverAsync(Google.Protobuf.IMessage message) =>
+        publisher.PublishByteEventAsync("pubsub", "procurement.events", System.Text.Encoding.UTF8.GetBytes(Google.Protobuf.JsonFormatter.Default.Format(message)), "application/json",
+            new Dictionary<string, string> { ["cloudevent.type"] = message.Descriptor.FullName, ["cloudevent.id"] = Guid.NewGuid().ToString("N") });
+
+    public async Task InitializeAsync()
+    {
+        mesh = await TestMesh.StartAsync(
+            InventoryToChargeApps.Erp(),
+            InventoryToChargeApps.MasterData(),
+            InventoryToChargeApps.Inventory(),
+            InventoryToChargeApps.Finance(),
+            InventoryToChargeApps.Procurement(),
+            InventoryToChargeApps.Workflows(new Dictionary<string, string?>
+            {
+                ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
+                ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
+                ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
+                ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
+            }),
+            TestApp.Client("clinic"));
+        var (grpc, http) = (mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
+        CallInvoker To(string app) => DaprClient.CreateInvocationInvoker(app, grpc);
+        publisher = new DaprClientBuilder().UseGrpcEndpoint(grpc).Build();
+        Clients = new Mesh.Scenarios.MeshClients(grpc, http);
+        Requisitions = new(To("procurement"));
+        Orders = new(To("procurement"));
+        Receipts = new(To("procurement"));
+        Invoices = new(To("procurement"));
+        Inventory = new(To("inventory"));
+        Cases = new(To("workflows"));
+        await SeedAsync(To("masterdata"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        publisher.Dispose();
+        Clients.Dispose();
+        await mesh.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Creates and submits a requisition for <paramref name="lines"/> (item, quantity in EA) delivered to a location of
+    /// its own; returns it with its location.
+    /// </summary>
+    public async Task<Requisition> SubmitAsync(params (string Item, decimal Quantity)[] lines)
+    {
+        var requisition = new Requisition
+        {
+            Requester = "employees/nurse-7",
+            CostCenter = "costCenters/cc-4410",
+            DeliverToLocation = $"locations/{$"or-{Guid.NewGuid():N}"[..15]}",
+        };
+        requisition.Lines.Add(lines.Select(l => new RequisitionLine { Item = l.Item, Quantity = Quantity.Of(l.Quantity, "EA") }));
+        var created = await Requisitions.CreateRequisitionAsync(new CreateRequisitionRequest { Requisition = requisition });
+        return await Requisitions.SubmitRequisitionAsync(new SubmitRequisitionRequest { Name = created.Name });
+    }
+
+    /// <summary>Waits until the requisition is routed to <paramref name="approver"/>.</summary>
+    public Task RoutedToAsync(Requisition requisition, string approver) =>
+        EventuallyAsync(async () => (await Requisitions.GetRequisitionAsync(new GetRequisitionRequest { Name = requisition.Name })).Approver == approver, $"{requisition.Name} routed to {approver}");
+
+    /// <summary>The saga's order <paramref name="n"/> for the requisition, once sent.</summary>
+    public async Task<PurchaseOrder> SentOrderAsync(Requisition requisition, int n)
+    {
+        var name = $"purchaseOrders/{requisition.Name["requisitions/".Length..]}-{n}";
+        PurchaseOrder? order = null;
+        await EventuallyAsync(async () =>
+        {
+            order = await Find(() => Orders.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = name }).ResponseAsync);
+            return order?.State == PurchaseOrderState.Sent;
+        }, $"{name} sent");
+        return order!;
+    }
+
+    /// <summary>Receives <paramref name="quantity"/> on line 1 of <paramref name="order"/>.</summary>
+    public Task<GoodsReceipt> ReceiveAsync(PurchaseOrder order, decimal quantity) =>
+        Receipts.CreateGoodsReceiptAsync(new CreateGoodsReceiptRequest
+        {
+            GoodsReceipt = new GoodsReceipt
+            {
+                PurchaseOrder = order.Name,
+                ReceivedBy = "employees/dock-1",
+                Lines = { new GoodsReceiptLine { PoLineNumber = 1, ReceivedQuantity = Quantity.Of(quantity, "EA") } },
+            },
+        }).ResponseAsync;
+
+    /// <summary>Invoices line 1 of <paramref name="order"/> in full at <paramref name="unitPrice"/> (the order's price when null).</summary>
+    public Task<SupplierInvoice> InvoiceAsync(PurchaseOrder order, decimal? unitPrice = null)
+    {
+        var line = order.Lines[0];
+        var price = unitPrice ?? line.UnitPrice.ToDecimal();
+        var amount = Math.Round(price * line.OrderedQuantity.ToDecimal(), 2);
+        return Invoices.CreateSupplierInvoiceAsync(new CreateSupplierInvoiceRequest
+        {
+            SupplierInvoice = new SupplierInvoice
+            {
+                Supplier = order.Supplier,
+                PurchaseOrder = order.Name,
+                InvoiceNumber = $"INV-{Guid.NewGuid():N}"[..16],
+                InvoiceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.Date),
+                Lines = { new SupplierInvoiceLine { PoLineNumber = 1, InvoicedQuantity = line.OrderedQuantity, UnitPrice = Money.Of("USD", price), Amount = Money.Of("USD", amount) } },
+                Total = Money.Of("USD", amount),
+            },
+        }).ResponseAsync;
+    }
+
+    /// <summary>The requisition's case once it is in <paramref name="state"/> (with <paramref name="reason"/> when given).</summary>
+    public async Task<Case> CaseAsync(Requisition requisition, CaseState state, string? reason = null)
+    {
+        var name = $"flows/procure-to-pay/cases/{requisition.Name["requisitions/".Length..]}";
+        Case? found = null;
+        await EventuallyAsync(async () =>
+        {
+            found = await Find(() => Cases.GetCaseAsync(new GetCaseRequest { Name = name }).ResponseAsync);
+            return found?.State == state && (reason is null || found.Reason == reason);
+        }, $"{name} {state} {reason}");
+        return found!;
+    }
+
+    /// <summary>Waits for <paramref name="condition"/>, up to 90 s.</summary>
+    public async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waited 90 s for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<T?> Find<T>(Func<Task<T>> call)
+        where T : class
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    // Two active suppliers, one inactive, the items they sell (in EA) and the cost center finance posts to.
+    private static async Task SeedAsync(CallInvoker masterData)
+    {
+        var suppliers = new SupplierService.SupplierServiceClient(masterData);
+        foreach (var (id, state) in new[] { ("medline", SupplierState.Active), ("cardinal", SupplierState.Active), ("defunct", SupplierState.Inactive) })
+        {
+            await suppliers.CreateSupplierAsync(new CreateSupplierRequest { SupplierId = id, Supplier = new Supplier { DisplayName = id, LegalName = $"{id} Inc.", State = state } });
+        }
+
+        var items = new ItemService.ItemServiceClient(masterData);
+        foreach (var (id, supplier, cost) in new[] { ("gauze-4x4", "medline", 0.25m), ("suture-3-0", "cardinal", 3.85m), ("stent-old", "defunct", 985m) })
+        {
+            await items.CreateItemAsync(new CreateItemRequest
+            {
+                ItemId = id,
+                Item = new Item
+                {
+                    Description = id,
+                    StockingUnit = "EA",
+                    StandardCost = Money.Of("USD", cost),
+                    SupplierPartNumbers = { new SupplierPartNumber { Supplier = $"suppliers/{supplier}", PartNumber = $"P-{id}", Preferred = true } },
+                },
+            });
+        }
+
+        await new CostCenterService.CostCenterServiceClient(masterData).CreateCostCenterAsync(new CreateCostCenterRequest
+        {
+            CostCenterId = "cc-4410",
+            CostCenter = new CostCenter { Code = "4410", CompanyCode = "1000", DisplayName = "Central Sterile Supply" },
+        });
+    }
+}
+
+/// <summary>The procure-to-pay mesh with an approvers' window short enough to pass within a test (the workflow timer runs on the mesh's clock).</summary>
+public sealed class ShortEscalationMesh : ProcureToPayMesh
+{
+    /// <inheritdoc />
+    public override TimeSpan EscalationWindow => TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,105 @@
+using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.Procurement.V1;
+using Mesh.Contracts.Workflows.V1;
+
+namespace Mesh.ProcureToPay.Tests;
+
+/// <summary>The ProcureToPay saga end to end through the runtime, on real Redis, with every app wired as in production.</summary>
+public sealed class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFixture<ProcureToPayMesh>
+{
+    [Fact]
+    public async Task Requisition_ApprovedWithPartialReceipts_OnePoPerSupplierStockOnHandAndEachInvoicePostedOnce()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 10), ("items/suture-3-0", 4));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var (sutures, gauze) = (await mesh.SentOrderAsync(requisition, 1), await mesh.SentOrderAsync(requisition, 2));
+
+        await mesh.ReceiveAsync(gauze, 4);
+        await mesh.ReceiveAsync(gauze, 6);
+        await mesh.ReceiveAsync(sutures, 4);
+        await mesh.InvoiceAsync(gauze);
+        await mesh.InvoiceAsync(sutures);
+        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+        var balance = await mesh.Inventory.GetInventoryBalanceAsync(new GetInventoryBalanceRequest { Name = $"{requisition.DeliverToLocation}/balances/gauze-4x4" });
+
+        Assert.Equal(("suppliers/cardinal", "suppliers/medline"), (sutures.Supplier, gauze.Supplier));
+        Assert.Equal(("completed", "employees/ward-manager", 0), (completed.ProcureToPay.Outcome, completed.ProcureToPay.Approver, completed.ProcureToPay.Escalations));
+        Assert.Equal(3, completed.ProcureToPay.GoodsReceipts.Count);
+        Assert.Equal(3, completed.ProcureToPay.StockMovements.Count);
+        Assert.Equal(10m, balance.OnHand.ToDecimal());
+        Assert.Equal(2, completed.ProcureToPay.JournalEntries.Distinct().Count());
+        Assert.Equal(2, mesh.ErpOrders.Orders(null, 1000).Count(o => o.Order.Reference == gauze.PoNumber || o.Order.Reference == sutures.PoNumber));
+    }
+
+    [Theory]
+    [InlineData("items/no-such-item", "unknown_item", "lines[1].item")]
+    [InlineData("items/stent-old", "inactive_supplier", "lines[1].suggested_supplier")]
+    public async Task Requisition_FailsMasterData_ExceptionNamingLineAndRequisitionCancelled(string item, string reason, string field)
+    {
+        var requisition = await mesh.SubmitAsync((item, 1));
+
+        var refused = await mesh.CaseAsync(requisition, CaseState.Exception, reason);
+        var after = await mesh.Requisitions.GetRequisitionAsync(new GetRequisitionRequest { Name = requisition.Name });
+
+        Assert.Contains(field, refused.Detail, StringComparison.Ordinal);
+        Assert.Equal(RequisitionState.Cancelled, after.State);
+        Assert.Empty(refused.ProcureToPay.PurchaseOrders);
+    }
+
+    [Fact]
+    public async Task Invoice_PriceBeyondTolerance_OnExceptionQueueUntilOperatorReleasesThenPostedOnce()
+    {
+        var requisition = await mesh.SubmitAsync(("items/suture-3-0", 20));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+        await mesh.ReceiveAsync(order, 20);
+
+        var invoice = await mesh.InvoiceAsync(order, unitPrice: 4.50m);
+        var held = await mesh.CaseAsync(requisition, CaseState.Exception, "invoice_price_variance");
+        await mesh.Invoices.ReleaseSupplierInvoiceHoldAsync(new ReleaseSupplierInvoiceHoldRequest { Name = invoice.Name, Operator = "employees/ap-3", Comment = "price increase agreed" });
+        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+        var released = await mesh.Invoices.GetSupplierInvoiceAsync(new GetSupplierInvoiceRequest { Name = invoice.Name });
+
+        Assert.Contains("PRICE_ABOVE_TOLERANCE: line 1", held.Detail, StringComparison.Ordinal);
+        Assert.Equal("employees/ap-3", released.HoldReleasedBy);
+        Assert.Equal([invoice.Name], completed.ProcureToPay.SupplierInvoices);
+        Assert.Single(completed.ProcureToPay.JournalEntries);
+    }
+
+    [Fact]
+    public async Task Invoice_BeforeItsReceipt_WaitsAndMatchesOnceGoodsArrive()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 50));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+
+        var invoice = await mesh.InvoiceAsync(order);
+        await mesh.EventuallyAsync(async () => (await mesh.Invoices.GetSupplierInvoiceAsync(new GetSupplierInvoiceRequest { Name = invoice.Name })).MatchStatus == InvoiceMatchStatus.ReceiptPending, "the early invoice matched as RECEIPT_PENDING");
+        await mesh.ReceiveAsync(order, 50);
+        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+
+        Assert.Equal([invoice.Name], completed.ProcureToPay.SupplierInvoices);
+        Assert.Single(completed.ProcureToPay.JournalEntries);
+    }
+}
+
+/// <summary>Escalation: the approvers' window is a durable workflow timer, short in this mesh.</summary>
+public sealed class EscalationTests(ShortEscalationMesh mesh) : IClassFixture<ShortEscalationMesh>
+{
+    [Fact]
+    public async Task Requisition_NoDecisionWithinWindow_EscalatesToNextLevelThenRejectionEndsCase()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 2));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+
+        await mesh.RoutedToAsync(requisition, "employees/supply-director");
+        await mesh.Requisitions.RejectRequisitionAsync(new RejectRequisitionRequest { Name = requisition.Name, Reviewer = "employees/supply-director", Reason = "use ward stock" });
+        var ended = await mesh.CaseAsync(requisition, CaseState.Completed);
+
+        Assert.Equal(("rejected", "use ward stock", "employees/supply-director", 1), (ended.ProcureToPay.Outcome, ended.Detail, ended.ProcureToPay.Approver, ended.ProcureToPay.Escalations));
+        Assert.Empty(ended.ProcureToPay.PurchaseOrders);
+    }
+}
