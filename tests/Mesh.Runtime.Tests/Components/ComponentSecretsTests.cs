@@ -14,15 +14,15 @@ public sealed class ComponentSecretsTests : IDisposable
     [Fact]
     public async Task ResolveAsync_SecretKeyRefs_BecomeTheValuesOfTheAppsSecretStore()
     {
-        folder.Write("app/secrets.json", """{"redis": {"password": "pw"}, "state-key": "00112233445566778899aabbccddeeff"}""");
+        folder.Write("app/secrets.json", """{"store": {"prefix": "shared"}, "state-key": "00112233445566778899aabbccddeeff"}""");
         var components = Load("""
             metadata:
               name: statestore
             spec:
               type: state.in-memory
               metadata:
-                - name: redisPassword
-                  secretKeyRef: {name: "redis:password"}
+                - name: keyPrefix
+                  secretKeyRef: {name: "store:prefix"}
                 - name: primaryEncryptionKey
                   secretKeyRef: {name: state-key, key: state-key}
             auth:
@@ -32,9 +32,22 @@ public sealed class ComponentSecretsTests : IDisposable
         var resolved = await ComponentSecrets.ResolveAsync(components, Path.Combine(folder.Path, "app"), CancellationToken.None);
 
         var store = Assert.Single(resolved.Components, c => c.Name == "statestore");
-        Assert.Equal(("pw", "00112233445566778899aabbccddeeff"), (store.Metadata["redisPassword"], store.Metadata["primaryEncryptionKey"]));
+        Assert.Equal(("shared", "00112233445566778899aabbccddeeff"), (store.Metadata["keyPrefix"], store.Metadata["primaryEncryptionKey"]));
         Assert.Equal(["localsecretstore"], resolved.SecretStores.Keys);
         Assert.IsType<EncryptedStateStore>(ComponentFactory.CreateStateStore(store));
+    }
+
+    [Fact]
+    public async Task Validate_ResolvedValueBreaksAFieldsRule_RefusedAtTheItemWithoutShowingTheValue()
+    {
+        folder.Write("app/secrets.json", """{"ttl": "s3cr3t-not-a-number"}""");
+        var components = Load("metadata:\n  name: cache\nspec:\n  type: state.in-memory\n  metadata:\n    - name: ttlInSeconds\n      secretKeyRef:\n        name: ttl\nauth:\n  secretStore: localsecretstore\n");
+        var resolved = await ComponentSecrets.ResolveAsync(components, Path.Combine(folder.Path, "app"), CancellationToken.None);
+
+        var error = Assert.Throws<ComponentException>(() => ComponentFactory.Validate(Assert.Single(resolved.Components, c => c.Name == "cache")));
+
+        Assert.EndsWith("b.yaml:8:13: component 'cache': spec.metadata.ttlInSeconds must be an integer, not the value of secret 'ttl'", error.Message);
+        Assert.DoesNotContain("s3cr3t", error.Message);
     }
 
     [Fact]

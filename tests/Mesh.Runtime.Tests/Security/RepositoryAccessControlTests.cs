@@ -31,6 +31,19 @@ public sealed class RepositoryAccessControlTests
     [InlineData("workflows", "charges", "/mesh.charges.v1.ChargeService/CreateCharge")]
     [InlineData("workflows", "charges", "/mesh.charges.v1.ChargeService/VoidCharge")]
     [InlineData("workflows", "finance", "/mesh.finance.v1.JournalEntryService/PostSuppliesCost")]
+    // The procure-to-pay saga.
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.RequisitionService/RouteRequisition")]
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.PurchaseOrderService/CreatePurchaseOrder")]
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.PurchaseOrderService/CancelPurchaseOrder")]
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.GoodsReceiptService/GetGoodsReceipt")]
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/MatchSupplierInvoice")]
+    [InlineData("workflows", "masterdata", "/mesh.masterdata.v1.SupplierService/GetSupplier")]
+    [InlineData("workflows", "finance", "/mesh.finance.v1.JournalEntryService/PostSupplierInvoiceLiability")]
+    // The operations console.
+    [InlineData("console", "workflows", "/mesh.workflows.v1.CaseService/ListCases")]
+    [InlineData("console", "workflows", "/mesh.workflows.v1.CaseService/ReplayException")]
+    [InlineData("console", "registry", "/mesh.registry.v1.RegistryService/ListSubjects")]
+    [InlineData("console", "registry", "/mesh.registry.v1.RegistryService/GetSchemaVersion")]
     // The services among themselves.
     [InlineData("charges", "masterdata", "/mesh.masterdata.v1.ItemService/GetItem")]
     [InlineData("finance", "masterdata", "/mesh.masterdata.v1.CostCenterService/GetCostCenter")]
@@ -57,6 +70,11 @@ public sealed class RepositoryAccessControlTests
     [InlineData("ingest", "charges", "/mesh.charges.v1.ChargeService/ListCharges")]
     [InlineData("workflows", "registry", "/mesh.registry.v1.RegistryService/ListSchemas")]
     [InlineData("unknown-app", "masterdata", "/mesh.masterdata.v1.ItemService/GetItem")]
+    [InlineData("console", "registry", "/mesh.registry.v1.RegistryService/CreateSchemaVersion")]
+    [InlineData("console", "procurement", "/mesh.procurement.v1.PurchaseOrderService/GetPurchaseOrder")]
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
+    [InlineData("gateway", "procurement", "/mesh.procurement.v1.PurchaseOrderService/ListPurchaseOrders")]
+    [InlineData("procurement", "finance", "/mesh.finance.v1.JournalEntryService/PostSupplierInvoiceLiability")]
     public void GrpcCall_NoFlowMakes_IsDeniedWithDaprdsMessage(string caller, string callee, string method)
     {
         var (allowed, denial) = Decide(caller, callee, method, verb: null);
@@ -70,6 +88,9 @@ public sealed class RepositoryAccessControlTests
     [InlineData("finance", "erp", "/erp/v1/journal-entries/JE-1", "GET", false)]
     [InlineData("finance", "erp", "/erp/admin/chaos", "PUT", false)]
     [InlineData("workflows", "erp", "/erp/v1/journal-entries", "POST", false)]
+    [InlineData("procurement", "erp", "/erp/v1/purchase-orders", "POST", true)]
+    [InlineData("procurement", "erp", "/erp/v1/purchase-orders/PO-7/cancel", "POST", true)]
+    [InlineData("procurement", "erp", "/erp/v1/journal-entries", "POST", false)]
     [InlineData("operations", "gateway", "/admin/v1/audit", "GET", true)]
     [InlineData("operations", "gateway", "/admin/v1/audit", "DELETE", false)]
     [InlineData("operations", "workflows", "/v1/flows/inventory-to-charge/exceptions", "GET", true)]
