@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Dapr.Client;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
@@ -19,7 +20,11 @@ public sealed class MeshClients : IDisposable
     /// <param name="daprHttpEndpoint">The sidecar's HTTP endpoint, e.g. http://127.0.0.1:3500.</param>
     /// <param name="pubSub">The pub/sub component the clinical events go to.</param>
     /// <param name="daprApiToken">The sidecar's DAPR_API_TOKEN; null for the SDK's default (the DAPR_API_TOKEN variable).</param>
-    public MeshClients(string daprGrpcEndpoint, string daprHttpEndpoint, string pubSub = "pubsub", string? daprApiToken = null)
+    /// <param name="operatorToken">
+    /// An operator's bearer token (audience mesh-workflows, scope workflows.operate), sent on every call to the workflows
+    /// app's case API, gRPC and REST, so replay and dismiss are allowed; null sends none.
+    /// </param>
+    public MeshClients(string daprGrpcEndpoint, string daprHttpEndpoint, string pubSub = "pubsub", string? daprApiToken = null, string? operatorToken = null)
     {
         var builder = new DaprClientBuilder().UseGrpcEndpoint(daprGrpcEndpoint).UseHttpEndpoint(daprHttpEndpoint);
         Dapr = (daprApiToken is null ? builder : builder.UseDaprApiToken(daprApiToken)).Build();
@@ -30,7 +35,12 @@ public sealed class MeshClients : IDisposable
         CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
         Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint, daprApiToken));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint, daprApiToken));
-        Cases = new CaseService.CaseServiceClient(DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint, daprApiToken));
+        var workflows = DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint, daprApiToken);
+        Cases = new CaseService.CaseServiceClient(operatorToken is null ? workflows : workflows.Intercept(headers =>
+        {
+            headers.Add("authorization", $"Bearer {operatorToken}");
+            return headers;
+        }));
         Suppliers = new SupplierService.SupplierServiceClient(masterData);
         var procurement = DaprClient.CreateInvocationInvoker("procurement", daprGrpcEndpoint, daprApiToken);
         Requisitions = new Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient(procurement);
@@ -38,6 +48,11 @@ public sealed class MeshClients : IDisposable
         Receipts = new Mesh.Contracts.Procurement.V1.GoodsReceiptService.GoodsReceiptServiceClient(procurement);
         Invoices = new Mesh.Contracts.Procurement.V1.SupplierInvoiceService.SupplierInvoiceServiceClient(procurement);
         Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint, daprApiToken);
+        if (operatorToken is not null)
+        {
+            Workflows.DefaultRequestHeaders.Authorization = new("Bearer", operatorToken);
+        }
+
         Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint, daprApiToken);
     }
 
