@@ -336,7 +336,7 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
     [Fact]
     public async Task DismissException_TokenForAnotherAudience_IsUnauthenticated()
     {
-        using var partner = fixture.Flow.ClientsWith(OperatorTokens.Mint("ana.ops", "mesh-gateway", OperatorTokens.OperateScope));
+        using var partner = fixture.Flow.ClientsWith(OperatorTokens.MintFor("mesh-gateway", "ana.ops", OperatorTokens.OperateScope));
 
         var error = await Assert.ThrowsAsync<RpcException>(() => partner.Cases.DismissExceptionAsync(new DismissExceptionRequest { Name = fixture.ExceptionNames[1] }).ResponseAsync);
 

@@ -15,10 +15,10 @@ public static class OperatorTokens
     public const string OperateScope = "workflows.operate";
 
     /// <summary>A token for <paramref name="subject"/> with <paramref name="scopes"/> (<see cref="OperateScope"/> when none are given), valid for an hour.</summary>
-    public static string Mint(string subject, params string[] scopes) => Mint(subject, Audience, scopes);
+    public static string Mint(string subject, params string[] scopes) => MintFor(Audience, subject, scopes);
 
     /// <summary>A token for <paramref name="subject"/> with <paramref name="scopes"/> for <paramref name="audience"/>.</summary>
-    public static string Mint(string subject, string audience, params string[] scopes) =>
+    public static string MintFor(string audience, string subject, params string[] scopes) =>
         PartnerTokens.Mint(
             DevSigningKey.LoadOrCreate(DevSigningKey.DefaultPath()), subject, scopes.Length > 0 ? scopes : [OperateScope],
             TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1), audience: audience);
