@@ -54,6 +54,10 @@ internal sealed class RepositoryMesh : IDisposable
             var env = app.Children.TryGetValue("env", out var declared) ? (YamlMappingNode)declared : new YamlMappingNode();
             app.Children["env"] = env;
             var (appId, appPort) = (((YamlScalarNode)app["appID"]).Value!, int.Parse(((YamlScalarNode)app["appPort"]).Value!, CultureInfo.InvariantCulture));
+            // The app's APP_API_TOKEN given in the run file (mesh run otherwise makes one up), so a test can call the app
+            // directly as its sidecar does.
+            AppTokens[appId] = Mesh.Runtime.Security.ApiTokens.NewToken();
+            env.Children["APP_API_TOKEN"] = new YamlScalarNode(AppTokens[appId]);
             foreach (var (endpoint, declaredPort) in KestrelEndpoints(appDir))
             {
                 var port = LoopbackPorts.Free();
@@ -85,6 +89,9 @@ internal sealed class RepositoryMesh : IDisposable
 
     /// <summary>Each app's port.</summary>
     public Dictionary<string, int> AppPorts { get; } = [];
+
+    /// <summary>Each app's APP_API_TOKEN, which a direct call to the app's port must carry in <c>dapr-api-token</c>.</summary>
+    public Dictionary<string, string> AppTokens { get; } = [];
 
     /// <summary>What mesh's run wrote to .mesh/demo.log, for failure messages.</summary>
     public string DemoLog => File.Exists(Path.Combine(Folder, ".mesh", "demo.log")) ? File.ReadAllText(Path.Combine(Folder, ".mesh", "demo.log")) : "(no demo.log)";
