@@ -195,6 +195,13 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     public Task<T?> FindByRequestAsync(string requestId, CancellationToken ct) =>
         requestId.Length == 0 ? Task.FromResult<T?>(null) : EarlierAsync(requestId, ct);
 
+    /// <summary>
+    /// What a list filtered by a create's request id answers: the resource that create made, when it matches the
+    /// list's other filters, or nothing. One read, whatever the size of the collection.
+    /// </summary>
+    public async Task<List<T>> MadeByRequestAsync(string requestId, Func<T, bool> matches, CancellationToken ct) =>
+        await EarlierAsync(requestId, ct) is { } made && matches(made) ? [made] : [];
+
     private async Task<T?> EarlierAsync(string requestId, CancellationToken ct)
     {
         var id = await dapr.GetStateAsync<string?>(store, RequestKey(requestId), cancellationToken: ct);

@@ -30,10 +30,14 @@ public sealed class InProcessFlow : IAsyncDisposable
     /// <summary>The scenario runner over <see cref="Clients"/>.</summary>
     public InventoryToChargeScenario Scenario { get; }
 
-    /// <summary>Starts the flow; <paramref name="workflows"/> and <paramref name="finance"/> tune those apps (configuration keys).</summary>
-    public static async Task<InProcessFlow> StartAsync(IReadOnlyDictionary<string, string?>? workflows = null, IReadOnlyDictionary<string, string?>? finance = null)
+    /// <summary>
+    /// Starts the flow; <paramref name="workflows"/> and <paramref name="finance"/> tune those apps (configuration keys),
+    /// and <paramref name="lostReplies"/> can make master data, inventory and charges lose their replies.
+    /// </summary>
+    public static async Task<InProcessFlow> StartAsync(
+        IReadOnlyDictionary<string, string?>? workflows = null, IReadOnlyDictionary<string, string?>? finance = null, LostReplies? lostReplies = null)
     {
-        var mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(finance), InventoryToChargeApps.Workflows(workflows), TestApp.Client("clinic")]);
+        var mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(finance, lostReplies), InventoryToChargeApps.Workflows(workflows), TestApp.Client("clinic")]);
         return new InProcessFlow(mesh, mesh.ServicesOf("workflows"), new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic")));
     }
 

@@ -20,14 +20,14 @@ public static class InventoryToChargeApps
     /// <summary>The ERP stand-in, app "erp" (http); <paramref name="configure"/> may observe its requests.</summary>
     public static TestApp Erp(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<erp::Program>("erp", "http", configure: configure);
 
-    /// <summary>Master data, app "masterdata" (grpc).</summary>
-    public static TestApp MasterData() => TestApp.InProcess<masterdata::Program>("masterdata", "grpc");
+    /// <summary>Master data, app "masterdata" (grpc); <paramref name="configure"/> may put faults into it.</summary>
+    public static TestApp MasterData(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<masterdata::Program>("masterdata", "grpc", configure: configure);
 
-    /// <summary>Inventory, app "inventory" (grpc).</summary>
-    public static TestApp Inventory() => TestApp.InProcess<inventory::Program>("inventory", "grpc");
+    /// <summary>Inventory, app "inventory" (grpc); <paramref name="configure"/> may put faults into it.</summary>
+    public static TestApp Inventory(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<inventory::Program>("inventory", "grpc", configure: configure);
 
-    /// <summary>Charges, app "charges" (grpc).</summary>
-    public static TestApp Charges() => TestApp.InProcess<charges::Program>("charges", "grpc");
+    /// <summary>Charges, app "charges" (grpc); <paramref name="configure"/> may put faults into it.</summary>
+    public static TestApp Charges(Action<IWebHostBuilder>? configure = null) => TestApp.InProcess<charges::Program>("charges", "grpc", configure: configure);
 
     /// <summary>Finance, app "finance" (grpc), with <paramref name="settings"/> (e.g. its ERP client's resilience).</summary>
     public static TestApp Finance(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<finance::Program>("finance", "grpc", settings);
@@ -42,6 +42,13 @@ public static class InventoryToChargeApps
     public static TestApp WorkflowsProcess(IReadOnlyDictionary<string, string?>? settings = null) =>
         TestApp.Process("workflows", "h2c", Repository.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), settings);
 
-    /// <summary>Every app of the flow but the saga's: the ERP stand-in, master data, inventory, charges and finance.</summary>
-    public static TestApp[] Services(IReadOnlyDictionary<string, string?>? finance = null) => [Erp(), MasterData(), Inventory(), Charges(), Finance(finance)];
+    /// <summary>
+    /// Every app of the flow but the saga's: the ERP stand-in, master data, inventory, charges and finance;
+    /// <paramref name="lostReplies"/>, when given, can make master data, inventory and charges lose their replies.
+    /// </summary>
+    public static TestApp[] Services(IReadOnlyDictionary<string, string?>? finance = null, LostReplies? lostReplies = null)
+    {
+        Action<IWebHostBuilder>? faults = lostReplies is null ? null : lostReplies.Into;
+        return [Erp(), MasterData(faults), Inventory(faults), Charges(faults), Finance(finance)];
+    }
 }

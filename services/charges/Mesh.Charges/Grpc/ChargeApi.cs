@@ -26,9 +26,13 @@ public sealed class ChargeApi(ResourceStore<PatientCharge> charges, ChargeBook b
         }
 
         var ct = context.CancellationToken;
-        var (page, next) = await Paging.PageAsync(
-            await charges.IdsAsync(ct), request.PageSize, request.PageToken, ids => charges.GetManyAsync(ids, ct),
-            charge => (request.State == ChargeState.Unspecified || charge.State == request.State) && (request.Item.Length == 0 || charge.Item == request.Item));
+        Func<PatientCharge, bool> matches = charge => (request.State == ChargeState.Unspecified || charge.State == request.State) && (request.Item.Length == 0 || charge.Item == request.Item);
+        if (request.RequestId.Length > 0)
+        {
+            return new ListChargesResponse { Charges = { await charges.MadeByRequestAsync(request.RequestId, matches, ct) } };
+        }
+
+        var (page, next) = await Paging.PageAsync(await charges.IdsAsync(ct), request.PageSize, request.PageToken, ids => charges.GetManyAsync(ids, ct), matches);
         return new ListChargesResponse { Charges = { page }, NextPageToken = next };
     }
 

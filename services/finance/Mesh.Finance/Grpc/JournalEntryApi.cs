@@ -19,11 +19,15 @@ public sealed class JournalEntryApi(ResourceStore<JournalEntry> entries, Journal
     public override async Task<ListJournalEntriesResponse> ListJournalEntries(ListJournalEntriesRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var (page, next) = await Paging.PageAsync(
-            await entries.IdsAsync(ct), request.PageSize, request.PageToken, ids => entries.GetManyAsync(ids, ct),
-            entry => (request.State == JournalEntryState.Unspecified || entry.State == request.State)
-                && (request.Source == JournalEntrySource.Unspecified || entry.Source == request.Source)
-                && (request.SourceDocument.Length == 0 || entry.SourceDocument == request.SourceDocument));
+        Func<JournalEntry, bool> matches = entry => (request.State == JournalEntryState.Unspecified || entry.State == request.State)
+            && (request.Source == JournalEntrySource.Unspecified || entry.Source == request.Source)
+            && (request.SourceDocument.Length == 0 || entry.SourceDocument == request.SourceDocument);
+        if (request.RequestId.Length > 0)
+        {
+            return new ListJournalEntriesResponse { JournalEntries = { await entries.MadeByRequestAsync(request.RequestId, matches, ct) } };
+        }
+
+        var (page, next) = await Paging.PageAsync(await entries.IdsAsync(ct), request.PageSize, request.PageToken, ids => entries.GetManyAsync(ids, ct), matches);
         return new ListJournalEntriesResponse { JournalEntries = { page }, NextPageToken = next };
     }
 

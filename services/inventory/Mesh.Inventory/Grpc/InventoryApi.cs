@@ -55,6 +55,12 @@ public sealed class InventoryApi(ResourceStore<InventoryBalance> balances, Resou
     public override async Task<ListStockMovementsResponse> ListStockMovements(ListStockMovementsRequest request, ServerCallContext context)
     {
         var location = InventoryNames.Locations.IdOf(request.Parent, "parent");
+        if (request.RequestId.Length > 0)
+        {
+            var made = await movements.MadeByRequestAsync(request.RequestId, stored => stored.Movement.Location == request.Parent, context.CancellationToken);
+            return new ListStockMovementsResponse { StockMovements = { made.Select(stored => stored.Movement) } };
+        }
+
         var (page, next) = await InventoryNames.PageAsync(movements, location, request.PageSize, request.PageToken, _ => true, context.CancellationToken);
         return new ListStockMovementsResponse { StockMovements = { page.Select(stored => stored.Movement) }, NextPageToken = next };
     }

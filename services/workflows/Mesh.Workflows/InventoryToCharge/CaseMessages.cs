@@ -7,6 +7,18 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// <summary>The canonical requests a case sends, keyed by the case's event id.</summary>
 public static class CaseMessages
 {
+    /// <summary>The step whose movement takes the consumed stock.</summary>
+    public const string Consume = "consume";
+
+    /// <summary>The step that captures the patient charge.</summary>
+    public const string Charge = "charge";
+
+    /// <summary>The step that posts the cost to the ERP.</summary>
+    public const string Cost = "cost";
+
+    /// <summary>The request id of a step of the case: the same on every attempt and every replay of the case.</summary>
+    public static string RequestId(ConsumptionCase input, string step) => $"{input.EventId}.{step}";
+
     /// <summary>The patient reference of the case.</summary>
     public static PatientReference Patient(ConsumptionCase input) =>
         new() { Mrn = input.Patient.Mrn, MrnSystem = input.Patient.MrnSystem, EncounterId = input.Patient.EncounterId };
@@ -15,7 +27,7 @@ public static class CaseMessages
     public static CreateStockMovementRequest Movement(ConsumptionCase input, StockMovementType type, decimal delta, string step) => new()
     {
         Parent = input.Location,
-        RequestId = $"{input.EventId}.{step}",
+        RequestId = RequestId(input, step),
         StockMovement = new StockMovement
         {
             Type = type,

@@ -70,8 +70,11 @@ public sealed record ChargeTaken(bool Ok, string Reason, string Detail, string C
 /// <summary>The cost posting to the ERP.</summary>
 public sealed record CostPosting(bool Ok, string Reason, string Detail, string JournalEntry, string ErpDocument, decimal Amount, string Currency, string GlAccount);
 
-/// <summary>What a compensation step undoes.</summary>
-public sealed record Compensation(ConsumptionCase Case, string Movement, string Charge, string Reason);
+/// <summary>What a compensation step undoes: the movement, the charge and, when a replay found one, the cost posting.</summary>
+public sealed record Compensation(ConsumptionCase Case, string Movement, string Charge, string Reason, string JournalEntry = "");
+
+/// <summary>What a case's earlier attempts left in each service, found by their request ids ("" where nothing landed).</summary>
+public sealed record CaseEffects(string Movement, string Charge, string JournalEntry);
 
 /// <summary>How long one step of the saga took, from the workflow's replay-safe clock.</summary>
 public sealed record StepTiming(string Step, double Milliseconds);

@@ -28,11 +28,10 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
 
         if (!check.Value!.Ok)
         {
-            // Master data refuses a replay of a case that already took stock or charged: undo those effects.
             var refusal = Refusal(input, check.Value.Reason, check.Value.Detail);
-            return prior.Movement.Length == 0
+            return input.Prior is null
                 ? await ConcludeAsync(context, steps, input, refusal, null, null, null)
-                : await CompensatedAsync(context, steps, retry, input, refusal, prior.Movement, prior.Charge, null, null, null);
+                : await UndoReplayedAsync(context, steps, retry, input, refusal);
         }
 
         var stock = await StepAsync<StockTaken>(context, nameof(TakeStock), input, retry);
@@ -99,24 +98,42 @@ public sealed class InventoryToChargeWorkflow : Workflow<ConsumptionCase, CaseOu
         }
     }
 
-    // Voids the charge and restores the stock, then concludes the refusal as compensated. When an undo step itself
+    // Master data refuses a replay: whatever the case's earlier attempts left in any service is undone. What the
+    // parked case recorded is not enough, because the step it gave up on may have landed without answering; each
+    // service is asked by the step's request id. If they cannot be asked now, the refusal stays replayable.
+    private static async Task<CaseOutcome> UndoReplayedAsync(WorkflowContext context, Steps steps, WorkflowTaskOptions retry, ConsumptionCase input, CaseOutcome refusal)
+    {
+        var (landed, failure) = await StepAsync<CaseEffects>(context, nameof(FindEffects), input, retry);
+        if (failure is not null)
+        {
+            return await ConcludeAsync(context, steps, input, refusal with { Detail = $"{refusal.Detail}; what the case did before could not be checked: {failure}" }, null, null, null);
+        }
+
+        return landed!.Movement.Length == 0 && landed.Charge.Length == 0 && landed.JournalEntry.Length == 0
+            ? await ConcludeAsync(context, steps, input, refusal, null, null, null)
+            : await CompensatedAsync(context, steps, retry, input, refusal, landed.Movement, landed.Charge, null, null, null, landed.JournalEntry);
+    }
+
+    // Reverses the cost posting (only a replay finds one), voids the charge and restores the stock, then concludes the refusal as compensated. When an undo step itself
     // gives up, the case goes on the queue as compensation_failed, for someone to finish by hand (not replayable).
     private static async Task<CaseOutcome> CompensatedAsync(
         WorkflowContext context, Steps steps, WorkflowTaskOptions retry, ConsumptionCase input, CaseOutcome refusal,
-        string movement, string chargeName, StockTaken? stock, ChargeTaken? charge, CostPosting? posting)
+        string movement, string chargeName, StockTaken? stock, ChargeTaken? charge, CostPosting? posting, string journalEntry = "")
     {
-        var compensation = new Compensation(input, movement, chargeName, refusal.Reason);
-        string? failure = null;
-        if (chargeName.Length > 0)
-        {
-            failure = (await StepAsync<object>(context, nameof(VoidCharge), compensation, retry)).Failure;
-        }
-
-        failure ??= (await StepAsync<object>(context, nameof(RestoreStock), compensation, retry)).Failure;
+        var compensation = new Compensation(input, movement, chargeName, refusal.Reason, journalEntry);
+        // Every undo step runs even when another gave up, so the least possible is left for someone to finish by hand.
+        string?[] failures =
+        [
+            journalEntry.Length > 0 ? (await StepAsync<object>(context, nameof(ReverseCost), compensation, retry)).Failure : null,
+            chargeName.Length > 0 ? (await StepAsync<object>(context, nameof(VoidCharge), compensation, retry)).Failure : null,
+            movement.Length > 0 ? (await StepAsync<object>(context, nameof(RestoreStock), compensation, retry)).Failure : null,
+        ];
+        var failure = string.Join("; ", failures.OfType<string>());
         steps.Done("compensate");
-        var outcome = failure is null
-            ? refusal with { Compensated = true, Replayable = false, Movement = movement, Charge = chargeName }
-            : refusal with { Reason = "compensation_failed", Detail = $"{refusal.Reason}: {refusal.Detail}; undoing it failed: {failure}", Replayable = false, Movement = movement, Charge = chargeName };
+        var undone = refusal with { Replayable = false, Movement = movement, Charge = chargeName, JournalEntry = journalEntry };
+        var outcome = failure.Length == 0
+            ? undone with { Compensated = true }
+            : undone with { Reason = "compensation_failed", Detail = $"{refusal.Reason}: {refusal.Detail}; undoing it failed: {failure}" };
         return await ConcludeAsync(context, steps, input, outcome, stock, charge, posting);
     }
 

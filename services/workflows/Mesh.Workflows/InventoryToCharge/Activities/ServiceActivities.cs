@@ -77,7 +77,7 @@ public sealed class TakeStock(InventoryService.InventoryServiceClient inventory)
         StockMovement movement;
         try
         {
-            var consumption = CaseMessages.Movement(input, StockMovementType.Consumption, -input.Quantity, "consume");
+            var consumption = CaseMessages.Movement(input, StockMovementType.Consumption, -input.Quantity, CaseMessages.Consume);
             consumption.StockMovement.Patient = CaseMessages.Patient(input);
             movement = await inventory.CreateStockMovementAsync(consumption);
         }
@@ -103,7 +103,7 @@ public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges) : W
         {
             var charge = await charges.CreateChargeAsync(new CreateChargeRequest
             {
-                RequestId = $"{input.EventId}.charge",
+                RequestId = CaseMessages.RequestId(input, CaseMessages.Charge),
                 Charge = new PatientCharge
                 {
                     Patient = CaseMessages.Patient(input),
@@ -146,7 +146,7 @@ public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journ
                 UnitCost = Money.Of(check.Currency, check.UnitCost),
                 ConsumeTime = Timestamp.FromDateTimeOffset(consumption.OccurTime),
                 SourceDocument = consumption.EventId,
-                RequestId = $"{consumption.EventId}.cost",
+                RequestId = CaseMessages.RequestId(consumption, CaseMessages.Cost),
             });
             // A replay gets the entry the first attempt created: report what was booked, not today's cost.
             var booked = posted.Lines.First(l => l.AmountCase == JournalLine.AmountOneofCase.Debit);
@@ -185,5 +185,54 @@ public sealed class RestoreStock(InventoryService.InventoryServiceClient invento
         var restore = CaseMessages.Movement(input.Case, StockMovementType.Reversal, input.Case.Quantity, "restore");
         restore.StockMovement.Reverses = input.Movement;
         return (await inventory.CreateStockMovementAsync(restore)).Name.Length > 0;
+    }
+}
+
+/// <summary>
+/// For a replay that must be undone: asks each service what the case's earlier attempts left behind, by the request
+/// ids every attempt used, because a step that never answered may still have landed.
+/// </summary>
+public sealed class FindEffects(
+    InventoryService.InventoryServiceClient inventory, ChargeService.ChargeServiceClient charges, JournalEntryService.JournalEntryServiceClient journal)
+    : WorkflowActivity<ConsumptionCase, CaseEffects>
+{
+    /// <inheritdoc />
+    public override async Task<CaseEffects> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
+    {
+        var movements = inventory.ListStockMovementsAsync(new ListStockMovementsRequest { Parent = input.Location, RequestId = CaseMessages.RequestId(input, CaseMessages.Consume) }).ResponseAsync;
+        var captured = charges.ListChargesAsync(new ListChargesRequest { RequestId = CaseMessages.RequestId(input, CaseMessages.Charge) }).ResponseAsync;
+        var entries = journal.ListJournalEntriesAsync(new ListJournalEntriesRequest { RequestId = CaseMessages.RequestId(input, CaseMessages.Cost) }).ResponseAsync;
+        var movement = (await movements).StockMovements.SingleOrDefault();
+        var charge = (await captured).Charges.SingleOrDefault(c => c.State != ChargeState.Voided);
+        // A FAILED entry was refused by the ERP, so nothing landed there; a DRAFT one may have (its reply lost).
+        var entry = (await entries).JournalEntries.SingleOrDefault(e => e.State is JournalEntryState.Draft or JournalEntryState.Posted);
+        return new CaseEffects(movement?.Name ?? "", charge?.Name ?? "", entry?.Name ?? "");
+    }
+}
+
+/// <summary>
+/// Compensation: reverses the cost posting. A DRAFT entry is posted first (the ERP books it once under its
+/// idempotency key, so an entry whose reply was lost is found, not doubled), because only a posted entry can be
+/// reversed and the ERP may hold it.
+/// </summary>
+public sealed class ReverseCost(JournalEntryService.JournalEntryServiceClient journal) : WorkflowActivity<Compensation, bool>
+{
+    /// <inheritdoc />
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, Compensation input)
+    {
+        var entry = await journal.GetJournalEntryAsync(new GetJournalEntryRequest { Name = input.JournalEntry });
+        if (entry.State == JournalEntryState.Draft)
+        {
+            await journal.PostJournalEntryAsync(new PostJournalEntryRequest { Name = input.JournalEntry });
+        }
+
+        // Reversing a reversed entry answers its reversal, so a retry of this step changes nothing.
+        var reversal = await journal.ReverseJournalEntryAsync(new ReverseJournalEntryRequest
+        {
+            Name = input.JournalEntry,
+            Reason = $"inventory-to-charge compensation: {input.Reason}",
+            RequestId = $"{input.Case.EventId}.reverse",
+        });
+        return reversal.State == JournalEntryState.Posted;
     }
 }
