@@ -158,13 +158,20 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         while (true)
         {
             var pending = eventIds.Where(id => !settled.ContainsKey(id)).ToList();
-            foreach (var chunk in pending.Chunk(1000))
+            try
             {
-                var batch = await mesh.Cases.BatchGetCasesAsync(new BatchGetCasesRequest { Parent = Flow, Names = { chunk.Select(CaseName) } }, cancellationToken: ct);
-                foreach (var concluded in batch.Cases)
+                foreach (var chunk in pending.Chunk(1000))
                 {
-                    settled[EventIdOf(concluded)] = concluded;
+                    var batch = await mesh.Cases.BatchGetCasesAsync(new BatchGetCasesRequest { Parent = Flow, Names = { chunk.Select(CaseName) } }, cancellationToken: ct);
+                    foreach (var concluded in batch.Cases)
+                    {
+                        settled[EventIdOf(concluded)] = concluded;
+                    }
                 }
+            }
+            catch (RpcException e) when (MeshClients.IsTransient(e))
+            {
+                // The workflows app is restarting (a crash, a deployment): look again next round.
             }
 
             progress?.Invoke(settled.Count, eventIds.Count);

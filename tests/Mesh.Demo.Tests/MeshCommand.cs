@@ -25,6 +25,13 @@ internal static class MeshCommand
     public static async Task<CommandResult> RunAsync(
         string folder, IReadOnlyList<string> arguments, TimeSpan patience, IReadOnlyDictionary<string, string?>? environment = null)
     {
+        using var mesh = Start(folder, arguments, environment);
+        return await mesh.ExitAsync(patience);
+    }
+
+    /// <summary>Starts mesh as <see cref="RunAsync"/> does, for a test that acts on it while it runs.</summary>
+    public static RunningCommand Start(string folder, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = folder,
@@ -51,9 +58,60 @@ internal static class MeshCommand
             }
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
+        return new RunningCommand(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start"), arguments);
+    }
+}
+
+/// <summary>A mesh process that runs: its output so far, its pid, and its end.</summary>
+internal sealed class RunningCommand : IDisposable
+{
+    private readonly Process process;
+    private readonly IReadOnlyList<string> arguments;
+    private readonly StringBuilder output = new();
+    private readonly Task<string> error;
+    private readonly Task pump;
+
+    public RunningCommand(Process process, IReadOnlyList<string> arguments)
+    {
+        this.process = process;
+        this.arguments = arguments;
+        error = process.StandardError.ReadToEndAsync();
+        pump = PumpAsync();
+    }
+
+    /// <summary>The mesh process's id.</summary>
+    public int Id => process.Id;
+
+    /// <summary>What it printed on stdout so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits until stdout holds <paramref name="fragment"/>; fails with the output when it does not within <paramref name="patience"/>.</summary>
+    public async Task WaitForOutputAsync(string fragment, TimeSpan patience)
+    {
+        using var timeout = new CancellationTokenSource(patience);
+        while (!Output.Contains(fragment, StringComparison.Ordinal))
+        {
+            if (process.HasExited || timeout.IsCancellationRequested)
+            {
+                throw new TimeoutException($"mesh {string.Join(' ', arguments)} did not print '{fragment}':\n{Output}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Waits until mesh exits; kills it and its children when it takes longer than <paramref name="patience"/>.</summary>
+    public async Task<CommandResult> ExitAsync(TimeSpan patience)
+    {
         using var timeout = new CancellationTokenSource(patience);
         try
         {
@@ -63,9 +121,33 @@ internal static class MeshCommand
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            throw new TimeoutException($"mesh {string.Join(' ', arguments)} did not finish within {patience}:\n{await output}\n{await error}");
+            throw new TimeoutException($"mesh {string.Join(' ', arguments)} did not finish within {patience}:\n{Output}\n{await error}");
         }
 
-        return new CommandResult(process.ExitCode, await output, await error);
+        await pump;
+        return new CommandResult(process.ExitCode, Output, await error);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        process.Dispose();
+    }
+
+    private async Task PumpAsync()
+    {
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }
     }
 }

@@ -9,7 +9,8 @@ namespace Mesh.Runtime.Hosting;
 /// <param name="RunFile">The run file, or a folder holding dapr.yaml / dapr.yml.</param>
 /// <param name="AppIds">Run only these apps of the file; empty runs every app.</param>
 /// <param name="AppHealthTimeout">How long an app may take to answer on its port.</param>
-public sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout);
+/// <param name="Restarts">How a crashed app is restarted; <see cref="RestartPolicy.Default"/> when null.</param>
+public sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout, RestartPolicy? Restarts = null);
 
 /// <summary>
 /// Work to run once every app of the run answers, through a sidecar of its own: a client-only app (no app port,
@@ -23,8 +24,9 @@ public sealed record MeshSession(string AppId, Func<DaprSidecar, CancellationTok
 /// <c>mesh run</c>: what <c>dapr run -f</c> does, with an embedded sidecar per app instead of daprd. Reads
 /// and checks every file before starting anything; refuses an app whose port something else holds; starts a local
 /// redis-server when a Redis component needs one; starts the mesh (<see cref="MeshHost"/>: every sidecar), then
-/// every app; starts deliveries to each app once it answers; and runs until Ctrl-C or until an app exits, then
-/// stops apps, sidecars, components and Redis in that order.
+/// every app; starts deliveries to each app once it answers; restarts an app that crashes (<see cref="RestartPolicy"/>);
+/// and runs until Ctrl-C or until an app exits cleanly or keeps crashing, then stops apps, sidecars, components and
+/// Redis in that order.
 /// </summary>
 public sealed class MeshRunner(TextWriter output, TextWriter error)
 {
@@ -54,7 +56,7 @@ public sealed class MeshRunner(TextWriter output, TextWriter error)
         var failed = false;
         using var componentLogs = SidecarLog.CreateFactory(null, "info", output);
         using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var supervisor = new AppSupervisor(output, error, StopGrace);
+        var supervisor = new AppSupervisor(output, error, StopGrace, options.Restarts);
         try
         {
             AppPorts.EnsureFree(plan);

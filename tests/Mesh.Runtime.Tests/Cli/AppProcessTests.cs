@@ -95,9 +95,9 @@ public sealed class AppProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task WaitAsync_AppExitsOnItsOwn_ReportsItStopsTheOthersAndReturnsItsCode()
+    public async Task WaitAsync_AppCrashesEveryTime_IsRestartedWithDoublingBackoffThenStopsTheOthersAndReturnsItsCode()
     {
-        await using var supervisor = new AppSupervisor(Output, Errors, Patience);
+        await using var supervisor = new AppSupervisor(Output, Errors, Patience, QuickRestarts(giveUpAfter: 3));
         var orders = supervisor.Launch("orders", ["/bin/sh", "-c", StoppableApp], folder.Path, new Dictionary<string, string>());
         await WaitForOutputAsync("== APP - orders == ready");
         supervisor.Launch("billing", ["/bin/sh", "-c", "echo bye; exit 3"], folder.Path, new Dictionary<string, string>());
@@ -106,11 +106,53 @@ public sealed class AppProcessTests : IDisposable
         await supervisor.StopAllAsync().WaitAsync(Patience);
 
         Assert.Equal(3, code);
-        Assert.Equal($"mesh: app 'billing' exited with code 3; stopping the others{Environment.NewLine}", errorText.ToString());
+        Assert.Equal(
+            [
+                "mesh: app 'billing' crashed (exit code 3); restarting it in 0.05s",
+                "mesh: app 'billing' crashed (exit code 3); restarting it in 0.1s",
+                "mesh: app 'billing' crashed 3 times in a row (last exit code 3); stopping the others",
+            ],
+            errorText.Lines);
         Assert.Equal(0, await orders.Exited);
         Assert.Contains("== APP - orders == got TERM", outputText.ToString(), StringComparison.Ordinal);
-        Assert.Contains("== APP - billing == bye", outputText.ToString(), StringComparison.Ordinal);
+        Assert.Equal(3, outputText.Lines.Count(line => line == "== APP - billing == bye"));
     }
+
+    [Fact]
+    public async Task WaitAsync_AppKilledBySignal_IsRestartedWithItsEnvironmentAndTheRunGoesOn()
+    {
+        await using var supervisor = new AppSupervisor(Output, Errors, Patience, QuickRestarts(giveUpAfter: 3));
+        using var stopping = new CancellationTokenSource();
+        // The first run kills itself with SIGKILL; the second runs until stopped.
+        supervisor.Launch(
+            "orders",
+            ["/bin/sh", "-c", $"if [ -e killed ]; then echo again $GREETING; {StoppableApp}; else touch killed; kill -9 $$; fi"],
+            folder.Path,
+            new Dictionary<string, string> { ["GREETING"] = "hello" });
+
+        var waiting = supervisor.WaitAsync(stopping.Token);
+        await WaitForOutputAsync("== APP - orders == ready");
+        var runningAfterRestart = !waiting.IsCompleted;
+        await stopping.CancelAsync();
+        var code = await waiting.WaitAsync(Patience);
+        await supervisor.StopAllAsync().WaitAsync(Patience);
+
+        Assert.True(runningAfterRestart);
+        Assert.Equal(0, code);
+        Assert.Equal(["mesh: app 'orders' crashed (exit code 137, signal 9); restarting it in 0.05s"], errorText.Lines);
+        Assert.Contains("mesh: restarted app 'orders'", outputText.Lines);
+        Assert.Contains("== APP - orders == again hello", outputText.Lines);
+        Assert.Contains("== APP - orders == got TERM", outputText.Lines);
+    }
+
+    [Theory]
+    [InlineData(1, 1000)]
+    [InlineData(2, 2000)]
+    [InlineData(5, 16000)]
+    [InlineData(6, 30000)]
+    [InlineData(64, 30000)]
+    public void DelayAfter_NthCrashInARow_DoublesFromTheFirstDelayUpToTheMaximum(int crashes, int expectedMilliseconds) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMilliseconds), RestartPolicy.Default.DelayAfter(crashes));
 
     [Fact]
     public async Task WaitAsync_AppExitsWithZero_IsStillAFailure()
@@ -178,6 +220,8 @@ public sealed class AppProcessTests : IDisposable
             },
             environment);
     }
+
+    private static RestartPolicy QuickRestarts(int giveUpAfter) => new(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), giveUpAfter, TimeSpan.FromMinutes(1));
 
     private Task WaitForOutputAsync(string line) => outputText.WaitForAsync(line, Patience);
 }

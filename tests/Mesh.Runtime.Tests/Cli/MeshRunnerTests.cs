@@ -34,8 +34,11 @@ public sealed partial class MeshRunnerTests : IDisposable
 
     public void Dispose() => folder.Dispose();
 
+    // Restarts come quickly here; how many crashes end the run is each test's to say.
+    private static RestartPolicy QuickRestarts(int giveUpAfter) => new(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), giveUpAfter, TimeSpan.FromMinutes(1));
+
     [Fact]
-    public async Task RunAsync_AppExitsOnItsOwn_AppSawItsSidecarAndMeshEndsWithItsCode()
+    public async Task RunAsync_AppKeepsCrashing_AppSawItsSidecarWasRestartedOnceAndMeshEndsWithItsCode()
     {
         var runFile = folder.Write("dapr.yaml", """
             version: 1
@@ -46,12 +49,15 @@ public sealed partial class MeshRunnerTests : IDisposable
                 command: ["/bin/sh", "-c", "echo port $DAPR_HTTP_PORT $APP_ID; exit 4"]
             """);
 
-        var code = await Runner().RunAsync(new RunOptions(runFile, [], Patience), CancellationToken.None).WaitAsync(Patience);
+        var code = await Runner().RunAsync(new RunOptions(runFile, [], Patience, QuickRestarts(giveUpAfter: 2)), CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(4, code);
         var httpPort = SidecarPorts().Single().Http;
-        Assert.Contains($"== APP - orders == port {httpPort} orders", output.Lines);
-        Assert.Equal([$"mesh: app 'orders' exited with code 4; stopping the others"], error.Lines);
+        Assert.Equal(2, output.Lines.Count(line => line == $"== APP - orders == port {httpPort} orders"));
+        Assert.Contains("mesh: restarted app 'orders'", output.Lines);
+        Assert.Equal(
+            ["mesh: app 'orders' crashed (exit code 4); restarting it in 0.05s", "mesh: app 'orders' crashed 2 times in a row (last exit code 4); stopping the others"],
+            error.Lines);
     }
 
     [Fact]
@@ -128,7 +134,7 @@ public sealed partial class MeshRunnerTests : IDisposable
                 command: ["/bin/sh", "-c", "echo billing ran; exit 6"]
             """);
 
-        var code = await Runner().RunAsync(new RunOptions(runFile, ["billing"], Patience), CancellationToken.None).WaitAsync(Patience);
+        var code = await Runner().RunAsync(new RunOptions(runFile, ["billing"], Patience, QuickRestarts(giveUpAfter: 1)), CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(6, code);
         Assert.Contains("== APP - billing == billing ran", output.Lines);
