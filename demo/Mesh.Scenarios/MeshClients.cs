@@ -91,6 +91,32 @@ public sealed class MeshClients : IDisposable
     public async Task SetErpChaosAsync(string mode, CancellationToken ct) =>
         (await Erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 }, ct)).EnsureSuccessStatusCode();
 
+    /// <summary>
+    /// Switches the ERP stand-in to <paramref name="mode"/> and waits until it has turned away <paramref name="requests"/>
+    /// more of the mesh's requests in it (however fast they come), or <paramref name="patience"/> passed (TimeoutException).
+    /// </summary>
+    public async Task TurnAwayAtErpAsync(string mode, int requests, TimeSpan patience, CancellationToken ct)
+    {
+        var target = await ErpHitsAsync(mode, ct) + requests;
+        await SetErpChaosAsync(mode, ct);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(patience);
+        while (await ErpHitsAsync(mode, ct) < target)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), limit.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the ERP met fewer than {requests} requests in {mode} mode within {patience}");
+            }
+        }
+    }
+
+    private async Task<long> ErpHitsAsync(string mode, CancellationToken ct) =>
+        (await Erp.GetFromJsonAsync<Dictionary<string, long>>("/erp/admin/chaos/hits", ct))![mode];
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace Mesh.Demo.Tests;
 
 /// <summary>
-/// The chaos suite's kill scenario on the real mesh: while <c>mesh demo inventory-to-charge</c> runs, each app of the
-/// flow is killed with SIGKILL in turn; mesh restarts it, and the run still accounts for every event once.
+/// The chaos suite on the real mesh, while <c>mesh demo inventory-to-charge</c> runs: each app of the flow killed with
+/// SIGKILL in turn (mesh restarts it), and the ERP down, then throttling, then losing replies, with every event sent
+/// twice. Every run ends with the reconciliation report: every event accounted for once in every system.
 /// </summary>
 public sealed class ChaosTests : IDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(8);
     private static readonly TimeSpan Restart = TimeSpan.FromMinutes(2);
 
     // Each app of the flow with the assembly its process runs (under `dotnet run`, a child of the command mesh started).
@@ -17,6 +19,11 @@ public sealed class ChaosTests : IDisposable
     [
         ("workflows", "Mesh.Workflows"), ("inventory", "Mesh.Inventory"), ("charges", "Mesh.Charges"), ("finance", "Mesh.Finance"), ("masterdata", "Mesh.MasterData"),
     ];
+
+    // CI runs a few hundred events; `MESH_CHAOS_EVENTS=2000 dotnet test tests/Mesh.Demo.Tests -c Release --filter ChaosTests`
+    // runs the same scenarios at scale.
+    private static readonly int Events = int.TryParse(Environment.GetEnvironmentVariable("MESH_CHAOS_EVENTS"), CultureInfo.InvariantCulture, out var events) ? events : 200;
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(8 + (Events / 100));
 
     private readonly RepositoryMesh mesh = new();
 
@@ -26,7 +33,7 @@ public sealed class ChaosTests : IDisposable
     public async Task Demo_EachFlowAppKilledMidRun_IsRestartedAndEveryEventIsAccountedForOnce()
     {
         using var demo = MeshCommand.Start(
-            mesh.Folder, ["demo", "inventory-to-charge", "-f", mesh.RunFile, "--events", "300", "--locations", "2", "--unknown-items", "0.05", "--timeout", "300"]);
+            mesh.Folder, ["demo", "inventory-to-charge", "-f", mesh.RunFile, "--events", $"{Events}", "--locations", "2", "--unknown-items", "0.05", "--timeout", "900"]);
         // Once the catalog is seeded, the kills fall while events are sent and settle.
         await demo.WaitForOutputAsync(": seeded ", Patience);
 
@@ -40,9 +47,47 @@ public sealed class ChaosTests : IDisposable
 
         Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
         Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
-        Assert.Matches(@"cases settled\s+300\s", report);
+        Assert.Matches($@"cases settled\s+{Events}\s", report);
         Assert.Matches(@"duplicates\s+0\s", report);
         Assert.All(FlowApps, app => Assert.Contains($"mesh: app '{app.AppId}' crashed (exit code ", mesh.DemoLog, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Demo_ErpDownThenThrottlingThenLosingReplies_WithEveryEventSentTwice_EveryPostingLandsOnce()
+    {
+        using var demo = MeshCommand.Start(
+            mesh.Folder, ["demo", "inventory-to-charge", "-f", mesh.RunFile, "--events", $"{Events}", "--locations", "2", "--duplicates", "1", "--unknown-items", "0", "--timeout", "900"]);
+        await demo.WaitForOutputAsync(": seeded ", Patience);
+        using var erp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mesh.AppPorts["erp"]}") };
+
+        // Each phase lasts until the ERP has turned away enough of the mesh's attempts, however fast they come.
+        foreach (var (mode, requests) in new[] { ("Down", 20), ("Throttle", 20), ("LoseReply", 10) })
+        {
+            await SetErpAsync(erp, mode);
+            await WaitForErpHitsAsync(erp, mode, requests);
+        }
+
+        await SetErpAsync(erp, "Normal");
+        var (code, report, error) = await demo.ExitAsync(Patience);
+
+        Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
+        Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
+        Assert.Matches($@"cases settled\s+{Events}\s", report);
+        Assert.Matches($@"events in\s+{Events}\s+\(\+{Events} sent twice\)", report);
+        Assert.Matches(@"duplicates\s+0\s", report);
+    }
+
+    private static async Task SetErpAsync(HttpClient erp, string mode) =>
+        (await erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 })).EnsureSuccessStatusCode();
+
+    private static async Task WaitForErpHitsAsync(HttpClient erp, string mode, int requests)
+    {
+        var deadline = Stopwatch.StartNew();
+        while ((await erp.GetFromJsonAsync<JsonObject>("/erp/admin/chaos/hits"))![mode]!.GetValue<long>() < requests)
+        {
+            Assert.True(deadline.Elapsed < Restart, $"the ERP met fewer than {requests} requests in {mode} mode within {Restart}");
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
     }
 
     private async Task WaitForLogAsync(string fragment)

@@ -121,6 +121,25 @@ public sealed class ErpStandInTests(ErpStandInFixture erp) : IClassFixture<ErpSt
     }
 
     [Fact]
+    public async Task ChaosHits_CountTheRequestsEachModeMet()
+    {
+        var before = await erp.Http.GetFromJsonAsync<JsonObject>("/erp/admin/chaos/hits");
+
+        await erp.SetChaosAsync("Throttle");
+        await PostAsync(Guid.NewGuid().ToString(), Entry("t1"));
+        await PostAsync(Guid.NewGuid().ToString(), Entry("t2"));
+        await erp.SetChaosAsync("Down");
+        await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(Guid.NewGuid().ToString(), Entry("d")));
+        await erp.SetChaosAsync("Normal");
+        await PostAsync(Guid.NewGuid().ToString(), Entry("n"));
+        var after = await erp.Http.GetFromJsonAsync<JsonObject>("/erp/admin/chaos/hits");
+
+        Assert.Equal(2, after!["Throttle"]!.GetValue<long>() - before!["Throttle"]!.GetValue<long>());
+        Assert.Equal(1, after["Down"]!.GetValue<long>() - before["Down"]!.GetValue<long>());
+        Assert.False(after.ContainsKey("Normal"));
+    }
+
+    [Fact]
     public async Task LostReply_TheRetryWithTheSameKeyFindsThePostingInsteadOfDuplicatingIt()
     {
         var key = Guid.NewGuid().ToString();

@@ -79,12 +79,12 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
         var events = InventoryToChargeScenario.Consumptions(catalog, spec);
 
+        // Each phase lasts until the ERP has turned away enough of finance's attempts, however fast they come.
         await mesh.SetErpAsync("Down");
         await mesh.Scenario.SendAsync(events, spec, 4, CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await mesh.Clients.TurnAwayAtErpAsync("Down", 8, Settle, CancellationToken.None);
         var duringOutage = await mesh.Scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], TimeSpan.Zero, null, CancellationToken.None);
-        await mesh.SetErpAsync("Unavailable");
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await mesh.Clients.TurnAwayAtErpAsync("Unavailable", 4, Settle, CancellationToken.None);
         await mesh.SetErpAsync("Normal");
         var cases = await mesh.Scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], Settle, null, CancellationToken.None);
         var report = await mesh.Scenario.ReconcileAsync(catalog, events, 0, cases, CancellationToken.None);
@@ -202,7 +202,6 @@ public sealed class InventoryToChargeTests(InventoryToChargeMesh mesh) : IClassF
         await mesh.Scenario.SendAsync(events, spec, 8, CancellationToken.None);
         var beforeKill = await WaitUntilSomeSettledAsync(ids, 3);
         await mesh.Workflows.KillAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1));
         await mesh.StartWorkflowsAsync();
         var cases = await mesh.Scenario.AwaitSettledAsync(ids, Settle, null, CancellationToken.None);
         var report = await mesh.Scenario.ReconcileAsync(catalog, events, 0, cases, CancellationToken.None);

@@ -28,10 +28,18 @@ public enum ChaosMode
 /// <summary>The chaos switch's state.</summary>
 public sealed record ChaosSettings(ChaosMode Mode, int DelayMs = 0);
 
-/// <summary>The current chaos settings, switchable at runtime.</summary>
+/// <summary>The current chaos settings, switchable at runtime, and how many requests each mode has met.</summary>
 public sealed class Chaos
 {
+    private readonly long[] hits = new long[Enum.GetValues<ChaosMode>().Length];
     private volatile ChaosSettings settings = new(ChaosMode.Normal);
+
+    /// <summary>Requests met by each mode other than Normal since start: what a chaos run waits on to move to its next phase.</summary>
+    public IReadOnlyDictionary<ChaosMode, long> Hits =>
+        Enum.GetValues<ChaosMode>().Where(mode => mode != ChaosMode.Normal).ToDictionary(mode => mode, mode => Interlocked.Read(ref hits[(int)mode]));
+
+    /// <summary>Counts a request that met <paramref name="mode"/>.</summary>
+    public void Hit(ChaosMode mode) => Interlocked.Increment(ref hits[(int)mode]);
 
     /// <summary>The settings in force.</summary>
     public ChaosSettings Settings

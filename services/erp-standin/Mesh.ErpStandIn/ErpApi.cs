@@ -46,6 +46,7 @@ public static class ErpApi
             chaos.Settings = settings with { DelayMs = Math.Clamp(settings.DelayMs, 0, 60_000) };
             return Results.Ok(chaos.Settings);
         });
+        admin.MapGet("/chaos/hits", (Chaos chaos) => Results.Ok(chaos.Hits));
         admin.MapGet("/stats", (Ledger ledger) => Results.Ok(ledger.Stats()));
         admin.MapGet("/purchase-orders/stats", (PurchaseOrderBook book) => Results.Ok(book.Stats()));
         return app;
@@ -115,7 +116,13 @@ public static class ErpApi
     private static async ValueTask<object?> ApplyChaosAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var settings = http.RequestServices.GetRequiredService<Chaos>().Settings;
+        var chaos = http.RequestServices.GetRequiredService<Chaos>();
+        var settings = chaos.Settings;
+        if (settings.Mode != ChaosMode.Normal)
+        {
+            chaos.Hit(settings.Mode);
+        }
+
         switch (settings.Mode)
         {
             case ChaosMode.Down:
