@@ -36,9 +36,17 @@ public sealed class RepositoryAccessControlTests
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.PurchaseOrderService/CreatePurchaseOrder")]
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.PurchaseOrderService/CancelPurchaseOrder")]
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.GoodsReceiptService/GetGoodsReceipt")]
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.GoodsReceiptService/ListGoodsReceipts")]
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/MatchSupplierInvoice")]
     [InlineData("workflows", "masterdata", "/mesh.masterdata.v1.SupplierService/GetSupplier")]
     [InlineData("workflows", "finance", "/mesh.finance.v1.JournalEntryService/PostSupplierInvoiceLiability")]
+    // The partner gateway forwarding suppliers' calls.
+    [InlineData("gateway", "procurement", "/mesh.procurement.v1.PurchaseOrderService/ListPurchaseOrders")]
+    [InlineData("gateway", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/CreateSupplierInvoice")]
+    // mesh demo procure-to-pay.
+    [InlineData("clinic-demo", "procurement", "/mesh.procurement.v1.RequisitionService/ApproveRequisition")]
+    [InlineData("clinic-demo", "procurement", "/mesh.procurement.v1.GoodsReceiptService/CreateGoodsReceipt")]
+    [InlineData("clinic-demo", "masterdata", "/mesh.masterdata.v1.SupplierService/CreateSupplier")]
     // The operations console.
     [InlineData("console", "workflows", "/mesh.workflows.v1.CaseService/ListCases")]
     [InlineData("console", "workflows", "/mesh.workflows.v1.CaseService/ReplayException")]
@@ -73,7 +81,8 @@ public sealed class RepositoryAccessControlTests
     [InlineData("console", "registry", "/mesh.registry.v1.RegistryService/CreateSchemaVersion")]
     [InlineData("console", "procurement", "/mesh.procurement.v1.PurchaseOrderService/GetPurchaseOrder")]
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
-    [InlineData("gateway", "procurement", "/mesh.procurement.v1.PurchaseOrderService/ListPurchaseOrders")]
+    [InlineData("gateway", "procurement", "/mesh.procurement.v1.PurchaseOrderService/CancelPurchaseOrder")]
+    [InlineData("clinic-demo", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
     [InlineData("procurement", "finance", "/mesh.finance.v1.JournalEntryService/PostSupplierInvoiceLiability")]
     public void GrpcCall_NoFlowMakes_IsDeniedWithDaprdsMessage(string caller, string callee, string method)
     {
