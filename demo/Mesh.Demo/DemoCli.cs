@@ -49,7 +49,7 @@ internal static class DemoCli
             var spec = new ScenarioSpec(result.GetValue(events), result.GetValue(locations), result.GetValue(duplicates), result.GetValue(unknown));
             var options = mesh.Of(result);
             return await StopSignals.RunAsync(output, stopping => new DemoHost(output, error).RunAsync(
-                command.Name, options, (grpc, http, ct) => new InventoryToChargeDemo(output).RunAsync(grpc, http, spec, options, ct), stopping));
+                command.Name, options, (sidecar, ct) => new InventoryToChargeDemo(output).RunAsync(sidecar, spec, options, ct), stopping));
         });
         return command;
     }
@@ -80,7 +80,7 @@ internal static class DemoCli
             var spec = new ProcureToPaySpec(result.GetValue(requisitions), shares[0], shares[1], shares[2], shares[3], result.GetValue(locations));
             var options = mesh.Of(result);
             return await StopSignals.RunAsync(output, stopping => new DemoHost(output, error).RunAsync(
-                command.Name, options, (grpc, http, ct) => new ProcureToPayDemo(output).RunAsync(grpc, http, spec, options, ct), stopping));
+                command.Name, options, (sidecar, ct) => new ProcureToPayDemo(output).RunAsync(sidecar, spec, options, ct), stopping));
         });
         return command;
     }

@@ -11,6 +11,13 @@ namespace Mesh.Demo;
 /// <param name="Parallelism">Calls in flight while sending.</param>
 internal sealed record DemoMesh(string RunFile, bool Attach, TimeSpan Timeout, int Parallelism);
 
+/// <summary>The sidecar a demo talks through: its endpoints and the DAPR_API_TOKEN it requires (null when it requires none).</summary>
+internal sealed record DemoSidecar(string Grpc, string Http, string? ApiToken)
+{
+    /// <summary>Clients of the mesh through this sidecar.</summary>
+    public Mesh.Scenarios.MeshClients Clients() => new(Grpc, Http, daprApiToken: ApiToken);
+}
+
 /// <summary>
 /// What every <c>mesh demo</c> scenario shares: starts the mesh of the run file (its output goes to .mesh/demo.log)
 /// with a sidecar of the demo's own, or attaches to the sidecar it runs under, and runs the scenario through that
@@ -20,8 +27,8 @@ internal sealed class DemoHost(TextWriter console, TextWriter error)
 {
     private const string SessionAppId = "clinic-demo";
 
-    /// <summary>Runs <paramref name="scenario"/> (given the sidecar's gRPC and HTTP endpoints) through the mesh; its result is the exit code.</summary>
-    public async Task<int> RunAsync(string verb, DemoMesh mesh, Func<string, string, CancellationToken, Task<int>> scenario, CancellationToken stopping)
+    /// <summary>Runs <paramref name="scenario"/> (given the sidecar) through the mesh; its result is the exit code.</summary>
+    public async Task<int> RunAsync(string verb, DemoMesh mesh, Func<DemoSidecar, CancellationToken, Task<int>> scenario, CancellationToken stopping)
     {
         if (mesh.Attach)
         {
@@ -36,7 +43,7 @@ internal sealed class DemoHost(TextWriter console, TextWriter error)
             }
 
             await console.WriteLineAsync($"mesh demo: using the sidecar at {grpc}");
-            return await GuardedAsync(grpc, http, scenario, stopping);
+            return await GuardedAsync(new DemoSidecar(grpc, http, Environment.GetEnvironmentVariable("DAPR_API_TOKEN")), scenario, stopping);
         }
 
         var folder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mesh.RunFile))!, ".mesh");
@@ -48,7 +55,7 @@ internal sealed class DemoHost(TextWriter console, TextWriter error)
         var session = new MeshSession(SessionAppId, async (sidecar, ct) =>
         {
             await console.WriteLineAsync($"mesh demo: every app answers ({watch.Elapsed.TotalSeconds:0}s)");
-            return await GuardedAsync($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", scenario, ct);
+            return await GuardedAsync(new DemoSidecar($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", sidecar.ApiToken), scenario, ct);
         });
         var meshErrors = new FirstLineWriter(log);
         var code = await new MeshRunner(log, meshErrors).RunAsync(new RunOptions(mesh.RunFile, [], TimeSpan.FromMinutes(5)), stopping, session);
@@ -62,16 +69,16 @@ internal sealed class DemoHost(TextWriter console, TextWriter error)
         return code;
     }
 
-    private async Task<int> GuardedAsync(string grpc, string http, Func<string, string, CancellationToken, Task<int>> scenario, CancellationToken ct)
+    private async Task<int> GuardedAsync(DemoSidecar sidecar, Func<DemoSidecar, CancellationToken, Task<int>> scenario, CancellationToken ct)
     {
         try
         {
-            return await scenario(grpc, http, ct);
+            return await scenario(sidecar, ct);
         }
         catch (Exception e) when (e is RpcException { StatusCode: StatusCode.Unavailable } or HttpRequestException)
         {
             // The sidecar (or the mesh behind it) went away mid-run: an operator's matter, not a stack trace.
-            await error.WriteLineAsync($"mesh demo: the sidecar at {grpc} stopped answering ({(e as RpcException)?.Status.Detail ?? e.Message})");
+            await error.WriteLineAsync($"mesh demo: the sidecar at {sidecar.Grpc} stopped answering ({(e as RpcException)?.Status.Detail ?? e.Message})");
             return 1;
         }
     }

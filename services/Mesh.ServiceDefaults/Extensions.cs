@@ -1,4 +1,5 @@
 using Mesh.ServiceDefaults.Logging;
+using Mesh.ServiceDefaults.Security;
 using Mesh.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -14,8 +15,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// What every Mesh app shares: OpenTelemetry, health (HTTP and the gRPC health protocol), gRPC
-/// reflection, the contracts' field constraints checked on every gRPC request, and logging that never
-/// writes a PII or PHI value.
+/// reflection, APP_API_TOKEN on every call (<see cref="SidecarAuthentication"/>), the contracts' field constraints
+/// checked on every gRPC request, and logging that never writes a PII or PHI value.
 /// </summary>
 public static class MeshServiceDefaultsExtensions
 {
@@ -33,6 +34,7 @@ public static class MeshServiceDefaultsExtensions
         builder.ConfigurePhiSafeLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddSidecarAuthentication();
         // Every request meets its contract's field constraints before a service's own rules run.
         builder.Services.AddGrpc(o => o.Interceptors.Add<ContractValidationInterceptor>());
         builder.Services.AddGrpcHealthChecks();
@@ -93,12 +95,15 @@ public static class MeshServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (ready), <c>/alive</c> (live), the gRPC health service and gRPC reflection.</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (ready), <c>/alive</c> (live), the gRPC health service and gRPC reflection. The health
+    /// endpoints answer without APP_API_TOKEN, as probes (daprd's among them) send none.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthPath);
-        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
-        app.MapGrpcHealthChecksService();
+        app.MapHealthChecks(HealthPath).AllowAnonymous();
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService();
         return app;
     }

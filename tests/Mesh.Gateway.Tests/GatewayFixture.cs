@@ -25,6 +25,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     public const string Limited = "limited-client";
 
     private readonly string folder = Directory.CreateTempSubdirectory("mesh-gateway-tests-").FullName;
+
     private TestMesh mesh = null!;
 
     public TestIssuer Issuer { get; private set; } = null!;
@@ -37,6 +38,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     /// <summary>The admin listener (the gateway's Dapr app port).</summary>
     public Uri AdminAddress { get; private set; } = null!;
+
+    /// <summary>An HTTP client of the gateway's admin API through a caller's sidecar, as operators reach it.</summary>
+    public HttpClient AdminThroughMesh() => DaprClient.CreateInvokeHttpClient("gateway", mesh.HttpEndpointOf("caller"));
 
     /// <summary>Master data's items, through a caller's sidecar (not through the gateway).</summary>
     public ItemService.ItemServiceClient DirectItems { get; private set; } = null!;

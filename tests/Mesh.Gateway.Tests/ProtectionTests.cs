@@ -91,7 +91,7 @@ public sealed class ProtectionTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task AuditLog_RecordsWhoWhatResourcesOutcome_NeverFieldValues_AndIsNotOnThePartnerListener()
+    public async Task AuditLog_RecordsWhoWhatResourcesOutcome_NeverFieldValues_NotOnThePartnerListenerNorWithoutTheSidecar()
     {
         var item = await fixture.CreateItemAsync("suppliers/acme");
         var token = fixture.Issuer.Token(GatewayFixture.SupplierAcme, "masterdata.items.read");
@@ -99,12 +99,15 @@ public sealed class ProtectionTests(GatewayFixture fixture)
 
         var entry = await Audit.WaitForAsync(fixture, e => e.Client == GatewayFixture.SupplierAcme && e.Resources.Contains(item.Name));
         using var fromPartnerSide = await fixture.Rest(token).GetAsync("/admin/v1/audit");
-        using var admin = new HttpClient { BaseAddress = fixture.AdminAddress };
+        using var admin = fixture.AdminThroughMesh();
         var raw = await admin.GetStringAsync($"/admin/v1/audit?client={GatewayFixture.SupplierAcme}&limit=1000");
+        using var direct = new HttpClient { BaseAddress = fixture.AdminAddress };
+        using var withoutSidecar = await direct.GetAsync("/admin/v1/audit");
 
         Assert.Equal(("mesh.masterdata.v1.ItemService.GetItem", "OK", "grpc"), (entry.Method, entry.Status, entry.Protocol));
         Assert.True(entry.LatencyMicroseconds > 0);
         Assert.Equal(HttpStatusCode.NotFound, fromPartnerSide.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutSidecar.StatusCode);
         Assert.DoesNotContain(item.Description, raw, StringComparison.Ordinal);
         Assert.DoesNotContain("MRN-", raw, StringComparison.Ordinal);
     }

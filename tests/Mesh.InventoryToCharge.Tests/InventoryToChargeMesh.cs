@@ -31,7 +31,7 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(FinanceSettings), InventoryToChargeApps.WorkflowsProcess(WorkflowsSettings), TestApp.Client("clinic")]);
-        Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
+        Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"), operatorToken: OperatorTokens.Mint("test-operator"));
         Scenario = new InventoryToChargeScenario(Clients);
     }
 

@@ -10,10 +10,10 @@ namespace Mesh.Demo.InventoryToCharge;
 /// </summary>
 internal sealed class InventoryToChargeDemo(TextWriter console)
 {
-    /// <summary>Runs the scenario of <paramref name="spec"/> through the sidecar at <paramref name="grpc"/> / <paramref name="http"/>.</summary>
-    public async Task<int> RunAsync(string grpc, string http, ScenarioSpec spec, DemoMesh options, CancellationToken ct)
+    /// <summary>Runs the scenario of <paramref name="spec"/> through <paramref name="sidecar"/>.</summary>
+    public async Task<int> RunAsync(DemoSidecar sidecar, ScenarioSpec spec, DemoMesh options, CancellationToken ct)
     {
-        using var clients = new MeshClients(grpc, http);
+        using var clients = sidecar.Clients();
         var scenario = new InventoryToChargeScenario(clients);
 
         var watch = Stopwatch.StartNew();

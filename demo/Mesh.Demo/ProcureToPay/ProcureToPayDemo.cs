@@ -12,10 +12,10 @@ namespace Mesh.Demo.ProcureToPay;
 /// </summary>
 internal sealed class ProcureToPayDemo(TextWriter console)
 {
-    /// <summary>Runs the scenario of <paramref name="spec"/> through the sidecar at <paramref name="grpc"/> / <paramref name="http"/>.</summary>
-    public async Task<int> RunAsync(string grpc, string http, ProcureToPaySpec spec, DemoMesh options, CancellationToken ct)
+    /// <summary>Runs the scenario of <paramref name="spec"/> through <paramref name="sidecar"/>.</summary>
+    public async Task<int> RunAsync(DemoSidecar sidecar, ProcureToPaySpec spec, DemoMesh options, CancellationToken ct)
     {
-        using var clients = new MeshClients(grpc, http);
+        using var clients = sidecar.Clients();
         var scenario = new ProcureToPayScenario(clients);
         var runId = Guid.NewGuid().ToString("N")[..8];
 

@@ -69,16 +69,17 @@ public sealed class CheckCase(ItemService.ItemServiceClient items, LocationServi
 }
 
 /// <summary>Takes the consumed quantity from the location's balance.</summary>
-public sealed class TakeStock(InventoryService.InventoryServiceClient inventory) : WorkflowActivity<ConsumptionCase, StockTaken>
+public sealed class TakeStock(InventoryService.InventoryServiceClient inventory, CasePatients patients) : WorkflowActivity<ConsumptionCase, StockTaken>
 {
     /// <inheritdoc />
     public override async Task<StockTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
     {
+        var patient = await patients.GetAsync(input.PatientRef, CancellationToken.None);
         StockMovement movement;
         try
         {
             var consumption = CaseMessages.Movement(input, StockMovementType.Consumption, -input.Quantity, CaseMessages.Consume);
-            consumption.StockMovement.Patient = CaseMessages.Patient(input);
+            consumption.StockMovement.Patient = CasePatients.Reference(patient);
             movement = await inventory.CreateStockMovementAsync(consumption);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
@@ -94,11 +95,12 @@ public sealed class TakeStock(InventoryService.InventoryServiceClient inventory)
 }
 
 /// <summary>Captures the patient charge; charges prices it from the item's charge master.</summary>
-public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges) : WorkflowActivity<ConsumptionCase, ChargeTaken>
+public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, CasePatients patients) : WorkflowActivity<ConsumptionCase, ChargeTaken>
 {
     /// <inheritdoc />
     public override async Task<ChargeTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
     {
+        var patient = await patients.GetAsync(input.PatientRef, CancellationToken.None);
         try
         {
             var charge = await charges.CreateChargeAsync(new CreateChargeRequest
@@ -106,13 +108,13 @@ public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges) : W
                 RequestId = CaseMessages.RequestId(input, CaseMessages.Charge),
                 Charge = new PatientCharge
                 {
-                    Patient = CaseMessages.Patient(input),
+                    Patient = CasePatients.Reference(patient),
                     Item = input.Item,
                     Quantity = Quantity.Of(input.Quantity, input.Unit),
                     ServiceTime = Timestamp.FromDateTimeOffset(input.OccurTime),
                     PerformingLocation = input.Location,
                     CostCenter = input.CostCenter,
-                    ClinicalOrderId = input.ClinicalOrderId,
+                    ClinicalOrderId = patient.ClinicalOrderId,
                     SourceEventId = input.EventId,
                 },
             });
