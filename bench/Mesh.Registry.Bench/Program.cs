@@ -37,6 +37,8 @@ var registryApp = await InProcessApp<registry::Program>.StartAsync(0, new Dictio
     ["Registry:Auth:Tokens:0:Roles:0"] = "architect",
     ["Registry:Defaults:LintExcept:0"] = "RPC_RESPONSE_STANDARD_NAME",
     ["Registry:Defaults:LintExcept:1"] = "RPC_REQUEST_RESPONSE_UNIQUE",
+    // Every app needs its APP_API_TOKEN outside Development; the registry's API does not ask for it.
+    ["APP_API_TOKEN"] = "bench-app-token",
 });
 var registryUri = registryApp.Address;
 

@@ -43,6 +43,7 @@ await using var mesh = await MeshHost.StartAsync(
 
 // 1. Invocation: a gRPC health server as the target app.
 await using var target = await StartAppAsync(grpcPort, HttpProtocols.Http2, app => app.MapGrpcService<ServingHealth>(), s => s.AddGrpc());
+// Calls reach an app through its own sidecar, as in daprd (the callee's sidecar checks them and carries the app's token).
 var callerSidecar = mesh.SidecarOf("caller");
 using var direct = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
 var directClient = new Health.HealthClient(direct);

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Dapr.Client;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
@@ -18,25 +19,41 @@ public sealed class MeshClients : IDisposable
     /// <param name="daprGrpcEndpoint">The sidecar's gRPC endpoint, e.g. http://127.0.0.1:50001.</param>
     /// <param name="daprHttpEndpoint">The sidecar's HTTP endpoint, e.g. http://127.0.0.1:3500.</param>
     /// <param name="pubSub">The pub/sub component the clinical events go to.</param>
-    public MeshClients(string daprGrpcEndpoint, string daprHttpEndpoint, string pubSub = "pubsub")
+    /// <param name="daprApiToken">The sidecar's DAPR_API_TOKEN; null for the SDK's default (the DAPR_API_TOKEN variable).</param>
+    /// <param name="operatorToken">
+    /// An operator's bearer token (audience mesh-workflows, scope workflows.operate), sent on every call to the workflows
+    /// app's case API, gRPC and REST, so replay and dismiss are allowed; null sends none.
+    /// </param>
+    public MeshClients(string daprGrpcEndpoint, string daprHttpEndpoint, string pubSub = "pubsub", string? daprApiToken = null, string? operatorToken = null)
     {
-        Dapr = new DaprClientBuilder().UseGrpcEndpoint(daprGrpcEndpoint).UseHttpEndpoint(daprHttpEndpoint).Build();
+        var builder = new DaprClientBuilder().UseGrpcEndpoint(daprGrpcEndpoint).UseHttpEndpoint(daprHttpEndpoint);
+        Dapr = (daprApiToken is null ? builder : builder.UseDaprApiToken(daprApiToken)).Build();
         PubSub = pubSub;
-        var masterData = DaprClient.CreateInvocationInvoker("masterdata", daprGrpcEndpoint);
+        var masterData = DaprClient.CreateInvocationInvoker("masterdata", daprGrpcEndpoint, daprApiToken);
         Items = new ItemService.ItemServiceClient(masterData);
         Locations = new LocationService.LocationServiceClient(masterData);
         CostCenters = new CostCenterService.CostCenterServiceClient(masterData);
-        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint));
-        Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint));
-        Cases = new CaseService.CaseServiceClient(DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint));
+        Inventory = new InventoryService.InventoryServiceClient(DaprClient.CreateInvocationInvoker("inventory", daprGrpcEndpoint, daprApiToken));
+        Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", daprGrpcEndpoint, daprApiToken));
+        var workflows = DaprClient.CreateInvocationInvoker("workflows", daprGrpcEndpoint, daprApiToken);
+        Cases = new CaseService.CaseServiceClient(operatorToken is null ? workflows : workflows.Intercept(headers =>
+        {
+            headers.Add("authorization", $"Bearer {operatorToken}");
+            return headers;
+        }));
         Suppliers = new SupplierService.SupplierServiceClient(masterData);
-        var procurement = DaprClient.CreateInvocationInvoker("procurement", daprGrpcEndpoint);
+        var procurement = DaprClient.CreateInvocationInvoker("procurement", daprGrpcEndpoint, daprApiToken);
         Requisitions = new Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient(procurement);
         PurchaseOrders = new Mesh.Contracts.Procurement.V1.PurchaseOrderService.PurchaseOrderServiceClient(procurement);
         Receipts = new Mesh.Contracts.Procurement.V1.GoodsReceiptService.GoodsReceiptServiceClient(procurement);
         Invoices = new Mesh.Contracts.Procurement.V1.SupplierInvoiceService.SupplierInvoiceServiceClient(procurement);
-        Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint);
-        Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint);
+        Workflows = DaprClient.CreateInvokeHttpClient("workflows", daprHttpEndpoint, daprApiToken);
+        if (operatorToken is not null)
+        {
+            Workflows.DefaultRequestHeaders.Authorization = new("Bearer", operatorToken);
+        }
+
+        Erp = DaprClient.CreateInvokeHttpClient("erp", daprHttpEndpoint, daprApiToken);
     }
 
     /// <summary>The Dapr client of the sidecar.</summary>

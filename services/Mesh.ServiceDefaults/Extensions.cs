@@ -1,4 +1,5 @@
 using Mesh.ServiceDefaults.Logging;
+using Mesh.ServiceDefaults.Security;
 using Mesh.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -15,8 +16,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// What every Mesh app shares: OpenTelemetry, health (HTTP and the gRPC health protocol), gRPC
-/// reflection, the contracts' field constraints checked on every gRPC request, and logging that never
-/// writes a PII or PHI value.
+/// reflection, APP_API_TOKEN on every call (<see cref="SidecarAuthentication"/>), the contracts' field constraints
+/// checked on every gRPC request, and logging that never writes a PII or PHI value.
 /// </summary>
 public static class MeshServiceDefaultsExtensions
 {
@@ -38,6 +39,7 @@ public static class MeshServiceDefaultsExtensions
         builder.ConfigurePhiSafeLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddSidecarAuthentication();
         // Every request meets its contract's field constraints before a service's own rules run.
         builder.Services.AddGrpc(o => o.Interceptors.Add<ContractValidationInterceptor>());
         builder.Services.AddGrpcHealthChecks();
@@ -119,18 +121,19 @@ public static class MeshServiceDefaultsExtensions
 
     /// <summary>
     /// Maps <c>/health</c> (ready), <c>/alive</c> (live), <c>/metrics</c> (Prometheus text format, on every endpoint of
-    /// the app), the gRPC health service and gRPC reflection.
+    /// the app), the gRPC health service and gRPC reflection. Health and metrics answer without APP_API_TOKEN, as
+    /// probes (daprd's among them) and Prometheus send none.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         if (!TelemetryDisabled(app.Configuration))
         {
-            app.MapPrometheusScrapingEndpoint(MetricsPath);
+            app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
         }
 
-        app.MapHealthChecks(HealthPath);
-        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
-        app.MapGrpcHealthChecksService();
+        app.MapHealthChecks(HealthPath).AllowAnonymous();
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService();
         return app;
     }

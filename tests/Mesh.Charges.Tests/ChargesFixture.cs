@@ -31,7 +31,8 @@ public sealed class ChargesFixture : IAsyncLifetime
         var endpoint = mesh.GrpcEndpointOf("caller");
         Items = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", endpoint));
         Charges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", endpoint));
-        ChargesDapr = new DaprClientBuilder().UseGrpcEndpoint(mesh.GrpcEndpointOf("charges")).Build();
+        // The charges app's own sidecar, used as the app uses it: with its DAPR_API_TOKEN.
+        ChargesDapr = new DaprClientBuilder().UseGrpcEndpoint(mesh.GrpcEndpointOf("charges")).UseDaprApiToken(mesh.SidecarOf("charges").ApiToken).Build();
     }
 
     public async Task DisposeAsync()

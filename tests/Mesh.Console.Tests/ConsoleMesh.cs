@@ -101,7 +101,7 @@ public sealed class ConsoleMesh : IAsyncLifetime
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
         await page.GetByRole(AriaRole.Textbox, new() { Name = "Operator" }).FillAsync(name);
-        foreach (var offered in new[] { "operator", "phi.read", "pii.read" })
+        foreach (var offered in new[] { "operator", "workflows.operate", "phi.read", "pii.read" })
         {
             await page.GetByRole(AriaRole.Checkbox, new() { Name = offered, Exact = true }).SetCheckedAsync(scopes.Contains(offered));
         }

@@ -28,7 +28,7 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
         await mesh.Scenario.WaitForCaseAsync(eventId, c => c.State == CaseState.Exception, Settle, CancellationToken.None);
         await mesh.SetErpAsync("Normal");
 
-        var page = await mesh.SignInAsync("ana.ops", "operator");
+        var page = await mesh.SignInAsync("ana.ops", "operator", "workflows.operate");
         await page.GotoAsync("/flows/inventory-to-charge/exceptions?reason=erp_unavailable");
         var row = page.Locator($"tr[data-case='{eventId}']");
         await Assertions.Expect(row).ToContainTextAsync("erp_unavailable");
@@ -44,6 +44,10 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
         var audit = (await mesh.PublishedAsync("console.audit")).Select(e => e["data"]!).ToList();
         var entry = Assert.Single(audit, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
         Assert.Equal(("ana.ops", "replay", "OK"), ((string?)entry["operator"], (string?)entry["action"], (string?)entry["outcome"]));
+        // The workflows app audits the operator its token names: the console passed the signed-in operator's token.
+        var performed = (await mesh.PublishedAsync("workflows.audit")).Select(e => e["data"]!).ToList();
+        var action = Assert.Single(performed, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
+        Assert.Equal(("ana.ops", "replay", "OK"), ((string?)action["subject"], (string?)action["action"], (string?)action["outcome"]));
     }
 
     [Fact]

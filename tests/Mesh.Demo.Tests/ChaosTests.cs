@@ -59,6 +59,7 @@ public sealed class ChaosTests : IDisposable
             mesh.Folder, ["demo", "inventory-to-charge", "-f", mesh.RunFile, "--events", $"{Events}", "--locations", "2", "--duplicates", "1", "--unknown-items", "0", "--timeout", "900"]);
         await demo.WaitForOutputAsync(": seeded ", Patience);
         using var erp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mesh.AppPorts["erp"]}") };
+        erp.DefaultRequestHeaders.Add("dapr-api-token", mesh.AppTokens["erp"]);
 
         // Each phase lasts until the ERP has turned away enough of the mesh's attempts, however fast they come.
         foreach (var (mode, requests) in new[] { ("Down", 20), ("Throttle", 20), ("LoseReply", 10) })

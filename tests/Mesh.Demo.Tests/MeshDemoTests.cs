@@ -1,13 +1,17 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Mesh.Runtime;
+using Mesh.Testing;
+using StackExchange.Redis;
 
 namespace Mesh.Demo.Tests;
 
 /// <summary>
 /// <c>mesh demo inventory-to-charge</c> as a user runs it: the built mesh, which finds the mesh-demo plug-in beside
-/// itself, on the repository's dapr.yaml and components (ports moved, see <see cref="RepositoryMesh"/>), every app
-/// as a real process from its Release build (as `dotnet test Mesh.sln -c Release` leaves them), mesh's own redis-server.
+/// itself, on the repository's dapr.yaml, components and access control (ports moved, see <see cref="RepositoryMesh"/>),
+/// tokens and state encryption on, every app as a real process from its Release build (as `dotnet test Mesh.sln -c
+/// Release` leaves them), mesh's own redis-server (the test's, when it reads Redis afterwards).
 /// </summary>
 public sealed class MeshDemoTests : IDisposable
 {
@@ -18,15 +22,50 @@ public sealed class MeshDemoTests : IDisposable
     public void Dispose() => mesh.Dispose();
 
     [Fact]
-    public async Task Demo_OnTheRepositoryMesh_SettlesEveryEventAndReconciles()
+    public async Task Demo_OnTheRepositoryMesh_SettlesEveryEventAndReconciles_WorkflowsKeepsNoPlaintextMrn()
     {
-        var (code, report, error) = await MeshCommand.RunAsync(
-            mesh.Folder, ["demo", "inventory-to-charge", "-f", mesh.RunFile, "--events", "30", "--locations", "2", "--unknown-items", "0.1", "--timeout", "120"], Patience);
+        await using var redis = await RedisServer.StartAsync();
+        using var onTestRedis = new RepositoryMesh(redis.ConnectionString);
 
-        Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
+        var (code, report, error) = await MeshCommand.RunAsync(
+            onTestRedis.Folder,
+            ["demo", "inventory-to-charge", "-f", onTestRedis.RunFile, "--events", "30", "--locations", "2", "--unknown-items", "0.1", "--timeout", "120"],
+            Patience);
+
+        Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{onTestRedis.DemoLog}");
         Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
         Assert.Matches(@"cases settled\s+30\s", report);
         Assert.Matches(@"duplicates\s+0\s", report);
+        var (ofWorkflows, elsewhere) = await KeysHoldingAnMrnAsync(redis.ConnectionString);
+        // The scan sees plaintext MRNs where they are (charges' records, the events on the streams), and none in the
+        // state of workflows (its encrypted patientstore, and the workflow engine's inputs and history).
+        Assert.NotEmpty(elsewhere);
+        Assert.Empty(ofWorkflows);
+    }
+
+    [Fact]
+    public async Task ProcureToPayDemo_OnTheRepositoryMesh_SettlesEveryRequisitionAndReconciles()
+    {
+        var (code, report, error) = await MeshCommand.RunAsync(
+            mesh.Folder,
+            ["demo", "procure-to-pay", "-f", mesh.RunFile, "--requisitions", "10", "--rejected", "0.2", "--partial-receipts", "0.5", "--price-mismatches", "0.3", "--duplicates", "0.3", "--timeout", "180"],
+            Patience);
+
+        Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
+        Assert.Contains("RECONCILED: every order, receipt and posting is accounted for once in every system.", report, StringComparison.Ordinal);
+        Assert.Matches(@"cases settled\s+10\s", report);
+        Assert.Matches(@"rejected\s+[1-9]", report);
+        Assert.Matches(@"on hold: \w+\s+[1-9]", report);
+        Assert.Matches(@"duplicates\s+0\s+\(must be 0; [1-9]\d* events delivered twice\)", report);
+    }
+
+    [Fact]
+    public async Task ProcureToPayDemo_ShareOutOfRange_Exit2WithTheRule()
+    {
+        var result = await MeshCommand.RunAsync(mesh.Folder, ["demo", "procure-to-pay", "--price-mismatches", "1.5"], Patience);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal(["mesh demo: --requisitions must be 1 to 10000, --locations 1 to 100, --rejected, --partial-receipts, --price-mismatches and --duplicates 0 to 1"], result.ErrorLines);
     }
 
     [Fact]
@@ -71,5 +110,30 @@ public sealed class MeshDemoTests : IDisposable
 
         Assert.Equal(2, result.Code);
         Assert.Equal(["mesh demo: --events must be 1 to 100000, --locations 1 to 100, --duplicates and --unknown-items 0 to 1"], result.ErrorLines);
+    }
+
+    // Every key whose value (string, hash fields, stream entries) holds an MRN as the demo writes them, split by owner.
+    private static async Task<(List<string> OfWorkflows, List<string> Elsewhere)> KeysHoldingAnMrnAsync(string redis)
+    {
+        var mrn = new Regex(@"MRN\d{7}");
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis);
+        var database = connection.GetDatabase();
+        var (ofWorkflows, elsewhere) = (new List<string>(), new List<string>());
+        foreach (var key in connection.GetServer(redis).Keys(pattern: "*", pageSize: 1000))
+        {
+            var values = await database.KeyTypeAsync(key) switch
+            {
+                RedisType.String => [(string?)await database.StringGetAsync(key)],
+                RedisType.Hash => (await database.HashGetAllAsync(key)).Select(entry => (string?)entry.Value),
+                RedisType.Stream => (await database.StreamRangeAsync(key)).SelectMany(entry => entry.Values.Select(value => (string?)value.Value)),
+                _ => [],
+            };
+            if (values.Any(value => value is not null && mrn.IsMatch(value)))
+            {
+                (((string)key!).StartsWith("workflows||", StringComparison.Ordinal) ? ofWorkflows : elsewhere).Add(key!);
+            }
+        }
+
+        return (ofWorkflows, elsewhere);
     }
 }

@@ -10,15 +10,16 @@ namespace Mesh.Demo.Tests;
 /// The repository's dapr.yaml and components/ copied to a temporary folder with their paths made absolute and every
 /// port moved to a free one: each app's Kestrel endpoints (set through its env, as a run file may), its appPort with
 /// the endpoint that was on it, the other ports its env gives (ingest's MLLP port), and the Redis of the components
-/// (mesh starts a redis-server there, under this folder), which the registry and the gateway use too. So a test runs
-/// the real mesh without the ports of a mesh someone else runs on this machine.
+/// (mesh starts a redis-server there, under this folder, unless the test gives a Redis that answers), which the
+/// registry and the gateway use too. So a test runs the real mesh without the ports of a mesh someone else runs on
+/// this machine.
 /// </summary>
 internal sealed class RepositoryMesh : IDisposable
 {
-    public RepositoryMesh()
+    public RepositoryMesh(string? redis = null)
     {
         var root = Repository.Root;
-        var redis = $"127.0.0.1:{LoopbackPorts.Free()}";
+        redis ??= $"127.0.0.1:{LoopbackPorts.Free()}";
         Directory.CreateDirectory(Path.Combine(Folder, "components"));
         foreach (var component in Directory.EnumerateFiles(Path.Combine(root, "components"), "*.yaml"))
         {
@@ -44,9 +45,19 @@ internal sealed class RepositoryMesh : IDisposable
         {
             var appDir = Path.GetFullPath(Path.Combine(root, ((YamlScalarNode)app["appDirPath"]).Value!));
             app.Children["appDirPath"] = new YamlScalarNode(appDir);
+            if (!app.Children.ContainsKey("appPort"))
+            {
+                // A sidecar without an app (operations): no listener to move.
+                continue;
+            }
+
             var env = app.Children.TryGetValue("env", out var declared) ? (YamlMappingNode)declared : new YamlMappingNode();
             app.Children["env"] = env;
             var (appId, appPort) = (((YamlScalarNode)app["appID"]).Value!, int.Parse(((YamlScalarNode)app["appPort"]).Value!, CultureInfo.InvariantCulture));
+            // The app's APP_API_TOKEN given in the run file (mesh run otherwise makes one up), so a test can call the app
+            // directly as its sidecar does.
+            AppTokens[appId] = Mesh.Runtime.Security.ApiTokens.NewToken();
+            env.Children["APP_API_TOKEN"] = new YamlScalarNode(AppTokens[appId]);
             foreach (var (endpoint, declaredPort) in KestrelEndpoints(appDir))
             {
                 var port = LoopbackPorts.Free();
@@ -78,6 +89,9 @@ internal sealed class RepositoryMesh : IDisposable
 
     /// <summary>Each app's port.</summary>
     public Dictionary<string, int> AppPorts { get; } = [];
+
+    /// <summary>Each app's APP_API_TOKEN, which a direct call to the app's port must carry in <c>dapr-api-token</c>.</summary>
+    public Dictionary<string, string> AppTokens { get; } = [];
 
     /// <summary>What mesh's run wrote to .mesh/demo.log, for failure messages.</summary>
     public string DemoLog => File.Exists(Path.Combine(Folder, ".mesh", "demo.log")) ? File.ReadAllText(Path.Combine(Folder, ".mesh", "demo.log")) : "(no demo.log)";

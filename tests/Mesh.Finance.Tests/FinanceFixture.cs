@@ -73,6 +73,8 @@ public sealed class FinanceFixture : IAsyncLifetime
             CostCenter = new CostCenter { Code = "4410", CompanyCode = "1000", DisplayName = "Central Sterile Supply" },
         });
         Erp = new HttpClient { BaseAddress = mesh.AddressOf("erp"), Timeout = TimeSpan.FromSeconds(10) };
+        // The test calls the ERP app directly, as its sidecar would: with the app's APP_API_TOKEN.
+        Erp.DefaultRequestHeaders.Add("dapr-api-token", mesh.AppTokenOf("erp"));
     }
 
     public async Task SetChaosAsync(ChaosMode mode) =>

@@ -11,7 +11,7 @@ public static class Audit
     /// <summary>The newest entries, newest first.</summary>
     public static async Task<IReadOnlyList<AuditEntry>> ReadAsync(GatewayFixture fixture, string query = "limit=1000")
     {
-        using var http = new HttpClient { BaseAddress = fixture.AdminAddress };
+        using var http = fixture.AdminThroughMesh();
         var page = await http.GetFromJsonAsync<AuditApi.AuditPage>($"{AuditApi.Path}?{query}", Web);
         return page!.Entries;
     }

@@ -91,7 +91,7 @@ public sealed class ProtectionTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task AuditLog_RecordsWhoWhatResourcesOutcome_NeverFieldValues_AndIsNotOnThePartnerListener()
+    public async Task AuditLog_RecordsWhoWhatResourcesOutcome_NeverFieldValues_NotOnThePartnerListenerNorWithoutTheSidecar()
     {
         var item = await fixture.CreateItemAsync("suppliers/acme");
         var token = fixture.Issuer.Token(GatewayFixture.SupplierAcme, "masterdata.items.read");
@@ -99,12 +99,15 @@ public sealed class ProtectionTests(GatewayFixture fixture)
 
         var entry = await Audit.WaitForAsync(fixture, e => e.Client == GatewayFixture.SupplierAcme && e.Resources.Contains(item.Name));
         using var fromPartnerSide = await fixture.Rest(token).GetAsync("/admin/v1/audit");
-        using var admin = new HttpClient { BaseAddress = fixture.AdminAddress };
+        using var admin = fixture.AdminThroughMesh();
         var raw = await admin.GetStringAsync($"/admin/v1/audit?client={GatewayFixture.SupplierAcme}&limit=1000");
+        using var direct = new HttpClient { BaseAddress = fixture.AdminAddress };
+        using var withoutSidecar = await direct.GetAsync("/admin/v1/audit");
 
         Assert.Equal(("mesh.masterdata.v1.ItemService.GetItem", "OK", "grpc"), (entry.Method, entry.Status, entry.Protocol));
         Assert.True(entry.LatencyMicroseconds > 0);
         Assert.Equal(HttpStatusCode.NotFound, fromPartnerSide.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutSidecar.StatusCode);
         Assert.DoesNotContain(item.Description, raw, StringComparison.Ordinal);
         Assert.DoesNotContain("MRN-", raw, StringComparison.Ordinal);
     }
@@ -134,7 +137,7 @@ public sealed class ProtectionTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task OpenApiDocument_DescribesTheRestSurface()
+    public async Task OpenApiDocument_DescribesTheRestSurface_ReadsAndTheInvoicePost()
     {
         var document = JsonNode.Parse(await fixture.Rest().GetStringAsync("/openapi/v1.json"))!;
 
@@ -142,6 +145,10 @@ public sealed class ProtectionTests(GatewayFixture fixture)
         Assert.Contains("/v1/items", paths);
         Assert.Contains("/v1/charges", paths);
         Assert.Contains(paths, p => p.StartsWith("/v1/items/", StringComparison.Ordinal));
+        Assert.Contains("/v1/purchaseOrders/{purchaseOrdersId}", paths);
+        var create = document["paths"]!["/v1/supplierInvoices"]!["post"]!;
+        Assert.Equal("#/components/schemas/mesh.procurement.v1.SupplierInvoice", (string)create["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]!);
+        Assert.Equal("procurement.supplier_invoices.write", (string)create["security"]![0]!["partnerToken"]![0]!);
     }
 
     [Fact]

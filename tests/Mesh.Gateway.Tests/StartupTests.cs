@@ -101,6 +101,8 @@ public sealed class StartupTests
 
     private static Task<(int Code, string Output)> RunToExitAsync(Dictionary<string, string?> environment)
     {
+        // The gateway's own settings are what these tests refuse: its APP_API_TOKEN is there, as mesh run gives it.
+        environment["APP_API_TOKEN"] = "gateway-app-token";
         environment["Kestrel__Endpoints__Partner__Url"] = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         environment["Kestrel__Endpoints__PartnerRest__Url"] = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         environment["Kestrel__Endpoints__Admin__Url"] = $"http://127.0.0.1:{LoopbackPorts.Free()}";

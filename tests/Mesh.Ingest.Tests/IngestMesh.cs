@@ -1,5 +1,4 @@
 using System.Net;
-using Grpc.Net.Client;
 using Mesh.Contracts.Ingest.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
@@ -21,7 +20,6 @@ namespace Mesh.Ingest.Tests;
 public sealed class IngestMesh : IAsyncLifetime
 {
     private TestMesh mesh = null!;
-    private GrpcChannel channel = null!;
 
     /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
     public MeshClients Clients { get; private set; } = null!;
@@ -57,10 +55,12 @@ public sealed class IngestMesh : IAsyncLifetime
         Mllp = await mesh.ServicesOf("ingest").GetRequiredService<MllpListener>().EndpointAsync;
         var address = mesh.AddressOf("ingest");
         // The app port speaks HTTP/2 only (gRPC, as under `mesh run`); HTTP/1.1 clients use the app's second endpoint.
+        // Straight to the app, as its sidecar calls it: with its APP_API_TOKEN.
         Http = new HttpClient { BaseAddress = address, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
-        channel = GrpcChannel.ForAddress(address);
-        Operator = new IngestService.IngestServiceClient(channel);
+        Http.DefaultRequestHeaders.Add("dapr-api-token", mesh.AppTokenOf("ingest"));
 
+        // Operators reach the operator API through the mesh.
+        Operator = new IngestService.IngestServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("ingest", mesh.GrpcEndpointOf("clinic")));
         Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         Scenario = new InventoryToChargeScenario(Clients);
         Suppliers = new SupplierService.SupplierServiceClient(Dapr.Client.DaprClient.CreateInvocationInvoker("masterdata", mesh.GrpcEndpointOf("clinic")));
@@ -147,7 +147,6 @@ public sealed class IngestMesh : IAsyncLifetime
     {
         Clients.Dispose();
         Http.Dispose();
-        channel.Dispose();
         await mesh.DisposeAsync();
         Directory.Delete(Inbox, recursive: true);
     }

@@ -9,6 +9,7 @@ using Grpc.Core;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
+using Mesh.Testing;
 using Mesh.Workflows.InventoryToCharge;
 using Microsoft.Extensions.DependencyInjection;
 using Status = Google.Rpc.Status;
@@ -308,6 +309,53 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
 
         Assert.Equal(parked, read);
         Assert.Equal(CaseState.Dismissed, Json.Parse<Case>(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync()).State);
+    }
+
+    [Fact]
+    public async Task ReplayException_WithoutAnOperatorToken_IsUnauthenticatedAndNothingHappens()
+    {
+        using var anonymous = fixture.Flow.ClientsWith(operatorToken: null);
+        var name = fixture.ExceptionNames[1];
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => anonymous.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = name }).ResponseAsync);
+
+        Assert.Equal((StatusCode.Unauthenticated, "a bearer token is required (authorization: Bearer <token>)"), (error.StatusCode, error.Status.Detail));
+        Assert.Equal(CaseState.Exception, (await Cases.GetCaseAsync(new GetCaseRequest { Name = name })).State);
+    }
+
+    [Fact]
+    public async Task ReplayException_TokenWithoutTheOperateScope_IsPermissionDenied()
+    {
+        using var reader = fixture.Flow.ClientsWith(OperatorTokens.Mint("bo.reader", "operator", "phi.read"));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => reader.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = fixture.ExceptionNames[1] }).ResponseAsync);
+
+        Assert.Equal((StatusCode.PermissionDenied, "the bearer token lacks the scope workflows.operate"), (error.StatusCode, error.Status.Detail));
+    }
+
+    [Fact]
+    public async Task DismissException_TokenForAnotherAudience_IsUnauthenticated()
+    {
+        using var partner = fixture.Flow.ClientsWith(OperatorTokens.MintFor("mesh-gateway", "ana.ops", OperatorTokens.OperateScope));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => partner.Cases.DismissExceptionAsync(new DismissExceptionRequest { Name = fixture.ExceptionNames[1] }).ResponseAsync);
+
+        Assert.Equal((StatusCode.Unauthenticated, "the bearer token is not meant for the workflows app (audience)"), (error.StatusCode, error.Status.Detail));
+    }
+
+    [Fact]
+    public async Task ReplayException_OperatorToken_IsAcceptedAndAuditedWithItsSubject()
+    {
+        var parked = await ParkAsync(e => e.Item = $"items/{fixture.Catalog.RunId}-replayed-by-ana");
+        using var ana = fixture.Flow.ClientsWith(OperatorTokens.Mint("ana.ops"));
+        var requestId = Guid.NewGuid().ToString();
+
+        var answer = await ana.Cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = parked.Name, RequestId = requestId });
+
+        var audit = (await fixture.Flow.PublishedAsync("workflows.audit")).Select(e => e["data"]!);
+        var entry = Assert.Single(audit, e => (string?)e["requestId"] == requestId);
+        Assert.True(answer.Started);
+        Assert.Equal(("ana.ops", "replay", parked.Name, "OK"), ((string?)entry["subject"], (string?)entry["action"], (string?)entry["case"], (string?)entry["outcome"]));
     }
 
     // Sends one event changed by `spoil` so master data refuses it, and waits until its case is on the queue.

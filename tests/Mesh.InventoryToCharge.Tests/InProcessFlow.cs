@@ -38,8 +38,14 @@ public sealed class InProcessFlow : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? workflows = null, IReadOnlyDictionary<string, string?>? finance = null, LostReplies? lostReplies = null)
     {
         var mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(finance, lostReplies), InventoryToChargeApps.Workflows(workflows), TestApp.Client("clinic")]);
-        return new InProcessFlow(mesh, mesh.ServicesOf("workflows"), new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic")));
+        return new InProcessFlow(mesh, mesh.ServicesOf("workflows"), new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"), operatorToken: OperatorTokens.Mint("test-operator")));
     }
+
+    /// <summary>Clients through the clinic's sidecar that send <paramref name="operatorToken"/> to the case API (none when null).</summary>
+    public MeshClients ClientsWith(string? operatorToken) => new(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"), operatorToken: operatorToken);
+
+    /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -49,7 +49,7 @@ public class InventoryToChargeMesh : IAsyncLifetime
             [.. InventoryToChargeApps.Services(FinanceSettings), InventoryToChargeApps.WorkflowsProcess(WorkflowsSettings), TestApp.Client(clinicAppId)],
             ResiliencySpec.None,
             new MetricsEndpoint(0));
-        Clients = new MeshClients(mesh.GrpcEndpointOf(clinicAppId), mesh.HttpEndpointOf(clinicAppId));
+        Clients = new MeshClients(mesh.GrpcEndpointOf(clinicAppId), mesh.HttpEndpointOf(clinicAppId), operatorToken: OperatorTokens.Mint("test-operator"));
         Scenario = new InventoryToChargeScenario(Clients);
     }
 

@@ -47,6 +47,8 @@ public sealed class RegistryHost : IAsyncDisposable
             ["Registry:Auth:Tokens:1:Token"] = ReaderToken,
             ["Registry:Auth:Tokens:1:Principal"] = "ci-reader",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Outside Development every app needs its APP_API_TOKEN to start; the registry's API does not ask for it.
+            ["APP_API_TOKEN"] = "registry-app-token",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -60,6 +60,7 @@ public sealed class StartupTests
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_ENVIRONMENT"] = null;
         start.Environment["Registry__Auth__Tokens__0__Token"] = "dev-architect-token";
+        start.Environment["APP_API_TOKEN"] = "registry-app-token";
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
         using var process = Process.Start(start)!;

@@ -31,6 +31,8 @@ public sealed class DaprSidecarHealthTests : IAsyncLifetime
         {
             ["DAPR_HTTP_ENDPOINT"] = $"http://127.0.0.1:{sidecar.HttpPort}",
             ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{sidecar.GrpcPort}",
+            // Outside Development an app needs its APP_API_TOKEN to start; health answers without it.
+            ["APP_API_TOKEN"] = "test-app-token",
         });
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.AddServiceDefaults();

@@ -1,23 +1,27 @@
 using System.Net;
+using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Mesh.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace Mesh.ServiceDefaults.Tests;
 
+/// <summary>The service defaults on a real Kestrel, as an app behind a sidecar with APP_API_TOKEN runs them.</summary>
 public sealed class GrpcDefaultsTests : IAsyncLifetime
 {
+    private const string AppToken = "token-of-this-app";
     private WebApplication app = null!;
     private Uri address = null!;
 
     public async Task InitializeAsync()
     {
         var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http2);
+        builder.Configuration.AddInMemoryCollection([new("APP_API_TOKEN", AppToken)]);
         builder.AddServiceDefaults();
         app = builder.Build();
         app.MapDefaultEndpoints();
@@ -28,7 +32,7 @@ public sealed class GrpcDefaultsTests : IAsyncLifetime
     public async Task DisposeAsync() => await app.DisposeAsync();
 
     [Fact]
-    public async Task GrpcHealthCheck_OverLoopback_ReportsServing()
+    public async Task GrpcHealthCheck_WithoutToken_ReportsServingForProbes()
     {
         using var channel = GrpcChannel.ForAddress(address);
 
@@ -38,10 +42,10 @@ public sealed class GrpcDefaultsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GrpcReflection_OverLoopback_ListsTheHealthService()
+    public async Task GrpcReflection_WithTheAppToken_ListsTheHealthService()
     {
         using var channel = GrpcChannel.ForAddress(address);
-        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo();
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(new Metadata { { "dapr-api-token", AppToken } });
 
         await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
         await call.RequestStream.CompleteAsync();
@@ -53,9 +57,27 @@ public sealed class GrpcDefaultsTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(null)]
+    [InlineData("token-of-another-app")]
+    public async Task GrpcCall_WithoutTheAppToken_IsUnauthenticatedNamingTheSidecar(string? token)
+    {
+        using var channel = GrpcChannel.ForAddress(address);
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(token is null ? [] : new Metadata { { "dapr-api-token", token } });
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+        });
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.Equal("the call did not come through this app's Dapr sidecar: dapr-api-token is missing or wrong", error.Status.Detail);
+    }
+
+    [Theory]
     [InlineData("/alive")]
     [InlineData("/health")]
-    public async Task HttpHealthEndpoints_OverLoopback_AnswerHealthy(string path)
+    public async Task HttpHealthEndpoints_WithoutToken_AnswerHealthy(string path)
     {
         using var http = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
 

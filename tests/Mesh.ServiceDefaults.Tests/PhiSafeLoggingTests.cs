@@ -35,6 +35,8 @@ public class PhiSafeLoggingTests
         var captured = new CapturingLoggerProvider();
         var exported = new List<LogRecord>();
         var builder = WebApplication.CreateSlimBuilder();
+        // Outside Development an app needs its APP_API_TOKEN to start.
+        builder.Configuration["APP_API_TOKEN"] = "test-app-token";
         builder.AddServiceDefaults();
         builder.Logging.AddOpenTelemetry(o => o.AddInMemoryExporter(exported));
         builder.Logging.AddProvider(captured);
@@ -70,6 +72,8 @@ public class PhiSafeLoggingTests
         try
         {
             var builder = Host.CreateApplicationBuilder();
+            // Outside Development an app needs its APP_API_TOKEN to start.
+            builder.Configuration["APP_API_TOKEN"] = "test-app-token";
             builder.AddServiceDefaults();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
@@ -96,6 +100,8 @@ public class PhiSafeLoggingTests
     {
         var captured = new CapturingLoggerProvider();
         var builder = WebApplication.CreateSlimBuilder();
+        // Outside Development an app needs its APP_API_TOKEN to start.
+        builder.Configuration["APP_API_TOKEN"] = "test-app-token";
         builder.AddServiceDefaults();
         builder.Logging.AddProvider(captured);
         await using var app = builder.Build();
@@ -113,6 +119,8 @@ public class PhiSafeLoggingTests
         var captured = new CapturingLoggerProvider();
         var exported = new List<LogRecord>();
         var builder = WebApplication.CreateSlimBuilder();
+        // Outside Development an app needs its APP_API_TOKEN to start.
+        builder.Configuration["APP_API_TOKEN"] = "test-app-token";
         builder.AddServiceDefaults();
         builder.Logging.AddOpenTelemetry(o => o.AddInMemoryExporter(exported));
         builder.Logging.AddProvider(captured);

@@ -38,9 +38,13 @@ public static class InventoryToChargeApps
     /// <summary>The workflows app, app "workflows" (h2c: pub/sub, REST and gRPC on one HTTP/2 port), in this process (its meters and services are the test's to read).</summary>
     public static TestApp Workflows(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<workflows::Program>("workflows", "h2c", settings);
 
-    /// <summary>The workflows app as a real process from its build, so a test can SIGKILL it.</summary>
+    /// <summary>
+    /// The workflows app as a real process from its build, so a test can SIGKILL it; in Development, as dapr.yaml runs
+    /// it (it trusts the dev issuer's operator tokens there).
+    /// </summary>
     public static TestApp WorkflowsProcess(IReadOnlyDictionary<string, string?>? settings = null) =>
-        TestApp.Process("workflows", "h2c", Repository.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"), settings);
+        TestApp.Process("workflows", "h2c", Repository.BuiltAssembly("services/workflows/Mesh.Workflows", "Mesh.Workflows"),
+            new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
 
     /// <summary>
     /// Every app of the flow, the saga's included, as real processes from their builds with <paramref name="settings"/>

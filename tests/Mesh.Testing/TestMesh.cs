@@ -2,6 +2,7 @@ using Mesh.Runtime;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Hosting;
+using Mesh.Runtime.Security;
 using Mesh.Runtime.Sidecar;
 using Mesh.Runtime.Telemetry;
 
@@ -134,6 +135,9 @@ public sealed class TestMesh : IAsyncDisposable
         return [.. entries.Select(e => System.Text.Json.Nodes.JsonNode.Parse((string)e["data"]!)!)];
     }
 
+    /// <summary>The APP_API_TOKEN of an app started here: what a test that calls the app directly, as its sidecar, must send.</summary>
+    public string? AppTokenOf(string appId) => Host.AppTokenOf(appId);
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -180,8 +184,12 @@ public sealed class TestMesh : IAsyncDisposable
         return components;
     }
 
+    // An app's sidecar gets a DAPR_API_TOKEN and an APP_API_TOKEN of its own, as mesh run gives them; a client's sidecar
+    // (a test calling the mesh) runs without tokens, as daprd without the variables.
     private static MeshApp Declare(TestApp app, IReadOnlyList<ComponentDefinition> components, ResiliencySpec resiliency) =>
-        MeshApp.Create(app.AppId, app.Start is null ? 0 : LoopbackPorts.Free(), app.Protocol, components, resiliency);
+        app.Start is null
+            ? MeshApp.Create(app.AppId, 0, app.Protocol, components, resiliency)
+            : MeshApp.Create(app.AppId, LoopbackPorts.Free(), app.Protocol, components, resiliency) with { Tokens = new(ApiTokens.NewToken(), ApiTokens.NewToken()) };
 
     private Dictionary<string, string?> Configuration(string appId) =>
         Host.EnvironmentFor(appId).ToDictionary(variable => variable.Key, variable => (string?)variable.Value);

@@ -52,7 +52,9 @@ public static class RegistryExtensions
     /// <summary>Maps the registry's gRPC service.</summary>
     public static WebApplication MapRegistryApi(this WebApplication app)
     {
-        app.MapGrpcService<RegistryGrpcService>();
+        // A front door like the gateway's partner listener: CI pipelines call it directly with the registry's own bearer
+        // tokens (Security/), not through a Dapr sidecar, so it does not ask for APP_API_TOKEN.
+        app.MapGrpcService<RegistryGrpcService>().AllowAnonymous();
         return app;
     }
 }

@@ -22,6 +22,25 @@ public sealed record ComponentDefinition(
 
     /// <summary>True when the component is visible to the app.</summary>
     public bool IsVisibleTo(string appId) => Scopes.Count == 0 || Scopes.Contains(appId, StringComparer.Ordinal);
+
+    /// <summary>
+    /// spec.metadata items given as <c>secretKeyRef</c>, by metadata name: read from <see cref="SecretStore"/> when the
+    /// component is resolved (<see cref="ComponentSecrets"/>), and absent from <see cref="Metadata"/> until then.
+    /// </summary>
+    public IReadOnlyDictionary<string, SecretKeyRef> SecretRefs { get; init; } = new Dictionary<string, SecretKeyRef>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>auth.secretStore: the secret store component the <see cref="SecretRefs"/> are read from.</summary>
+    public string? SecretStore { get; init; }
+}
+
+/// <summary>A <c>secretKeyRef</c> of a component's metadata item.</summary>
+/// <param name="Name">The secret's name.</param>
+/// <param name="Key">The key within the secret; empty means the secret's name, as in Dapr.</param>
+/// <param name="Where">file:line:column of the reference, for messages.</param>
+public sealed record SecretKeyRef(string Name, string Key, string Where)
+{
+    /// <summary>The key read from the secret: <see cref="Key"/>, or <see cref="Name"/> when it is empty.</summary>
+    public string EffectiveKey => Key.Length > 0 ? Key : Name;
 }
 
 /// <summary>A component file or metadata value is invalid; the message names the file and the field.</summary>

@@ -81,6 +81,13 @@ internal sealed class ComponentMetadata(ComponentDefinition definition)
     public ComponentException Invalid(string name, string problem)
     {
         var where = definition.MetadataLocations.FirstOrDefault(l => string.Equals(l.Key, name, StringComparison.OrdinalIgnoreCase)).Value ?? definition.SourceFile;
-        return new($"{where}: component '{definition.Name}': spec.metadata.{name} {problem}");
+        return new($"{where}: component '{definition.Name}': spec.metadata.{name} {Redacted(name, problem)}");
     }
+
+    // A value read through a secretKeyRef is checked like one written in the file, but never shown: the message names
+    // the secret instead.
+    private string Redacted(string name, string problem) =>
+        definition.SecretRefs.TryGetValue(name, out var reference) && Optional(name) is { } secret
+            ? problem.Replace($"'{secret}'", $"the value of secret '{reference.Name}'", StringComparison.Ordinal)
+            : problem;
 }

@@ -9,8 +9,13 @@ namespace Mesh.Runtime.Components;
 /// </summary>
 internal static class MetadataFields
 {
-    // Read by daprd rather than the component (state key prefixes, the actor store, the outbox; the consumer group).
-    private static readonly string[] SidecarState = ["keyPrefix", "actorStateStore", "outboxPublishPubsub", "outboxPublishTopic", "outboxPubsub", "outboxDiscardWhenMissingState"];
+    // Read by daprd rather than the component (state key prefixes, the actor store, the outbox, state encryption; the
+    // consumer group).
+    private static readonly string[] SidecarState =
+    [
+        "keyPrefix", "actorStateStore", "outboxPublishPubsub", "outboxPublishTopic", "outboxPubsub", "outboxDiscardWhenMissingState",
+        StateEncryption.PrimaryKey, StateEncryption.SecondaryKey,
+    ];
     private static readonly string[] SidecarPubSub = ["consumerID"];
 
     // Dapr's Redis connection settings (components-contrib common/component/redis) that Mesh's client implements.
@@ -22,11 +27,12 @@ internal static class MetadataFields
         [RedisStreamsPubSub.ComponentType] = [.. RedisConnection, .. SidecarPubSub, "processingTimeout", "redeliverInterval", "queueDepth", "concurrency", "maxLenApprox"],
         [InMemoryStateStore.ComponentType] = [.. SidecarState, "ttlInSeconds"],
         [InMemoryPubSub.ComponentType] = [.. SidecarPubSub, "redeliverInterval", "concurrency"],
+        [LocalFileSecretStore.ComponentType] = ["secretsFile", "nestedSeparator", "multiValued"],
+        [EnvSecretStore.ComponentType] = ["prefix"],
     };
 
     private static readonly (string[] Fields, string Feature)[] SidecarRefusals =
     [
-        (["primaryEncryptionKey", "secondaryEncryptionKey"], "state encryption"),
         (["allowedTopics", "publishingScopes", "subscriptionScopes", "protectedTopics"], "pub/sub topic scoping"),
     ];
 
@@ -50,7 +56,9 @@ internal static class MetadataFields
     {
         var honoured = Honoured[type];
         var metadata = new ComponentMetadata(definition);
-        var refusals = type.EndsWith(".redis", StringComparison.Ordinal) ? SidecarRefusals.Concat(RedisRefusals) : SidecarRefusals;
+        var refusals = type.EndsWith(".redis", StringComparison.Ordinal) ? SidecarRefusals.Concat(RedisRefusals)
+            : ComponentFactory.IsSecretStore(type) ? []
+            : SidecarRefusals;
         foreach (var name in definition.Metadata.Keys)
         {
             if (honoured.Contains(name, StringComparer.OrdinalIgnoreCase))

@@ -11,6 +11,12 @@ public sealed record DaprConfiguration(string? Name, string? SourceFile, Workflo
 {
     /// <summary>What an app without a configuration file gets: Dapr's defaults.</summary>
     public static DaprConfiguration Default { get; } = new(null, null, WorkflowSpec.Default);
+
+    /// <summary>spec.accessControl: who may invoke this app; null when the file has no such section (everyone may).</summary>
+    public AccessControlSpec? AccessControl { get; init; }
+
+    /// <summary>spec.secrets.scopes: which secrets the app may read through the Secrets API, per secret store.</summary>
+    public IReadOnlyList<SecretsScope> SecretScopes { get; init; } = [];
 }
 
 /// <summary><c>spec.workflow</c>: limits of the sidecar's workflow engine and how long finished instances are kept.</summary>

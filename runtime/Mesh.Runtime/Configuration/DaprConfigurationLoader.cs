@@ -22,8 +22,6 @@ public static class DaprConfigurationLoader
         ["httpPipeline"] = "HTTP middleware pipelines (httpPipeline)",
         ["appHttpPipeline"] = "app HTTP middleware pipelines (appHttpPipeline)",
         ["mtls"] = "mTLS between sidecars (mtls)",
-        ["secrets"] = "secret scoping (secrets)",
-        ["accessControl"] = "service invocation access control (accessControl)",
         ["nameResolution"] = "name resolution (nameResolution)",
         ["features"] = "preview features (features)",
         ["api"] = "API allow and deny lists (api)",
@@ -36,6 +34,8 @@ public static class DaprConfigurationLoader
     private static readonly Dictionary<string, Func<YamlMap, DaprConfiguration, DaprConfiguration>> Sections = new(StringComparer.Ordinal)
     {
         ["workflow"] = (section, configuration) => configuration with { Workflow = ReadWorkflow(section) },
+        ["accessControl"] = (section, configuration) => configuration with { AccessControl = SecuritySections.ReadAccessControl(section) },
+        ["secrets"] = (section, configuration) => configuration with { SecretScopes = SecuritySections.ReadSecrets(section) },
     };
 
     private static readonly string[] WorkflowFields = ["maxConcurrentWorkflowInvocations", "maxConcurrentActivityInvocations", "stateRetentionPolicy"];

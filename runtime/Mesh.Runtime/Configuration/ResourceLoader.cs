@@ -18,6 +18,8 @@ public static class ResourceLoader
     private static readonly string[] ComponentFields = ["apiVersion", "kind", "metadata", "spec", "scopes", "auth"];
     private static readonly string[] ComponentSpecFields = ["type", "version", "metadata", "ignoreErrors", "initTimeout"];
     private static readonly string[] MetadataItemFields = ["name", "value", "secretKeyRef", "envRef"];
+    private static readonly string[] SecretKeyRefFields = ["name", "key"];
+    private static readonly string[] AuthFields = ["secretStore"];
 
     /// <summary>Loads the components visible to <paramref name="appId"/> and the resiliency policies that apply to it.</summary>
     /// <param name="folders">Resource folders in lookup order (<see cref="AppSpec.ResourcesPaths"/>).</param>
@@ -80,6 +82,19 @@ public static class ResourceLoader
         return new LoadedResources(components, resiliency.Build(components), subscriptions.Build(components));
     }
 
+    // daprd's envRef rule: the sidecar's and the app's tokens are never handed to a component; Mesh refuses the reference
+    // where daprd logs a warning and leaves the value empty.
+    private static string EnvironmentValue(YamlMap item)
+    {
+        var variable = item.RequiredText("envRef");
+        if (!Components.EnvSecretStore.IsAllowed(variable) || variable.Contains(' ', StringComparison.Ordinal))
+        {
+            throw item.Error("envRef", $"'{variable}' may not be read by a component (APP_API_TOKEN and DAPR_* are the sidecar's own)");
+        }
+
+        return Environment.GetEnvironmentVariable(variable) ?? "";
+    }
+
     /// <summary>metadata.name of a resource, checked as daprd checks it (a path segment name).</summary>
     internal static (string Name, YamlNode Node) ReadName(YamlMap root)
     {
@@ -131,39 +146,57 @@ public static class ResourceLoader
         var version = spec.Text("version") is { Length: > 0 } given ? given : "v1";
 
         var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var secretRefs = new Dictionary<string, SecretKeyRef>(StringComparer.OrdinalIgnoreCase);
+        YamlMap? firstRef = null;
         var locations = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (node, path) in spec.Items("metadata") ?? [])
         {
             var item = YamlMap.Of(root.File, node, node, path);
             item.Check(MetadataItemFields);
             var itemName = item.RequiredText("name");
-            locations.TryAdd(itemName, root.File.Where(item.Value("name")!));
-            if (item.Has("secretKeyRef"))
+            if (metadata.ContainsKey(itemName) || secretRefs.ContainsKey(itemName))
             {
-                throw item.Error("secretKeyRef", "secret references are not supported by mesh; give the value in value, or the name of an environment variable in envRef");
+                throw item.Error("name", $"'{itemName}' is given twice in spec.metadata");
             }
 
-            if (item.Has("envRef") && item.Has("value"))
+            locations[itemName] = root.File.Where(item.Value("name")!);
+
+            if (new[] { "value", "envRef", "secretKeyRef" }.Count(item.Has) > 1)
             {
-                throw item.Error("envRef", "give value or envRef, not both");
+                throw item.Error(new[] { "envRef", "secretKeyRef" }.First(item.Has), "give one of value, envRef or secretKeyRef");
             }
 
-            var value = item.Has("envRef")
-                ? Environment.GetEnvironmentVariable(item.RequiredText("envRef")) ?? ""
+            if (item.Map("secretKeyRef") is { } reference)
+            {
+                reference.Check(SecretKeyRefFields);
+                secretRefs[itemName] = new SecretKeyRef(reference.RequiredText("name"), reference.Text("key") ?? "", root.File.Where(reference.Node));
+                firstRef ??= item;
+                continue;
+            }
+
+            metadata[itemName] = item.Has("envRef")
+                ? EnvironmentValue(item)
                 : item.Value("value") switch
                 {
                     null => "",
                     YamlScalarNode scalar => scalar.Value ?? "",
                     var other => throw item.Error("value", $"expected a single value (text, number or true/false), found {YamlFile.Describe(other)}"),
                 };
-            if (!metadata.TryAdd(itemName, value))
-            {
-                throw item.Error("name", $"'{itemName}' is given twice in spec.metadata");
-            }
+        }
+
+        var auth = root.Map("auth");
+        auth?.Check(AuthFields);
+        var secretStore = auth?.Text("secretStore");
+        if (firstRef is not null && string.IsNullOrEmpty(secretStore))
+        {
+            throw firstRef.Error("secretKeyRef", "needs auth.secretStore naming the secret store to read it from");
         }
 
         var scopes = root.TextList("scopes", "scopes: [\"orders\"]").Select(scope => scope.Value).ToList();
-        return (new ComponentDefinition(name, type, version, metadata, scopes, root.File.Path) { MetadataLocations = locations }, nameNode);
+        return (new ComponentDefinition(name, type, version, metadata, scopes, root.File.Path)
+        {
+            SecretRefs = secretRefs, SecretStore = secretStore, MetadataLocations = locations,
+        }, nameNode);
     }
 }
 

@@ -1,5 +1,6 @@
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Security;
 using Mesh.Runtime.Sidecar;
 
 namespace Mesh.Runtime.Hosting;
@@ -11,6 +12,12 @@ namespace Mesh.Runtime.Hosting;
 /// <param name="Configuration">Its Dapr Configuration (the run file's configFilePath); null for Dapr's defaults.</param>
 public sealed record MeshApp(AppSpec Spec, IReadOnlyList<ComponentDefinition> Components, ResiliencySpec Resiliency, DaprConfiguration? Configuration = null)
 {
+    /// <summary>The app's secret stores, by component name (its components' secrets are already read from them).</summary>
+    public IReadOnlyDictionary<string, ISecretStore> SecretStores { get; init; } = new Dictionary<string, ISecretStore>();
+
+    /// <summary>Its DAPR_API_TOKEN and APP_API_TOKEN; null for a sidecar without tokens, as daprd without the variables.</summary>
+    public ApiTokens? Tokens { get; init; }
+
     /// <summary>The app's declarative subscriptions (Subscription resources).</summary>
     public IReadOnlyList<Mesh.Runtime.Sidecar.PubSub.Subscription> Subscriptions { get; init; } = [];
 

@@ -114,8 +114,11 @@ public sealed class MeshHost : IAsyncDisposable
     public IReadOnlyDictionary<string, string> EnvironmentFor(string appId)
     {
         var running = Find(appId);
-        return AppEnvironment.For(running.App.Spec, running.Sidecar.HttpPort, running.Sidecar.GrpcPort, Telemetry?.MetricsPort ?? LoopbackPorts.Free());
+        return AppEnvironment.For(running.App.Spec, running.Sidecar.HttpPort, running.Sidecar.GrpcPort, Telemetry?.MetricsPort ?? LoopbackPorts.Free(), running.App.Tokens);
     }
+
+    /// <summary>The APP_API_TOKEN of an app of this mesh (null without tokens): what a caller of the app standing in for its sidecar sends.</summary>
+    public string? AppTokenOf(string appId) => Find(appId).App.Tokens?.AppApiToken;
 
     /// <summary>
     /// Waits until the app answers (see <see cref="AppHealth"/>), then starts its sidecar's deliveries; false when it
@@ -245,14 +248,15 @@ public sealed class MeshHost : IAsyncDisposable
         }
     }
 
-    // One component instance per (file, name), shared by every app that sees it.
+    // One component instance per (file, name) and secrets read, shared by every app that sees it with the same secrets
+    // (each app reads its own secrets file, so its encryption keys are its own).
     private SidecarSettings Settings(MeshApp app)
     {
         var stateStores = new Dictionary<string, IStateStore>(StringComparer.Ordinal);
         var pubSubs = new Dictionary<string, IPubSub>(StringComparer.Ordinal);
         foreach (var definition in app.Components)
         {
-            var key = (Path.GetFullPath(definition.SourceFile), definition.Name);
+            var key = (Path.GetFullPath(definition.SourceFile), definition.SecretRefs.Count == 0 ? definition.Name : $"{definition.Name}#{app.Spec.AppDirPath}");
             if (ComponentFactory.IsStateStore(definition.Type))
             {
                 if (!components.TryGetValue(key, out var store))
@@ -276,6 +280,9 @@ public sealed class MeshHost : IAsyncDisposable
         return new SidecarSettings(
             app.Endpoint, app.Spec.DaprHttpPort ?? 0, app.Spec.DaprGrpcPort ?? 0, stateStores, pubSubs, app.Components, app.Resiliency, Directory, app.Configuration, options.Clock)
         {
+            SecretStores = app.SecretStores,
+            ApiToken = app.Tokens?.DaprApiToken,
+            AppApiToken = app.Tokens?.AppApiToken,
             DeclaredSubscriptions = app.Subscriptions,
         };
     }

@@ -43,8 +43,8 @@ public sealed class MeshRunner(TextWriter output, TextWriter error)
         MeshPlan plan;
         try
         {
-            plan = MeshPlan.Load(options.RunFile, options.AppIds, output);
-            plan = session is null ? plan : plan.WithClient(session.AppId);
+            plan = await MeshPlan.LoadAsync(options.RunFile, options.AppIds, output, stopping);
+            plan = session is null ? plan : await plan.WithClientAsync(session.AppId, output, stopping);
         }
         catch (Exception e) when (e is ConfigurationException or ComponentException)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mesh.Runtime.Security;
 
 namespace Mesh.Runtime.Sidecar;
 
@@ -25,6 +26,27 @@ public static class DaprAppEnvironment
         if (app.Port > 0)
         {
             environment["APP_PORT"] = app.Port.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return environment;
+    }
+
+    /// <summary>
+    /// <see cref="For(AppEndpoint, int, int)"/> for the app of <paramref name="settings"/>, with DAPR_API_TOKEN (what the
+    /// app's calls to its sidecar carry) and APP_API_TOKEN (what the sidecar's calls to the app carry) when they are set:
+    /// under the Dapr CLI both come from the environment daprd and the app share.
+    /// </summary>
+    public static Dictionary<string, string> For(SidecarSettings settings, int daprHttpPort, int daprGrpcPort)
+    {
+        var environment = For(settings.App, daprHttpPort, daprGrpcPort);
+        if (!string.IsNullOrEmpty(settings.ApiToken))
+        {
+            environment[ApiTokens.DaprApiTokenVariable] = settings.ApiToken;
+        }
+
+        if (!string.IsNullOrEmpty(settings.AppApiToken))
+        {
+            environment[ApiTokens.AppApiTokenVariable] = settings.AppApiToken;
         }
 
         return environment;

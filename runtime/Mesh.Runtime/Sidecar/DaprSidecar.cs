@@ -6,6 +6,7 @@ using Mesh.Runtime.Sidecar.Grpc;
 using Mesh.Runtime.Sidecar.Http;
 using Mesh.Runtime.Sidecar.Invocation;
 using Mesh.Runtime.Sidecar.PubSub;
+using Mesh.Runtime.Sidecar.Secrets;
 using Mesh.Runtime.Sidecar.State;
 using Mesh.Runtime.Workflow;
 using Microsoft.AspNetCore.Builder;
@@ -28,9 +29,13 @@ public sealed class DaprSidecar : IAsyncDisposable
     private readonly WebApplication host;
     private readonly List<IAsyncDisposable> deliveries = [];
 
-    private DaprSidecar(WebApplication host, int httpPort, int grpcPort)
+    private readonly InboundCalls inbound;
+    private int disposed;
+
+    private DaprSidecar(WebApplication host, int httpPort, int grpcPort, InboundCalls inbound)
     {
         this.host = host;
+        this.inbound = inbound;
         HttpPort = httpPort;
         GrpcPort = grpcPort;
     }
@@ -65,10 +70,12 @@ public sealed class DaprSidecar : IAsyncDisposable
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(health);
         builder.Services.AddSingleton<AppChannels>();
+        builder.Services.AddSingleton<InboundCalls>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TransactionalOutbox>();
         builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddSingleton<StateApi>();
+        builder.Services.AddSingleton<SecretsApi>();
         builder.Services.AddSingleton<PublishApi>();
         builder.Services.AddSingleton<InvocationApi>();
         builder.Services.AddSingleton<SubscriptionRegistry>();
@@ -86,6 +93,14 @@ public sealed class DaprSidecar : IAsyncDisposable
 
         var app = builder.Build();
         var proxy = app.Services.GetRequiredService<GrpcProxy>();
+        if (!string.IsNullOrEmpty(settings.ApiToken))
+        {
+            var token = settings.ApiToken;
+            app.Use((context, next) => context.Connection.LocalPort == grpcPort
+                ? ApiTokenCheck.GrpcAsync(context, token, _ => next())
+                : ApiTokenCheck.HttpAsync(context, token, _ => next()));
+        }
+
         app.Use(async (context, next) =>
         {
             // gRPC calls for another app: daprd's proxy mode, selected by the dapr-app-id metadata.
@@ -102,7 +117,7 @@ public sealed class DaprSidecar : IAsyncDisposable
                 {
                     context.Response.ContentType = "application/grpc";
                     context.Response.AppendTrailer("grpc-status", ((int)e.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    context.Response.AppendTrailer("grpc-message", e.Status.Detail);
+                    context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString(e.Status.Detail));
                 }
 
                 return;
@@ -116,7 +131,10 @@ public sealed class DaprSidecar : IAsyncDisposable
         await app.StartAsync(cancellationToken);
         // Created now, not on the first workflow call, so unfinished instances resume when the sidecar starts.
         app.Services.GetRequiredService<WorkflowEngine>();
-        var sidecar = new DaprSidecar(app, httpPort, grpcPort);
+        // From now on calls for the app come through this sidecar, which checks them and carries the app's token.
+        var inbound = app.Services.GetRequiredService<InboundCalls>();
+        settings.Directory.Attach(inbound);
+        var sidecar = new DaprSidecar(app, httpPort, grpcPort, inbound);
         // daprd relays outbox messages once the app is healthy, which without a health check is at start; the relay
         // never calls the app, so here it starts with the sidecar.
         sidecar.deliveries.AddRange(await app.Services.GetRequiredService<OutboxRelay>().StartAsync(cancellationToken));
@@ -171,9 +189,25 @@ public sealed class DaprSidecar : IAsyncDisposable
         services.GetRequiredService<SidecarHealth>().Initialized();
     }
 
+    /// <summary>The DAPR_API_TOKEN calls to this sidecar must carry; null when its APIs are open.</summary>
+    public string? ApiToken => host.Services.GetRequiredService<SidecarSettings>().ApiToken;
+
+    /// <summary>
+    /// The environment the Dapr CLI gives the app of this sidecar (<see cref="DaprAppEnvironment"/>): its ports and
+    /// endpoints, and DAPR_API_TOKEN and APP_API_TOKEN when set.
+    /// </summary>
+    public Dictionary<string, string> AppEnvironment() => DaprAppEnvironment.For(host.Services.GetRequiredService<SidecarSettings>(), HttpPort, GrpcPort);
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // A second dispose (a test stopping the sidecar early, then its fixture) finds the host gone: nothing to do.
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        host.Services.GetRequiredService<SidecarSettings>().Directory.Detach(inbound);
         foreach (var delivery in deliveries)
         {
             await delivery.DisposeAsync();

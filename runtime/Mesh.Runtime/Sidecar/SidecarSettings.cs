@@ -1,5 +1,6 @@
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Sidecar.Invocation;
 
 namespace Mesh.Runtime.Sidecar;
 
@@ -17,16 +18,29 @@ public sealed record AppEndpoint(string AppId, string Address, int Port, string 
     public bool UsesHttp2 => Protocol is "grpc" or "h2c";
 }
 
-/// <summary>The apps of one <c>mesh run</c>, shared by every sidecar for service invocation.</summary>
+/// <summary>
+/// The apps of one <c>mesh run</c>, shared by every sidecar for service invocation: where each app listens, and the
+/// callee side of its sidecar (<see cref="InboundCalls"/>), which a sidecar attaches when it starts.
+/// </summary>
 public sealed class AppDirectory
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AppEndpoint> apps = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, InboundCalls> sidecars = new(StringComparer.Ordinal);
 
     /// <summary>Adds or replaces an app.</summary>
     public void Register(AppEndpoint app) => apps[app.AppId] = app;
 
     /// <summary>The app, or null when no app of that id runs here.</summary>
     public AppEndpoint? Find(string appId) => apps.GetValueOrDefault(appId);
+
+    /// <summary>The callee side of the app's sidecar, or null while it has none running.</summary>
+    public InboundCalls? SidecarOf(string appId) => sidecars.GetValueOrDefault(appId);
+
+    /// <summary>Makes a sidecar the one that takes the calls for its app.</summary>
+    internal void Attach(InboundCalls inbound) => sidecars[inbound.App.AppId] = inbound;
+
+    /// <summary>Removes a sidecar that stops, unless another took its place meanwhile.</summary>
+    internal void Detach(InboundCalls inbound) => sidecars.TryRemove(new KeyValuePair<string, InboundCalls>(inbound.App.AppId, inbound));
 }
 
 /// <summary>What one sidecar serves.</summary>
@@ -57,6 +71,18 @@ public sealed record SidecarSettings(
 
     /// <summary>The clock of the sidecar.</summary>
     public TimeProvider Time { get; init; } = Clock ?? TimeProvider.System;
+
+    /// <summary>The secret stores the app sees, by component name (<see cref="ComponentSecrets"/> creates them).</summary>
+    public IReadOnlyDictionary<string, ISecretStore> SecretStores { get; init; } = new Dictionary<string, ISecretStore>();
+
+    /// <summary>
+    /// DAPR_API_TOKEN: what every call to the sidecar's APIs must carry in <c>dapr-api-token</c>; null or empty leaves
+    /// the APIs open, as daprd without the variable.
+    /// </summary>
+    public string? ApiToken { get; init; }
+
+    /// <summary>APP_API_TOKEN: what the sidecar sends the app in <c>dapr-api-token</c> on every call; null sends none.</summary>
+    public string? AppApiToken { get; init; }
 
     /// <summary>The app's declarative subscriptions (<c>kind: Subscription</c> resources), delivered with the ones the app declares.</summary>
     public IReadOnlyList<PubSub.Subscription> DeclaredSubscriptions { get; init; } = [];

@@ -56,6 +56,8 @@ public static class DaprSidecarExtensions
         }
 
         client.AddHttpMessageHandler(() => new InvocationHandler { DaprEndpoint = sidecar });
+        var apiToken = DaprDefaults.GetDefaultDaprApiToken(builder.Configuration);
+        client.AddHttpMessageHandler(() => new SidecarTokenHandler(apiToken));
         return client;
     }
 }

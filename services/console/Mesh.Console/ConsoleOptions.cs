@@ -12,8 +12,11 @@ public sealed class ConsoleOptions
     /// </summary>
     public bool DevSignIn { get; set; }
 
-    /// <summary>The audience of the operator tokens the dev sign-in mints.</summary>
-    public string DevAudience { get; set; } = "mesh-operators";
+    /// <summary>
+    /// The audience of the operator tokens the dev sign-in mints: the workflows app, which the console passes them to
+    /// on replay and dismiss.
+    /// </summary>
+    public string DevAudience { get; set; } = "mesh-workflows";
 
     /// <summary>The flows the workflows app runs, as in "flows/{flow}".</summary>
     public List<string> Flows { get; set; } = [];

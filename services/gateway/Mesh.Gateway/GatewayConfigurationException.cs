@@ -6,38 +6,9 @@ public sealed class GatewayConfigurationException(string message) : Exception(me
     /// <summary>Refuses dev trust outside Development, a gateway that trusts no issuer, and limits that cannot work.</summary>
     public static void ThrowIfUnsafe(GatewayOptions options, IHostEnvironment environment)
     {
-        var auth = options.Authentication;
-        if (auth.DevIssuer && !environment.IsDevelopment())
+        if (Mesh.DevTokens.IssuerTrust.ProblemOf(options.Authentication, "Gateway:Authentication", "this gateway", environment.EnvironmentName) is { } problem)
         {
-            throw new GatewayConfigurationException(
-                "Gateway:Authentication:DevIssuer trusts the repository's dev key, which anyone can mint tokens with; it is accepted only when " +
-                $"ASPNETCORE_ENVIRONMENT is Development (it is {environment.EnvironmentName}): set Authority or JwksFile and Issuer instead");
-        }
-
-        if (auth.DevKeyFile.Length > 0 && !environment.IsDevelopment())
-        {
-            throw new GatewayConfigurationException(
-                $"Gateway:Authentication:DevKeyFile names a dev signing key, accepted only when ASPNETCORE_ENVIRONMENT is Development (it is {environment.EnvironmentName})");
-        }
-
-        if (!auth.DevIssuer && auth.Authority.Length == 0 && auth.JwksFile.Length == 0)
-        {
-            throw new GatewayConfigurationException("Gateway:Authentication trusts no issuer: set Authority, or JwksFile with Issuer (or DevIssuer in Development)");
-        }
-
-        if (auth.JwksFile.Length > 0 && auth.Issuer.Length == 0)
-        {
-            throw new GatewayConfigurationException("Gateway:Authentication:JwksFile needs Gateway:Authentication:Issuer, the iss its tokens carry");
-        }
-
-        if (auth.JwksFile.Length > 0 && !File.Exists(auth.JwksFile))
-        {
-            throw new GatewayConfigurationException($"Gateway:Authentication:JwksFile: {auth.JwksFile} does not exist");
-        }
-
-        if (auth.Audience.Length == 0)
-        {
-            throw new GatewayConfigurationException("Gateway:Authentication:Audience must name this gateway");
+            throw new GatewayConfigurationException(problem);
         }
 
         foreach (var (name, limit) in options.Clients.SelectMany(c => Limits(c.Key, c.Value)).Append(("Gateway:RateLimit", options.RateLimit)))

@@ -6,6 +6,7 @@ using Mesh.Gateway.Forwarding;
 using Mesh.Gateway.RateLimiting;
 using Mesh.Gateway.Security;
 using Mesh.Gateway.Surface;
+using Mesh.ServiceDefaults.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
 
@@ -41,6 +42,8 @@ public static class GatewayExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
         builder.Services.AddSingleton<AdminListener>();
         builder.Services.AddPartnerAuthentication(options.Authentication);
+        // Partners authenticate with their JWT at the gate; only the admin API is reached through the sidecar.
+        builder.Services.RequireSidecarPerEndpoint();
 
         builder.Services.AddSingleton<PartnerForwarder>();
         builder.Services.AddGrpc(o =>
@@ -62,6 +65,10 @@ public static class GatewayExtensions
     public static WebApplication MapGatewayApi(this WebApplication app)
     {
         app.UseMiddleware<PartnerGate>();
+        // Behind the gate, so it answers partners (and refuses the admin routes on their listeners) first; the
+        // admin API then asks for the app token.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         foreach (var service in app.Services.GetRequiredService<PartnerSurface>().Services)
         {

@@ -24,26 +24,11 @@ public sealed class GatewayOptions
     /// <summary>The largest request message accepted, in bytes; larger ones answer RESOURCE_EXHAUSTED.</summary>
     public int MaxRequestBytes { get; set; } = 64 * 1024;
 
-    /// <summary>Trust in token issuers.</summary>
-    public sealed class AuthenticationOptions
+    /// <summary>Trust in token issuers; the audience is "mesh-gateway" unless set.</summary>
+    public sealed class AuthenticationOptions : Mesh.DevTokens.IssuerTrustOptions
     {
-        /// <summary>An OpenID Connect issuer whose discovery document and JWKS the gateway reads, e.g. https://login.example.com/tenant.</summary>
-        public string Authority { get; set; } = "";
-
-        /// <summary>The expected <c>iss</c> of tokens verified with <see cref="JwksFile"/>.</summary>
-        public string Issuer { get; set; } = "";
-
-        /// <summary>A JSON Web Key Set file with the issuer's public keys, for issuers the gateway cannot reach.</summary>
-        public string JwksFile { get; set; } = "";
-
-        /// <summary>The expected <c>aud</c> of every token.</summary>
-        public string Audience { get; set; } = "mesh-gateway";
-
-        /// <summary>Trust tokens of <c>mesh token</c>, signed by the repository's dev key. Development only.</summary>
-        public bool DevIssuer { get; set; }
-
-        /// <summary>The dev key file; the repository's <c>.mesh/dev-issuer/signing-key.json</c> when empty.</summary>
-        public string DevKeyFile { get; set; } = "";
+        /// <summary>Settings with the gateway's audience.</summary>
+        public AuthenticationOptions() => Audience = "mesh-gateway";
     }
 
     /// <summary>One partner client.</summary>

@@ -13,7 +13,8 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class WorkflowsExtensions
 {
-    /// <summary>Registers the Dapr clients, the workflow runtime, the case API and every saga.</summary>
+    /// <summary>Registers the Dapr clients, the workflow runtime, the case API with operator identity, and every saga.</summary>
+    /// <exception cref="Mesh.Workflows.Cases.Operators.WorkflowsConfigurationException">The operator token settings are unsafe.</exception>
     public static IHostApplicationBuilder AddWorkflows(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -26,6 +27,7 @@ public static class WorkflowsExtensions
         // REST errors carry the same google.rpc details as gRPC ones; transcoding needs their types to write them.
         builder.Services.AddGrpc().AddJsonTranscoding(o => o.TypeRegistry = TypeRegistry.FromFiles(Google.Rpc.ErrorDetailsReflection.Descriptor));
         builder.Services.AddSingleton<CaseFlows>();
+        builder.AddOperatorIdentity();
 
         builder.AddInventoryToCharge();
         builder.AddProcureToPay();

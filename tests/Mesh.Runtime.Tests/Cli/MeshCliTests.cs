@@ -55,7 +55,7 @@ public sealed class MeshCliTests : IDisposable
         var code = await RunAsync("run", "-f", Path.Combine(folder.Path, "dapr.yaml"));
 
         Assert.Equal(1, code);
-        Assert.StartsWith($"{component}:9:7: spec.metadata[0].secretKeyRef: secret references are not supported", error.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"{component}:9:7: spec.metadata[0].secretKeyRef: needs auth.secretStore naming the secret store to read it from", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -111,12 +111,15 @@ public sealed partial class MeshRunnerTests : IDisposable
             version: 1
             common:
               resourcesPaths: [./components]
+              env:
+                DAPR_API_TOKEN: test-token
             apps:
               - appDirPath: ./orders
               - appDirPath: ./billing
             """);
         using var stopping = new CancellationTokenSource();
         using var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("dapr-api-token", "test-token");
 
         var run = Runner().RunAsync(new RunOptions(runFile, [], Patience), stopping.Token);
         await output.WaitForAsync("mesh: you're up and running", Patience);

@@ -4,7 +4,7 @@ namespace Mesh.Runtime.Tests.Components;
 
 public sealed class ComponentFactoryTests
 {
-    private const string Supported = "supported: state.redis, state.in-memory, pubsub.redis, pubsub.in-memory";
+    private const string Supported = "supported: state.redis, state.in-memory, pubsub.redis, pubsub.in-memory, secretstores.local.file, secretstores.local.env";
 
     [Fact]
     public void CreateStateStore_UnknownType_NamesFileComponentTypeAndSupportedTypes()
@@ -85,7 +85,6 @@ public sealed class ComponentFactoryTests
     [InlineData("state.redis", "redisMaxRetries", "3", "redisMaxRetries configures go-redis command retries (use a Resiliency policy), which Mesh does not support; remove it")]
     [InlineData("state.redis", "queryIndexes", "[]", "queryIndexes configures the state query API (RediSearch indexes), which Mesh does not support; remove it")]
     [InlineData("state.redis", "sentinelMasterName", "main", "sentinelMasterName configures Redis Sentinel, which Mesh does not support; remove it")]
-    [InlineData("state.redis", "primaryEncryptionKey", "key", "primaryEncryptionKey configures state encryption, which Mesh does not support; remove it")]
     [InlineData("pubsub.redis", "streamTTL", "1h", "streamTTL configures stream entry TTL (XADD MINID), which Mesh does not support; remove it")]
     [InlineData("pubsub.redis", "writeTimeout", "1s", "writeTimeout configures a socket write timeout apart from readTimeout, which Mesh does not support; remove it")]
     [InlineData("pubsub.redis", "clientCert", "pem", "clientCert configures TLS client certificates, which Mesh does not support; remove it")]

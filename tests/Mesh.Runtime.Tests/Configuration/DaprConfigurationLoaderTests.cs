@@ -70,8 +70,7 @@ public sealed class DaprConfigurationLoaderTests : IDisposable
 
     [Theory]
     [InlineData("tracing", "  tracing:\n    samplingRate: \"1\"\n", "distributed tracing (tracing) is not supported by mesh")]
-    [InlineData("accessControl", "  accessControl:\n    defaultAction: deny\n", "service invocation access control (accessControl) is not supported by mesh")]
-    [InlineData("secrets", "  secrets:\n    scopes: []\n", "secret scoping (secrets) is not supported by mesh")]
+    [InlineData("api", "  api:\n    allowed: []\n", "API allow and deny lists (api) is not supported by mesh")]
     [InlineData("features", "  features:\n    - name: Resiliency\n      enabled: true\n", "preview features (features) is not supported by mesh")]
     [InlineData("mtls", "  mtls:\n    enabled: true\n", "mTLS between sidecars (mtls) is not supported by mesh")]
     public void Load_UnsupportedSection_IsRefusedAtItsKeyWithTheFeature(string section, string yaml, string message)

@@ -1,3 +1,4 @@
+using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 
 namespace Mesh.Runtime.Tests.Configuration;
@@ -11,20 +12,26 @@ public sealed class ResourceLoaderTests : IDisposable
     public void Dispose() => folder.Dispose();
 
     [Fact]
-    public void Load_RepositoryComponents_StateStorePubSubAndDeliveryRetry()
+    public void Load_RepositoryComponents_StateStorePubSubSecretsAndDeliveryRetry()
     {
         var components = Path.Combine(RunFileLoaderTests.RepositoryRoot(), "components");
 
         var (definitions, resiliency) = ResourceLoader.Load([components], "registry");
+        var (ofWorkflows, _) = ResourceLoader.Load([components], "workflows");
 
-        Assert.Equal(["pubsub", "statestore"], definitions.Select(d => d.Name));
+        Assert.Equal(["pubsub", "localsecretstore", "statestore"], definitions.Select(d => d.Name));
+        Assert.Equal(["patientstore", "pubsub", "localsecretstore", "statestore"], ofWorkflows.Select(d => d.Name));
         var pubsub = definitions[0];
         Assert.Equal(("pubsub.redis", "v1", Path.Combine(components, "pubsub.yaml")), (pubsub.Type, pubsub.Version, pubsub.SourceFile));
         Assert.Equal("127.0.0.1:6379", pubsub.Metadata["REDISHOST"]);
-        Assert.Equal("", pubsub.Metadata["redisPassword"]);
+        Assert.Equal(("redis-password", "localsecretstore"), (pubsub.SecretRefs["redisPassword"].Name, pubsub.SecretStore));
         Assert.Equal("60s", pubsub.Metadata["processingTimeout"]);
         Assert.Equal("100000", pubsub.Metadata["maxLenApprox"]);
-        Assert.Equal("true", definitions[1].Metadata["actorStateStore"]);
+        Assert.Equal("secretstores.local.file", definitions[1].Type);
+        Assert.Equal("true", definitions[2].Metadata["actorStateStore"]);
+        // Encrypted for the apps that keep patient data themselves, not where the services write through an outbox store.
+        Assert.False(definitions[2].SecretRefs.ContainsKey("primaryEncryptionKey"));
+        Assert.Equal("state-encryption-key", ofWorkflows.Single(d => d.Name == "patientstore").SecretRefs["primaryEncryptionKey"].Name);
         var inbound = resiliency.ComponentInbound["pubsub"];
         Assert.Equal(new RetryPolicy("deliveryRetry", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), 5), inbound.Retry);
         Assert.Null(inbound.Timeout);
@@ -75,7 +82,33 @@ public sealed class ResourceLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_SecretKeyRef_SaysSecretsAreNotSupported()
+    public void Load_SecretKeyRef_IsKeptForTheSecretStoreAndLeftOutOfTheValues()
+    {
+        var path = folder.Write("c/store.yaml", Header + """
+            metadata:
+              name: store
+            spec:
+              type: state.redis
+              metadata:
+                - name: redisHost
+                  value: 127.0.0.1:6379
+                - name: redisPassword
+                  secretKeyRef:
+                    name: redis
+                    key: password
+            auth:
+              secretStore: localsecretstore
+            """);
+
+        var (definitions, _) = ResourceLoader.Load([folder.Path + "/c"], "orders");
+
+        var store = Assert.Single(definitions);
+        Assert.Equal(new SecretKeyRef("redis", "password", $"{path}:12:9"), store.SecretRefs["redisPassword"]);
+        Assert.Equal(("localsecretstore", false), (store.SecretStore, store.Metadata.ContainsKey("redisPassword")));
+    }
+
+    [Fact]
+    public void Load_SecretKeyRefWithoutAuthSecretStore_IsRefusedAtTheReference()
     {
         var path = folder.Write("c/store.yaml", Header + """
             metadata:
@@ -86,12 +119,45 @@ public sealed class ResourceLoaderTests : IDisposable
                 - name: redisPassword
                   secretKeyRef:
                     name: redis
-                    key: password
             """);
 
         var error = Assert.Throws<ConfigurationException>(() => ResourceLoader.Load([folder.Path + "/c"], "orders"));
 
-        Assert.StartsWith($"{path}:9:7: spec.metadata[0].secretKeyRef: secret references are not supported by mesh", error.Message, StringComparison.Ordinal);
+        Assert.Equal($"{path}:9:7: spec.metadata[0].secretKeyRef: needs auth.secretStore naming the secret store to read it from", error.Message);
+    }
+
+    [Fact]
+    public void Load_ValueAndSecretKeyRefOnOneItem_IsRefused()
+    {
+        var path = folder.Write("c/store.yaml", Header + """
+            metadata:
+              name: store
+            spec:
+              type: state.redis
+              metadata:
+                - name: redisPassword
+                  value: plain
+                  secretKeyRef: {name: redis}
+            auth:
+              secretStore: secrets
+            """);
+
+        var error = Assert.Throws<ConfigurationException>(() => ResourceLoader.Load([folder.Path + "/c"], "orders"));
+
+        Assert.Equal($"{path}:10:7: spec.metadata[0].secretKeyRef: give one of value, envRef or secretKeyRef", error.Message);
+    }
+
+    [Theory]
+    [InlineData("APP_API_TOKEN")]
+    [InlineData("DAPR_API_TOKEN")]
+    [InlineData("dapr_http_port")]
+    public void Load_EnvRefToTheSidecarsTokens_IsRefused(string variable)
+    {
+        var path = folder.Write("c/store.yaml", Header + $"metadata:\n  name: store\nspec:\n  type: state.in-memory\n  metadata:\n    - name: token\n      envRef: {variable}\n");
+
+        var error = Assert.Throws<ConfigurationException>(() => ResourceLoader.Load([folder.Path + "/c"], "orders"));
+
+        Assert.Equal($"{path}:9:15: spec.metadata[0].envRef: '{variable}' may not be read by a component (APP_API_TOKEN and DAPR_* are the sidecar's own)", error.Message);
     }
 
     [Fact]

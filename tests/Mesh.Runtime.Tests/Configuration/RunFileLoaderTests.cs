@@ -407,7 +407,7 @@ public sealed class RunFileLoaderTests : IDisposable
         Assert.Equal([Path.Combine(root, "components")], registry.ResourcesPaths);
         Assert.Equal("Development", registry.Env["ASPNETCORE_ENVIRONMENT"]);
         Assert.Equal(["dotnet", "run", "--no-launch-profile", "--no-build", "-c", "Release"], registry.Command);
-        Assert.Equal(["registry", "erp", "masterdata", "inventory", "charges", "finance", "workflows", "ingest", "gateway", "console", "procurement"], runFile.Apps.Select(a => a.AppId));
+        Assert.Equal(["registry", "erp", "masterdata", "inventory", "charges", "finance", "workflows", "ingest", "gateway", "console", "procurement", "operations"], runFile.Apps.Select(a => a.AppId));
         // The workflows app takes pub/sub, REST and gRPC on one HTTP/2 cleartext port.
         Assert.Equal("h2c", Assert.Single(runFile.Apps, a => a.AppId == "workflows").AppProtocol);
         Assert.All(runFile.Apps, app => Assert.True(Directory.Exists(app.AppDirPath), $"{app.AppId}: {app.AppDirPath} does not exist"));

@@ -15,13 +15,14 @@ namespace Mesh.Runtime.Tests.Resiliency;
 
 /// <summary>
 /// <c>targets.apps</c> policies on service invocation: a real "billing" app whose answers the test scripts, called
-/// through the "checkout" sidecar's InvokeService and /v1.0/invoke.
+/// through the "checkout" sidecar's InvokeService and /v1.0/invoke, and handed on by billing's own sidecar, as daprd does.
 /// </summary>
 public sealed class AppResiliencyTests : IAsyncLifetime
 {
     private readonly Queue<int> answers = new();
     private readonly TestClock clock = new();
     private WebApplication billing = null!;
+    private DaprSidecar? billingSidecar;
     private int billingPort;
     private int calls;
     private TaskCompletionSource hang = new();
@@ -52,6 +53,11 @@ public sealed class AppResiliencyTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         hang.TrySetResult();
+        if (billingSidecar is not null)
+        {
+            await billingSidecar.DisposeAsync();
+        }
+
         await billing.DisposeAsync();
     }
 
@@ -154,6 +160,10 @@ public sealed class AppResiliencyTests : IAsyncLifetime
             new Dictionary<string, TargetPolicies> { ["billing"] = billingPolicies });
         // The retries' 10 ms backoff runs on the real clock; the breaker's and the timeout's waits on the test's.
         var time = billingPolicies.Retry is null ? (TimeProvider)clock : TimeProvider.System;
+        billingSidecar = await DaprSidecar.StartAsync(
+            new SidecarSettings(directory.Find("billing")!, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), [], ResiliencySpec.None, directory, Clock: time),
+            NullLoggerFactory.Instance,
+            CancellationToken.None);
         return await DaprSidecar.StartAsync(
             new SidecarSettings(directory.Find("checkout")!, 0, 0, new Dictionary<string, IStateStore>(), new Dictionary<string, IPubSub>(), [], resiliency, directory, Clock: time),
             NullLoggerFactory.Instance,

@@ -25,7 +25,9 @@ public sealed class InvocationThroughSidecarTests(SidecarTestbed testbed) : ICla
         await using var inventory = builder.Build();
         inventory.MapGrpcService<CallerRecordingHealth>();
         await inventory.StartAsync();
-        testbed.Directory.Register(new AppEndpoint("inventory", "127.0.0.1", port, "grpc"));
+        var endpoint = new AppEndpoint("inventory", "127.0.0.1", port, "grpc");
+        testbed.Directory.Register(endpoint);
+        await testbed.StartSidecarAsync(endpoint);
 
         var invoker = DaprClient.CreateInvocationInvoker("inventory", $"http://127.0.0.1:{testbed.CheckoutSidecar.GrpcPort}");
         var reply = await new Health.HealthClient(invoker).CheckAsync(new HealthCheckRequest { Service = "stock" });
@@ -81,11 +83,11 @@ public sealed class InvocationThroughSidecarTests(SidecarTestbed testbed) : ICla
     {
         var client = testbed.ClientFor(testbed.CheckoutSidecar);
 
-        var error = await Assert.ThrowsAsync<DaprException>(() => client.GetSecretAsync("vault", "db-password"));
+        var error = await Assert.ThrowsAsync<DaprException>(() => client.GetConfiguration("settings", ["feature-x"]));
 
         var rpc = Assert.IsType<RpcException>(error.InnerException);
         Assert.Equal(StatusCode.Unimplemented, rpc.StatusCode);
-        Assert.Contains("dapr.proto.runtime.v1.Dapr.GetSecret", rpc.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("dapr.proto.runtime.v1.Dapr.GetConfiguration", rpc.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public sealed class OutboxCrashTests : IAsyncLifetime
     private RedisServer redis = null!;
     private ConnectionMultiplexer connection = null!;
 
+    // The sidecar's DAPR_API_TOKEN, given in the run file as the Dapr CLI would pass it.
+    private const string ApiToken = "crash-test-token";
+
     public async Task InitializeAsync()
     {
         redis = await RedisServer.StartAsync(appendOnly: true);
@@ -30,6 +33,8 @@ public sealed class OutboxCrashTests : IAsyncLifetime
                 daprGRPCPort: {grpcPort}
                 resourcesPaths: [./components]
                 command: ["/bin/sh", "-c", "while :; do sleep 1; done"]
+                env:
+                  DAPR_API_TOKEN: {ApiToken}
             """);
     }
 
@@ -98,7 +103,7 @@ public sealed class OutboxCrashTests : IAsyncLifetime
         // In the first run the event pub/sub is unreachable (TEST-NET-1), so its relay cannot publish: the kill is
         // certain to land between the commit and the publish.
         await WriteComponentsAsync("192.0.2.1:6379");
-        using var client = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").Build();
+        using var client = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").UseDaprApiToken(ApiToken).Build();
         var first = Cli.MeshProcess.Start(folder);
         await RetryAsync(() => client.GetStateAsync<string>(OutboxTestbed.OutboxStore, "warm-up"));
 

@@ -33,6 +33,9 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
         mesh = await MeshHost.StartAsync([MeshApp.Create("crashapp", 0, "grpc", [actorStore])]);
     }
 
+    // The DAPR_API_TOKEN of the mesh run test's sidecar, given in its run file as the Dapr CLI would pass it.
+    private const string MeshRunApiToken = "crash-test-token";
+
     public async Task DisposeAsync()
     {
         await mesh.DisposeAsync();
@@ -100,8 +103,9 @@ public sealed class WorkflowCrashTests : IAsyncLifetime
                 env:
                   LOG_FILE: {LogFile}
                   GATE_FILE: {GateFile}
+                  DAPR_API_TOKEN: {MeshRunApiToken}
             """);
-        using var client = new DaprWorkflowClientBuilder(new ConfigurationBuilder().Build()).UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").Build();
+        using var client = new DaprWorkflowClientBuilder(new ConfigurationBuilder().Build()).UseGrpcEndpoint($"http://127.0.0.1:{grpcPort}").UseDaprApiToken(MeshRunApiToken).Build();
         var mesh = Cli.MeshProcess.Start(folder);
         var id = await RetryAsync(() => client.ScheduleNewWorkflowAsync("CrashSaga", input: "case-2"));
         await WaitForLineAsync("start:case-2-charge");

@@ -5,6 +5,7 @@ using Grpc.Core;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Sidecar.Invocation;
 using Mesh.Runtime.Sidecar.PubSub;
+using Mesh.Runtime.Sidecar.Secrets;
 using Mesh.Runtime.Sidecar.State;
 
 namespace Mesh.Runtime.Sidecar.Grpc;
@@ -13,12 +14,12 @@ namespace Mesh.Runtime.Sidecar.Grpc;
 /// The implemented subset of <c>dapr.proto.runtime.v1.Dapr</c>. Bound by <see cref="DaprServiceMethodProvider"/>,
 /// which answers UNIMPLEMENTED, naming the method, for every other RPC of the service.
 /// </summary>
-public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, PublishApi publish, InvocationApi invocation, SubscriptionRegistry subscriptions)
+public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, PublishApi publish, InvocationApi invocation, SubscriptionRegistry subscriptions, SecretsApi secrets)
 {
     /// <summary>GetState.</summary>
     public Task<GetStateResponse> GetState(GetStateRequest request, ServerCallContext context) => StateApi.Guard(async () =>
     {
-        var item = await state.Store(request.StoreName).GetAsync(state.StoredKey(request.StoreName, request.Key), context.CancellationToken);
+        var item = await state.GetAsync(request.StoreName, request.Key, context.CancellationToken);
         return item is null ? new GetStateResponse() : new GetStateResponse { Data = ByteString.CopyFrom(item.Value.Span), Etag = item.ETag };
     });
 
@@ -109,6 +110,21 @@ public sealed class DaprGrpcApi(SidecarSettings settings, StateApi state, Publis
     /// <summary>InvokeService.</summary>
     public Task<InvokeResponse> InvokeService(InvokeServiceRequest request, ServerCallContext context) =>
         invocation.InvokeAsync(request, context.CancellationToken);
+
+    /// <summary>GetSecret.</summary>
+    public async Task<GetSecretResponse> GetSecret(GetSecretRequest request, ServerCallContext context) =>
+        new() { Data = { (await secrets.GetAsync(request.StoreName, request.Key, request.Metadata, context.CancellationToken)).ToDictionary() } };
+
+    /// <summary>GetBulkSecret: the secrets the app's secret scopes allow.</summary>
+    public async Task<GetBulkSecretResponse> GetBulkSecret(GetBulkSecretRequest request, ServerCallContext context) =>
+        new()
+        {
+            Data =
+            {
+                (await secrets.BulkGetAsync(request.StoreName, request.Metadata, context.CancellationToken))
+                    .ToDictionary(s => s.Key, s => new SecretResponse { Secrets = { s.Value.ToDictionary() } }),
+            },
+        };
 
     /// <summary>GetMetadata: app id, components and subscriptions.</summary>
     public Task<GetMetadataResponse> GetMetadata(GetMetadataRequest request, ServerCallContext context)

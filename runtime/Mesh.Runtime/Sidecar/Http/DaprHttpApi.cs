@@ -4,6 +4,7 @@ using Grpc.Core;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Sidecar.Invocation;
 using Mesh.Runtime.Sidecar.PubSub;
+using Mesh.Runtime.Sidecar.Secrets;
 using Mesh.Runtime.Sidecar.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,8 @@ public static class DaprHttpApi
         api.MapGet("/state/{store}/{key}", GetStateAsync);
         api.MapPost("/state/{store}", SaveStateAsync);
         api.MapDelete("/state/{store}/{key}", DeleteStateAsync);
+        api.MapGet("/secrets/{store}/bulk", BulkGetSecretsAsync);
+        api.MapGet("/secrets/{store}/{key}", GetSecretAsync);
         api.Map("/invoke/{appId}/method/{**method}", (HttpContext context, string appId, string method, GrpcProxy proxy) => Guard(() => proxy.ForwardHttpAsync(context, appId, method)));
         api.Map("/{**rest}", (HttpContext context) => Error(StatusCodes.Status501NotImplemented, "ERR_NOT_IMPLEMENTED",
             $"{context.Request.Method} {context.Request.Path} is not implemented by the Mesh embedded runtime"));
@@ -90,7 +93,7 @@ public static class DaprHttpApi
 
     private static Task<IResult> GetStateAsync(HttpContext context, string store, string key, StateApi state) => Guard(async () =>
     {
-        var item = await StateApi.Guard(() => state.Store(store).GetAsync(state.StoredKey(store, key), context.RequestAborted));
+        var item = await StateApi.Guard(() => state.GetAsync(store, key, context.RequestAborted));
         if (item is null)
         {
             return Results.NoContent();
@@ -108,7 +111,13 @@ public static class DaprHttpApi
         foreach (var item in items.OfType<JsonObject>())
         {
             var key = item["key"]?.GetValue<string>() ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a state item has no key"));
-            var value = item["value"] is { } v ? JsonSerializer.SerializeToUtf8Bytes(v) : [];
+            // Encrypted, a JSON string is stored as its text, as daprd stores it (so it reads back without quotes).
+            var value = item["value"] switch
+            {
+                null => [],
+                JsonValue text when target is EncryptedStateStore && text.TryGetValue<string>(out var plain) => System.Text.Encoding.UTF8.GetBytes(plain),
+                var v => JsonSerializer.SerializeToUtf8Bytes(v),
+            };
             var concurrency = item["options"]?["concurrency"]?.GetValue<string>() == "first-write" ? StateConcurrency.FirstWrite : StateConcurrency.LastWrite;
             var ttl = item["metadata"]?["ttlInSeconds"]?.GetValue<string>() is { } raw
                 ? int.TryParse(raw, out var seconds) ? seconds : throw new RpcException(new Status(StatusCode.InvalidArgument, $"ttlInSeconds '{raw}' of key {key} is not an integer"))
@@ -135,6 +144,32 @@ public static class DaprHttpApi
         return Results.NoContent();
     });
 
+    // 200 with the secret's keys and values (daprd's 204 is for a store that answers no map at all, which these never do);
+    // errors with daprd's statuses and codes.
+    private static async Task<IResult> GetSecretAsync(HttpContext context, string store, string key, SecretsApi secrets)
+    {
+        try
+        {
+            return Results.Json(await secrets.GetAsync(store, key, QueryMetadata(context), context.RequestAborted));
+        }
+        catch (SecretsError e)
+        {
+            return Error(e.HttpStatus, e.ErrorCode, e.Status.Detail);
+        }
+    }
+
+    private static async Task<IResult> BulkGetSecretsAsync(HttpContext context, string store, SecretsApi secrets)
+    {
+        try
+        {
+            return Results.Json(await secrets.BulkGetAsync(store, QueryMetadata(context), context.RequestAborted));
+        }
+        catch (SecretsError e)
+        {
+            return Error(e.HttpStatus, e.ErrorCode, e.Status.Detail);
+        }
+    }
+
     private static Dictionary<string, string> QueryMetadata(HttpContext context) =>
         context.Request.Query.Where(q => q.Key.StartsWith("metadata.", StringComparison.Ordinal))
             .ToDictionary(q => q.Key["metadata.".Length..], q => q.Value.ToString());
@@ -153,6 +188,7 @@ public static class DaprHttpApi
                 StatusCode.Aborted => Error(StatusCodes.Status409Conflict, "ERR_STATE_SAVE", e.Status.Detail),
                 StatusCode.NotFound => Error(StatusCodes.Status404NotFound, "ERR_NOT_FOUND", e.Status.Detail),
                 StatusCode.FailedPrecondition => Error(StatusCodes.Status400BadRequest, "ERR_NOT_CONFIGURED", e.Status.Detail),
+                StatusCode.Internal when e.Status.Detail.StartsWith("fail to get ", StringComparison.Ordinal) => Error(StatusCodes.Status500InternalServerError, "ERR_STATE_GET", e.Status.Detail),
                 _ => Error(StatusCodes.Status400BadRequest, "ERR_BAD_REQUEST", e.Status.Detail),
             };
         }

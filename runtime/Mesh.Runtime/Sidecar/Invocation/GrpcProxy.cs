@@ -10,11 +10,13 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Mesh.Runtime.Sidecar.Invocation;
 
 /// <summary>
-/// Forwards calls to apps, keeping the caller's method path, streaming bodies and trailers:
-/// gRPC calls carrying <c>dapr-app-id</c> on the sidecar's gRPC port, and <c>/v1.0/invoke</c> calls on
-/// its HTTP port. The callee sees <c>dapr-caller-app-id</c> and never <c>dapr-app-id</c>.
+/// Forwards calls to apps through their sidecars (<see cref="InboundCalls"/>), keeping the caller's method path,
+/// streaming bodies and trailers: gRPC calls carrying <c>dapr-app-id</c> on the sidecar's gRPC port, and
+/// <c>/v1.0/invoke</c> calls on its HTTP port. The callee's access control list decides first; the callee sees
+/// <c>dapr-caller-app-id</c> and its own APP_API_TOKEN in <c>dapr-api-token</c>, never <c>dapr-app-id</c> or the
+/// caller's DAPR_API_TOKEN.
 /// </summary>
-public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IHttpForwarder forwarder, InvocationApi invocation)
+public sealed class GrpcProxy(SidecarSettings settings, IHttpForwarder forwarder, InvocationApi invocation)
 {
     /// <summary>The metadata key naming the target app.</summary>
     public const string AppIdHeader = "dapr-app-id";
@@ -22,13 +24,18 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
     private static readonly ForwarderRequestConfig Http2 = new() { Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
     private static readonly ForwarderRequestConfig Http11 = new() { Version = System.Net.HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
 
-    /// <summary>Forwards a gRPC call to the app named by its <c>dapr-app-id</c> metadata.</summary>
+    /// <summary>
+    /// Forwards a gRPC call to the app named by its <c>dapr-app-id</c> metadata; PERMISSION_DENIED with daprd's message
+    /// when the app's access control list refuses it (gRPC calls match as gRPC operations, without a verb).
+    /// </summary>
     public async Task ForwardGrpcAsync(HttpContext context)
     {
-        var target = invocation.Target(context.Request.Headers[AppIdHeader].ToString());
+        var callee = invocation.Target(context.Request.Headers[AppIdHeader].ToString());
+        invocation.Authorize(callee, InvocationApi.Normalize(context.Request.Path.Value ?? ""), verb: null, isHttp: false, proxied: true);
+        var target = callee.App;
         using var span = StartInvokeSpan(target.AppId, context.Request.Path);
         var started = Stopwatch.GetTimestamp();
-        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null)));
+        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), callee.Channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null, callee.AppApiToken)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -41,13 +48,30 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
         Invoked(span, target.AppId, "grpc", status, started);
     }
 
-    /// <summary>Forwards <c>/v1.0/invoke/{app}/method/{method}</c> to the app's HTTP route.</summary>
+    /// <summary>
+    /// Forwards <c>/v1.0/invoke/{app}/method/{method}</c> to the app's HTTP route. A refusal is daprd's answer:
+    /// 403 (access control) or 500, with <c>{"errorCode":"ERR_DIRECT_INVOKE","message":"failed to invoke, ..."}</c>.
+    /// </summary>
     public async Task ForwardHttpAsync(HttpContext context, string appId, string method)
     {
-        var target = invocation.Target(appId);
-        using var span = StartInvokeSpan(target.AppId, "/" + method);
+        var callee = invocation.Target(appId);
+        string normalized;
+        try
+        {
+            normalized = InvocationApi.Normalize(method);
+            invocation.Authorize(callee, normalized, callee.IsHttp ? context.Request.Method.ToUpperInvariant() : null, callee.IsHttp, proxied: false);
+        }
+        catch (RpcException e)
+        {
+            var status = e.StatusCode == StatusCode.PermissionDenied ? StatusCodes.Status403Forbidden : StatusCodes.Status500InternalServerError;
+            await Results.Json(new { errorCode = "ERR_DIRECT_INVOKE", message = InvocationApi.FailedToInvoke(appId, e) }, statusCode: status).ExecuteAsync(context);
+            return;
+        }
+
+        var target = callee.App;
+        using var span = StartInvokeSpan(target.AppId, "/" + normalized);
         var started = Stopwatch.GetTimestamp();
-        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + method)));
+        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), callee.Channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + normalized, callee.AppApiToken)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
@@ -106,7 +130,7 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
         }
     }
 
-    private sealed class CallerTransformer(string callerAppId, string? path) : HttpTransformer
+    private sealed class CallerTransformer(string callerAppId, string? path, string? appToken) : HttpTransformer
     {
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
@@ -125,7 +149,12 @@ public sealed class GrpcProxy(SidecarSettings settings, AppChannels channels, IH
             }
 
             proxyRequest.Headers.Remove(InvocationApi.CallerHeader);
+            proxyRequest.Headers.Remove(ApiTokenCheck.Header);
             proxyRequest.Headers.TryAddWithoutValidation(InvocationApi.CallerHeader, callerAppId);
+            if (!string.IsNullOrEmpty(appToken))
+            {
+                proxyRequest.Headers.TryAddWithoutValidation(ApiTokenCheck.Header, appToken);
+            }
         }
     }
 }

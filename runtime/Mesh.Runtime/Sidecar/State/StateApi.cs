@@ -49,6 +49,23 @@ public sealed class StateApi(SidecarSettings settings, TransactionalOutbox outbo
     }
 
     /// <summary>
+    /// Reads one key; a value that does not decrypt is INTERNAL with daprd's message (<c>fail to get {key} from state
+    /// store {store}: ...</c>).
+    /// </summary>
+    public async Task<StateItem?> GetAsync(string store, string key, CancellationToken cancellationToken)
+    {
+        var target = Store(store);
+        try
+        {
+            return await target.GetAsync(StoredKey(store, key), cancellationToken);
+        }
+        catch (StateDecryptionException e)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"fail to get {key} from state store {store}: {e.Message}"));
+        }
+    }
+
+    /// <summary>
     /// Applies every operation or none; on an outbox-enabled store, after publishing the event of each upsert to the
     /// internal topic (<see cref="TransactionalOutbox"/>), as daprd does on its transaction APIs.
     /// </summary>

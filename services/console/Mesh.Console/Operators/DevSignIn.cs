@@ -17,7 +17,7 @@ namespace Mesh.Console.Operators;
 public sealed partial class DevSignIn(IOptions<ConsoleOptions> options, TimeProvider time)
 {
     /// <summary>The scopes the sign-in page offers.</summary>
-    public static readonly string[] OfferedScopes = [Operator.OperatorScope, Operator.PhiReadScope, Operator.PiiReadScope];
+    public static readonly string[] OfferedScopes = [Operator.OperatorScope, Operator.OperateScope, Operator.PhiReadScope, Operator.PiiReadScope];
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromHours(8);
     private readonly Lazy<JsonWebKey> key = new(() => DevSigningKey.LoadOrCreate(DevSigningKey.DefaultPath()));

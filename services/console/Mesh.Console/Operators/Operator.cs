@@ -13,6 +13,9 @@ public sealed record Operator(string Name, IReadOnlySet<string> Scopes)
     /// <summary>The scope every console user needs.</summary>
     public const string OperatorScope = "operator";
 
+    /// <summary>The scope the workflows app asks of an operator who replays or dismisses a case.</summary>
+    public const string OperateScope = "workflows.operate";
+
     /// <summary>The scope that shows protected health information.</summary>
     public const string PhiReadScope = "phi.read";
 

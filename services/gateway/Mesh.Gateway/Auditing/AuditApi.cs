@@ -1,9 +1,11 @@
+using Mesh.ServiceDefaults.Security;
+
 namespace Mesh.Gateway.Auditing;
 
 /// <summary>
 /// The operators' read of the audit stream, on the gateway's admin listener (its Dapr app port), never on the partner
 /// listener: <c>GET /admin/v1/audit?client=&amp;method=&amp;before=&amp;limit=</c>, newest first. Through the mesh:
-/// <c>/v1.0/invoke/gateway/method/admin/v1/audit</c> on any sidecar.
+/// <c>/v1.0/invoke/gateway/method/admin/v1/audit</c> on any sidecar, which brings the gateway's APP_API_TOKEN.
 /// </summary>
 public static class AuditApi
 {
@@ -22,7 +24,7 @@ public static class AuditApi
 
             var entries = await audit.ReadAsync(before, limit ?? 100, client, method);
             return Results.Ok(new AuditPage(entries, entries.Count > 0 ? entries[^1].Id : ""));
-        });
+        }).RequireSidecar();
         return endpoints;
     }
 

@@ -14,13 +14,6 @@ public static class PartnerAuthentication
     /// <summary>The authentication scheme.</summary>
     public const string Scheme = JwtBearerDefaults.AuthenticationScheme;
 
-    private static readonly string[] Algorithms =
-    [
-        SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
-        SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
-        SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
-    ];
-
     /// <summary>Adds JWT bearer validation configured from <paramref name="options"/>.</summary>
     public static IServiceCollection AddPartnerAuthentication(this IServiceCollection services, GatewayOptions.AuthenticationOptions options)
     {
@@ -33,51 +26,11 @@ public static class PartnerAuthentication
                 jwt.Authority = options.Authority;
             }
 
-            var issuers = new List<string>();
-            var keys = new List<SecurityKey>();
-            if (options.Issuer.Length > 0)
-            {
-                issuers.Add(options.Issuer);
-            }
-
-            if (options.JwksFile.Length > 0)
-            {
-                keys.AddRange(new JsonWebKeySet(File.ReadAllText(options.JwksFile)).GetSigningKeys());
-            }
-
-            if (options.DevIssuer)
-            {
-                var path = options.DevKeyFile.Length > 0 ? options.DevKeyFile : DevSigningKey.DefaultPath();
-                keys.Add(DevSigningKey.PublicOf(DevSigningKey.LoadOrCreate(path)));
-                issuers.Add(DevSigningKey.Issuer);
-            }
-
-            jwt.TokenValidationParameters = new TokenValidationParameters
-            {
-                ValidAudience = options.Audience,
-                ValidIssuers = issuers.Count > 0 ? issuers : null,
-                IssuerSigningKeys = keys.Count > 0 ? keys : null,
-                ValidAlgorithms = Algorithms,
-                RequireSignedTokens = true,
-                RequireExpirationTime = true,
-                ValidateIssuerSigningKey = true,
-                ClockSkew = TimeSpan.FromSeconds(30),
-            };
+            jwt.TokenValidationParameters = IssuerTrust.ValidationOf(options);
         });
         return services;
     }
 
     /// <summary>Why a token was refused, in words that quote nothing of it.</summary>
-    public static string RefusalOf(Exception? failure) => failure switch
-    {
-        null => "a bearer token is required (authorization: Bearer <token>)",
-        SecurityTokenExpiredException => "the bearer token has expired",
-        SecurityTokenNotYetValidException => "the bearer token is not valid yet",
-        SecurityTokenInvalidIssuerException => "the bearer token's issuer is not trusted",
-        SecurityTokenInvalidAudienceException => "the bearer token is not meant for this gateway (audience)",
-        SecurityTokenInvalidAlgorithmException => "the bearer token's signing algorithm is not accepted",
-        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the bearer token's signature does not verify",
-        SecurityTokenNoExpirationException => "the bearer token has no expiry",
-        _ => "the bearer token is not a valid access token",
-    };
+    public static string RefusalOf(Exception? failure) => IssuerTrust.RefusalOf(failure, "this gateway");
 }

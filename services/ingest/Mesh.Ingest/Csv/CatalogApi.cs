@@ -10,6 +10,7 @@ public static class CatalogApi
     /// <summary>Maps POST /catalog/{kind}.</summary>
     public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder app)
     {
+        // A front door like FHIR: files are uploaded to ingest's HTTP/1.1 listener directly, not through a Dapr sidecar.
         app.MapPost("/catalog/{kind}", async (string kind, HttpRequest request, CatalogImport import, Microsoft.Extensions.Options.IOptions<IngestOptions> options, CancellationToken ct) =>
         {
             using var body = new MemoryStream();
@@ -31,7 +32,7 @@ public static class CatalogApi
             }
 
             return Results.Text(result.ToCsv(), "text/csv", System.Text.Encoding.UTF8, result.FileRefused ? 422 : 200);
-        });
+        }).AllowAnonymous();
         return app;
     }
 }

@@ -12,7 +12,8 @@ public static class FhirApi
     /// <summary>Maps POST /fhir (transaction Bundles) and POST /fhir/{type}.</summary>
     public static IEndpointRouteBuilder MapFhirApi(this IEndpointRouteBuilder app)
     {
-        var fhir = app.MapGroup("/fhir");
+        // A front door: clinical systems post FHIR to ingest's HTTP/1.1 listener directly, not through a Dapr sidecar.
+        var fhir = app.MapGroup("/fhir").AllowAnonymous();
         fhir.MapPost("/", (HttpRequest request, FhirIntake intake, Microsoft.Extensions.Options.IOptions<IngestOptions> options, CancellationToken ct) =>
             HandleAsync("Bundle", request, intake, options.Value, ct));
         fhir.MapPost("/{type}", (string type, HttpRequest request, FhirIntake intake, Microsoft.Extensions.Options.IOptions<IngestOptions> options, CancellationToken ct) =>

@@ -21,7 +21,7 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<InventoryToChargeOption
     public CaseStore Store { get; } = new(dapr, options.Value.StateStore, FlowId, time, metrics.QueueDepth);
 
     /// <summary>Records how a saga concluded its case; an exception joins the queue, a completed replay leaves it.</summary>
-    public Task RecordAsync(CaseConclusion conclusion, CancellationToken ct) => Store.RecordAsync(CaseOf(conclusion), unlessRecorded: false, ct);
+    public Task RecordAsync(CaseConclusion conclusion, PatientLink patient, CancellationToken ct) => Store.RecordAsync(CaseOf(conclusion, patient), unlessRecorded: false, ct);
 
     /// <summary>
     /// Parks an event that reached the dead-letter topic as a <c>dead_lettered</c> exception with why it could not be
@@ -47,8 +47,8 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<InventoryToChargeOption
             },
         }, unlessRecorded: true, ct);
 
-    /// <summary>The case of a saga's conclusion: the outcome, with the consumption it is about.</summary>
-    public static Case CaseOf(CaseConclusion conclusion)
+    /// <summary>The case of a saga's conclusion: the outcome, with the consumption (and the patient) it is about.</summary>
+    public static Case CaseOf(CaseConclusion conclusion, PatientLink patient)
     {
         var (input, outcome) = (conclusion.Case, conclusion.Outcome);
         return new Case
@@ -67,8 +67,8 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<InventoryToChargeOption
                 Location = input.Location,
                 CostCenter = input.CostCenter,
                 Quantity = Quantity.Of(input.Quantity, input.Unit),
-                Patient = new PatientReference { Mrn = input.Patient.Mrn, MrnSystem = input.Patient.MrnSystem, EncounterId = input.Patient.EncounterId },
-                ClinicalOrderId = input.ClinicalOrderId,
+                Patient = CasePatients.Reference(patient),
+                ClinicalOrderId = patient.ClinicalOrderId,
                 OccurTime = Timestamp.FromDateTimeOffset(input.OccurTime),
                 StockMovement = outcome.Movement,
                 Charge = outcome.Charge,

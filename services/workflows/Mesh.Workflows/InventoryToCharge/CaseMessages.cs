@@ -19,10 +19,6 @@ public static class CaseMessages
     /// <summary>The request id of a step of the case: the same on every attempt and every replay of the case.</summary>
     public static string RequestId(ConsumptionCase input, string step) => $"{input.EventId}.{step}";
 
-    /// <summary>The patient reference of the case.</summary>
-    public static PatientReference Patient(ConsumptionCase input) =>
-        new() { Mrn = input.Patient.Mrn, MrnSystem = input.Patient.MrnSystem, EncounterId = input.Patient.EncounterId };
-
     /// <summary>A stock movement of the case at its location, keyed by the event id and <paramref name="step"/>.</summary>
     public static CreateStockMovementRequest Movement(ConsumptionCase input, StockMovementType type, decimal delta, string step) => new()
     {

@@ -3,8 +3,13 @@ namespace Mesh.Workflows.InventoryToCharge;
 // The saga's inputs and outputs are plain records: the workflow runtime stores them as JSON in its history,
 // and protobuf messages do not round-trip through System.Text.Json.
 
-/// <summary>One supply consumption to carry through inventory, charges and the ERP.</summary>
+/// <summary>
+/// One supply consumption to carry through inventory, charges and the ERP. It is the saga's input, stored in its
+/// workflow history, so it names the patient only by <paramref name="PatientRef"/>: the patient link itself is in the
+/// encrypted state store (<see cref="CasePatients"/>), read by the steps that hand it to a service or record it.
+/// </summary>
 /// <param name="EventId">The ItemConsumed event id: the idempotency key of everything the case causes.</param>
+/// <param name="PatientRef">The state key of the case's <see cref="PatientLink"/>.</param>
 /// <param name="Retry">How patiently the saga retries, fixed when the case starts (workflows take no injected settings).</param>
 /// <param name="Prior">For a replay, what the case it repeats already did.</param>
 public sealed record ConsumptionCase(
@@ -14,9 +19,8 @@ public sealed record ConsumptionCase(
     string CostCenter,
     decimal Quantity,
     string Unit,
-    PatientLink Patient,
+    string PatientRef,
     DateTimeOffset OccurTime,
-    string ClinicalOrderId,
     string RecordedBy,
     string Source,
     string CorrelationId,
@@ -41,10 +45,10 @@ public sealed record SagaRetry(int StepAttempts, int PostingAttempts, TimeSpan F
 }
 
 /// <summary>
-/// The patient encounter the supply was used for (PHI: never logged, never in an outcome; the case API carries it in
-/// a field classified PHI).
+/// The patient encounter the supply was used for and the clinical order (PHI: never logged, never in the saga's input,
+/// history or outcome; kept in the encrypted state store, and in the case API in fields classified PHI).
 /// </summary>
-public sealed record PatientLink(string Mrn, string MrnSystem, string EncounterId);
+public sealed record PatientLink(string Mrn, string MrnSystem, string EncounterId, string ClinicalOrderId);
 
 /// <summary>What master data says about the case: whether it may proceed, and what the later steps need.</summary>
 public sealed record CaseCheck(

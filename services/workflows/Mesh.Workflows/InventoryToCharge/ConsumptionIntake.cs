@@ -11,7 +11,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// Turns ItemConsumed events into InventoryToCharge sagas, once per event id: the saga's instance id is derived
 /// from the event id, so a redelivered or re-sent event finds its saga already there.
 /// </summary>
-public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger ledger, CaseMetrics metrics, IOptions<InventoryToChargeOptions> options, ILogger<ConsumptionIntake> logger)
+public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger ledger, CasePatients patients, CaseMetrics metrics, IOptions<InventoryToChargeOptions> options, ILogger<ConsumptionIntake> logger)
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
@@ -35,6 +35,8 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
         }
 
         var consumption = CaseOf(consumed, options.Value.Retry());
+        // The patient goes to the encrypted state store first; the saga's input and history only name it.
+        await patients.SaveAsync(consumption.PatientRef, PatientOf(consumed), ct);
         if (await StartAsync(consumption, InstanceIdOf(consumption.EventId), ct))
         {
             // The message is logged whole: the service defaults' logger redacts its PHI and PII fields.
@@ -117,7 +119,10 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
         : consumed.Context.OccurTime is null ? "context.occur_time is required: it is the service time of the charge and the date of the posting"
         : null;
 
-    /// <summary>The saga's input for a well-formed event (see <see cref="AcceptAsync"/> for what is checked).</summary>
+    /// <summary>
+    /// The saga's input for a well-formed event (see <see cref="AcceptAsync"/> for what is checked): everything but the
+    /// patient, which it names by reference.
+    /// </summary>
     public static ConsumptionCase CaseOf(ItemConsumed consumed, SagaRetry retry) => new(
         consumed.Context.EventId,
         consumed.Item,
@@ -125,11 +130,14 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
         consumed.CostCenter,
         consumed.Quantity.ToDecimal(),
         consumed.Quantity.Unit,
-        new PatientLink(consumed.Patient.Mrn, consumed.Patient.MrnSystem, consumed.Patient.EncounterId),
+        CasePatients.RefOf(consumed.Context.EventId),
         consumed.Context.OccurTime.ToDateTimeOffset(),
-        consumed.ClinicalOrderId,
         consumed.RecordedBy,
         consumed.Context.Source,
         consumed.Context.CorrelationId,
         retry);
+
+    /// <summary>The patient link of a well-formed event.</summary>
+    public static PatientLink PatientOf(ItemConsumed consumed) =>
+        new(consumed.Patient.Mrn, consumed.Patient.MrnSystem, consumed.Patient.EncounterId, consumed.ClinicalOrderId);
 }

@@ -28,6 +28,7 @@ public static class InventoryToChargeExtensions
         builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(SidecarInvocation.For(builder.Configuration, "finance")));
         builder.Services.AddSingleton<CaseMetrics>();
         builder.Services.AddSingleton<CaseLedger>();
+        builder.Services.AddSingleton<CasePatients>();
         builder.Services.AddSingleton<ConsumptionIntake>();
         builder.Services.AddSingleton<ICaseFlow, InventoryToChargeFlow>();
         return builder;

@@ -3,14 +3,16 @@ using Dapr.Workflow;
 using Grpc.Core;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Resources;
+using Mesh.Workflows.Cases.Operators;
 
 namespace Mesh.Workflows.Cases.Grpc;
 
 /// <summary>
 /// mesh.workflows.v1.CaseService over gRPC and, by JSON transcoding of its google.api.http bindings, REST: the cases
-/// of every flow this app runs, each flow found by the name in the request.
+/// of every flow this app runs, each flow found by the name in the request. Replay and dismiss are operator actions:
+/// they need an operator token and are audited (<see cref="OperatorGate"/>).
 /// </summary>
-public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflows) : CaseService.CaseServiceBase
+public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflows, OperatorGate operators) : CaseService.CaseServiceBase
 {
     private const int MaxBatch = 1000;
 
@@ -74,7 +76,14 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
     }
 
     /// <inheritdoc />
-    public override async Task<ReplayExceptionResponse> ReplayException(ReplayExceptionRequest request, ServerCallContext context)
+    public override Task<ReplayExceptionResponse> ReplayException(ReplayExceptionRequest request, ServerCallContext context) =>
+        operators.PerformAsync(context, "replay", request.Name, request.RequestId, () => ReplayAsync(request, context));
+
+    /// <inheritdoc />
+    public override Task<Case> DismissException(DismissExceptionRequest request, ServerCallContext context) =>
+        operators.PerformAsync(context, "dismiss", request.Name, request.RequestId, () => DismissAsync(request, context));
+
+    private async Task<ReplayExceptionResponse> ReplayAsync(ReplayExceptionRequest request, ServerCallContext context)
     {
         var (flow, caseId) = flows.OfCase(request.Name, "name");
         ValidateRequestId(request.RequestId);
@@ -102,8 +111,7 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
         return answer;
     }
 
-    /// <inheritdoc />
-    public override async Task<Case> DismissException(DismissExceptionRequest request, ServerCallContext context)
+    private async Task<Case> DismissAsync(DismissExceptionRequest request, ServerCallContext context)
     {
         var (flow, caseId) = flows.OfCase(request.Name, "name");
         ValidateRequestId(request.RequestId);

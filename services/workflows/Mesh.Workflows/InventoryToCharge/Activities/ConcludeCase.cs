@@ -9,7 +9,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// CloudEvent id derived from the case, so a retried publish is recognisably the same event). The services announce
 /// their own changes; the saga publishes only its exceptions.
 /// </summary>
-public sealed class ConcludeCase(DaprClient dapr, CaseLedger ledger, CaseMetrics metrics, IOptions<InventoryToChargeOptions> options, ILogger<ConcludeCase> logger) : WorkflowActivity<CaseConclusion, bool>
+public sealed class ConcludeCase(DaprClient dapr, CaseLedger ledger, CasePatients patients, CaseMetrics metrics, IOptions<InventoryToChargeOptions> options, ILogger<ConcludeCase> logger) : WorkflowActivity<CaseConclusion, bool>
 {
     /// <summary>The topic of the exception queue.</summary>
     public const string ExceptionTopic = "workflows.inventory_to_charge.exception";
@@ -24,7 +24,7 @@ public sealed class ConcludeCase(DaprClient dapr, CaseLedger ledger, CaseMetrics
                 new Dictionary<string, string> { ["cloudevent.id"] = $"{outcome.EventId}.exception" });
         }
 
-        await ledger.RecordAsync(input, CancellationToken.None);
+        await ledger.RecordAsync(input, await patients.GetAsync(input.Case.PatientRef, CancellationToken.None), CancellationToken.None);
         metrics.Concluded(outcome);
         logger.LogInformation("Case {EventId} {Status} {Reason} (compensated: {Compensated})", outcome.EventId, outcome.Status, outcome.Reason, outcome.Compensated);
         return true;

@@ -70,17 +70,18 @@ public sealed class CheckCase(ItemService.ItemServiceClient items, LocationServi
 }
 
 /// <summary>Takes the consumed quantity from the location's balance.</summary>
-public sealed class TakeStock(InventoryService.InventoryServiceClient inventory, CaseMetrics metrics) : WorkflowActivity<ConsumptionCase, StockTaken>
+public sealed class TakeStock(InventoryService.InventoryServiceClient inventory, CasePatients patients, CaseMetrics metrics) : WorkflowActivity<ConsumptionCase, StockTaken>
 {
     /// <inheritdoc />
     public override async Task<StockTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
     {
         metrics.Progressed(input.EventId, nameof(TakeStock));
+        var patient = await patients.GetAsync(input.PatientRef, CancellationToken.None);
         StockMovement movement;
         try
         {
             var consumption = CaseMessages.Movement(input, StockMovementType.Consumption, -input.Quantity, CaseMessages.Consume);
-            consumption.StockMovement.Patient = CaseMessages.Patient(input);
+            consumption.StockMovement.Patient = CasePatients.Reference(patient);
             movement = await inventory.CreateStockMovementAsync(consumption);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
@@ -96,12 +97,13 @@ public sealed class TakeStock(InventoryService.InventoryServiceClient inventory,
 }
 
 /// <summary>Captures the patient charge; charges prices it from the item's charge master.</summary>
-public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, CaseMetrics metrics) : WorkflowActivity<ConsumptionCase, ChargeTaken>
+public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, CasePatients patients, CaseMetrics metrics) : WorkflowActivity<ConsumptionCase, ChargeTaken>
 {
     /// <inheritdoc />
     public override async Task<ChargeTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
     {
         metrics.Progressed(input.EventId, nameof(CaptureCharge));
+        var patient = await patients.GetAsync(input.PatientRef, CancellationToken.None);
         try
         {
             var charge = await charges.CreateChargeAsync(new CreateChargeRequest
@@ -109,13 +111,13 @@ public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, Cas
                 RequestId = CaseMessages.RequestId(input, CaseMessages.Charge),
                 Charge = new PatientCharge
                 {
-                    Patient = CaseMessages.Patient(input),
+                    Patient = CasePatients.Reference(patient),
                     Item = input.Item,
                     Quantity = Quantity.Of(input.Quantity, input.Unit),
                     ServiceTime = Timestamp.FromDateTimeOffset(input.OccurTime),
                     PerformingLocation = input.Location,
                     CostCenter = input.CostCenter,
-                    ClinicalOrderId = input.ClinicalOrderId,
+                    ClinicalOrderId = patient.ClinicalOrderId,
                     SourceEventId = input.EventId,
                 },
             });
