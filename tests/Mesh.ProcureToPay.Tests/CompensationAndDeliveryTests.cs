@@ -32,6 +32,44 @@ public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClass
     }
 
     [Fact]
+    public async Task Invoice_ErpThrottlingThenDownWhileItsLiabilityPosts_PostedOnceWhenBack()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 10));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+        await mesh.ReceiveAsync(order, 10);
+
+        SupplierInvoice invoice;
+        try
+        {
+            // Each phase lasts until the ERP has turned away a few of finance's attempts to post the liability.
+            invoice = await TurnAwayAsync(ChaosMode.Throttle, () => mesh.InvoiceAsync(order));
+            await TurnAwayAsync(ChaosMode.Down, () => Task.FromResult(invoice));
+        }
+        finally
+        {
+            mesh.ErpChaos.Settings = new ChaosSettings(ChaosMode.Normal);
+        }
+
+        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+        var postings = await new Mesh.Scenarios.InventoryToChargeScenario(mesh.Clients).ErpPostingsAsync(CancellationToken.None);
+
+        Assert.Single(completed.ProcureToPay.JournalEntries);
+        Assert.Single(postings, p => p.Reference == invoice.Name);
+    }
+
+    // Switches the ERP to `mode`, does `act`, and waits until the ERP has turned away three more requests.
+    private async Task<T> TurnAwayAsync<T>(ChaosMode mode, Func<Task<T>> act)
+    {
+        var target = mesh.ErpChaos.Hits[mode] + 3;
+        mesh.ErpChaos.Settings = new ChaosSettings(mode);
+        var result = await act();
+        await mesh.EventuallyAsync(() => Task.FromResult(mesh.ErpChaos.Hits[mode] >= target), $"the ERP turning away the liability posting ({mode})");
+        return result;
+    }
+
+    [Fact]
     public async Task Receipt_DeliveredTwiceAndReversed_StockMovedOnceThenTakenOffAndCaseCompletes()
     {
         var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 12));

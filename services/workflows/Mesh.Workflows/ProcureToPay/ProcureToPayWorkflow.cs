@@ -119,7 +119,12 @@ public sealed class ProcureToPayWorkflow : Workflow<RequisitionCase, Procurement
             {
                 case Kinds.Received:
                     var moved = await context.CallActivityAsync<StockMoved>(nameof(PutReceiptOnHand), signal.Document, steps);
-                    state.Receipts[signal.Document] = [.. moved.Movements];
+                    // The order's other receipts went on hand with it; their own signals, if still to come, move nothing twice.
+                    foreach (var (receipt, movements) in moved.OnHand ?? new Dictionary<string, IReadOnlyList<string>> { [signal.Document] = moved.Movements })
+                    {
+                        state.Receipts[receipt] = [.. movements];
+                    }
+
                     state.Received[signal.PurchaseOrder] = moved.OrderReceived;
                     state.Step("receive", context);
                     // Goods may be what a waiting or held invoice needed.

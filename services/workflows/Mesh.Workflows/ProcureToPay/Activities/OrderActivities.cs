@@ -8,7 +8,9 @@ namespace Mesh.Workflows.ProcureToPay.Activities;
 
 /// <summary>
 /// Puts a receipt's accepted goods on hand: one RECEIPT movement per line at the receiving location through inventory,
-/// with the receipt as source document and a request id per receipt line, so a retried step moves stock once.
+/// with the receipt as source document and a request id per receipt line, so a retried step moves stock once. The
+/// receipts' events may arrive in any order, so the order's other receipts (not reversed) go on hand with it: once the
+/// order reads as received in full, every receipt that made it so is on hand, even one whose event is still on its way.
 /// </summary>
 public sealed class PutReceiptOnHand(
     GoodsReceiptService.GoodsReceiptServiceClient receipts, PurchaseOrderService.PurchaseOrderServiceClient orders, InventoryService.InventoryServiceClient inventory)
@@ -18,6 +20,20 @@ public sealed class PutReceiptOnHand(
     public override async Task<StockMoved> RunAsync(WorkflowActivityContext context, string input)
     {
         var receipt = await receipts.GetGoodsReceiptAsync(new GetGoodsReceiptRequest { Name = input });
+        // Read before the receipts are listed: every receipt that made the order received in full is then listed.
+        var received = await OrderStates.ReceivedInFullAsync(orders, receipt.PurchaseOrder);
+        var siblings = await receipts.ListGoodsReceiptsAsync(new ListGoodsReceiptsRequest { PurchaseOrder = receipt.PurchaseOrder, PageSize = 1000 });
+        var onHand = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var each in siblings.GoodsReceipts.Where(r => r.ReverseTime is null && r.Name != receipt.Name).Prepend(receipt))
+        {
+            onHand[each.Name] = await MoveAsync(each);
+        }
+
+        return new StockMoved(onHand[receipt.Name], receipt.PurchaseOrder, received, onHand);
+    }
+
+    private async Task<List<string>> MoveAsync(GoodsReceipt receipt)
+    {
         var moved = new List<string>();
         foreach (var line in receipt.Lines.Where(l => l.ReceivedQuantity.ToDecimal() > 0))
         {
@@ -30,7 +46,7 @@ public sealed class PutReceiptOnHand(
             moved.Add(movement.Name);
         }
 
-        return new StockMoved(moved, receipt.PurchaseOrder, await OrderStates.ReceivedInFullAsync(orders, receipt.PurchaseOrder));
+        return moved;
     }
 }
 
