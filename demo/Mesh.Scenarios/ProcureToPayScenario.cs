@@ -56,17 +56,11 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
     /// <summary>Runs one requisition through every party; returns what the run did to it.</summary>
     public async Task<RunRecord> RunAsync(int index, string runId, ProcureToPaySpec spec, TimeSpan timeout, CancellationToken ct)
     {
-        var random = new Random(index);
-        var location = $"locations/p2p-{runId}-{index % spec.Locations}";
-        var lines = Catalog.OrderBy(_ => random.Next()).Take(1 + random.Next(2)).Select(c => new RequisitionLine { Item = $"items/{c.Id}", Quantity = Quantity.Of(2 * (5 + random.Next(10)), "EA") }).ToList();
-        var created = await mesh.Requisitions.CreateRequisitionAsync(new CreateRequisitionRequest
-        {
-            RequestId = $"{runId}-{index}",
-            Requisition = new Requisition { Requester = "employees/ward-nurse", CostCenter = "costCenters/p2p-4410", DeliverToLocation = location, Lines = { lines } },
-        }, cancellationToken: ct);
+        var created = await mesh.Requisitions.CreateRequisitionAsync(RequisitionOf(index, runId, spec), cancellationToken: ct);
+        var lines = created.Lines;
         var submitted = await mesh.Requisitions.SubmitRequisitionAsync(new SubmitRequisitionRequest { Name = created.Name }, cancellationToken: ct);
         var routed = await UntilAsync(() => mesh.Requisitions.GetRequisitionAsync(new GetRequisitionRequest { Name = created.Name }, cancellationToken: ct).ResponseAsync, r => r.Approver.Length > 0, timeout, ct);
-        var record = new RunRecord(created.Name, location, submitted.SubmitTime.ToDateTimeOffset());
+        var record = new RunRecord(created.Name, created.DeliverToLocation, submitted.SubmitTime.ToDateTimeOffset());
         if (Pick(index, 1, spec.Rejected))
         {
             await mesh.Requisitions.RejectRequisitionAsync(new RejectRequisitionRequest { Name = created.Name, Reviewer = routed.Approver, Reason = "over budget" }, cancellationToken: ct);
@@ -87,21 +81,56 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
         return record;
     }
 
+    /// <summary>The ward's requisition <paramref name="index"/> of a run: one or two catalog items, delivered to one of the run's locations.</summary>
+    public static CreateRequisitionRequest RequisitionOf(int index, string runId, ProcureToPaySpec spec)
+    {
+        var random = new Random(index);
+        var lines = Catalog.OrderBy(_ => random.Next()).Take(1 + random.Next(2)).Select(c => new RequisitionLine { Item = $"items/{c.Id}", Quantity = Quantity.Of(2 * (5 + random.Next(10)), "EA") });
+        return new CreateRequisitionRequest
+        {
+            RequestId = $"{runId}-{index}",
+            Requisition = new Requisition { Requester = "employees/ward-nurse", CostCenter = "costCenters/p2p-4410", DeliverToLocation = $"locations/p2p-{runId}-{index % spec.Locations}", Lines = { lines } },
+        };
+    }
+
+    /// <summary>The dock's receipt of <paramref name="share"/> of every line of <paramref name="order"/>.</summary>
+    public static CreateGoodsReceiptRequest ReceiptOf(PurchaseOrder order, decimal share) => new()
+    {
+        RequestId = $"{order.Name}:{share}",
+        GoodsReceipt = new GoodsReceipt
+        {
+            PurchaseOrder = order.Name,
+            ReceivedBy = "employees/dock",
+            Lines = { order.Lines.Select(l => new GoodsReceiptLine { PoLineNumber = l.LineNumber, ReceivedQuantity = Quantity.Of(l.OrderedQuantity.ToDecimal() * share, l.OrderedQuantity.Unit) }) },
+        },
+    };
+
+    /// <summary>The supplier's invoice of all of <paramref name="order"/>, its prices times <paramref name="markup"/>, dated <paramref name="invoiceTime"/>.</summary>
+    public static CreateSupplierInvoiceRequest InvoiceOf(PurchaseOrder order, decimal markup, DateTimeOffset invoiceTime)
+    {
+        var invoice = new SupplierInvoice
+        {
+            Supplier = order.Supplier,
+            PurchaseOrder = order.Name,
+            InvoiceNumber = $"INV-{order.PoNumber}",
+            InvoiceTime = Timestamp.FromDateTimeOffset(invoiceTime.UtcDateTime.Date),
+        };
+        foreach (var line in order.Lines)
+        {
+            var price = Math.Round(line.UnitPrice.ToDecimal() * markup, 2);
+            invoice.Lines.Add(new SupplierInvoiceLine { PoLineNumber = line.LineNumber, InvoicedQuantity = line.OrderedQuantity, UnitPrice = Money.Of("USD", price), Amount = Money.Of("USD", Math.Round(price * line.OrderedQuantity.ToDecimal(), 2)) });
+        }
+
+        invoice.Total = Money.Of("USD", invoice.Lines.Sum(l => l.Amount.ToDecimal()));
+        return new CreateSupplierInvoiceRequest { SupplierInvoice = invoice, RequestId = $"{order.Name}:invoice" };
+    }
+
     private async Task ReceiveAndInvoiceAsync(int seed, PurchaseOrder order, ProcureToPaySpec spec, RunRecord record, CancellationToken ct)
     {
         var deliveries = Pick(seed, 2, spec.Partial) ? new[] { 0.4m, 0.6m } : [1m];
         foreach (var share in deliveries)
         {
-            var receipt = await mesh.Receipts.CreateGoodsReceiptAsync(new CreateGoodsReceiptRequest
-            {
-                RequestId = $"{order.Name}:{share}",
-                GoodsReceipt = new GoodsReceipt
-                {
-                    PurchaseOrder = order.Name,
-                    ReceivedBy = "employees/dock",
-                    Lines = { order.Lines.Select(l => new GoodsReceiptLine { PoLineNumber = l.LineNumber, ReceivedQuantity = Quantity.Of(l.OrderedQuantity.ToDecimal() * share, l.OrderedQuantity.Unit) }) },
-                },
-            }, cancellationToken: ct);
+            var receipt = await mesh.Receipts.CreateGoodsReceiptAsync(ReceiptOf(order, share), cancellationToken: ct);
             record.Receipts.Add(receipt);
             if (Pick(seed, 3, spec.Duplicates))
             {
@@ -114,21 +143,7 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
         }
 
         var markup = Pick(seed, 4, spec.PriceMismatch) ? 1.10m : 1m;
-        var invoice = new SupplierInvoice
-        {
-            Supplier = order.Supplier,
-            PurchaseOrder = order.Name,
-            InvoiceNumber = $"INV-{order.PoNumber}",
-            InvoiceTime = Timestamp.FromDateTimeOffset(record.SubmitTime.UtcDateTime.Date),
-        };
-        foreach (var line in order.Lines)
-        {
-            var price = Math.Round(line.UnitPrice.ToDecimal() * markup, 2);
-            invoice.Lines.Add(new SupplierInvoiceLine { PoLineNumber = line.LineNumber, InvoicedQuantity = line.OrderedQuantity, UnitPrice = Money.Of("USD", price), Amount = Money.Of("USD", Math.Round(price * line.OrderedQuantity.ToDecimal(), 2)) });
-        }
-
-        invoice.Total = Money.Of("USD", invoice.Lines.Sum(l => l.Amount.ToDecimal()));
-        record.Invoices.Add(await mesh.Invoices.CreateSupplierInvoiceAsync(new CreateSupplierInvoiceRequest { SupplierInvoice = invoice, RequestId = $"{order.Name}:invoice" }, cancellationToken: ct));
+        record.Invoices.Add(await mesh.Invoices.CreateSupplierInvoiceAsync(InvoiceOf(order, markup, record.SubmitTime), cancellationToken: ct));
     }
 
     /// <summary>The cases of the run's requisitions once each settled: completed, or on the queue for a hold.</summary>

@@ -30,6 +30,31 @@ public sealed class MeshDemoTests : IDisposable
     }
 
     [Fact]
+    public async Task ProcureToPayDemo_OnTheRepositoryMesh_SettlesEveryRequisitionAndReconciles()
+    {
+        var (code, report, error) = await MeshCommand.RunAsync(
+            mesh.Folder,
+            ["demo", "procure-to-pay", "-f", mesh.RunFile, "--requisitions", "10", "--rejected", "0.2", "--partial-receipts", "0.5", "--price-mismatches", "0.3", "--duplicates", "0.3", "--timeout", "180"],
+            Patience);
+
+        Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
+        Assert.Contains("RECONCILED: every order, receipt and posting is accounted for once in every system.", report, StringComparison.Ordinal);
+        Assert.Matches(@"cases settled\s+10\s", report);
+        Assert.Matches(@"rejected\s+[1-9]", report);
+        Assert.Matches(@"on hold: \w+\s+[1-9]", report);
+        Assert.Matches(@"duplicates\s+0\s+\(must be 0; [1-9]\d* events delivered twice\)", report);
+    }
+
+    [Fact]
+    public async Task ProcureToPayDemo_ShareOutOfRange_Exit2WithTheRule()
+    {
+        var result = await MeshCommand.RunAsync(mesh.Folder, ["demo", "procure-to-pay", "--price-mismatches", "1.5"], Patience);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal(["mesh demo: --requisitions must be 1 to 10000, --locations 1 to 100, --rejected, --partial-receipts, --price-mismatches and --duplicates 0 to 1"], result.ErrorLines);
+    }
+
+    [Fact]
     public async Task Demo_PortOfTheRunFileTaken_OneLineNamingTheAppAndThePort()
     {
         var port = mesh.AppPorts["charges"];

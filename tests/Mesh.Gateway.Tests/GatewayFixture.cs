@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Procurement.V1;
 using Mesh.Runtime;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
@@ -11,8 +12,8 @@ using Mesh.Testing.Apps;
 namespace Mesh.Gateway.Tests;
 
 /// <summary>
-/// The gateway as partners meet it: real Redis, the embedded runtime's sidecars, master data and charges hosted through
-/// their own Program, and the gateway's real Program as a process in the Production environment, trusting
+/// The gateway as partners meet it: real Redis, the embedded runtime's sidecars, master data, charges, procurement and
+/// the ERP stand-in it sends orders to, hosted through their own Program, and the gateway's real Program as a process in the Production environment, trusting
 /// the tests' own issuer through a JWKS file. Partners call its partner listener; the tests also reach the services
 /// directly through a caller's sidecar to seed data and to compare.
 /// </summary>
@@ -43,15 +44,24 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>Charges, through a caller's sidecar (not through the gateway).</summary>
     public ChargeService.ChargeServiceClient DirectCharges { get; private set; } = null!;
 
+    /// <summary>Procurement's purchase orders, through a caller's sidecar (not through the gateway).</summary>
+    public PurchaseOrderService.PurchaseOrderServiceClient DirectPurchaseOrders { get; private set; } = null!;
+
+    /// <summary>Procurement's supplier invoices, through a caller's sidecar (not through the gateway).</summary>
+    public SupplierInvoiceService.SupplierInvoiceServiceClient DirectInvoices { get; private set; } = null!;
+
     /// <summary>The gateway's output so far.</summary>
     public string GatewayOutput => mesh.AppOf<ChildApp>("gateway").Output;
 
     public async Task InitializeAsync()
     {
         Issuer = new TestIssuer(folder);
-        mesh = await TestMesh.StartAsync(InventoryToChargeApps.MasterData(), InventoryToChargeApps.Charges(), TestApp.Client("caller"));
+        mesh = await TestMesh.StartAsync(
+            InventoryToChargeApps.MasterData(), InventoryToChargeApps.Charges(), InventoryToChargeApps.Erp(), InventoryToChargeApps.Procurement(), TestApp.Client("caller"));
         DirectItems = new ItemService.ItemServiceClient(DaprClient.CreateInvocationInvoker("masterdata", mesh.GrpcEndpointOf("caller")));
         DirectCharges = new ChargeService.ChargeServiceClient(DaprClient.CreateInvocationInvoker("charges", mesh.GrpcEndpointOf("caller")));
+        DirectPurchaseOrders = new PurchaseOrderService.PurchaseOrderServiceClient(DaprClient.CreateInvocationInvoker("procurement", mesh.GrpcEndpointOf("caller")));
+        DirectInvoices = new SupplierInvoiceService.SupplierInvoiceServiceClient(DaprClient.CreateInvocationInvoker("procurement", mesh.GrpcEndpointOf("caller")));
 
         // The gateway's rate limits and audit live in the mesh's Redis, so it joins once that runs.
         var partner = $"http://127.0.0.1:{LoopbackPorts.Free()}";
@@ -126,6 +136,37 @@ public sealed class GatewayFixture : IAsyncLifetime
 
         return await DirectItems.CreateItemAsync(new CreateItemRequest { Item = item });
     }
+
+    /// <summary>A purchase order of <paramref name="supplier"/> (10 EA at 4.00 USD), created, approved and sent to it.</summary>
+    public async Task<PurchaseOrder> SentOrderAsync(string supplier)
+    {
+        var order = await DirectPurchaseOrders.CreatePurchaseOrderAsync(new CreatePurchaseOrderRequest
+        {
+            PurchaseOrder = new PurchaseOrder
+            {
+                Supplier = supplier,
+                BillToCostCenter = "costCenters/cc-4410",
+                ShipToLocation = "locations/or-1",
+                Buyer = "employees/buyer-1",
+                CurrencyCode = "USD",
+                Lines = { new PurchaseOrderLine { LineNumber = 1, Item = "items/gauze-4x4", OrderedQuantity = Contracts.Type.V1.Quantity.Of(10, "EA"), UnitPrice = Contracts.Type.V1.Money.Of("USD", 4) } },
+            },
+        });
+        await DirectPurchaseOrders.SubmitPurchaseOrderAsync(new SubmitPurchaseOrderRequest { Name = order.Name });
+        await DirectPurchaseOrders.ApprovePurchaseOrderAsync(new ApprovePurchaseOrderRequest { Name = order.Name, Approver = "employees/manager-1" });
+        return await DirectPurchaseOrders.SendPurchaseOrderAsync(new SendPurchaseOrderRequest { Name = order.Name });
+    }
+
+    /// <summary>An invoice billing the whole of <paramref name="order"/>, its supplier left as given.</summary>
+    public static SupplierInvoice InvoiceFor(PurchaseOrder order, string supplier) => new()
+    {
+        Supplier = supplier,
+        PurchaseOrder = order.Name,
+        InvoiceNumber = $"INV-{Guid.NewGuid():N}"[..16],
+        InvoiceTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch.AddDays(20_000)),
+        Lines = { new SupplierInvoiceLine { PoLineNumber = 1, InvoicedQuantity = Contracts.Type.V1.Quantity.Of(10, "EA"), UnitPrice = Contracts.Type.V1.Money.Of("USD", 4), Amount = Contracts.Type.V1.Money.Of("USD", 40) } },
+        Total = Contracts.Type.V1.Money.Of("USD", 40),
+    };
 
     public async Task DisposeAsync()
     {

@@ -134,7 +134,7 @@ public sealed class ProtectionTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task OpenApiDocument_DescribesTheRestSurface()
+    public async Task OpenApiDocument_DescribesTheRestSurface_ReadsAndTheInvoicePost()
     {
         var document = JsonNode.Parse(await fixture.Rest().GetStringAsync("/openapi/v1.json"))!;
 
@@ -142,6 +142,10 @@ public sealed class ProtectionTests(GatewayFixture fixture)
         Assert.Contains("/v1/items", paths);
         Assert.Contains("/v1/charges", paths);
         Assert.Contains(paths, p => p.StartsWith("/v1/items/", StringComparison.Ordinal));
+        Assert.Contains("/v1/purchaseOrders/{purchaseOrdersId}", paths);
+        var create = document["paths"]!["/v1/supplierInvoices"]!["post"]!;
+        Assert.Equal("#/components/schemas/mesh.procurement.v1.SupplierInvoice", (string)create["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]!);
+        Assert.Equal("procurement.supplier_invoices.write", (string)create["security"]![0]!["partnerToken"]![0]!);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Procurement.V1;
 using Mesh.Gateway.Surface;
 
 namespace Mesh.Gateway.Tests;
@@ -7,7 +8,7 @@ namespace Mesh.Gateway.Tests;
 public sealed class SurfaceTests
 {
     [Fact]
-    public void PartnerSurface_TheContracts_OpenItemAndChargeReadsWithTheirScopes()
+    public void PartnerSurface_TheContracts_OpenItemChargeAndSupplierProcurementRpcsWithTheirScopes()
     {
         var surface = new PartnerSurface(PartnerServices.All, new Dictionary<string, string>());
 
@@ -17,9 +18,16 @@ public sealed class SurfaceTests
                 ("/mesh.charges.v1.ChargeService/ListCharges", "charges.read", "charges"),
                 ("/mesh.masterdata.v1.ItemService/GetItem", "masterdata.items.read", "masterdata"),
                 ("/mesh.masterdata.v1.ItemService/ListItems", "masterdata.items.read", "masterdata"),
+                ("/mesh.procurement.v1.PurchaseOrderService/GetPurchaseOrder", "procurement.purchase_orders.read", "procurement"),
+                ("/mesh.procurement.v1.PurchaseOrderService/ListPurchaseOrders", "procurement.purchase_orders.read", "procurement"),
+                ("/mesh.procurement.v1.SupplierInvoiceService/CreateSupplierInvoice", "procurement.supplier_invoices.write", "procurement"),
+                ("/mesh.procurement.v1.SupplierInvoiceService/GetSupplierInvoice", "procurement.supplier_invoices.read", "procurement"),
+                ("/mesh.procurement.v1.SupplierInvoiceService/ListSupplierInvoices", "procurement.supplier_invoices.read", "procurement"),
             ],
             surface.Methods.Select(m => (m.Path, string.Join(' ', m.Scopes), m.AppId)).Order());
         Assert.Null(surface.Find("/mesh.masterdata.v1.ItemService/CreateItem"));
+        Assert.Null(surface.Find("/mesh.procurement.v1.PurchaseOrderService/ApprovePurchaseOrder"));
+        Assert.Null(surface.Find("/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold"));
     }
 
     [Fact]
@@ -48,6 +56,8 @@ public sealed class SurfaceTests
 
         Assert.Equal(["GetItem", "ListItems"], services.Single(s => s.Name == "ItemService").Methods.Select(m => m.Name));
         Assert.Equal(["GetCharge", "ListCharges"], services.Single(s => s.Name == "ChargeService").Methods.Select(m => m.Name));
+        Assert.Equal(["GetPurchaseOrder", "ListPurchaseOrders"], services.Single(s => s.Name == "PurchaseOrderService").Methods.Select(m => m.Name));
+        Assert.Equal(["CreateSupplierInvoice", "GetSupplierInvoice", "ListSupplierInvoices"], services.Single(s => s.Name == "SupplierInvoiceService").Methods.Select(m => m.Name));
     }
 
     [Fact]
@@ -66,6 +76,20 @@ public sealed class SurfaceTests
         Assert.False(scope.Owns(item, "suppliers/initech"));
         scope.KeepOwn(list, "suppliers/acme");
         Assert.Equal([item], list.Items);
+    }
+
+    [Fact]
+    public void DataScope_WrittenResource_OwnerFilledInWhenEmptyAndAnotherOwnerRefusedNamingTheField()
+    {
+        var scope = new DataScope("supplier", "supplier", "supplier", Required: true);
+        var unnamed = new CreateSupplierInvoiceRequest { SupplierInvoice = new SupplierInvoice { InvoiceNumber = "INV-1" } };
+        var theirs = new CreateSupplierInvoiceRequest { SupplierInvoice = new SupplierInvoice { Supplier = "suppliers/globex" } };
+
+        Assert.True(scope.Narrow(unnamed, "suppliers/acme"));
+        var refused = Assert.Throws<RpcException>(() => scope.Narrow(theirs, "suppliers/acme"));
+
+        Assert.Equal("suppliers/acme", unnamed.SupplierInvoice.Supplier);
+        Assert.Equal((StatusCode.PermissionDenied, "supplier_invoice.supplier must be this client's own supplier"), (refused.StatusCode, refused.Status.Detail));
     }
 
     /// <summary>A forwarder that opens an RPC whose contract declares no partner scope.</summary>

@@ -1,6 +1,7 @@
 using System.Collections;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Grpc.Core;
 
 namespace Mesh.Gateway.Surface;
 
@@ -15,11 +16,18 @@ public sealed record DataScope(string Attribute, string ListFilter, string Owner
     private string[] Segments => OwnerPath.Split('.');
 
     /// <summary>
-    /// Narrows a request to the partner's own data: a list request's filter is set to <paramref name="partner"/>.
-    /// False when the request asks for another partner's data by that filter, which then reads as nothing.
+    /// Narrows a request to the partner's own data: a list request's filter is set to <paramref name="partner"/>, and
+    /// so is the owner of a resource the request writes (e.g. the invoice of a create). False when the request asks for
+    /// another partner's data by that filter, which then reads as nothing; PERMISSION_DENIED when it writes a resource
+    /// owned by another partner.
     /// </summary>
     public bool Narrow(IMessage request, string partner)
     {
+        foreach (var written in request.Descriptor.Fields.InDeclarationOrder().Where(f => !f.IsRepeated && f.FieldType == FieldType.Message && IsResource(f.MessageType)))
+        {
+            OwnWritten(written, request, partner);
+        }
+
         if (request.Descriptor.FindFieldByName(ListFilter) is not { FieldType: FieldType.String, IsRepeated: false } filter)
         {
             return true;
@@ -33,6 +41,24 @@ public sealed record DataScope(string Attribute, string ListFilter, string Owner
 
         filter.Accessor.SetValue(request, partner);
         return true;
+    }
+
+    // The owner of a written resource is the partner: filled in when empty, refused when it names another partner.
+    private void OwnWritten(FieldDescriptor field, IMessage request, string partner)
+    {
+        if (field.Accessor.GetValue(request) is not IMessage resource
+            || Segments.Length != 1 || resource.Descriptor.FindFieldByName(OwnerPath) is not { FieldType: FieldType.String, IsRepeated: false } owner)
+        {
+            return;
+        }
+
+        var stated = (string)owner.Accessor.GetValue(resource);
+        if (stated.Length > 0 && stated != partner)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{field.Name}.{OwnerPath} must be this client's own {Attribute}"));
+        }
+
+        owner.Accessor.SetValue(resource, partner);
     }
 
     /// <summary>True when <paramref name="message"/> is a resource this scope judges (it has the owner path's first field).</summary>

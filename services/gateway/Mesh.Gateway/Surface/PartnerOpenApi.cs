@@ -23,12 +23,17 @@ public static class PartnerOpenApi
         foreach (var method in surface.Methods.OrderBy(m => m.Path, StringComparer.Ordinal))
         {
             var options = method.Descriptor.GetOptions();
-            if (options is null || !options.HasExtension(AnnotationsExtensions.Http) || options.GetExtension(AnnotationsExtensions.Http).Get is not { Length: > 0 } template)
+            if (options is null || !options.HasExtension(AnnotationsExtensions.Http) || VerbOf(options.GetExtension(AnnotationsExtensions.Http)) is not var (verb, template, body))
             {
                 continue;
             }
 
             var (path, variables, pathParameters) = PathOf(template);
+            if (body.Length > 0)
+            {
+                variables.Add(body);
+            }
+
             var parameters = new JsonArray();
             foreach (var variable in pathParameters)
             {
@@ -53,7 +58,12 @@ public static class PartnerOpenApi
                     ["default"] = new JsonObject { ["description"] = "A google.rpc.Status: code, message and details", ["content"] = Json(new JsonObject { ["type"] = "object" }) },
                 },
             };
-            (paths[path] ??= new JsonObject()).AsObject()["get"] = operation;
+            if (method.Descriptor.InputType.FindFieldByName(body) is { FieldType: FieldType.Message } bodyField)
+            {
+                operation["requestBody"] = new JsonObject { ["required"] = true, ["content"] = Json(Reference(bodyField.MessageType, schemas)) };
+            }
+
+            (paths[path] ??= new JsonObject()).AsObject()[verb] = operation;
         }
 
         var document = new JsonObject
@@ -74,6 +84,14 @@ public static class PartnerOpenApi
         };
         return document.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    // The verb, path template and body field of a rule the partner surface serves: reads by GET, creates by POST.
+    private static (string Verb, string Template, string Body)? VerbOf(HttpRule rule) => rule.PatternCase switch
+    {
+        HttpRule.PatternOneofCase.Get => ("get", rule.Get, ""),
+        HttpRule.PatternOneofCase.Post => ("post", rule.Post, rule.Body),
+        _ => null,
+    };
 
     // "/v1/{name=items/*}" → ("/v1/items/{itemsId}", fields {"name"}, parameters ["itemsId"]): the pattern's literal
     // segments stay in the path and each "*" becomes a parameter, so two resources' paths stay apart.

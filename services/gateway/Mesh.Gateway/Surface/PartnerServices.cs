@@ -1,5 +1,6 @@
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.MasterData.V1;
+using Mesh.Contracts.Procurement.V1;
 using Mesh.Gateway.Forwarding;
 
 namespace Mesh.Gateway.Surface;
@@ -9,13 +10,11 @@ namespace Mesh.Gateway.Surface;
 /// that forwards its partner RPCs (the RPCs it overrides), and how a partner's data is scoped. The RPCs themselves and
 /// their scopes are declared in the contracts with <c>(mesh.options.v1.partner_access)</c>.
 /// </summary>
-/// <remarks>
-/// Procurement joins with one line each once its app exists: <c>PurchaseOrderService</c> and
-/// <c>SupplierInvoiceService</c> forwarded to "procurement", scoped by the "supplier" attribute through their
-/// <c>supplier</c> field and list filter, and required, so a client without a supplier sees none.
-/// </remarks>
 public static class PartnerServices
 {
+    // A procurement document belongs to the supplier in its `supplier` field, which its list requests filter by.
+    private static readonly DataScope SupplierOwned = new("supplier", ListFilter: "supplier", OwnerPath: "supplier", Required: true);
+
     /// <summary>Every service of the partner surface.</summary>
     public static IReadOnlyList<PartnerService> All { get; } =
     [
@@ -23,6 +22,9 @@ public static class PartnerServices
         PartnerService.Of<ItemCatalogForwarder>(ItemService.Descriptor, "masterdata", new DataScope("supplier", ListFilter: "supplier", OwnerPath: "supplier_part_numbers.supplier", Required: false)),
         // Charges for billing vendors; patient data is projected away unless the token carries phi.read / pii.read.
         PartnerService.Of<ChargeForwarder>(ChargeService.Descriptor, "charges", scope: null),
+        // Suppliers' purchase orders and invoices: required, so a client without a supplier sees none.
+        PartnerService.Of<PurchaseOrderForwarder>(PurchaseOrderService.Descriptor, "procurement", SupplierOwned),
+        PartnerService.Of<SupplierInvoiceForwarder>(SupplierInvoiceService.Descriptor, "procurement", SupplierOwned),
     ];
 }
 

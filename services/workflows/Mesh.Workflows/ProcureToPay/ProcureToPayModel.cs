@@ -55,9 +55,10 @@ public static class Kinds
 
 /// <summary>
 /// The stock movements a receipt put on hand (or the reversals that took them off), and whether its order is received
-/// in full, as procurement says now: an event's copy of that state may be older than the order.
+/// in full, as procurement says now: an event's copy of that state may be older than the order. <c>OnHand</c> is every
+/// receipt of the order on hand after the step, with its movements.
 /// </summary>
-public sealed record StockMoved(IReadOnlyList<string> Movements, string PurchaseOrder = "", bool OrderReceived = false);
+public sealed record StockMoved(IReadOnlyList<string> Movements, string PurchaseOrder = "", bool OrderReceived = false, IReadOnlyDictionary<string, IReadOnlyList<string>>? OnHand = null);
 
 /// <summary>The outcome of a match: MATCHED, or the hold's status and exceptions.</summary>
 public sealed record Matched(bool Ok, bool ReceiptPending, string Status, string Detail);
