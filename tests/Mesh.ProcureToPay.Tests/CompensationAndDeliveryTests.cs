@@ -1,5 +1,6 @@
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Procurement.V1;
+using Mesh.Contracts.Type.V1;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.ErpStandIn;
 
@@ -29,6 +30,45 @@ public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClass
 
         Assert.Single(mesh.ErpOrders.Orders(null, 1000), o => o.Order.Reference == order.PoNumber);
         Assert.Equal(order.ExternalIds[0].Value, mesh.ErpOrders.Orders(null, 1000).Single(o => o.Order.Reference == order.PoNumber).OrderId);
+    }
+
+    [Fact]
+    public async Task Order_LeftApprovedByAnEarlierAttemptOfThePlacingStep_SentOnce()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 8));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        // What an attempt of the saga's placing step leaves when its worker dies before the send: the order under the
+        // step's own id and request id, submitted and approved in the approver's name.
+        var id = $"{requisition.Name["requisitions/".Length..]}-1";
+        var left = await mesh.Orders.CreatePurchaseOrderAsync(new CreatePurchaseOrderRequest
+        {
+            PurchaseOrderId = id,
+            RequestId = $"{requisition.Name}:{id}",
+            PurchaseOrder = new PurchaseOrder
+            {
+                Supplier = "suppliers/medline",
+                BillToCostCenter = requisition.CostCenter,
+                ShipToLocation = requisition.DeliverToLocation,
+                Buyer = "employees/procurement-buyer",
+                CurrencyCode = "USD",
+                Lines =
+                {
+                    new PurchaseOrderLine
+                    {
+                        LineNumber = 1, Item = "items/gauze-4x4", OrderedQuantity = Quantity.Of(8, "EA"), UnitPrice = Money.Of("USD", 0.25m),
+                        Requisition = requisition.Name, RequisitionLineNumber = 1,
+                    },
+                },
+            },
+        });
+        await mesh.Orders.SubmitPurchaseOrderAsync(new SubmitPurchaseOrderRequest { Name = left.Name });
+        await mesh.Orders.ApprovePurchaseOrderAsync(new ApprovePurchaseOrderRequest { Name = left.Name, Approver = "employees/ward-manager" });
+
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+
+        Assert.Equal(left.Name, order.Name);
+        Assert.Single(mesh.ErpOrders.Orders(null, 1000), o => o.Order.Reference == order.PoNumber);
     }
 
     [Fact]
