@@ -1,5 +1,6 @@
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Procurement.V1;
+using Mesh.Contracts.Type.V1;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.ErpStandIn;
 
@@ -29,6 +30,83 @@ public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClass
 
         Assert.Single(mesh.ErpOrders.Orders(null, 1000), o => o.Order.Reference == order.PoNumber);
         Assert.Equal(order.ExternalIds[0].Value, mesh.ErpOrders.Orders(null, 1000).Single(o => o.Order.Reference == order.PoNumber).OrderId);
+    }
+
+    [Fact]
+    public async Task Order_LeftApprovedByAnEarlierAttemptOfThePlacingStep_SentOnce()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 8));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        // What an attempt of the saga's placing step leaves when its worker dies before the send: the order under the
+        // step's own id and request id, submitted and approved in the approver's name.
+        var id = $"{requisition.Name["requisitions/".Length..]}-1";
+        var left = await mesh.Orders.CreatePurchaseOrderAsync(new CreatePurchaseOrderRequest
+        {
+            PurchaseOrderId = id,
+            RequestId = $"{requisition.Name}:{id}",
+            PurchaseOrder = new PurchaseOrder
+            {
+                Supplier = "suppliers/medline",
+                BillToCostCenter = requisition.CostCenter,
+                ShipToLocation = requisition.DeliverToLocation,
+                Buyer = "employees/procurement-buyer",
+                CurrencyCode = "USD",
+                Lines =
+                {
+                    new PurchaseOrderLine
+                    {
+                        LineNumber = 1, Item = "items/gauze-4x4", OrderedQuantity = Quantity.Of(8, "EA"), UnitPrice = Money.Of("USD", 0.25m),
+                        Requisition = requisition.Name, RequisitionLineNumber = 1,
+                    },
+                },
+            },
+        });
+        await mesh.Orders.SubmitPurchaseOrderAsync(new SubmitPurchaseOrderRequest { Name = left.Name });
+        await mesh.Orders.ApprovePurchaseOrderAsync(new ApprovePurchaseOrderRequest { Name = left.Name, Approver = "employees/ward-manager" });
+
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+
+        Assert.Equal(left.Name, order.Name);
+        Assert.Single(mesh.ErpOrders.Orders(null, 1000), o => o.Order.Reference == order.PoNumber);
+    }
+
+    [Fact]
+    public async Task Invoice_ErpThrottlingThenDownWhileItsLiabilityPosts_PostedOnceWhenBack()
+    {
+        var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 10));
+        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await mesh.SentOrderAsync(requisition, 1);
+        await mesh.ReceiveAsync(order, 10);
+
+        SupplierInvoice invoice;
+        try
+        {
+            // Each phase lasts until the ERP has turned away a few of finance's attempts to post the liability.
+            invoice = await TurnAwayAsync(ChaosMode.Throttle, () => mesh.InvoiceAsync(order));
+            await TurnAwayAsync(ChaosMode.Down, () => Task.FromResult(invoice));
+        }
+        finally
+        {
+            mesh.ErpChaos.Settings = new ChaosSettings(ChaosMode.Normal);
+        }
+
+        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+        var postings = await new Mesh.Scenarios.InventoryToChargeScenario(mesh.Clients).ErpPostingsAsync(CancellationToken.None);
+
+        Assert.Single(completed.ProcureToPay.JournalEntries);
+        Assert.Single(postings, p => p.Reference == invoice.Name);
+    }
+
+    // Switches the ERP to `mode`, does `act`, and waits until the ERP has turned away three more requests.
+    private async Task<T> TurnAwayAsync<T>(ChaosMode mode, Func<Task<T>> act)
+    {
+        var target = mesh.ErpChaos.Hits[mode] + 3;
+        mesh.ErpChaos.Settings = new ChaosSettings(mode);
+        var result = await act();
+        await mesh.EventuallyAsync(() => Task.FromResult(mesh.ErpChaos.Hits[mode] >= target), $"the ERP turning away the liability posting ({mode})");
+        return result;
     }
 
     [Fact]

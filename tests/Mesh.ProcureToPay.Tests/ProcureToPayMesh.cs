@@ -70,7 +70,7 @@ public class ProcureToPayMesh : IAsyncLifetime
             InventoryToChargeApps.Inventory(),
             InventoryToChargeApps.Finance(),
             InventoryToChargeApps.Procurement(),
-            InventoryToChargeApps.Workflows(new Dictionary<string, string?>
+            WorkflowsApp(new Dictionary<string, string?>
             {
                 ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
                 ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
@@ -90,6 +90,12 @@ public class ProcureToPayMesh : IAsyncLifetime
         Cases = new(To("workflows"));
         await SeedAsync(To("masterdata"));
     }
+
+    /// <summary>The mesh, for fixtures that act on its apps.</summary>
+    protected TestMesh Mesh => mesh;
+
+    /// <summary>The workflows app with <paramref name="settings"/>: in this process here.</summary>
+    protected virtual TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.Workflows(settings);
 
     public async Task DisposeAsync()
     {
@@ -253,4 +259,18 @@ public sealed class ShortEscalationMesh : ProcureToPayMesh
 {
     /// <inheritdoc />
     public override TimeSpan EscalationWindow => TimeSpan.FromSeconds(5);
+}
+
+/// <summary>The mesh with the workflows app as a real process, so a test can SIGKILL it mid-run and start it again.</summary>
+public sealed class WorkflowsProcessMesh : ProcureToPayMesh
+{
+    /// <summary>Kills the workflows app's process and starts it again behind the same sidecar.</summary>
+    public async Task KillAndRestartWorkflowsAsync()
+    {
+        await Mesh.AppOf<ChildApp>("workflows").KillAsync();
+        await Mesh.RestartAppAsync("workflows");
+    }
+
+    /// <inheritdoc />
+    protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.WorkflowsProcess(settings);
 }

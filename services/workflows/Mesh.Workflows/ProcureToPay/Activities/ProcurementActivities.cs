@@ -96,8 +96,8 @@ public sealed class CancelRequisition(ProcureToPayMetrics metrics, RequisitionSe
 
 /// <summary>
 /// Places one purchase order per supplier (ids "{requisition id}-{n}"), submits it, approves it in the requisition
-/// approver's name and sends it through the ERP; UNAVAILABLE from the ERP throws, and the runtime retries the step,
-/// which finds the orders it made and sends the ones not yet sent.
+/// approver's name and sends it through the ERP; UNAVAILABLE from the ERP throws, and the runtime retries the step
+/// (as it runs it again when the app died during it), which finds the orders it made and takes each on from its state.
 /// </summary>
 public sealed class PlaceOrders(
     ProcureToPayMetrics metrics,
@@ -133,8 +133,15 @@ public sealed class PlaceOrders(
                 RequisitionLineNumber = l.LineNumber,
             }));
             var id = $"{requisitionId}-{i + 1}";
-            var name = (await orders.CreatePurchaseOrderAsync(new CreatePurchaseOrderRequest { PurchaseOrder = order, PurchaseOrderId = id, RequestId = $"{input.Case.Requisition}:{id}" })).Name;
-            await orders.SubmitPurchaseOrderAsync(new SubmitPurchaseOrderRequest { Name = name });
+            // A repeated request id returns the order as it is now: a step run again (after an ERP outage, or its
+            // worker killed mid-run) carries on from where the last attempt left it; submitting it twice is refused.
+            var created = await orders.CreatePurchaseOrderAsync(new CreatePurchaseOrderRequest { PurchaseOrder = order, PurchaseOrderId = id, RequestId = $"{input.Case.Requisition}:{id}" });
+            var name = created.Name;
+            if (created.State == PurchaseOrderState.Draft)
+            {
+                await orders.SubmitPurchaseOrderAsync(new SubmitPurchaseOrderRequest { Name = name });
+            }
+
             await orders.ApprovePurchaseOrderAsync(new ApprovePurchaseOrderRequest { Name = name, Approver = input.Approver, Comment = $"approved with {input.Case.Requisition}" });
             await orders.SendPurchaseOrderAsync(new SendPurchaseOrderRequest { Name = name });
             placed.Add(name);
