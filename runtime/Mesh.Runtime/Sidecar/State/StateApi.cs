@@ -28,6 +28,9 @@ public sealed class StateApi(SidecarSettings settings, TransactionalOutbox outbo
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"state store {name} is not found"));
     }
 
+    /// <summary>Whether the named store encrypts values (see <see cref="EncryptedStateStore"/>), whatever measures it.</summary>
+    public bool Encrypts(string name) => settings.StateStores.TryGetValue(name, out var store) && store is EncryptedStateStore;
+
     /// <summary>The key as stored: prefixed per the store's <c>keyPrefix</c> (appid, name, namespace, none, or a literal).</summary>
     public string StoredKey(string store, string key)
     {
