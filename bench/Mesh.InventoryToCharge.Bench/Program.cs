@@ -4,6 +4,7 @@
 // calling the saga's activities directly, same concurrency, no pub/sub and no workflow engine — so the ratio is
 // what durable orchestration costs.
 // Run: dotnet run -c Release --project bench/Mesh.InventoryToCharge.Bench [-- events [concurrency]]
+// The cost of observability (ObservabilityCost): ... -- observability [events [concurrency [rounds]]]
 using System.Diagnostics;
 using System.Globalization;
 using Dapr.Workflow;
@@ -13,6 +14,15 @@ using Mesh.Testing.Apps;
 using Mesh.Workflows.InventoryToCharge;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+
+if (args.FirstOrDefault() == "observability")
+{
+    await ObservabilityCost.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 32,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2);
+    return;
+}
 
 var events = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300;
 var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;

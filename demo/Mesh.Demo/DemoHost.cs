@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Mesh.Runtime.Hosting;
+using Mesh.Runtime.Telemetry;
 
 namespace Mesh.Demo;
 
@@ -58,7 +59,7 @@ internal sealed class DemoHost(TextWriter console, TextWriter error)
             return await GuardedAsync(new DemoSidecar($"http://127.0.0.1:{sidecar.GrpcPort}", $"http://127.0.0.1:{sidecar.HttpPort}", sidecar.ApiToken), scenario, ct);
         });
         var meshErrors = new FirstLineWriter(log);
-        var code = await new MeshRunner(log, meshErrors).RunAsync(new RunOptions(mesh.RunFile, [], TimeSpan.FromMinutes(5)), stopping, session);
+        var code = await new MeshRunner(log, meshErrors).RunAsync(new RunOptions(mesh.RunFile, [], TimeSpan.FromMinutes(5), Metrics: new MetricsEndpoint()), stopping, session);
         if (code != 0)
         {
             // What made the mesh fail (an app whose port is taken, an app that exited) says more than its exit code.

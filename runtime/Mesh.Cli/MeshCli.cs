@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mesh.Runtime.Hosting;
+using Mesh.Runtime.Telemetry;
 
 namespace Mesh.Cli;
 
@@ -61,13 +62,25 @@ internal static class MeshCli
             Description = "Seconds an app may take to answer on its appPort before mesh gives up",
             DefaultValueFactory = _ => 120,
         };
+        var enableMetrics = new Option<bool>("--enable-metrics")
+        {
+            Description = "Serve the runtime's metrics (daprd's names, every sidecar labelled by app_id) for Prometheus",
+            DefaultValueFactory = _ => true,
+        };
+        var metricsPort = new Option<int>("--metrics-port")
+        {
+            Description = "The port of the runtime's /metrics on 127.0.0.1 (daprd's default 9090; 0 picks a free one)",
+            DefaultValueFactory = _ => MetricsEndpoint.DaprMetricsPort,
+        };
         var run = new Command(RunVerb, "Runs the apps of a Dapr multi-app run file, each with an embedded Dapr-compatible sidecar")
         {
-            runFile, appIds, healthTimeout,
+            runFile, appIds, healthTimeout, enableMetrics, metricsPort,
         };
         run.SetAction((result, _) =>
         {
-            var options = new RunOptions(result.GetValue(runFile)!, result.GetValue(appIds) ?? [], TimeSpan.FromSeconds(Math.Max(1, result.GetValue(healthTimeout))));
+            // The default port gives way when taken; a port the user chose does not.
+            var metrics = result.GetValue(enableMetrics) ? new MetricsEndpoint(result.GetValue(metricsPort), result.GetResult(metricsPort) is null or { Implicit: true }) : null;
+            var options = new RunOptions(result.GetValue(runFile)!, result.GetValue(appIds) ?? [], TimeSpan.FromSeconds(Math.Max(1, result.GetValue(healthTimeout))), Metrics: metrics);
             return StopSignals.RunAsync(output, stopping => new MeshRunner(output, error).RunAsync(options, stopping));
         });
         return run;

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
@@ -23,6 +24,10 @@ public static class MeshServiceDefaultsExtensions
     /// <summary>The prefix of every Mesh ActivitySource and Meter, so the defaults export them.</summary>
     public const string TelemetryPrefix = "Mesh.";
 
+    /// <summary>The Prometheus scrape endpoint on every app's port.</summary>
+    public const string MetricsPath = "/metrics";
+
+    private const string DaprWorkflowSource = "Dapr.Workflow";
     private const string HealthPath = "/health";
     private const string AlivePath = "/alive";
     private const string LiveTag = "live";
@@ -54,28 +59,44 @@ public static class MeshServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Traces, metrics and logs through OpenTelemetry; OTLP export when an endpoint is configured.</summary>
+    /// <summary>
+    /// Traces, metrics and logs through OpenTelemetry; OTLP export when an endpoint is configured. None of it with the
+    /// standard <c>OTEL_SDK_DISABLED=true</c> (then <c>/metrics</c> is not served either).
+    /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        if (TelemetryDisabled(builder.Configuration))
+        {
+            return builder;
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
 
+        // Spans and metrics name the app by its Dapr app id (APP_ID, set by the Dapr CLI and mesh run), as daprd names
+        // its own; OTEL_SERVICE_NAME still wins, as the OpenTelemetry SDK reads it after this.
+        var serviceName = builder.Configuration["APP_ID"] is { Length: > 0 } appId ? appId : builder.Environment.ApplicationName;
         builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryPrefix + "*"))
+                .AddMeter(TelemetryPrefix + "*")
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix + "*")
-                // Health probes would drown real traffic in traces.
+                // The Dapr.Workflow SDK's spans of workflow turns and activities, parents of the calls activities make.
+                .AddSource(DaprWorkflowSource)
+                // Health probes and scrapes would drown real traffic in traces.
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx =>
-                    !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath))
+                    !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath)
+                    && !ctx.Request.Path.StartsWithSegments(MetricsPath))
                 .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation());
 
@@ -87,6 +108,9 @@ public static class MeshServiceDefaultsExtensions
         return builder;
     }
 
+    private static bool TelemetryDisabled(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        string.Equals(configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A liveness check; apps add readiness checks (sidecar, stores) tagged without "live".</summary>
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -96,11 +120,17 @@ public static class MeshServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (ready), <c>/alive</c> (live), the gRPC health service and gRPC reflection. The health
-    /// endpoints answer without APP_API_TOKEN, as probes (daprd's among them) send none.
+    /// Maps <c>/health</c> (ready), <c>/alive</c> (live), <c>/metrics</c> (Prometheus text format, on every endpoint of
+    /// the app), the gRPC health service and gRPC reflection. Health and metrics answer without APP_API_TOKEN, as
+    /// probes (daprd's among them) and Prometheus send none.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        if (!TelemetryDisabled(app.Configuration))
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
+        }
+
         app.MapHealthChecks(HealthPath).AllowAnonymous();
         app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();

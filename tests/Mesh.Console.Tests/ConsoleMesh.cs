@@ -65,6 +65,7 @@ public sealed class ConsoleMesh : IAsyncLifetime
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Console:RegistryToken"] = ReaderToken,
+            ["Console:SloFile"] = Path.Combine(Repository.Root, "observability", "slo.yaml"),
         }));
         Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         Scenario = new InventoryToChargeScenario(Clients);

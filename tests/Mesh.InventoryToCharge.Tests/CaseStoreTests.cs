@@ -155,7 +155,7 @@ public sealed class CaseStoreTests(CaseStoreTests.Sidecar sidecar) : IClassFixtu
         Assert.Equal("unknown_item", listed[3].Reason);
     }
 
-    private CaseStore Store(TimeProvider? time = null) => new(sidecar.Dapr, "statestore", flow, time ?? clock, depths.Enqueue, segmentSize: 3);
+    private CaseStore Store(TimeProvider? time = null) => new(sidecar.Dapr, "statestore", flow, time ?? clock, d => depths.Enqueue(d.Total), segmentSize: 3);
 
     private Case Exception(string id, string reason) => new()
     {

@@ -1,3 +1,5 @@
+using Mesh.Runtime.Configuration;
+using Mesh.Runtime.Telemetry;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
@@ -9,9 +11,22 @@ namespace Mesh.InventoryToCharge.Tests;
 /// charges, finance and the ERP stand-in hosted here through their own Program, and the workflows app as a real
 /// process (so a test can SIGKILL it). Tests act as the clinical system through the sidecar of "clinic".
 /// </summary>
-public sealed class InventoryToChargeMesh : IAsyncLifetime
+public class InventoryToChargeMesh : IAsyncLifetime
 {
+    private readonly string clinicAppId;
     private TestMesh mesh = null!;
+
+    /// <summary>The mesh with the clinical system as app "clinic".</summary>
+    public InventoryToChargeMesh()
+        : this("clinic")
+    {
+    }
+
+    /// <summary>The mesh with the clinical system as <paramref name="clinicAppId"/>, for metrics of its own.</summary>
+    protected InventoryToChargeMesh(string clinicAppId) => this.clinicAppId = clinicAppId;
+
+    /// <summary>The runtime's metrics endpoint (every sidecar of this test process).</summary>
+    public RuntimeTelemetry Telemetry => mesh.Host.Telemetry!;
 
     /// <summary>Clients of the mesh through the clinic's sidecar.</summary>
     public MeshClients Clients { get; private set; } = null!;
@@ -30,8 +45,11 @@ public sealed class InventoryToChargeMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Services(FinanceSettings), InventoryToChargeApps.WorkflowsProcess(WorkflowsSettings), TestApp.Client("clinic")]);
-        Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"), operatorToken: OperatorTokens.Mint("test-operator"));
+        mesh = await TestMesh.StartAsync(
+            [.. InventoryToChargeApps.Services(FinanceSettings), InventoryToChargeApps.WorkflowsProcess(WorkflowsSettings), TestApp.Client(clinicAppId)],
+            ResiliencySpec.None,
+            new MetricsEndpoint(0));
+        Clients = new MeshClients(mesh.GrpcEndpointOf(clinicAppId), mesh.HttpEndpointOf(clinicAppId), operatorToken: OperatorTokens.Mint("test-operator"));
         Scenario = new InventoryToChargeScenario(Clients);
     }
 

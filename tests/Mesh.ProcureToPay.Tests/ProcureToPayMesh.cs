@@ -6,6 +6,7 @@ using Mesh.Contracts.Procurement.V1;
 using Mesh.Contracts.Type.V1;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.ErpStandIn;
+using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +41,12 @@ public class ProcureToPayMesh : IAsyncLifetime
 
     /// <summary>Clients of the mesh through the clinic's sidecar, as the demo's scenario uses them.</summary>
     public Mesh.Scenarios.MeshClients Clients { get; private set; } = null!;
+
+    /// <summary>The workflows app's services (it is hosted in this process).</summary>
+    public IServiceProvider Workflows => mesh.ServicesOf("workflows");
+
+    /// <summary>Where the workflows app listens (its /metrics, over HTTP/2).</summary>
+    public Uri WorkflowsAddress => mesh.AddressOf("workflows");
 
     /// <summary>The ERP stand-in's purchase orders.</summary>
     public PurchaseOrderBook ErpOrders => mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>();
@@ -112,6 +119,16 @@ public class ProcureToPayMesh : IAsyncLifetime
         requisition.Lines.Add(lines.Select(l => new RequisitionLine { Item = l.Item, Quantity = Quantity.Of(l.Quantity, "EA") }));
         var created = await Requisitions.CreateRequisitionAsync(new CreateRequisitionRequest { Requisition = requisition });
         return await Requisitions.SubmitRequisitionAsync(new SubmitRequisitionRequest { Name = created.Name });
+    }
+
+    /// <summary>Runs the demo's procure-to-pay scenario (<paramref name="spec"/>) through the mesh until its cases settle.</summary>
+    public async Task<(ProcureToPayScenario Scenario, RunRecord[] Records, List<Case> Cases)> RunScenarioAsync(ProcureToPaySpec spec)
+    {
+        var scenario = new ProcureToPayScenario(Clients);
+        await scenario.SeedAsync(CancellationToken.None);
+        var runId = Guid.NewGuid().ToString("N")[..8];
+        var records = await Task.WhenAll(Enumerable.Range(0, spec.Requisitions).Select(i => scenario.RunAsync(i, runId, spec, TimeSpan.FromSeconds(60), CancellationToken.None)));
+        return (scenario, records, await scenario.AwaitSettledAsync(records, TimeSpan.FromSeconds(90), CancellationToken.None));
     }
 
     /// <summary>Waits until the requisition is routed to <paramref name="approver"/>.</summary>

@@ -47,6 +47,21 @@ public static class InventoryToChargeApps
             new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
 
     /// <summary>
+    /// Every app of the flow, the saga's included, as real processes from their builds with <paramref name="settings"/>
+    /// (e.g. OTEL_* variables): as under <c>mesh run</c>, each has its own tracer and meters, which apps sharing a
+    /// process would not.
+    /// </summary>
+    public static TestApp[] Processes(IReadOnlyDictionary<string, string?> settings) =>
+    [
+        TestApp.Process("erp", "http", Repository.BuiltAssembly("services/erp-standin/Mesh.ErpStandIn", "Mesh.ErpStandIn"), settings),
+        TestApp.Process("masterdata", "grpc", Repository.BuiltAssembly("services/masterdata/Mesh.MasterData", "Mesh.MasterData"), settings),
+        TestApp.Process("inventory", "grpc", Repository.BuiltAssembly("services/inventory/Mesh.Inventory", "Mesh.Inventory"), settings),
+        TestApp.Process("charges", "grpc", Repository.BuiltAssembly("services/charges/Mesh.Charges", "Mesh.Charges"), settings),
+        TestApp.Process("finance", "grpc", Repository.BuiltAssembly("services/finance/Mesh.Finance", "Mesh.Finance"), settings),
+        WorkflowsProcess(settings),
+    ];
+
+    /// <summary>
     /// Every app of the flow but the saga's: the ERP stand-in, master data, inventory, charges and finance;
     /// <paramref name="lostReplies"/>, when given, can make master data, inventory and charges lose their replies.
     /// </summary>

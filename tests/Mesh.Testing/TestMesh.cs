@@ -4,6 +4,7 @@ using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Hosting;
 using Mesh.Runtime.Security;
 using Mesh.Runtime.Sidecar;
+using Mesh.Runtime.Telemetry;
 
 namespace Mesh.Testing;
 
@@ -44,15 +45,18 @@ public sealed class TestMesh : IAsyncDisposable
     /// <summary>Starts Redis, the mesh and every app, in order.</summary>
     public static Task<TestMesh> StartAsync(params TestApp[] apps) => StartAsync(apps, ResiliencySpec.None);
 
-    /// <summary>Starts Redis, the mesh (<paramref name="resiliency"/> applies to every sidecar) and every app, in order.</summary>
-    public static async Task<TestMesh> StartAsync(IReadOnlyList<TestApp> apps, ResiliencySpec resiliency)
+    /// <summary>
+    /// Starts Redis, the mesh (<paramref name="resiliency"/> applies to every sidecar; with <paramref name="metrics"/>,
+    /// the runtime's metrics endpoint, <see cref="MeshHost.Telemetry"/>) and every app, in order.
+    /// </summary>
+    public static async Task<TestMesh> StartAsync(IReadOnlyList<TestApp> apps, ResiliencySpec resiliency, MetricsEndpoint? metrics = null)
     {
         var redis = await RedisServer.StartAsync(appendOnly: true);
         MeshHost? host = null;
         try
         {
             var components = Components(redis);
-            host = await MeshHost.StartAsync([.. apps.Select(app => Declare(app, components, resiliency))]);
+            host = await MeshHost.StartAsync([.. apps.Select(app => Declare(app, components, resiliency))], new MeshHostOptions { Metrics = metrics });
             var mesh = new TestMesh(redis, host, apps, components, resiliency);
             try
             {

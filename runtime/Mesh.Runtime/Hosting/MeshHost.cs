@@ -1,5 +1,6 @@
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Sidecar;
+using Mesh.Runtime.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,6 +20,9 @@ public sealed class MeshHostOptions
 
     /// <summary>The clock of every sidecar (timers, retries, timeouts, timestamps); null for the system clock, tests pass a fake one.</summary>
     public TimeProvider? Clock { get; init; }
+
+    /// <summary>Where the runtime serves the sidecars' metrics (<see cref="RuntimeTelemetry"/>); null for none.</summary>
+    public MetricsEndpoint? Metrics { get; init; }
 }
 
 /// <summary>
@@ -26,9 +30,10 @@ public sealed class MeshHostOptions
 /// file (<see cref="MeshPlan"/>) or apps declared in code (<see cref="MeshApp.Create"/>), it creates each component
 /// once per (file, name) however many apps see it, registers every app in one <see cref="AppDirectory"/> before
 /// any sidecar starts (so invocation finds apps started later), starts one sidecar per app, and starts deliveries
-/// to an app once it answers. The apps themselves are the caller's: it hands what runs against the mesh to
-/// <see cref="Own"/>. Disposing stops, in order, what it owns (newest first), the readiness waits, the sidecars
-/// (newest first) and the components.
+/// to an app once it answers; with <see cref="MeshHostOptions.Metrics"/>, it serves the runtime's metrics first.
+/// The apps themselves are the caller's: it hands what runs against the mesh to <see cref="Own"/>. Disposing stops,
+/// in order, what it owns (newest first), the readiness waits, the sidecars (newest first), the components and the
+/// metrics endpoint (flushing spans still batched).
 /// </summary>
 public sealed class MeshHost : IAsyncDisposable
 {
@@ -47,16 +52,21 @@ public sealed class MeshHost : IAsyncDisposable
     /// <summary>The apps every sidecar can invoke.</summary>
     public AppDirectory Directory { get; } = new();
 
+    /// <summary>The runtime's metrics endpoint (and span export), when <see cref="MeshHostOptions.Metrics"/> asked for one.</summary>
+    public RuntimeTelemetry? Telemetry { get; private set; }
+
     /// <summary>The apps of the mesh, in the order their sidecars started.</summary>
     public IReadOnlyList<MeshApp> Apps => [.. sidecars.Select(s => s.App)];
 
     /// <summary>Registers every app, then starts a sidecar for each, in order.</summary>
     /// <exception cref="InvalidOperationException">A sidecar could not start; the message names the app and the reason.</exception>
+    /// <exception cref="IOException">The metrics port someone chose is in use; the message names it and says what to do.</exception>
     public static async Task<MeshHost> StartAsync(IReadOnlyList<MeshApp> apps, MeshHostOptions? options = null, CancellationToken cancellationToken = default)
     {
         var host = new MeshHost(options ?? new MeshHostOptions());
         try
         {
+            await host.StartTelemetryAsync(cancellationToken);
             foreach (var app in apps)
             {
                 host.Directory.Register(app.Endpoint);
@@ -104,7 +114,7 @@ public sealed class MeshHost : IAsyncDisposable
     public IReadOnlyDictionary<string, string> EnvironmentFor(string appId)
     {
         var running = Find(appId);
-        return AppEnvironment.For(running.App.Spec, running.Sidecar.HttpPort, running.Sidecar.GrpcPort, LoopbackPorts.Free(), running.App.Tokens);
+        return AppEnvironment.For(running.App.Spec, running.Sidecar.HttpPort, running.Sidecar.GrpcPort, Telemetry?.MetricsPort ?? LoopbackPorts.Free(), running.App.Tokens);
     }
 
     /// <summary>The APP_API_TOKEN of an app of this mesh (null without tokens): what a caller of the app standing in for its sidecar sends.</summary>
@@ -172,7 +182,35 @@ public sealed class MeshHost : IAsyncDisposable
         }
 
         components.Clear();
+        if (Telemetry is not null)
+        {
+            await Telemetry.DisposeAsync();
+            Telemetry = null;
+        }
+
         disposing.Dispose();
+    }
+
+    // One endpoint for every sidecar of the process (they share it), as daprd's metrics port is per sidecar.
+    private async Task StartTelemetryAsync(CancellationToken cancellationToken)
+    {
+        if (options.Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        try
+        {
+            Telemetry = await RuntimeTelemetry.StartAsync(metrics.Port, metrics.Exporter, cancellationToken);
+        }
+        catch (IOException) when (metrics.IsDefault && metrics.Port != 0)
+        {
+            Telemetry = await RuntimeTelemetry.StartAsync(0, metrics.Exporter, cancellationToken);
+            await options.Output.WriteLineAsync($"mesh: port {metrics.Port} is taken, so the runtime's metrics are on another port");
+        }
+
+        await options.Output.WriteLineAsync(
+            $"mesh: runtime metrics on http://127.0.0.1:{Telemetry.MetricsPort}{RuntimeTelemetry.MetricsPath}{(Telemetry.Tracing ? "; spans exported by OTLP" : "")}");
     }
 
     private Running Find(string appId) =>

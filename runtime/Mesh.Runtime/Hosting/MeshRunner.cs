@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar;
+using Mesh.Runtime.Telemetry;
 
 namespace Mesh.Runtime.Hosting;
 
@@ -10,7 +11,8 @@ namespace Mesh.Runtime.Hosting;
 /// <param name="AppIds">Run only these apps of the file; empty runs every app.</param>
 /// <param name="AppHealthTimeout">How long an app may take to answer on its port.</param>
 /// <param name="Restarts">How a crashed app is restarted; <see cref="RestartPolicy.Default"/> when null.</param>
-public sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout, RestartPolicy? Restarts = null);
+/// <param name="Metrics">Where the runtime serves its metrics; null for no metrics endpoint.</param>
+public sealed record RunOptions(string RunFile, IReadOnlyList<string> AppIds, TimeSpan AppHealthTimeout, RestartPolicy? Restarts = null, MetricsEndpoint? Metrics = null);
 
 /// <summary>
 /// Work to run once every app of the run answers, through a sidecar of its own: a client-only app (no app port,
@@ -63,7 +65,10 @@ public sealed class MeshRunner(TextWriter output, TextWriter error)
             redis = await LocalRedis.StartAsync(plan.Apps.SelectMany(app => app.Components), plan.Folder, output, error, stopping);
             host = await MeshHost.StartAsync(
                 plan.Apps,
-                new MeshHostOptions { Output = output, ComponentLogs = componentLogs, SidecarLogs = (appId, level) => SidecarLog.CreateFactory(appId, level, output) },
+                new MeshHostOptions
+                {
+                    Output = output, ComponentLogs = componentLogs, SidecarLogs = (appId, level) => SidecarLog.CreateFactory(appId, level, output), Metrics = options.Metrics,
+                },
                 stopping);
             // The apps stop before their sidecars.
             host.Own(supervisor);

@@ -334,6 +334,8 @@ internal sealed class InstanceStateMachine(TimeProvider time)
         },
     });
 
+    // An activity runs in the trace of whoever started its instance (the SDK restores it as Activity.Current), so the
+    // calls it makes join that trace, as they do under daprd.
     private static ActivityRequest Activity(WorkflowInstance instance, int taskId, string name, string? version, string? input, string? taskExecutionId) => new()
     {
         Name = name,
@@ -342,6 +344,7 @@ internal sealed class InstanceStateMachine(TimeProvider time)
         TaskId = taskId,
         TaskExecutionId = taskExecutionId,
         WorkflowInstance = new Dapr.DurableTask.Protobuf.WorkflowInstance { InstanceId = instance.Id, ExecutionId = instance.ExecutionId },
+        ParentTraceContext = instance.History.FirstOrDefault(e => e.ExecutionStarted is not null)?.ExecutionStarted.ParentTraceContext,
     };
 }
 

@@ -50,6 +50,9 @@ public static class ConsoleExtensions
         builder.Services.AddSingleton<OperatorAudit>();
         builder.Services.AddSingleton<CaseActions>();
         builder.Services.AddSingleton<FlowReader>();
+        // Read once at start, so a missing or invalid file stops the console with one line rather than failing a page.
+        var slos = options.SloFile.Length == 0 ? [] : FlowSlo.Load(Path.Combine(builder.Environment.ContentRootPath, options.SloFile));
+        builder.Services.AddSingleton<IReadOnlyList<FlowSlo>>(slos);
         builder.Services.AddSingleton(sp => new RegistryService.RegistryServiceClient(SidecarInvocation.For(builder.Configuration, "registry")));
         builder.Services.AddSingleton<RegistryReader>();
         return builder;

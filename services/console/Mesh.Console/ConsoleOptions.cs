@@ -27,6 +27,12 @@ public sealed class ConsoleOptions
     /// <summary>The registry token the console reads subjects and versions with (reads need no role).</summary>
     public string RegistryToken { get; set; } = "";
 
+    /// <summary>
+    /// observability/slo.yaml, the SLOs the flows page shows with their error budget and burn rates (relative to the
+    /// app's folder, as <c>mesh run</c> starts it there); empty to show none.
+    /// </summary>
+    public string SloFile { get; set; } = "";
+
     /// <summary>The service level objectives every flow is held to.</summary>
     public Flows.SloTargets Slo { get; set; } = new();
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Mesh.Runtime.Hosting;
+using Mesh.Runtime.Telemetry;
 using Mesh.Runtime.Tests.Configuration;
 using Mesh.Testing;
 
@@ -58,6 +59,49 @@ public sealed partial class MeshRunnerTests : IDisposable
         Assert.Equal(
             ["mesh: app 'orders' crashed (exit code 4); restarting it in 0.05s", "mesh: app 'orders' crashed 2 times in a row (last exit code 4); stopping the others"],
             error.Lines);
+    }
+
+    [Fact]
+    public async Task RunAsync_ChosenMetricsPortTaken_FailsWithOneLineNamingIt()
+    {
+        var runFile = folder.Write("dapr.yaml", """
+            version: 1
+            common:
+              resourcesPaths: [./components]
+            apps:
+              - appDirPath: ./orders
+                command: ["/bin/sh", "-c", "exit 0"]
+            """);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var code = await Runner().RunAsync(new RunOptions(runFile, [], Patience, Metrics: new MetricsEndpoint(port, IsDefault: false)), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Lines);
+        Assert.StartsWith($"mesh: the metrics port 127.0.0.1:{port} is in use", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(output.Lines, l => l.StartsWith("mesh: started app", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_WithMetrics_AppGetsTheRuntimeMetricsPortAsDaprMetricsPort()
+    {
+        var runFile = folder.Write("dapr.yaml", """
+            version: 1
+            common:
+              resourcesPaths: [./components]
+            apps:
+              - appDirPath: ./orders
+                command: ["/bin/sh", "-c", "echo metrics $DAPR_METRICS_PORT; exit 3"]
+            """);
+
+        var code = await Runner().RunAsync(new RunOptions(runFile, [], Patience, QuickRestarts(giveUpAfter: 1), new MetricsEndpoint(0, IsDefault: false)), CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(3, code);
+        var served = Assert.Single(output.Lines, l => l.StartsWith("mesh: runtime metrics on http://127.0.0.1:", StringComparison.Ordinal));
+        var port = served.Split(':')[3].Split('/')[0];
+        Assert.Contains($"== APP - orders == metrics {port}", output.Lines);
     }
 
     [Fact]

@@ -108,6 +108,7 @@ public static class DaprHttpApi
         var items = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonArray
             ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "the body must be a JSON array of state items"));
         var target = state.Store(store);
+        var encrypted = state.Encrypts(store);
         foreach (var item in items.OfType<JsonObject>())
         {
             var key = item["key"]?.GetValue<string>() ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a state item has no key"));
@@ -115,7 +116,7 @@ public static class DaprHttpApi
             var value = item["value"] switch
             {
                 null => [],
-                JsonValue text when target is EncryptedStateStore && text.TryGetValue<string>(out var plain) => System.Text.Encoding.UTF8.GetBytes(plain),
+                JsonValue text when encrypted && text.TryGetValue<string>(out var plain) => System.Text.Encoding.UTF8.GetBytes(plain),
                 var v => JsonSerializer.SerializeToUtf8Bytes(v),
             };
             var concurrency = item["options"]?["concurrency"]?.GetValue<string>() == "first-write" ? StateConcurrency.FirstWrite : StateConcurrency.LastWrite;

@@ -1,6 +1,10 @@
+using System.Diagnostics;
+using System.Globalization;
 using Grpc.Core;
 using Mesh.Runtime.Sidecar.Resiliency;
+using Mesh.Runtime.Telemetry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Mesh.Runtime.Sidecar.Invocation;
@@ -28,11 +32,20 @@ public sealed class GrpcProxy(SidecarSettings settings, IHttpForwarder forwarder
     {
         var callee = invocation.Target(context.Request.Headers[AppIdHeader].ToString());
         invocation.Authorize(callee, InvocationApi.Normalize(context.Request.Path.Value ?? ""), verb: null, isHttp: false, proxied: true);
-        var error = await ForwardAsync(context, callee.App, () => forwarder.SendAsync(context, callee.App.BaseUri.ToString(), callee.Channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null, callee.AppApiToken)));
+        var target = callee.App;
+        using var span = StartInvokeSpan(target.AppId, context.Request.Path);
+        var started = Stopwatch.GetTimestamp();
+        var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), callee.Channels.Forwarder, Http2, new CallerTransformer(settings.App.AppId, null, callee.AppApiToken)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
         }
+
+        // The gRPC status is in the trailers, or in the headers of a trailers-only answer.
+        var status = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() is { Length: > 0 } trailer ? trailer
+            : context.Response.Headers["grpc-status"].ToString() is { Length: > 0 } header ? header
+            : error == ForwarderError.None ? "0" : "14";
+        Invoked(span, target.AppId, "grpc", status, started);
     }
 
     /// <summary>
@@ -56,11 +69,29 @@ public sealed class GrpcProxy(SidecarSettings settings, IHttpForwarder forwarder
         }
 
         var target = callee.App;
+        using var span = StartInvokeSpan(target.AppId, "/" + normalized);
+        var started = Stopwatch.GetTimestamp();
         var error = await ForwardAsync(context, target, () => forwarder.SendAsync(context, target.BaseUri.ToString(), callee.Channels.Forwarder, target.UsesHttp2 ? Http2 : Http11, new CallerTransformer(settings.App.AppId, "/" + normalized, callee.AppApiToken)));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         }
+
+        Invoked(span, target.AppId, "http", context.Response.StatusCode.ToString(CultureInfo.InvariantCulture), started);
+    }
+
+    // daprd's client span of a service invocation: "CallLocal/{app}/{method}".
+    private Activity? StartInvokeSpan(string targetAppId, string method)
+    {
+        var span = SidecarTelemetry.StartSpan($"CallLocal/{targetAppId}{method}", ActivityKind.Client, settings.App.AppId);
+        span?.SetTag("rpc.service", "ServiceInvocation").SetTag("dapr.invoke_method", method).SetTag("net.peer.name", targetAppId);
+        return span;
+    }
+
+    private void Invoked(Activity? span, string targetAppId, string type, string status, long started)
+    {
+        span?.SetTag("dapr.status_code", status);
+        SidecarTelemetry.Invoked(settings.App.AppId, targetAppId, type, status, Stopwatch.GetElapsedTime(started));
     }
 
     // Forwarded calls stream their bodies, so they cannot be sent again: they get the app's circuit breaker and
@@ -110,6 +141,13 @@ public sealed class GrpcProxy(SidecarSettings settings, IHttpForwarder forwarder
             }
 
             proxyRequest.Headers.Remove(AppIdHeader);
+            // With a span of the sidecar's own, the app's call carries it (HttpClient adds it) instead of the caller's.
+            if (Activity.Current is not null)
+            {
+                proxyRequest.Headers.Remove("traceparent");
+                proxyRequest.Headers.Remove("tracestate");
+            }
+
             proxyRequest.Headers.Remove(InvocationApi.CallerHeader);
             proxyRequest.Headers.Remove(ApiTokenCheck.Header);
             proxyRequest.Headers.TryAddWithoutValidation(InvocationApi.CallerHeader, callerAppId);

@@ -102,7 +102,7 @@ public static class CloudEventEnvelope
         yield return ("time", Format(now));
         yield return ("traceid", trace);
         yield return ("traceparent", trace);
-        yield return ("tracestate", "");
+        yield return ("tracestate", Activity.Current?.TraceStateString ?? "");
     }
 
     private static string TraceParent() => Activity.Current?.Id ?? $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -9,6 +10,7 @@ using Mesh.Runtime.Components;
 using Mesh.Runtime.Configuration;
 using Mesh.Runtime.Sidecar.Invocation;
 using Mesh.Runtime.Sidecar.Resiliency;
+using Mesh.Runtime.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -65,20 +67,44 @@ public sealed class DeliveryPipeline
     /// <summary>The component's inbound resiliency policy, as a pipeline over delivery outcomes.</summary>
     internal ResiliencePipeline<DeliveryOutcome> Retries => retries;
 
-    /// <summary>Handles one message; returning acknowledges it, throwing leaves it for redelivery.</summary>
+    /// <summary>
+    /// Handles one message; returning acknowledges it, throwing leaves it for redelivery. The delivery is a consumer
+    /// span in the trace of the envelope's <c>traceparent</c>, counted in <c>dapr_component_pubsub_ingress_count</c>.
+    /// </summary>
     public async Task HandleAsync(TopicMessage message, CancellationToken cancellationToken)
     {
         using var prepared = Prepare(message);
+        using var span = SidecarTelemetry.StartSpan(
+            $"{subscription.Topic} deliver", ActivityKind.Consumer, settings.App.AppId,
+            prepared.Document is null ? null : CloudEventEnvelope.Attribute(prepared.Envelope, "traceparent"),
+            prepared.Document is null ? null : CloudEventEnvelope.Attribute(prepared.Envelope, "tracestate"));
+        span?.SetTag("messaging.system", "dapr").SetTag("messaging.destination.name", subscription.Topic).SetTag("dapr.component", subscription.PubsubName);
+        var started = Stopwatch.GetTimestamp();
+        var status = "retry";
+        try
+        {
+            status = await HandlePreparedAsync(message, prepared, cancellationToken);
+        }
+        finally
+        {
+            span?.SetTag("dapr.delivery.status", status);
+            SidecarTelemetry.Delivered(settings.App.AppId, subscription.PubsubName, subscription.Topic, status, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    // Delivers a prepared message; the status daprd's metrics give it: success, retry (thrown back) or drop.
+    private async Task<string> HandlePreparedAsync(TopicMessage message, PreparedMessage prepared, CancellationToken cancellationToken)
+    {
         if (prepared.DropReason is { } reason)
         {
             await DropAsync(message, reason, cancellationToken);
-            return;
+            return "drop";
         }
 
         if (prepared.FailureReason is { } failure)
         {
             await FailAsync(message, failure, cancellationToken);
-            return;
+            return "drop";
         }
 
         var (body, envelope, route) = (prepared.Body, prepared.Envelope, prepared.Route!);
@@ -95,31 +121,31 @@ public sealed class DeliveryPipeline
         {
             // An open breaker is not retried (daprd): the delivery fails now, and the component redelivers it later.
             await FailAsync(message, "the component's inbound circuit breaker is open", cancellationToken);
-            return;
+            return "drop";
         }
         catch (FormatException e)
         {
             // An envelope whose data cannot be decoded never will be: drop it (dead-letter when set), as daprd does.
             await DropAsync(message, $"the envelope cannot be decoded ({SafeLog.Describe(e)})", cancellationToken);
-            return;
+            return "drop";
         }
 
         switch (outcome)
         {
             case DeliveryOutcome.Success:
-                return;
+                return "success";
             case DeliveryOutcome.Drop:
                 await DropAsync(message, "the app answered DROP", cancellationToken);
-                return;
+                return "drop";
             default:
                 await FailAsync(message, "retries are exhausted", cancellationToken);
-                return;
+                return "drop";
         }
     }
 
     /// <summary>
     /// A delivery that failed for good: dead-lettered when the subscription has a dead-letter topic, else thrown back
-    /// to the component, which keeps the message for redelivery.
+    /// to the component, which keeps the message for redelivery (so returning means it was dropped).
     /// </summary>
     internal async Task FailAsync(TopicMessage message, string reason, CancellationToken cancellationToken)
     {
@@ -220,7 +246,8 @@ public sealed class DeliveryPipeline
             Content = new ReadOnlyMemoryContent(body),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(CloudEventEnvelope.ContentType);
-        if (CloudEventEnvelope.Attribute(envelope, "traceparent") is { Length: > 0 } traceparent)
+        // The delivery span's context when tracing is on (HttpClient would add the same), else the publisher's.
+        if ((Activity.Current?.Id ?? CloudEventEnvelope.Attribute(envelope, "traceparent")) is { Length: > 0 } traceparent)
         {
             request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         }

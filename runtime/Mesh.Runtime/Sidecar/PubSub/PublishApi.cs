@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Grpc.Core;
 using Mesh.Runtime.Components;
+using Mesh.Runtime.Telemetry;
 
 namespace Mesh.Runtime.Sidecar.PubSub;
 
@@ -69,7 +71,10 @@ public sealed class PublishApi(SidecarSettings settings)
         return [.. outcomes.Where(o => o.Error is not null).Select(o => (o.EntryId, o.Error!))];
     }
 
-    /// <summary>Publishes one event as daprd does: enveloped unless <c>rawPayload=true</c>.</summary>
+    /// <summary>
+    /// Publishes one event as daprd does: enveloped unless <c>rawPayload=true</c>, under a producer span whose trace
+    /// context the envelope carries (<c>traceparent</c>), counted in <c>dapr_component_pubsub_egress_count</c>.
+    /// </summary>
     public async Task PublishAsync(string pubsubName, string topic, ReadOnlyMemory<byte> data, string? contentType, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
     {
         var pubsub = Component(pubsubName);
@@ -77,6 +82,25 @@ public sealed class PublishApi(SidecarSettings settings)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"topic is empty in pubsub {pubsubName}"));
         }
+
+        using var span = SidecarTelemetry.StartSpan($"{topic} publish", ActivityKind.Producer, settings.App.AppId);
+        span?.SetTag("messaging.system", "dapr").SetTag("messaging.destination.name", topic).SetTag("dapr.component", pubsubName);
+        var started = Stopwatch.GetTimestamp();
+        var success = false;
+        try
+        {
+            await EnvelopeAndPublishAsync(pubsub, pubsubName, topic, data, contentType, metadata, cancellationToken);
+            success = true;
+        }
+        finally
+        {
+            span?.SetStatus(success ? ActivityStatusCode.Ok : ActivityStatusCode.Error);
+            SidecarTelemetry.Published(settings.App.AppId, pubsubName, topic, success, Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private async Task EnvelopeAndPublishAsync(IPubSub pubsub, string pubsubName, string topic, ReadOnlyMemory<byte> data, string? contentType, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+    {
 
         byte[] payload;
         if (metadata.TryGetValue("rawPayload", out var raw) && bool.TryParse(raw, out var isRaw) && isRaw)

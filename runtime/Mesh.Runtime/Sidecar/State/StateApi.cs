@@ -1,5 +1,7 @@
 using Grpc.Core;
+using System.Collections.Concurrent;
 using Mesh.Runtime.Components;
+using Mesh.Runtime.Telemetry;
 
 namespace Mesh.Runtime.Sidecar.State;
 
@@ -11,8 +13,9 @@ namespace Mesh.Runtime.Sidecar.State;
 public sealed class StateApi(SidecarSettings settings, TransactionalOutbox outbox)
 {
     private const string Separator = "||";
+    private readonly ConcurrentDictionary<string, IStateStore> measured = new(StringComparer.Ordinal);
 
-    /// <summary>The store, or INVALID_ARGUMENT as daprd answers for an unknown store name.</summary>
+    /// <summary>The store, measured for this app (<see cref="MeasuredStateStore"/>), or INVALID_ARGUMENT as daprd answers for an unknown store name.</summary>
     public IStateStore Store(string name)
     {
         if (settings.StateStores.Count == 0)
@@ -21,9 +24,12 @@ public sealed class StateApi(SidecarSettings settings, TransactionalOutbox outbo
         }
 
         return settings.StateStores.TryGetValue(name, out var store)
-            ? store
+            ? measured.GetOrAdd(name, component => new MeasuredStateStore(store, settings.App.AppId, component))
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"state store {name} is not found"));
     }
+
+    /// <summary>Whether the named store encrypts values (see <see cref="EncryptedStateStore"/>), whatever measures it.</summary>
+    public bool Encrypts(string name) => settings.StateStores.TryGetValue(name, out var store) && store is EncryptedStateStore;
 
     /// <summary>The key as stored: prefixed per the store's <c>keyPrefix</c> (appid, name, namespace, none, or a literal).</summary>
     public string StoredKey(string store, string key)

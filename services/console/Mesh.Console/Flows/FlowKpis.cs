@@ -74,6 +74,38 @@ public sealed record FlowKpis(
         _ => null,
     };
 
+    /// <summary>
+    /// What a flow's SLO (observability/slo.yaml) measures of a concluded case, in milliseconds; null when the SLO does
+    /// not count the case. Inventory-to-charge: consumption to posting, and a case on the exception queue or dismissed
+    /// spends budget (infinite). Procure-to-pay: a completed case's first goods received to its last liability posted
+    /// (from its step timings), as the flow's receipt-to-posting KPI.
+    /// </summary>
+    public static double? SliLatencyMs(Case concluded) => concluded.SubjectCase switch
+    {
+        Case.SubjectOneofCase.InventoryToCharge when concluded.State is CaseState.Exception or CaseState.Dismissed => double.PositiveInfinity,
+        Case.SubjectOneofCase.InventoryToCharge when concluded.State == CaseState.Completed => LatencyMs(concluded),
+        Case.SubjectOneofCase.ProcureToPay when concluded is { State: CaseState.Completed, ProcureToPay.Outcome: "completed" } => ReceiptToPostingMs(concluded),
+        _ => null,
+    };
+
+    // The steps follow each other: each one's duration runs from the end of the one before.
+    private static double? ReceiptToPostingMs(Case completed)
+    {
+        var (elapsed, received, posted) = (0.0, (double?)null, (double?)null);
+        foreach (var step in completed.Steps)
+        {
+            elapsed += step.Duration.ToTimeSpan().TotalMilliseconds;
+            (received, posted) = step.Step switch
+            {
+                "receive" => (received ?? elapsed, posted),
+                "post" => (received, elapsed),
+                _ => (received, posted),
+            };
+        }
+
+        return posted is { } end ? end - (received ?? end) : null;
+    }
+
     // The shortest of the usual intervals that shows the whole span in at most MaxIntervals bars.
     private static TimeSpan IntervalFor(List<Case> concluded)
     {

@@ -28,7 +28,7 @@ public sealed class CaseStore
     private readonly DaprClient dapr;
     private readonly string store;
     private readonly TimeProvider time;
-    private readonly Action<int>? depthChanged;
+    private readonly Action<QueueDepth>? depthChanged;
     private readonly ExceptionQueue queue;
     private readonly ExceptionQueue log;
 
@@ -36,9 +36,9 @@ public sealed class CaseStore
     /// <param name="store">The state store component.</param>
     /// <param name="flow">The flow id, e.g. "inventory-to-charge": the prefix of every key.</param>
     /// <param name="time">The clock of queue and dismiss times.</param>
-    /// <param name="depthChanged">Told the queue's depth after every change.</param>
+    /// <param name="depthChanged">Told the queue's depth, and that of the reasons it touched, after every change.</param>
     /// <param name="segmentSize">Entries per segment of a new queue view.</param>
-    public CaseStore(DaprClient dapr, string store, string flow, TimeProvider time, Action<int>? depthChanged = null, int segmentSize = DefaultSegmentSize)
+    public CaseStore(DaprClient dapr, string store, string flow, TimeProvider time, Action<QueueDepth>? depthChanged = null, int segmentSize = DefaultSegmentSize)
     {
         this.dapr = dapr;
         this.store = store;
@@ -217,7 +217,7 @@ public sealed class CaseStore
                 {
                     if (edit is not null)
                     {
-                        depthChanged?.Invoke(edit.Depth);
+                        depthChanged?.Invoke(edit.Depths(new[] { change.Leaving?.Reason, change.JoiningReason }.OfType<string>()));
                     }
 
                     return;

@@ -135,6 +135,11 @@ internal sealed class QueueHead
     public int Depth => Segments.Values.Sum();
 }
 
+/// <summary>The exception queue's depth after a change, and that of the reasons the change touched.</summary>
+/// <param name="Total">Cases on the queue.</param>
+/// <param name="ByReason">Cases on the queue with each reason the change touched.</param>
+public sealed record QueueDepth(int Total, IReadOnlyDictionary<string, int> ByReason);
+
 /// <summary>One case on a view of the queue.</summary>
 /// <param name="Sequence">Its number on the view.</param>
 /// <param name="CaseId">The case.</param>
@@ -159,6 +164,10 @@ internal sealed class QueueEdit(ExceptionQueue queue, Dictionary<string, (QueueH
 
     /// <summary>The depth of the queue after the change.</summary>
     public int Depth => Head(queue.HeadKey(null)).Depth;
+
+    /// <summary>The depth of the queue and of the views of <paramref name="reasons"/> after the change.</summary>
+    public QueueDepth Depths(IEnumerable<string> reasons) =>
+        new(Depth, reasons.Distinct(StringComparer.Ordinal).ToDictionary(r => r, r => Head(queue.HeadKey(r)).Depth, StringComparer.Ordinal));
 
     /// <summary>The key of the segment holding <paramref name="sequence"/> on a view.</summary>
     public string SegmentKey(string view, long sequence) => $"{view}:{sequence / Head(view).SegmentSize}";

@@ -11,7 +11,7 @@ namespace Mesh.Workflows.InventoryToCharge;
 /// Turns ItemConsumed events into InventoryToCharge sagas, once per event id: the saga's instance id is derived
 /// from the event id, so a redelivered or re-sent event finds its saga already there.
 /// </summary>
-public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger ledger, CasePatients patients, IOptions<InventoryToChargeOptions> options, ILogger<ConsumptionIntake> logger)
+public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger ledger, CasePatients patients, CaseMetrics metrics, IOptions<InventoryToChargeOptions> options, ILogger<ConsumptionIntake> logger)
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
@@ -93,6 +93,7 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
         try
         {
             await workflows.ScheduleNewWorkflowAsync(nameof(InventoryToChargeWorkflow), instanceId, consumption, null, ct);
+            metrics.Started(consumption.EventId);
             return true;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)

@@ -21,6 +21,9 @@ public sealed class InventoryToChargeOptions
     /// <summary>The longest delay between two attempts.</summary>
     public TimeSpan MaxRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a case may go without beginning a new step before the metrics count it as stalled.</summary>
+    public TimeSpan StalledAfter { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The retry settings a new case starts with.</summary>
     public SagaRetry Retry() => new(StepAttempts, PostingAttempts, FirstRetryInterval, MaxRetryInterval);
 }

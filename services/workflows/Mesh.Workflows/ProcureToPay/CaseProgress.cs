@@ -10,7 +10,10 @@ namespace Mesh.Workflows.ProcureToPay;
 public sealed class CaseProgress(RequisitionCase input, DateTime started)
 {
     private readonly List<StepTiming> steps = [];
+    private readonly Dictionary<string, DateTime> firstReceipt = [];
+    private readonly List<double> receiptToPosting = [];
     private DateTime? last;
+    private double? requisitionToOrder;
 
     /// <summary>The requisition's approver once decided.</summary>
     public string Approver { get; set; } = "";
@@ -58,6 +61,20 @@ public sealed class CaseProgress(RequisitionCase input, DateTime started)
         last = now;
     }
 
+    /// <summary>The orders are placed now: the requisition-to-PO latency.</summary>
+    public void Ordered(WorkflowContext context) => requisitionToOrder = (context.CurrentUtcDateTime - started).TotalSeconds;
+
+    /// <summary>Goods of <paramref name="order"/> are on hand now; its first receipt starts its invoices' receipt-to-posting time.</summary>
+    public void GoodsOnHand(string order, WorkflowContext context) => firstReceipt.TryAdd(order, context.CurrentUtcDateTime);
+
+    /// <summary>The liability of <paramref name="invoice"/> is posted now.</summary>
+    public void LiabilityPosted(string invoice, WorkflowContext context)
+    {
+        var now = context.CurrentUtcDateTime;
+        var since = InvoiceOrders.TryGetValue(invoice, out var order) && firstReceipt.TryGetValue(order, out var received) ? received : now;
+        receiptToPosting.Add((now - since).TotalSeconds);
+    }
+
     /// <summary>The case refused before anything was ordered (an exception).</summary>
     public ProcurementRecord Refused(string reason, string detail) => Record(reason, reason, detail, exception: true);
 
@@ -69,7 +86,11 @@ public sealed class CaseProgress(RequisitionCase input, DateTime started)
 
     private ProcurementRecord Record(string outcome, string reason, string detail, bool exception) => new(
         input.Requisition, outcome, reason, detail, exception, Approver, Escalations, [.. Orders], [.. Receipts.Keys],
-        [.. Receipts.Values.SelectMany(m => m)], [.. Posted.Keys], [.. Posted.Values], started, last ?? started, [.. steps]);
+        [.. Receipts.Values.SelectMany(m => m)], [.. Posted.Keys], [.. Posted.Values], started, last ?? started, [.. steps])
+    {
+        RequisitionToOrderSeconds = requisitionToOrder,
+        ReceiptToPostingSeconds = [.. receiptToPosting],
+    };
 }
 
 /// <summary>The ids the saga derives, and its exception reasons.</summary>

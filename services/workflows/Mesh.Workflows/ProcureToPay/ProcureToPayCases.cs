@@ -8,10 +8,10 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Workflows.ProcureToPay;
 
 /// <summary>The procure-to-pay cases and exception queue, in the same case store machinery as every flow.</summary>
-public sealed class ProcureToPayCases(DaprClient dapr, IOptions<InventoryToChargeOptions> shared, TimeProvider time)
+public sealed class ProcureToPayCases(DaprClient dapr, IOptions<InventoryToChargeOptions> shared, ProcureToPayMetrics metrics, TimeProvider time)
 {
-    /// <summary>The flow's cases and exception queue.</summary>
-    public CaseStore Store { get; } = new(dapr, shared.Value.StateStore, ProcureToPayIds.FlowId, time);
+    /// <summary>The flow's cases and exception queue; its depth by reason goes to the KPIs.</summary>
+    public CaseStore Store { get; } = new(dapr, shared.Value.StateStore, ProcureToPayIds.FlowId, time, metrics.QueueDepth);
 }
 
 /// <summary>The procure-to-pay saga as the case API sees it. Its cases are not replayed: a held invoice is released in procurement, and the waiting saga resumes.</summary>

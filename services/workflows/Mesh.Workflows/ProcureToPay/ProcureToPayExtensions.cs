@@ -27,6 +27,7 @@ public static class ProcureToPayExtensions
         builder.Services.AddSingleton(new GoodsReceiptService.GoodsReceiptServiceClient(procurement));
         builder.Services.AddSingleton(new SupplierInvoiceService.SupplierInvoiceServiceClient(procurement));
         builder.Services.AddSingleton(new SupplierService.SupplierServiceClient(SidecarInvocation.For(builder.Configuration, "masterdata")));
+        builder.Services.AddSingleton<ProcureToPayMetrics>();
         builder.Services.AddSingleton<ProcureToPayCases>();
         builder.Services.AddSingleton<ProcurementIntake>();
         builder.Services.AddSingleton<ICaseFlow, ProcureToPayFlow>();

@@ -82,7 +82,17 @@ public sealed record ProcurementRecord(
     IReadOnlyList<string> JournalEntries,
     DateTime SubmitTime,
     DateTime At,
-    IReadOnlyList<StepTiming> Steps);
+    IReadOnlyList<StepTiming> Steps)
+{
+    /// <summary>True for the record of the case's end (the saga returns it), false while the saga goes on.</summary>
+    public bool Final { get; init; }
+
+    /// <summary>Seconds from the saga's start to its orders placed, once placed.</summary>
+    public double? RequisitionToOrderSeconds { get; init; }
+
+    /// <summary>For each liability posted, seconds from its order's first receipt on hand (zero when released before any).</summary>
+    public IReadOnlyList<double>? ReceiptToPostingSeconds { get; init; }
+}
 
 /// <summary>A requisition and the approver to route it to.</summary>
 public sealed record RouteTo(string Requisition, string Approver);

@@ -34,6 +34,12 @@ public sealed class ProcureToPayOptions
 
     /// <summary>The longest delay between two attempts.</summary>
     public TimeSpan MaxRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a case in flight may go without beginning a step before it counts as stalled: longer than the flow's
+    /// normal waits (an approver's window, goods on their way), so a stalled case is one nobody will move.
+    /// </summary>
+    public TimeSpan StalledAfter { get; set; } = TimeSpan.FromDays(7);
 }
 
 /// <summary>One approval level: the approver of requisitions up to an estimated total.</summary>

@@ -62,6 +62,7 @@ public sealed class ProcureToPayWorkflow : Workflow<RequisitionCase, Procurement
         }
 
         state.Step("order", context);
+        state.Ordered(context);
         await FollowOrdersAsync(context, input, state, steps, erp);
         return await ConcludeAsync(context, state.Ended("completed", ""), steps);
     }
@@ -127,6 +128,7 @@ public sealed class ProcureToPayWorkflow : Workflow<RequisitionCase, Procurement
 
                     state.Received[signal.PurchaseOrder] = moved.OrderReceived;
                     state.Step("receive", context);
+                    state.GoodsOnHand(signal.PurchaseOrder, context);
                     // Goods may be what a waiting or held invoice needed.
                     foreach (var invoice in state.Waiting.Concat(state.Held).ToList())
                     {
@@ -186,6 +188,7 @@ public sealed class ProcureToPayWorkflow : Workflow<RequisitionCase, Procurement
         state.Held.Remove(invoice);
         state.Waiting.Remove(invoice);
         state.Step("post", context);
+        state.LiabilityPosted(invoice, context);
     }
 
     private static Task RecordAsync(WorkflowContext context, ProcurementRecord record, WorkflowTaskOptions steps) =>
@@ -193,7 +196,7 @@ public sealed class ProcureToPayWorkflow : Workflow<RequisitionCase, Procurement
 
     private static async Task<ProcurementRecord> ConcludeAsync(WorkflowContext context, ProcurementRecord record, WorkflowTaskOptions steps)
     {
-        var concluded = record with { At = context.CurrentUtcDateTime };
+        var concluded = record with { At = context.CurrentUtcDateTime, Final = true };
         await RecordAsync(context, concluded, steps);
         return concluded;
     }

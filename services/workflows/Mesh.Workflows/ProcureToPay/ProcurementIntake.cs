@@ -13,7 +13,7 @@ namespace Mesh.Workflows.ProcureToPay;
 /// duplicate delivery changes nothing, and the runtime keeps an event raised before the saga waits for it.
 /// </summary>
 public sealed class ProcurementIntake(
-    DaprWorkflowClient workflows, PurchaseOrderService.PurchaseOrderServiceClient orders, IOptions<ProcureToPayOptions> options, ILogger<ProcurementIntake> logger)
+    DaprWorkflowClient workflows, PurchaseOrderService.PurchaseOrderServiceClient orders, ProcureToPayMetrics metrics, IOptions<ProcureToPayOptions> options, ILogger<ProcurementIntake> logger)
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
@@ -45,6 +45,7 @@ public sealed class ProcurementIntake(
         try
         {
             await workflows.ScheduleNewWorkflowAsync(nameof(ProcureToPayWorkflow), instanceId, CaseOf(submitted.Requisition), null, ct);
+            metrics.Started(instanceId);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
         {

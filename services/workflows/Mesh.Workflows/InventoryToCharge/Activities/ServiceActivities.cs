@@ -14,12 +14,13 @@ namespace Mesh.Workflows.InventoryToCharge;
 // runtime retries it with backoff. Every write carries a request id derived from the event id.
 
 /// <summary>Validates item, location and cost center against master data.</summary>
-public sealed class CheckCase(ItemService.ItemServiceClient items, LocationService.LocationServiceClient locations, CostCenterService.CostCenterServiceClient costCenters)
+public sealed class CheckCase(ItemService.ItemServiceClient items, LocationService.LocationServiceClient locations, CostCenterService.CostCenterServiceClient costCenters, CaseMetrics metrics)
     : WorkflowActivity<ConsumptionCase, CaseCheck>
 {
     /// <inheritdoc />
     public override async Task<CaseCheck> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
     {
+        metrics.Progressed(input.EventId, nameof(CheckCase));
         var itemCall = Lookup(() => items.GetItemAsync(new GetItemRequest { Name = input.Item }).ResponseAsync);
         var locationCall = Lookup(() => locations.GetLocationAsync(new GetLocationRequest { Name = input.Location }).ResponseAsync);
         var (item, location) = (await itemCall, await locationCall);
@@ -69,11 +70,12 @@ public sealed class CheckCase(ItemService.ItemServiceClient items, LocationServi
 }
 
 /// <summary>Takes the consumed quantity from the location's balance.</summary>
-public sealed class TakeStock(InventoryService.InventoryServiceClient inventory, CasePatients patients) : WorkflowActivity<ConsumptionCase, StockTaken>
+public sealed class TakeStock(InventoryService.InventoryServiceClient inventory, CasePatients patients, CaseMetrics metrics) : WorkflowActivity<ConsumptionCase, StockTaken>
 {
     /// <inheritdoc />
     public override async Task<StockTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
     {
+        metrics.Progressed(input.EventId, nameof(TakeStock));
         var patient = await patients.GetAsync(input.PatientRef, CancellationToken.None);
         StockMovement movement;
         try
@@ -95,11 +97,12 @@ public sealed class TakeStock(InventoryService.InventoryServiceClient inventory,
 }
 
 /// <summary>Captures the patient charge; charges prices it from the item's charge master.</summary>
-public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, CasePatients patients) : WorkflowActivity<ConsumptionCase, ChargeTaken>
+public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, CasePatients patients, CaseMetrics metrics) : WorkflowActivity<ConsumptionCase, ChargeTaken>
 {
     /// <inheritdoc />
     public override async Task<ChargeTaken> RunAsync(WorkflowActivityContext context, ConsumptionCase input)
     {
+        metrics.Progressed(input.EventId, nameof(CaptureCharge));
         var patient = await patients.GetAsync(input.PatientRef, CancellationToken.None);
         try
         {
@@ -131,11 +134,12 @@ public sealed class CaptureCharge(ChargeService.ChargeServiceClient charges, Cas
 /// Asks finance to post the cost of the consumed supplies for the cost center; finance owns the GL accounts, the
 /// rounding to cents and the CostPosted event.
 /// </summary>
-public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journal) : WorkflowActivity<CostToPost, CostPosting>
+public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journal, CaseMetrics metrics) : WorkflowActivity<CostToPost, CostPosting>
 {
     /// <inheritdoc />
     public override async Task<CostPosting> RunAsync(WorkflowActivityContext context, CostToPost input)
     {
+        metrics.Progressed(input.Case.EventId, CaseMetrics.PostingStep);
         var (consumption, check) = (input.Case, input.Check);
         try
         {
@@ -163,11 +167,12 @@ public sealed class PostCost(JournalEntryService.JournalEntryServiceClient journ
 }
 
 /// <summary>Compensation: voids the charge.</summary>
-public sealed class VoidCharge(ChargeService.ChargeServiceClient charges) : WorkflowActivity<Compensation, bool>
+public sealed class VoidCharge(ChargeService.ChargeServiceClient charges, CaseMetrics metrics) : WorkflowActivity<Compensation, bool>
 {
     /// <inheritdoc />
     public override async Task<bool> RunAsync(WorkflowActivityContext context, Compensation input)
     {
+        metrics.Progressed(input.Case.EventId, nameof(VoidCharge));
         var voided = await charges.VoidChargeAsync(new VoidChargeRequest
         {
             Name = input.Charge,
@@ -179,11 +184,12 @@ public sealed class VoidCharge(ChargeService.ChargeServiceClient charges) : Work
 }
 
 /// <summary>Compensation: puts the consumed stock back with a reversal of the consumption movement.</summary>
-public sealed class RestoreStock(InventoryService.InventoryServiceClient inventory) : WorkflowActivity<Compensation, bool>
+public sealed class RestoreStock(InventoryService.InventoryServiceClient inventory, CaseMetrics metrics) : WorkflowActivity<Compensation, bool>
 {
     /// <inheritdoc />
     public override async Task<bool> RunAsync(WorkflowActivityContext context, Compensation input)
     {
+        metrics.Progressed(input.Case.EventId, nameof(RestoreStock));
         var restore = CaseMessages.Movement(input.Case, StockMovementType.Reversal, input.Case.Quantity, "restore");
         restore.StockMovement.Reverses = input.Movement;
         return (await inventory.CreateStockMovementAsync(restore)).Name.Length > 0;

@@ -13,12 +13,14 @@ namespace Mesh.Workflows.ProcureToPay.Activities;
 /// order reads as received in full, every receipt that made it so is on hand, even one whose event is still on its way.
 /// </summary>
 public sealed class PutReceiptOnHand(
+    ProcureToPayMetrics metrics,
     GoodsReceiptService.GoodsReceiptServiceClient receipts, PurchaseOrderService.PurchaseOrderServiceClient orders, InventoryService.InventoryServiceClient inventory)
     : WorkflowActivity<string, StockMoved>
 {
     /// <inheritdoc />
     public override async Task<StockMoved> RunAsync(WorkflowActivityContext context, string input)
     {
+        metrics.Progressed(context.InstanceId, nameof(PutReceiptOnHand));
         var receipt = await receipts.GetGoodsReceiptAsync(new GetGoodsReceiptRequest { Name = input });
         // Read before the receipts are listed: every receipt that made the order received in full is then listed.
         var received = await OrderStates.ReceivedInFullAsync(orders, receipt.PurchaseOrder);
@@ -58,11 +60,12 @@ internal static class OrderStates
 }
 
 /// <summary>Reverses the stock movements of a reversed receipt (goods sent back), once each.</summary>
-public sealed class TakeReceiptOffHand(InventoryService.InventoryServiceClient inventory, PurchaseOrderService.PurchaseOrderServiceClient orders) : WorkflowActivity<StockMoved, StockMoved>
+public sealed class TakeReceiptOffHand(ProcureToPayMetrics metrics, InventoryService.InventoryServiceClient inventory, PurchaseOrderService.PurchaseOrderServiceClient orders) : WorkflowActivity<StockMoved, StockMoved>
 {
     /// <inheritdoc />
     public override async Task<StockMoved> RunAsync(WorkflowActivityContext context, StockMoved input)
     {
+        metrics.Progressed(context.InstanceId, nameof(TakeReceiptOffHand));
         var reversals = new List<string>();
         foreach (var name in input.Movements)
         {
@@ -81,11 +84,12 @@ public sealed class TakeReceiptOffHand(InventoryService.InventoryServiceClient i
 }
 
 /// <summary>Runs the three-way match of an invoice; answers MATCHED, or the hold with its exceptions.</summary>
-public sealed class MatchInvoice(SupplierInvoiceService.SupplierInvoiceServiceClient invoices) : WorkflowActivity<string, Matched>
+public sealed class MatchInvoice(ProcureToPayMetrics metrics, SupplierInvoiceService.SupplierInvoiceServiceClient invoices) : WorkflowActivity<string, Matched>
 {
     /// <inheritdoc />
     public override async Task<Matched> RunAsync(WorkflowActivityContext context, string input)
     {
+        metrics.Progressed(context.InstanceId, nameof(MatchInvoice));
         var invoice = await invoices.MatchSupplierInvoiceAsync(new MatchSupplierInvoiceRequest { Name = input });
         return invoice.State == SupplierInvoiceState.Matched
             ? new Matched(true, false, "MATCHED", "")
@@ -96,12 +100,14 @@ public sealed class MatchInvoice(SupplierInvoiceService.SupplierInvoiceServiceCl
 
 /// <summary>Posts a matched invoice's liability through finance, once per invoice (its request id).</summary>
 public sealed class PostLiability(
+    ProcureToPayMetrics metrics,
     SupplierInvoiceService.SupplierInvoiceServiceClient invoices, PurchaseOrderService.PurchaseOrderServiceClient orders, JournalEntryService.JournalEntryServiceClient journal)
     : WorkflowActivity<string, string>
 {
     /// <inheritdoc />
     public override async Task<string> RunAsync(WorkflowActivityContext context, string input)
     {
+        metrics.Progressed(context.InstanceId, nameof(PostLiability));
         var invoice = await invoices.GetSupplierInvoiceAsync(new GetSupplierInvoiceRequest { Name = input });
         var order = await orders.GetPurchaseOrderAsync(new GetPurchaseOrderRequest { Name = invoice.PurchaseOrder });
         var entry = await journal.PostSupplierInvoiceLiabilityAsync(new PostSupplierInvoiceLiabilityRequest
@@ -118,11 +124,12 @@ public sealed class PostLiability(
 }
 
 /// <summary>Cancels the saga's orders on which nothing was received (at the ERP too), for a case that cannot go on.</summary>
-public sealed class CancelOrders(PurchaseOrderService.PurchaseOrderServiceClient orders) : WorkflowActivity<Cancellation, List<string>>
+public sealed class CancelOrders(ProcureToPayMetrics metrics, PurchaseOrderService.PurchaseOrderServiceClient orders) : WorkflowActivity<Cancellation, List<string>>
 {
     /// <inheritdoc />
     public override async Task<List<string>> RunAsync(WorkflowActivityContext context, Cancellation input)
     {
+        metrics.Progressed(context.InstanceId, nameof(CancelOrders));
         var cancelled = new List<string>();
         foreach (var name in input.Names)
         {

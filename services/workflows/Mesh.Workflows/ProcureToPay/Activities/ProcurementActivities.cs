@@ -17,12 +17,14 @@ namespace Mesh.Workflows.ProcureToPay.Activities;
 /// is known (the line's estimate, else the item's standard cost).
 /// </summary>
 public sealed class ValidateRequisition(
+    ProcureToPayMetrics metrics,
     RequisitionService.RequisitionServiceClient requisitions, ItemService.ItemServiceClient items, SupplierService.SupplierServiceClient suppliers)
     : WorkflowActivity<RequisitionCase, RequisitionCheck>
 {
     /// <inheritdoc />
     public override async Task<RequisitionCheck> RunAsync(WorkflowActivityContext context, RequisitionCase input)
     {
+        metrics.Progressed(context.InstanceId, nameof(ValidateRequisition));
         var requisition = await requisitions.GetRequisitionAsync(new GetRequisitionRequest { Name = input.Requisition });
         var sourced = new List<SourcedLine>();
         foreach (var line in requisition.Lines)
@@ -65,22 +67,24 @@ public sealed class ValidateRequisition(
 }
 
 /// <summary>Routes the requisition to an approver (again, to escalate); answers its state, and the decision if it was made.</summary>
-public sealed class RouteRequisition(RequisitionService.RequisitionServiceClient requisitions) : WorkflowActivity<RouteTo, Routed>
+public sealed class RouteRequisition(ProcureToPayMetrics metrics, RequisitionService.RequisitionServiceClient requisitions) : WorkflowActivity<RouteTo, Routed>
 {
     /// <inheritdoc />
     public override async Task<Routed> RunAsync(WorkflowActivityContext context, RouteTo input)
     {
+        metrics.Progressed(context.InstanceId, nameof(RouteRequisition));
         var routed = await requisitions.RouteRequisitionAsync(new RouteRequisitionRequest { Name = input.Requisition, Approver = input.Approver });
         return new Routed(routed.State.ToString(), routed.Reviewer, routed.ReviewComment);
     }
 }
 
 /// <summary>Cancels a requisition the saga refused, so nothing is left waiting on it.</summary>
-public sealed class CancelRequisition(RequisitionService.RequisitionServiceClient requisitions) : WorkflowActivity<Cancellation, bool>
+public sealed class CancelRequisition(ProcureToPayMetrics metrics, RequisitionService.RequisitionServiceClient requisitions) : WorkflowActivity<Cancellation, bool>
 {
     /// <inheritdoc />
     public override async Task<bool> RunAsync(WorkflowActivityContext context, Cancellation input)
     {
+        metrics.Progressed(context.InstanceId, nameof(CancelRequisition));
         foreach (var name in input.Names)
         {
             await requisitions.CancelRequisitionAsync(new CancelRequisitionRequest { Name = name, Reason = input.Reason });
@@ -96,12 +100,14 @@ public sealed class CancelRequisition(RequisitionService.RequisitionServiceClien
 /// (as it runs it again when the app died during it), which finds the orders it made and takes each on from its state.
 /// </summary>
 public sealed class PlaceOrders(
+    ProcureToPayMetrics metrics,
     RequisitionService.RequisitionServiceClient requisitions, PurchaseOrderService.PurchaseOrderServiceClient orders, Microsoft.Extensions.Options.IOptions<ProcureToPayOptions> options)
     : WorkflowActivity<OrdersToPlace, List<string>>
 {
     /// <inheritdoc />
     public override async Task<List<string>> RunAsync(WorkflowActivityContext context, OrdersToPlace input)
     {
+        metrics.Progressed(context.InstanceId, nameof(PlaceOrders));
         var requisition = await requisitions.GetRequisitionAsync(new GetRequisitionRequest { Name = input.Case.Requisition });
         var requisitionId = input.Case.Requisition["requisitions/".Length..];
         var placed = new List<string>();

@@ -9,12 +9,21 @@ namespace Mesh.Workflows.ProcureToPay.Activities;
 /// Records how a procure-to-pay case stands in the flow's case store: an exception (a refusal, a hold, an invoice
 /// without its goods) joins the queue; the case's conclusion (completed or rejected) takes it off again.
 /// </summary>
-public sealed class RecordProcurement(ProcureToPayCases cases, ILogger<RecordProcurement> logger) : WorkflowActivity<ProcurementRecord, bool>
+public sealed class RecordProcurement(ProcureToPayCases cases, ProcureToPayMetrics metrics, ILogger<RecordProcurement> logger) : WorkflowActivity<ProcurementRecord, bool>
 {
     /// <inheritdoc />
     public override async Task<bool> RunAsync(WorkflowActivityContext context, ProcurementRecord input)
     {
         await cases.Store.RecordAsync(CaseOf(input), unlessRecorded: false, CancellationToken.None);
+        if (input.Final)
+        {
+            metrics.Concluded(context.InstanceId, input);
+        }
+        else
+        {
+            metrics.Progressed(context.InstanceId, nameof(RecordProcurement));
+        }
+
         logger.LogInformation("Procure-to-pay case {Requisition}: {Outcome}", input.Requisition, input.Outcome);
         return true;
     }
