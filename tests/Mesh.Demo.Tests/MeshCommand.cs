@@ -82,6 +82,9 @@ internal sealed class RunningCommand : IDisposable
     /// <summary>The mesh process's id.</summary>
     public int Id => process.Id;
 
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => process.HasExited;
+
     /// <summary>What it printed on stdout so far.</summary>
     public string Output
     {
@@ -95,18 +98,15 @@ internal sealed class RunningCommand : IDisposable
     }
 
     /// <summary>Waits until stdout holds <paramref name="fragment"/>; fails with the output when it does not within <paramref name="patience"/>.</summary>
-    public async Task WaitForOutputAsync(string fragment, TimeSpan patience)
-    {
-        using var timeout = new CancellationTokenSource(patience);
-        while (!Output.Contains(fragment, StringComparison.Ordinal))
-        {
-            if (process.HasExited || timeout.IsCancellationRequested)
-            {
-                throw new TimeoutException($"mesh {string.Join(' ', arguments)} did not print '{fragment}':\n{Output}");
-            }
+    public Task WaitForOutputAsync(string fragment, TimeSpan patience) =>
+        Poll.UntilAsync(
+            () => Output.Contains(fragment, StringComparison.Ordinal), patience, () => $"mesh {string.Join(' ', arguments)} did not print '{fragment}':\n{Output}", () => process.HasExited);
 
-            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
-        }
+    /// <summary>SIGKILLs mesh alone (not its children), as <c>kill -9</c> or the OOM killer would, and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill();
+        await process.WaitForExitAsync();
     }
 
     /// <summary>Waits until mesh exits; kills it and its children when it takes longer than <paramref name="patience"/>.</summary>
