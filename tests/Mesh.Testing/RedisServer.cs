@@ -26,6 +26,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The port redis-server listens on, on 127.0.0.1.</summary>
     public int Port { get; }
 
+    /// <summary>The redis-server process's id (for a benchmark that reads its resident memory).</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>A StackExchange.Redis connection string for this server.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
 

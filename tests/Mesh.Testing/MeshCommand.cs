@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using System.Text;
-using Mesh.Testing;
 
-namespace Mesh.Demo.Tests;
+namespace Mesh.Testing;
 
 /// <summary>What a run of the mesh command printed and returned.</summary>
-internal sealed record CommandResult(int Code, string Output, string Error)
+public sealed record CommandResult(int Code, string Output, string Error)
 {
     /// <summary>The lines written to stderr.</summary>
     public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 /// <summary>The built <c>mesh</c> run as a real process, as a user runs it (<c>dotnet mesh.dll ...</c>), with mesh-demo beside it.</summary>
-internal static class MeshCommand
+public static class MeshCommand
 {
     /// <summary>mesh.dll in runtime/Mesh.Cli's output, where the build also puts the mesh-demo plug-in.</summary>
     public static string Assembly { get; } = Repository.BuiltAssembly("runtime/Mesh.Cli", "mesh");
@@ -63,7 +62,7 @@ internal static class MeshCommand
 }
 
 /// <summary>A mesh process that runs: its output so far, its pid, and its end.</summary>
-internal sealed class RunningCommand : IDisposable
+public sealed class RunningCommand : IDisposable
 {
     private readonly Process process;
     private readonly IReadOnlyList<string> arguments;

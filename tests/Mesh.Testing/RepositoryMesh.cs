@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Mesh.Runtime;
-using Mesh.Testing;
 using YamlDotNet.RepresentationModel;
 
-namespace Mesh.Demo.Tests;
+namespace Mesh.Testing;
 
 /// <summary>
 /// The repository's dapr.yaml and components/ copied to a temporary folder with their paths made absolute and every
@@ -16,7 +15,7 @@ namespace Mesh.Demo.Tests;
 /// <c>mesh demo ... --attach</c> run in a process of its own (<see cref="DriverEnvironment"/>): it outlives a mesh
 /// that is killed and finds the sidecar again where the next <c>mesh run</c> of the file starts it.
 /// </summary>
-internal sealed class RepositoryMesh : IDisposable
+public sealed class RepositoryMesh : IDisposable
 {
     public RepositoryMesh(string? redis = null, bool driver = false)
     {

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Mesh.Demo.Tests;
+namespace Mesh.Testing;
 
 /// <summary>The one way these tests wait on real processes: a condition polled until it holds, never a sleep.</summary>
-internal static class Poll
+public static class Poll
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
