@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Mesh.Runtime;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using StackExchange.Redis;
@@ -104,7 +103,7 @@ public sealed class ChaosTests : IDisposable
         await first.KillAsync();
         // Its apps go with it (their ports free again), so the next run can start them.
         await Poll.UntilAsync(
-            () => run.AppPorts.Values.All(Free), Restart, () => $"apps of the killed mesh still hold ports: {string.Join(", ", run.AppPorts.Where(p => !Free(p.Value)).Select(p => p.Key))}");
+            () => run.AppPorts.Values.All(LoopbackPorts.IsFree), Restart, () => $"apps of the killed mesh still hold ports: {string.Join(", ", run.AppPorts.Where(p => !LoopbackPorts.IsFree(p.Value)).Select(p => p.Key))}");
         using var second = MeshCommand.Start(run.Folder, ["run", "-f", run.RunFile]);
         await second.WaitForOutputAsync("mesh: you're up and running", Patience);
 
@@ -128,20 +127,6 @@ public sealed class ChaosTests : IDisposable
             Patience,
             () => $"fewer than {Events / 2} consumption events reached the stream:\n{demo.Output}",
             () => demo.HasExited);
-
-    private static bool Free(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     // SIGKILLs the one process under mesh (pid `root`) that runs `assembly` (its apphost, or `dotnet <assembly>.dll`):
     // the app itself, not the `dotnet run` that started it, as a crash of the app would.
