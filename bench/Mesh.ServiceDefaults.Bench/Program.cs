@@ -68,19 +68,37 @@ try
     var warmUp = Math.Min(requests, 20_000);
     H2load(barePort, warmUp);
     H2load(service.Port, warmUp);
-    var rounds = new List<(double Bare, double Mesh)>();
+    var rounds = new List<(Round Bare, Round Mesh)>();
     for (var round = 0; round < roundCount; round++)
     {
-        rounds.Add((H2load(barePort, requests), H2load(service.Port, requests)));
+        rounds.Add((Measure(baseline.Id, barePort), Measure(service.ProcessId, service.Port)));
     }
 
     File.Delete(body);
-    var ratios = rounds.Select(r => r.Mesh / r.Bare).Order().ToList();
     Console.WriteLine($"grpc.health.v1.Health/Check, h2load -n {requests} -c {connections} -m {streams} on core 0, each server on core 1, {roundCount} interleaved rounds:");
-    Console.WriteLine($"  bare Grpc.AspNetCore   req/s per round: {string.Join(", ", rounds.Select(r => r.Bare.ToString("F0", CultureInfo.InvariantCulture)))}");
-    Console.WriteLine($"  Mesh service (charges) req/s per round: {string.Join(", ", rounds.Select(r => r.Mesh.ToString("F0", CultureInfo.InvariantCulture)))}");
-    Console.WriteLine($"  ratio per round: {string.Join(", ", rounds.Select(r => (r.Mesh / r.Bare).ToString("F2", CultureInfo.InvariantCulture)))}; median {ratios[ratios.Count / 2]:F2} (min {ratios[0]:F2}, max {ratios[^1]:F2})");
+    Console.WriteLine($"  bare Grpc.AspNetCore   req/s per round: {Each(r => r.Bare.PerSecond, "F0")}; server CPU µs per request: {Each(r => r.Bare.CpuMicros, "F1")}");
+    Console.WriteLine($"  Mesh service (charges) req/s per round: {Each(r => r.Mesh.PerSecond, "F0")}; server CPU µs per request: {Each(r => r.Mesh.CpuMicros, "F1")}");
+    Console.WriteLine($"  throughput ratio per round: {Each(r => r.Mesh.PerSecond / r.Bare.PerSecond, "F2")}; {Spread(r => r.Mesh.PerSecond / r.Bare.PerSecond)}");
+    // CPU per request is the figure that holds on a shared machine: other processes on core 1 slow both servers'
+    // throughput, not the CPU each request costs.
+    Console.WriteLine($"  CPU ratio (bare/mesh) per round: {Each(r => r.Bare.CpuMicros / r.Mesh.CpuMicros, "F2")}; {Spread(r => r.Bare.CpuMicros / r.Mesh.CpuMicros)}");
     return 0;
+
+    string Each(Func<(Round Bare, Round Mesh), double> pick, string format) => string.Join(", ", rounds.Select(r => pick(r).ToString(format, CultureInfo.InvariantCulture)));
+
+    string Spread(Func<(Round Bare, Round Mesh), double> pick)
+    {
+        var sorted = rounds.Select(pick).Order().ToList();
+        return $"median {sorted[sorted.Count / 2]:F2} (min {sorted[0]:F2}, max {sorted[^1]:F2})";
+    }
+
+    // One h2load run against a server: its requests per second, and the CPU the server's process used per request.
+    Round Measure(int pid, int port)
+    {
+        var before = CpuTicks(pid);
+        var perSecond = H2load(port, requests);
+        return new Round(perSecond, (CpuTicks(pid) - before) * 1e6 / Round.TicksPerSecond / requests);
+    }
 
     // One h2load run against a port: its requests per second; fails when any request did not succeed.
     double H2load(int port, int count)
@@ -135,6 +153,13 @@ static async Task ServingAsync(int port, string token)
     throw new InvalidOperationException($"127.0.0.1:{port} does not answer SERVING ({last})");
 }
 
+// utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15, after the parenthesised name).
+static long CpuTicks(int pid)
+{
+    var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+}
+
 static string Run(string file, params string[] arguments)
 {
     using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -142,4 +167,11 @@ static string Run(string file, params string[] arguments)
     var error = process.StandardError.ReadToEndAsync();
     process.WaitForExit();
     return process.ExitCode == 0 ? output.Result : throw new InvalidOperationException($"{file} {string.Join(' ', arguments)}: exit {process.ExitCode}\n{output.Result}{error.Result}");
+}
+
+/// <summary>One h2load run: requests per second, and the server's CPU microseconds per request.</summary>
+internal sealed record Round(double PerSecond, double CpuMicros)
+{
+    /// <summary>Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux).</summary>
+    public const double TicksPerSecond = 100;
 }
