@@ -103,7 +103,7 @@ public sealed class ChaosTests : IDisposable
         await first.KillAsync();
         // Its apps go with it (their ports free again), so the next run can start them.
         await Poll.UntilAsync(
-            () => run.AppPorts.Values.All(LoopbackPorts.IsFree), Restart, () => $"apps of the killed mesh still hold ports: {string.Join(", ", run.AppPorts.Where(p => !LoopbackPorts.IsFree(p.Value)).Select(p => p.Key))}");
+            () => run.Ports.Values.All(LoopbackPorts.IsFree), Restart, () => $"apps of the killed mesh still hold ports: {string.Join(", ", run.Ports.Where(p => !LoopbackPorts.IsFree(p.Value)).Select(p => p.Key))}");
         using var second = MeshCommand.Start(run.Folder, ["run", "-f", run.RunFile]);
         await second.WaitForOutputAsync("mesh: you're up and running", Patience);
 
