@@ -1,5 +1,6 @@
 using Dapr.Client;
 using Grpc.Core;
+using Mesh.Contracts.Contracting.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Procurement.V1;
@@ -108,7 +109,11 @@ public class ProcureToPayMesh : IAsyncLifetime
     /// Creates and submits a requisition for <paramref name="lines"/> (item, quantity in EA) delivered to a location of
     /// its own; returns it with its location.
     /// </summary>
-    public async Task<Requisition> SubmitAsync(params (string Item, decimal Quantity)[] lines)
+    public Task<Requisition> SubmitAsync(params (string Item, decimal Quantity)[] lines) =>
+        SubmitAsync([.. lines.Select(l => new RequisitionLine { Item = l.Item, Quantity = Quantity.Of(l.Quantity, "EA") })]);
+
+    /// <summary>Creates and submits a requisition for <paramref name="lines"/> delivered to a location of its own.</summary>
+    public async Task<Requisition> SubmitAsync(params RequisitionLine[] lines)
     {
         var requisition = new Requisition
         {
@@ -116,7 +121,7 @@ public class ProcureToPayMesh : IAsyncLifetime
             CostCenter = "costCenters/cc-4410",
             DeliverToLocation = $"locations/{$"or-{Guid.NewGuid():N}"[..15]}",
         };
-        requisition.Lines.Add(lines.Select(l => new RequisitionLine { Item = l.Item, Quantity = Quantity.Of(l.Quantity, "EA") }));
+        requisition.Lines.Add(lines);
         var created = await Requisitions.CreateRequisitionAsync(new CreateRequisitionRequest { Requisition = requisition });
         return await Requisitions.SubmitRequisitionAsync(new SubmitRequisitionRequest { Name = created.Name });
     }
@@ -157,6 +162,18 @@ public class ProcureToPayMesh : IAsyncLifetime
                 PurchaseOrder = order.Name,
                 ReceivedBy = "employees/dock-1",
                 Lines = { new GoodsReceiptLine { PoLineNumber = 1, ReceivedQuantity = Quantity.Of(quantity, "EA") } },
+            },
+        }).ResponseAsync;
+
+    /// <summary>Receives line 1 of <paramref name="order"/> in full, in its ordered unit.</summary>
+    public Task<GoodsReceipt> ReceiveAllAsync(PurchaseOrder order) =>
+        Receipts.CreateGoodsReceiptAsync(new CreateGoodsReceiptRequest
+        {
+            GoodsReceipt = new GoodsReceipt
+            {
+                PurchaseOrder = order.Name,
+                ReceivedBy = "employees/dock-1",
+                Lines = { new GoodsReceiptLine { PoLineNumber = 1, ReceivedQuantity = order.Lines[0].OrderedQuantity } },
             },
         }).ResponseAsync;
 
@@ -221,7 +238,8 @@ public class ProcureToPayMesh : IAsyncLifetime
         }
     }
 
-    // Two active suppliers, one inactive, the items they sell (in EA) and the cost center finance posts to.
+    // Two active suppliers, one inactive, the items they sell (in EA, gloves in BX) and the cost center finance posts
+    // to; medline's contract prices gloves at 7.20 a box and drapes only by the case.
     private static async Task SeedAsync(CallInvoker masterData)
     {
         var suppliers = new SupplierService.SupplierServiceClient(masterData);
@@ -231,7 +249,11 @@ public class ProcureToPayMesh : IAsyncLifetime
         }
 
         var items = new ItemService.ItemServiceClient(masterData);
-        foreach (var (id, supplier, cost) in new[] { ("gauze-4x4", "medline", 0.25m), ("suture-3-0", "cardinal", 3.85m), ("stent-old", "defunct", 985m) })
+        foreach (var (id, supplier, cost, unit) in new[]
+        {
+            ("gauze-4x4", "medline", 0.25m, "EA"), ("suture-3-0", "cardinal", 3.85m, "EA"), ("stent-old", "defunct", 985m, "EA"),
+            ("glove-nitrile-m", "medline", 9.50m, "BX"), ("drape-lap", "medline", 4.10m, "EA"),
+        })
         {
             await items.CreateItemAsync(new CreateItemRequest
             {
@@ -239,12 +261,30 @@ public class ProcureToPayMesh : IAsyncLifetime
                 Item = new Item
                 {
                     Description = id,
-                    StockingUnit = "EA",
+                    StockingUnit = unit,
                     StandardCost = Money.Of("USD", cost),
                     SupplierPartNumbers = { new SupplierPartNumber { Supplier = $"suppliers/{supplier}", PartNumber = $"P-{id}", Preferred = true } },
                 },
             });
         }
+
+        await new ContractService.ContractServiceClient(masterData).CreateContractAsync(new CreateContractRequest
+        {
+            ContractId = "medline-gloves",
+            Contract = new Contract
+            {
+                Supplier = "suppliers/medline",
+                ContractNumber = "MS01234",
+                Title = "Exam gloves and drapes",
+                StartTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-30)),
+                State = ContractState.Active,
+                Prices =
+                {
+                    new ContractPrice { Item = "items/glove-nitrile-m", SupplierPartNumber = "MDS195084", Price = Money.Of("USD", 7.20m), Unit = "BX" },
+                    new ContractPrice { Item = "items/drape-lap", Price = Money.Of("USD", 38m), Unit = "CS" },
+                },
+            },
+        });
 
         await new CostCenterService.CostCenterServiceClient(masterData).CreateCostCenterAsync(new CreateCostCenterRequest
         {
