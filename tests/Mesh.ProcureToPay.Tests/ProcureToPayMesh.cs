@@ -10,6 +10,8 @@ using Mesh.ErpStandIn;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
+using Mesh.Runtime.Configuration;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -18,7 +20,8 @@ namespace Mesh.ProcureToPay.Tests;
 /// <summary>
 /// The procure-to-pay mesh on real parts: redis-server, a sidecar per app, the ERP stand-in, master data, inventory,
 /// finance, procurement and the workflows app, each hosted through its own Program. Tests act through the sidecar of
-/// "clinic". The approvers' window is long here; <see cref="ShortEscalationMesh"/> makes it pass within a test.
+/// "clinic". The approvers' window is long here; <see cref="EscalationClockMesh"/> runs the workflow engine on a clock a
+/// test moves past it.
 /// </summary>
 public class ProcureToPayMesh : IAsyncLifetime
 {
@@ -66,19 +69,23 @@ public class ProcureToPayMesh : IAsyncLifetime
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync(
-            InventoryToChargeApps.Erp(),
-            InventoryToChargeApps.MasterData(),
-            InventoryToChargeApps.Inventory(),
-            InventoryToChargeApps.Finance(),
-            InventoryToChargeApps.Procurement(),
-            WorkflowsApp(new Dictionary<string, string?>
-            {
-                ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
-                ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
-                ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
-                ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
-            }),
-            TestApp.Client("clinic"));
+            [
+                InventoryToChargeApps.Erp(),
+                InventoryToChargeApps.MasterData(),
+                InventoryToChargeApps.Inventory(),
+                InventoryToChargeApps.Finance(),
+                InventoryToChargeApps.Procurement(),
+                WorkflowsApp(new Dictionary<string, string?>
+                {
+                    ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
+                    ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
+                    ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
+                    ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
+                }),
+                TestApp.Client("clinic"),
+            ],
+            ResiliencySpec.None,
+            workflowClock: WorkflowClock);
         var (grpc, http) = (mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         CallInvoker To(string app) => DaprClient.CreateInvocationInvoker(app, grpc);
         publisher = new DaprClientBuilder().UseGrpcEndpoint(grpc).Build();
@@ -94,6 +101,9 @@ public class ProcureToPayMesh : IAsyncLifetime
 
     /// <summary>The mesh, for fixtures that act on its apps.</summary>
     protected TestMesh Mesh => mesh;
+
+    /// <summary>The workflow engine's clock; null for the system clock.</summary>
+    protected virtual TimeProvider? WorkflowClock => null;
 
     /// <summary>The workflows app with <paramref name="settings"/>: in this process here.</summary>
     protected virtual TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.Workflows(settings);
@@ -294,11 +304,25 @@ public class ProcureToPayMesh : IAsyncLifetime
     }
 }
 
-/// <summary>The procure-to-pay mesh with an approvers' window short enough to pass within a test (the workflow timer runs on the mesh's clock).</summary>
-public sealed class ShortEscalationMesh : ProcureToPayMesh
+/// <summary>
+/// The procure-to-pay mesh with the approvers' window of production (two days) on a fake clock (<see cref="Clock"/>):
+/// the workflow engine's timers and the workflows app's TimeProvider run on it, everything else on the real clock.
+/// </summary>
+public sealed class EscalationClockMesh : ProcureToPayMesh
 {
+    /// <summary>The workflow engine's and the workflows app's clock.</summary>
+    /// <remarks>It starts at the real time, so the case timestamps it stamps stay beside the other apps'.</remarks>
+    public ArmedTimersClock Clock { get; } = new(DateTimeOffset.UtcNow);
+
     /// <inheritdoc />
-    public override TimeSpan EscalationWindow => TimeSpan.FromSeconds(5);
+    public override TimeSpan EscalationWindow => TimeSpan.FromDays(2);
+
+    /// <inheritdoc />
+    protected override TimeProvider? WorkflowClock => Clock;
+
+    /// <inheritdoc />
+    protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) =>
+        InventoryToChargeApps.Workflows(settings, web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock)));
 }
 
 /// <summary>The mesh with the workflows app as a real process, so a test can SIGKILL it mid-run and start it again.</summary>
