@@ -202,6 +202,30 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     public async Task<List<T>> MadeByRequestAsync(string requestId, Func<T, bool> matches, CancellationToken ct) =>
         await EarlierAsync(requestId, ct) is { } made && matches(made) ? [made] : [];
 
+    /// <summary>
+    /// The operation that adds <paramref name="id"/> to the resources grouped under <paramref name="group"/> =
+    /// <paramref name="value"/> (e.g. the goods receipts of one purchase order), read afresh at its ETag: commit it with
+    /// the create (its <c>alongside</c>), so the group holds every member and nothing that was not created, and a
+    /// concurrent join makes one of the two creates try again. Group by a field that never changes.
+    /// </summary>
+    public async Task<StateTransactionRequest> JoinGroupAsync(string group, string value, string id, CancellationToken ct)
+    {
+        var (members, etag) = await dapr.GetStateAndETagAsync<List<string>?>(store, GroupKey(group, value), cancellationToken: ct);
+        return new(GroupKey(group, value), JsonSerializer.SerializeToUtf8Bytes((members ?? []).Append(id).Distinct().ToList()), StateOperationType.Upsert, EmptyAsNull(etag ?? ""), options: FirstWrite);
+    }
+
+    /// <summary>The ids grouped under <paramref name="group"/> = <paramref name="value"/>, in ordinal order: one read, whatever the size of the collection.</summary>
+    public async Task<List<string>> GroupIdsAsync(string group, string value, CancellationToken ct)
+    {
+        var ids = await dapr.GetStateAsync<List<string>?>(store, GroupKey(group, value), cancellationToken: ct) ?? [];
+        ids.Sort(StringComparer.Ordinal);
+        return ids;
+    }
+
+    /// <summary>The resources grouped under <paramref name="group"/> = <paramref name="value"/> that still exist, in id order.</summary>
+    public async Task<List<T>> InGroupAsync(string group, string value, CancellationToken ct) =>
+        await GetManyAsync(await GroupIdsAsync(group, value, ct), ct);
+
     private async Task<T?> EarlierAsync(string requestId, CancellationToken ct)
     {
         var id = await dapr.GetStateAsync<string?>(store, RequestKey(requestId), cancellationToken: ct);
@@ -285,6 +309,8 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     private string BucketKey(int bucket) => $"{kind}-index:{bucket}";
 
     private string RequestKey(string requestId) => $"{kind}-request:{requestId}";
+
+    private string GroupKey(string group, string value) => $"{kind}-by-{group}:{value}";
 }
 
 /// <summary>The ETag of a resource message.</summary>

@@ -18,6 +18,9 @@ namespace Mesh.MasterData.Domain;
 public sealed class ContractBook(
     ResourceStore<Contract> contracts, ResourceStore<Supplier> suppliers, ResourceStore<Item> items, UniqueKeys numbers, TimeProvider time)
 {
+    /// <summary>The group (<see cref="ResourceStore{T}.InGroupAsync"/>) of one supplier's contracts, by supplier id.</summary>
+    public const string SupplierGroup = "supplier";
+
     /// <summary>Creates <paramref name="draft"/> under <paramref name="contractId"/>, or a new id; DRAFT unless it asks to be ACTIVE.</summary>
     public async Task<Contract> CreateAsync(Contract draft, string contractId, string requestId, CancellationToken ct)
     {
@@ -41,7 +44,10 @@ public sealed class ContractBook(
         contract.Name = ContractRules.Contracts.Of(id);
         contract.CreateTime = now;
         contract.UpdateTime = now;
-        return Now(await contracts.CreateAsync(id, contract, requestId, ct, async token => [await ClaimNumberAsync(id, contract, token)]));
+        // The contract joins its supplier's group in the same transaction (a contract's supplier never changes), so a price
+        // lookup reads only that supplier's contracts.
+        return Now(await contracts.CreateAsync(id, contract, requestId, ct, async token =>
+            [await ClaimNumberAsync(id, contract, token), await contracts.JoinGroupAsync(SupplierGroup, SupplierRules.Suppliers.IdOf(contract.Supplier, "contract.supplier"), id, token)]));
     }
 
     /// <summary>The contract <paramref name="name"/> as it stands now; NOT_FOUND when it does not exist.</summary>
@@ -105,8 +111,7 @@ public sealed class ContractBook(
         await ExistsAsync(suppliers, SupplierRules.Suppliers, supplier, "supplier", ct);
         await ExistsAsync(items, ItemRules.Items, item, "item", ct);
         var at = priceTime?.ToDateTimeOffset() ?? time.GetUtcNow();
-        var best = (await contracts.AllAsync(ct))
-            .Where(c => c.Supplier == supplier)
+        var best = (await contracts.InGroupAsync(SupplierGroup, SupplierRules.Suppliers.IdOf(supplier, "supplier"), ct))
             .SelectMany(c => ContractRules.Applicable(c, item, quantity, at).Select(line => (Contract: c, Line: line)))
             .OrderBy(o => o.Line.Price.ToDecimal())
             .ThenBy(o => o.Contract.Name, StringComparer.Ordinal)

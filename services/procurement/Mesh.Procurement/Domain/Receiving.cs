@@ -15,6 +15,9 @@ namespace Mesh.Procurement.Domain;
 /// </summary>
 public sealed class Receiving(ResourceStore<GoodsReceipt> receipts, ResourceStore<PurchaseOrder> orders, ContractEvents events, IOptions<ProcurementOptions> options, TimeProvider time)
 {
+    /// <summary>The group (<see cref="ResourceStore{T}.InGroupAsync"/>) of the goods receipts of one purchase order, by order id.</summary>
+    public const string OrderGroup = "order";
+
     private const int Attempts = 20;
 
     /// <summary>Records <paramref name="draft"/> under <paramref name="receiptId"/>, or a new id.</summary>
@@ -36,9 +39,10 @@ public sealed class Receiving(ResourceStore<GoodsReceipt> receipts, ResourceStor
             var (receipt, updated) = Plan(draft, id, order, Timestamp.FromDateTimeOffset(now));
             try
             {
+                // The receipt joins its order's group in the same transaction, so a match reads only the order's receipts.
                 return await receipts.CreateAsync(id, receipt, requestId, ct, async token =>
                     await orders.GetAsync(orderId, token) is { } still && still.Etag == order.Etag
-                        ? [orders.ReplaceOperation(orderId, updated, order.Etag)]
+                        ? [orders.ReplaceOperation(orderId, updated, order.Etag), await receipts.JoinGroupAsync(OrderGroup, orderId, id, token)]
                         : throw new StaleOrderException(),
                     [receipts.Announce(id, Received(receipt, updated))]);
             }

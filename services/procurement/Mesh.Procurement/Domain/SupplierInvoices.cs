@@ -81,7 +81,7 @@ public sealed class SupplierInvoices(
 
         RequireHeldOr(invoice, SupplierInvoiceState.Received, "matched");
         var (orderId, order) = await OrderOfAsync(invoice, token);
-        var forOrder = (await receipts.AllAsync(token)).Where(r => r.PurchaseOrder == order.Name).ToList();
+        var forOrder = await receipts.InGroupAsync(Receiving.OrderGroup, orderId, token);
         var result = ThreeWayMatch.Match(invoice, order, forOrder, options.Value);
         var matched = Stamp(invoice);
         matched.MatchStatus = result.Status;

@@ -16,7 +16,11 @@ public sealed class GoodsReceiptApi(ResourceStore<GoodsReceipt> store, Receiving
     public override async Task<ListGoodsReceiptsResponse> ListGoodsReceipts(ListGoodsReceiptsRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var (page, next) = await Paging.PageAsync(await store.IdsAsync(ct), request.PageSize, request.PageToken, ids => store.GetManyAsync(ids, ct), r =>
+        // Filtered by order, a page reads only that order's receipts.
+        var ids = request.PurchaseOrder.Length == 0
+            ? await store.IdsAsync(ct)
+            : await store.GroupIdsAsync(Receiving.OrderGroup, ProcurementNames.PurchaseOrders.IdOf(request.PurchaseOrder, "purchase_order"), ct);
+        var (page, next) = await Paging.PageAsync(ids, request.PageSize, request.PageToken, ids => store.GetManyAsync(ids, ct), r =>
             (request.PurchaseOrder.Length == 0 || r.PurchaseOrder == request.PurchaseOrder)
             && (request.ReceivingLocation.Length == 0 || r.ReceivingLocation == request.ReceivingLocation)
             && (request.Supplier.Length == 0 || r.Supplier == request.Supplier));
