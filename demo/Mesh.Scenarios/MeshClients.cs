@@ -42,6 +42,7 @@ public sealed class MeshClients : IDisposable
             return headers;
         }));
         Suppliers = new SupplierService.SupplierServiceClient(masterData);
+        Contracts = new Mesh.Contracts.Contracting.V1.ContractService.ContractServiceClient(masterData);
         var procurement = DaprClient.CreateInvocationInvoker("procurement", daprGrpcEndpoint, daprApiToken);
         Requisitions = new Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient(procurement);
         PurchaseOrders = new Mesh.Contracts.Procurement.V1.PurchaseOrderService.PurchaseOrderServiceClient(procurement);
@@ -73,6 +74,9 @@ public sealed class MeshClients : IDisposable
 
     /// <summary>Master data: suppliers.</summary>
     public SupplierService.SupplierServiceClient Suppliers { get; }
+
+    /// <summary>Master data: supplier contracts and their prices.</summary>
+    public Mesh.Contracts.Contracting.V1.ContractService.ContractServiceClient Contracts { get; }
 
     /// <summary>Procurement: requisitions.</summary>
     public Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient Requisitions { get; }
