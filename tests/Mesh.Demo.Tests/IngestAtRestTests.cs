@@ -36,7 +36,10 @@ public sealed class IngestAtRestTests
             $"PID|1||{Mrn}^^^MAIN^MR||{Surname}^ALONSO||19470101|M",
             "PV1|1|I|OR3^^^MAIN||||||||||||||||VISIT7300155",
             "FT1|1|LINE-1||20261207093000||CG|999-0001^Unknown supply^CDM||Unknown supply|1|||OR3^Main OR 3|||||||rn-101|||ORD7300155"));
-        var (code, ack) = await SendAsync(repository.Ports[("ingest", "Ingest__Mllp__Port")], file);
+        // The app answers on its app port (what "up and running" waits for) a moment before its MLLP listener opens.
+        var mllp = repository.Ports[("ingest", "Ingest__Mllp__Port")];
+        await Poll.UntilAsync(() => ListensAsync(mllp), Patience, () => $"ingest's MLLP listener did not open on 127.0.0.1:{mllp}:\n{mesh.Output}");
+        var (code, ack) = await SendAsync(mllp, file);
         Assert.True(code == 1 && ack.Contains("MSA|AE", StringComparison.Ordinal), $"exit {code}\n{ack}");
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{repository.Ports[("ingest", "Http")]}") };
@@ -48,6 +51,20 @@ public sealed class IngestAtRestTests
         Assert.NotEmpty(await RedisScan.KeysAsync(redis.ConnectionString, "ingest||raw:"));
         var revealing = await RedisScan.KeysHoldingAsync(redis.ConnectionString, new Regex($"{Mrn}|{Surname}"));
         Assert.Empty(revealing);
+    }
+
+    private static async Task<bool> ListensAsync(int port)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     // The operator's MLLP sender as a real process: its exit code and the acknowledgments it printed.
