@@ -131,6 +131,30 @@ public class ProcureToPayMesh : IAsyncLifetime
         return (scenario, records, await scenario.AwaitSettledAsync(records, TimeSpan.FromSeconds(90), CancellationToken.None));
     }
 
+    /// <summary>
+    /// Releases the hold of <paramref name="held"/> through the case API, as an operator with <paramref name="token"/>
+    /// (none when null) releases it.
+    /// </summary>
+    public Task<ReleaseHoldResponse> ReleaseHoldAsync(Case held, string? token, string comment = "price increase agreed", string requestId = "") =>
+        Cases.ReleaseHoldAsync(
+            new ReleaseHoldRequest { Name = held.Name, Comment = comment, RequestId = requestId },
+            token is null ? [] : new Metadata { { "authorization", $"Bearer {token}" } }).ResponseAsync;
+
+    /// <summary>A requisition approved, ordered and received whose invoice bills 4.50 for a 3.85 suture: its case on hold.</summary>
+    public async Task<(Requisition Requisition, SupplierInvoice Invoice, Case Held)> HeldAsync()
+    {
+        var requisition = await SubmitAsync(("items/suture-3-0", 20));
+        await RoutedToAsync(requisition, "employees/ward-manager");
+        await Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await SentOrderAsync(requisition, 1);
+        await ReceiveAsync(order, 20);
+        var invoice = await InvoiceAsync(order, unitPrice: 4.50m);
+        return (requisition, invoice, await CaseAsync(requisition, CaseState.Exception, "invoice_price_variance"));
+    }
+
+    /// <summary>The CloudEvents published on <paramref name="topic"/>, e.g. the workflows app's audit trail.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
+
     /// <summary>Waits until the requisition is routed to <paramref name="approver"/>.</summary>
     public Task RoutedToAsync(Requisition requisition, string approver) =>
         EventuallyAsync(async () => (await Requisitions.GetRequisitionAsync(new GetRequisitionRequest { Name = requisition.Name })).Approver == approver, $"{requisition.Name} routed to {approver}");

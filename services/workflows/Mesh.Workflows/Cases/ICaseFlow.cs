@@ -23,6 +23,14 @@ public interface ICaseFlow
     /// gone).
     /// </summary>
     Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct);
+
+    /// <summary>
+    /// Releases <paramref name="supplierInvoice"/> (or the only one) among the holds of <paramref name="held"/> for the
+    /// operator <paramref name="subject"/>; FAILED_PRECONDITION when the case holds nothing, as every case of a flow
+    /// without holds.
+    /// </summary>
+    Task<ReleaseHoldResponse> ReleaseHoldAsync(Case held, string supplierInvoice, string subject, string comment, CancellationToken ct) =>
+        throw CaseErrors.FailedPrecondition("NOT_ON_HOLD", held.Name, $"is a case of {CaseNames.FlowName(Id)}, which holds nothing to release; replay or dismiss it");
 }
 
 /// <summary>The flows of this app, by id.</summary>

@@ -90,6 +90,7 @@ public sealed class CaseProgress(RequisitionCase input, DateTime started)
     {
         RequisitionToOrderSeconds = requisitionToOrder,
         ReceiptToPostingSeconds = [.. receiptToPosting],
+        HeldInvoices = exception ? [.. Held.Order(StringComparer.Ordinal)] : [],
     };
 }
 
