@@ -25,6 +25,12 @@ public interface ICaseFlow
     Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct);
 
     /// <summary>
+    /// The id of the case that owns <paramref name="document"/> ("{collection}/{id}", e.g. "purchaseOrders/r1-1");
+    /// null when none does, as in every flow whose cases own no documents.
+    /// </summary>
+    Task<string?> CaseOfDocumentAsync(string document, CancellationToken ct) => Task.FromResult<string?>(null);
+
+    /// <summary>
     /// Releases <paramref name="supplierInvoice"/> (or the only one) among the holds of <paramref name="held"/> for the
     /// operator <paramref name="subject"/>; FAILED_PRECONDITION when the case holds nothing, as every case of a flow
     /// without holds.

@@ -24,6 +24,7 @@ public sealed class ProcureToPayCases(DaprClient dapr, IOptions<InventoryToCharg
 public sealed class ProcureToPayFlow(ProcureToPayCases cases, SupplierInvoiceService.SupplierInvoiceServiceClient invoices) : ICaseFlow
 {
     private const string Employees = "employees/";
+    private const string Requisitions = "requisitions/";
 
     /// <inheritdoc />
     public string Id => ProcureToPayIds.FlowId;
@@ -38,6 +39,14 @@ public sealed class ProcureToPayFlow(ProcureToPayCases cases, SupplierInvoiceSer
     public Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct) =>
         throw CaseErrors.FailedPrecondition("NOT_REPLAYABLE", exception.Name,
             "is not replayed: release its invoice hold with ReleaseHold, and the waiting saga resumes; a refused requisition is submitted again as a new one");
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A requisition is its case; the saga records its purchase orders when it places them, and the intake each
+    /// receipt and invoice it hands the saga.
+    /// </remarks>
+    public Task<string?> CaseOfDocumentAsync(string document, CancellationToken ct) =>
+        document.StartsWith(Requisitions, StringComparison.Ordinal) ? Task.FromResult<string?>(document[Requisitions.Length..]) : cases.Store.CaseOfDocumentAsync(document, ct);
 
     /// <inheritdoc />
     public async Task<ReleaseHoldResponse> ReleaseHoldAsync(Case held, string supplierInvoice, string subject, string comment, CancellationToken ct)

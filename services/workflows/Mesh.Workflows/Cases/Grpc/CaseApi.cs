@@ -20,6 +20,9 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
     [GeneratedRegex(@"\A[a-z][a-z0-9_]{0,62}\z")]
     private static partial Regex ReasonPattern();
 
+    [GeneratedRegex(@"\A[a-z][A-Za-z]{0,62}/[a-z0-9][a-z0-9-]{0,62}\z")]
+    private static partial Regex DocumentPattern();
+
     /// <inheritdoc />
     public override async Task<Case> GetCase(GetCaseRequest request, ServerCallContext context)
     {
@@ -42,6 +45,21 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
             return of == flow.Id ? caseId : throw CaseErrors.Invalid($"names[{i}]", $"is not a case of {request.Parent}");
         }).ToList();
         return new BatchGetCasesResponse { Cases = { await flow.Cases.GetManyAsync(ids, context.CancellationToken) } };
+    }
+
+    /// <inheritdoc />
+    public override async Task<Case> LookupCase(LookupCaseRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Parent, "parent");
+        if (!DocumentPattern().IsMatch(request.Document))
+        {
+            throw CaseErrors.Invalid("document", "must be a resource name \"{collection}/{id}\", e.g. purchaseOrders/r1-1");
+        }
+
+        var ct = context.CancellationToken;
+        var caseId = await flow.CaseOfDocumentAsync(request.Document, ct) is { } id && CaseNames.IsCaseId(id) ? id
+            : throw CaseErrors.NotFound(CaseErrors.CaseType, request.Document, $"belongs to no case of {request.Parent}");
+        return await CaseOfAsync(flow, caseId, CaseNames.Of(flow.Id, caseId), ct);
     }
 
     /// <inheritdoc />
