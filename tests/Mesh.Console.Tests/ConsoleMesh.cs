@@ -62,6 +62,8 @@ public sealed class ConsoleMesh : IAsyncLifetime
                 ["Workflows:PostingAttempts"] = "2",
                 ["Workflows:FirstRetryInterval"] = "00:00:00.100",
                 ["Workflows:MaxRetryInterval"] = "00:00:00.200",
+                // A requisition waiting two seconds for its approver shows on the stalled page.
+                ["Workflows:ProcureToPay:StalledAfter"] = "00:00:02",
             }),
             TestApp.Client("clinic"),
         ]);

@@ -27,6 +27,9 @@ public class ProcureToPayMesh : IAsyncLifetime
     /// <summary>How long an approver has.</summary>
     public virtual TimeSpan EscalationWindow => TimeSpan.FromHours(1);
 
+    /// <summary>How long a case may begin no step before it counts as stalled.</summary>
+    public virtual TimeSpan StalledAfter => TimeSpan.FromDays(7);
+
     public RequisitionService.RequisitionServiceClient Requisitions { get; private set; } = null!;
 
     public PurchaseOrderService.PurchaseOrderServiceClient Orders { get; private set; } = null!;
@@ -73,6 +76,7 @@ public class ProcureToPayMesh : IAsyncLifetime
             WorkflowsApp(new Dictionary<string, string?>
             {
                 ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
+                ["Workflows:ProcureToPay:StalledAfter"] = StalledAfter.ToString(),
                 ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
                 ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
                 ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
@@ -278,11 +282,17 @@ public class ProcureToPayMesh : IAsyncLifetime
     }
 }
 
-/// <summary>The procure-to-pay mesh with an approvers' window short enough to pass within a test (the workflow timer runs on the mesh's clock).</summary>
+/// <summary>
+/// The procure-to-pay mesh with an approvers' window short enough to pass within a test (the workflow timer runs on the
+/// mesh's clock), and a case waiting a second for its approver counting as stalled.
+/// </summary>
 public sealed class ShortEscalationMesh : ProcureToPayMesh
 {
     /// <inheritdoc />
     public override TimeSpan EscalationWindow => TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc />
+    public override TimeSpan StalledAfter => TimeSpan.FromSeconds(1);
 }
 
 /// <summary>The mesh with the workflows app as a real process, so a test can SIGKILL it mid-run and start it again.</summary>

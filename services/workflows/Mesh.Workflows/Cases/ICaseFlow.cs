@@ -17,6 +17,15 @@ public interface ICaseFlow
     /// <summary>The saga instance of a case.</summary>
     string InstanceIdOf(string caseId);
 
+    /// <summary>The flow's KPIs: its cases in flight, and which of them are stalled.</summary>
+    FlowMetrics Metrics { get; }
+
+    /// <summary>The dead-letter topics of the flow's subscriptions; none unless it has some.</summary>
+    IReadOnlyList<string> DeadLetterTopics => [];
+
+    /// <summary>The case id of the key <see cref="Metrics"/> tracks a case under.</summary>
+    string CaseIdOfMetricsKey(string key) => key;
+
     /// <summary>
     /// Starts a saga instance <paramref name="replayId"/> that repeats the replayable <paramref name="exception"/>,
     /// unless it exists; false when it did. FAILED_PRECONDITION when the case cannot be run again (its saga's input is

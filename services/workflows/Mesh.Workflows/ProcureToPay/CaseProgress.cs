@@ -103,6 +103,9 @@ public static class ProcureToPayIds
     /// <summary>The saga instance of a requisition.</summary>
     public static string InstanceIdOf(string requisitionId) => $"p2p-{requisitionId}";
 
+    /// <summary>The requisition id (the case id) of a saga instance.</summary>
+    public static string CaseIdOf(string instanceId) => instanceId.StartsWith("p2p-", StringComparison.Ordinal) ? instanceId["p2p-".Length..] : instanceId;
+
     /// <summary>The orders the saga places for a requisition's lines: "{requisition id}-{n}" per supplier.</summary>
     public static List<string> OrdersOf(string requisition, IReadOnlyList<SourcedLine> lines) =>
         [.. Enumerable.Range(1, lines.Select(l => l.Supplier).Distinct().Count()).Select(n => $"purchaseOrders/{requisition["requisitions/".Length..]}-{n}")];

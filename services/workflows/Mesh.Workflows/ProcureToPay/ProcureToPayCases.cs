@@ -21,7 +21,7 @@ public sealed class ProcureToPayCases(DaprClient dapr, IOptions<InventoryToCharg
 /// (procurement's ReleaseSupplierInvoiceHold, which only this app may call, naming the operator of the token), and the
 /// waiting saga resumes.
 /// </summary>
-public sealed class ProcureToPayFlow(ProcureToPayCases cases, SupplierInvoiceService.SupplierInvoiceServiceClient invoices) : ICaseFlow
+public sealed class ProcureToPayFlow(ProcureToPayCases cases, ProcureToPayMetrics metrics, SupplierInvoiceService.SupplierInvoiceServiceClient invoices) : ICaseFlow
 {
     private const string Employees = "employees/";
     private const string Requisitions = "requisitions/";
@@ -34,6 +34,13 @@ public sealed class ProcureToPayFlow(ProcureToPayCases cases, SupplierInvoiceSer
 
     /// <inheritdoc />
     public string InstanceIdOf(string caseId) => ProcureToPayIds.InstanceIdOf(caseId);
+
+    /// <inheritdoc />
+    public FlowMetrics Metrics => metrics;
+
+    /// <inheritdoc />
+    /// <remarks>The saga's metrics track a case under its instance id.</remarks>
+    public string CaseIdOfMetricsKey(string key) => ProcureToPayIds.CaseIdOf(key);
 
     /// <inheritdoc />
     public Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct) =>

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Dapr.Workflow;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Resources;
@@ -60,6 +61,27 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
         var caseId = await flow.CaseOfDocumentAsync(request.Document, ct) is { } id && CaseNames.IsCaseId(id) ? id
             : throw CaseErrors.NotFound(CaseErrors.CaseType, request.Document, $"belongs to no case of {request.Parent}");
         return await CaseOfAsync(flow, caseId, CaseNames.Of(flow.Id, caseId), ct);
+    }
+
+    /// <inheritdoc />
+    public override Task<Flow> GetFlow(GetFlowRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Name, "name");
+        return Task.FromResult(new Flow
+        {
+            Name = CaseNames.FlowName(flow.Id),
+            StalledAfter = Duration.FromTimeSpan(flow.Metrics.StalledAfter),
+            DeadLetterTopics = { flow.DeadLetterTopics },
+        });
+    }
+
+    /// <inheritdoc />
+    public override Task<ListStalledCasesResponse> ListStalledCases(ListStalledCasesRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Parent, "parent");
+        ValidatePageSize(request.PageSize);
+        var (page, next) = StalledCases.Page(flow, Paging.Size(request.PageSize), request.PageToken);
+        return Task.FromResult(new ListStalledCasesResponse { StalledCases = { page }, NextPageToken = next });
     }
 
     /// <inheritdoc />
