@@ -65,10 +65,11 @@ async Task<(double Rate, Dictionary<string, double> Shares)> DirectAsync(int cou
     var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
     var services = mesh.ServicesOf("workflows");
     var retry = services.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value.Retry();
-    var cases = InventoryToChargeScenario.Consumptions(catalog, spec).Select(e =>
+    var patients = services.GetRequiredService<CasePatients>();
+    var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Take(count).Select(e =>
     {
         e.Context.OccurTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
-        return ConsumptionIntake.CaseOf(e, retry);
+        return e;
     }).ToList();
     var timings = new System.Collections.Concurrent.ConcurrentBag<(string Step, double Ms)>();
     async Task<T> Step<T>(string step, Func<Task<T>> run)
@@ -83,8 +84,15 @@ async Task<(double Rate, Dictionary<string, double> Shares)> DirectAsync(int cou
     // The activities ignore their context; the workflow runtime is what this baseline leaves out.
     WorkflowActivityContext none = null!;
     var watch = Stopwatch.StartNew();
-    await Parallel.ForEachAsync(cases.Take(count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (input, _) =>
+    await Parallel.ForEachAsync(consumed, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (e, _) =>
     {
+        // As the intake does before it starts a saga: the patient goes to the state store, the steps read it back.
+        var input = ConsumptionIntake.CaseOf(e, retry);
+        await Step("intake", async () =>
+        {
+            await patients.SaveAsync(input.PatientRef, ConsumptionIntake.PatientOf(e), CancellationToken.None);
+            return true;
+        });
         var check = await Step("validate", () => Activity<CheckCase>().RunAsync(none, input));
         var stock = await Step("inventory", () => Activity<TakeStock>().RunAsync(none, input));
         var charge = check.Chargeable ? await Step("charge", () => Activity<CaptureCharge>().RunAsync(none, input)) : null;

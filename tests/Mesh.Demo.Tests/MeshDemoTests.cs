@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Mesh.Runtime;
 using Mesh.Testing;
-using StackExchange.Redis;
 
 namespace Mesh.Demo.Tests;
 
@@ -36,7 +35,9 @@ public sealed class MeshDemoTests : IDisposable
         Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
         Assert.Matches(@"cases settled\s+30\s", report);
         Assert.Matches(@"duplicates\s+0\s", report);
-        var (ofWorkflows, elsewhere) = await KeysHoldingAnMrnAsync(redis.ConnectionString);
+        var holdingAnMrn = await RedisScan.KeysHoldingAsync(redis.ConnectionString, new Regex(@"MRN\d{7}"));
+        var ofWorkflows = holdingAnMrn.Where(key => key.StartsWith("workflows||", StringComparison.Ordinal)).ToList();
+        var elsewhere = holdingAnMrn.Except(ofWorkflows).ToList();
         // The scan sees plaintext MRNs where they are (charges' records, the events on the streams), and none in the
         // state of workflows (its encrypted patientstore, and the workflow engine's inputs and history).
         Assert.NotEmpty(elsewhere);
@@ -110,30 +111,5 @@ public sealed class MeshDemoTests : IDisposable
 
         Assert.Equal(2, result.Code);
         Assert.Equal(["mesh demo: --events must be 1 to 100000, --locations 1 to 100, --duplicates and --unknown-items 0 to 1"], result.ErrorLines);
-    }
-
-    // Every key whose value (string, hash fields, stream entries) holds an MRN as the demo writes them, split by owner.
-    private static async Task<(List<string> OfWorkflows, List<string> Elsewhere)> KeysHoldingAnMrnAsync(string redis)
-    {
-        var mrn = new Regex(@"MRN\d{7}");
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis);
-        var database = connection.GetDatabase();
-        var (ofWorkflows, elsewhere) = (new List<string>(), new List<string>());
-        foreach (var key in connection.GetServer(redis).Keys(pattern: "*", pageSize: 1000))
-        {
-            var values = await database.KeyTypeAsync(key) switch
-            {
-                RedisType.String => [(string?)await database.StringGetAsync(key)],
-                RedisType.Hash => (await database.HashGetAllAsync(key)).Select(entry => (string?)entry.Value),
-                RedisType.Stream => (await database.StreamRangeAsync(key)).SelectMany(entry => entry.Values.Select(value => (string?)value.Value)),
-                _ => [],
-            };
-            if (values.Any(value => value is not null && mrn.IsMatch(value)))
-            {
-                (((string)key!).StartsWith("workflows||", StringComparison.Ordinal) ? ofWorkflows : elsewhere).Add(key!);
-            }
-        }
-
-        return (ofWorkflows, elsewhere);
     }
 }

@@ -62,6 +62,7 @@ internal sealed class RepositoryMesh : IDisposable
             {
                 var port = LoopbackPorts.Free();
                 env.Children[$"Kestrel__Endpoints__{endpoint}__Url"] = new YamlScalarNode($"http://127.0.0.1:{port}");
+                Ports[(appId, endpoint)] = port;
                 if (declaredPort == appPort)
                 {
                     AppPorts[appId] = port;
@@ -72,7 +73,9 @@ internal sealed class RepositoryMesh : IDisposable
             // Other listeners the run file places (ingest's MLLP port).
             foreach (var key in env.Children.Keys.Cast<YamlScalarNode>().Where(key => key.Value!.EndsWith("Port", StringComparison.Ordinal)).ToList())
             {
-                env.Children[key] = new YamlScalarNode(LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture));
+                var port = LoopbackPorts.Free();
+                Ports[(appId, key.Value!)] = port;
+                env.Children[key] = new YamlScalarNode(port.ToString(CultureInfo.InvariantCulture));
             }
         }
 
@@ -89,6 +92,12 @@ internal sealed class RepositoryMesh : IDisposable
 
     /// <summary>Each app's port.</summary>
     public Dictionary<string, int> AppPorts { get; } = [];
+
+    /// <summary>
+    /// Every listener an app was moved to, by app and name: its Kestrel endpoints by endpoint name ("App", "Http") and
+    /// the other ports its env gives by variable (ingest's "Ingest__Mllp__Port").
+    /// </summary>
+    public Dictionary<(string AppId, string Name), int> Ports { get; } = [];
 
     /// <summary>Each app's APP_API_TOKEN, which a direct call to the app's port must carry in <c>dapr-api-token</c>.</summary>
     public Dictionary<string, string> AppTokens { get; } = [];

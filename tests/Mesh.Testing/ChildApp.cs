@@ -23,6 +23,9 @@ public sealed class ChildApp : IAsyncDisposable
     /// <summary>The port the app listens on.</summary>
     public int Port { get; }
 
+    /// <summary>The app's process id (e.g. to pin it to a core in a benchmark).</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>What the app wrote so far.</summary>
     public string Output
     {
