@@ -51,7 +51,7 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task CasePage_WithoutPhiRead_NeverShowsThePatient()
+    public async Task CasePage_PatientHiddenUntilRevealed_RevealNeedsPhiReadAndIsAudited()
     {
         var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
         var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
@@ -64,15 +64,29 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
         await withoutPhi.GotoAsync($"/flows/inventory-to-charge/cases/{eventId}");
         await Assertions.Expect(withoutPhi.Locator("#case-state")).ToHaveTextAsync("COMPLETED");
         await Assertions.Expect(withoutPhi.Locator("#subject")).ToContainTextAsync("withheld (PHI)");
+        await Assertions.Expect(withoutPhi.Locator("#reveal")).ToHaveCountAsync(0);
         var withheldPage = await withoutPhi.ContentAsync();
+
+        // With phi.read the patient is still hidden until the operator reveals it, which the audit trail records.
         var withPhi = await mesh.SignInAsync("cy.ops", "operator", "phi.read");
         await withPhi.GotoAsync($"/flows/inventory-to-charge/cases/{eventId}");
+        await Assertions.Expect(withPhi.Locator("#subject")).ToContainTextAsync("hidden (PHI)");
+        var hiddenPage = await withPhi.ContentAsync();
+        await withPhi.Locator("#reveal").ClickAsync();
+        await Assertions.Expect(withPhi.Locator("#revealed")).ToContainTextAsync("cy.ops");
         await Assertions.Expect(withPhi.Locator("#subject")).ToContainTextAsync(consumed.Patient.Mrn);
 
-        Assert.DoesNotContain(consumed.Patient.Mrn, withheldPage, StringComparison.Ordinal);
-        Assert.DoesNotContain(consumed.Patient.EncounterId, withheldPage, StringComparison.Ordinal);
-        Assert.DoesNotContain(consumed.ClinicalOrderId, withheldPage, StringComparison.Ordinal);
-        Assert.Matches(Item(), withheldPage);
+        foreach (var page in new[] { withheldPage, hiddenPage })
+        {
+            Assert.DoesNotContain(consumed.Patient.Mrn, page, StringComparison.Ordinal);
+            Assert.DoesNotContain(consumed.Patient.EncounterId, page, StringComparison.Ordinal);
+            Assert.DoesNotContain(consumed.ClinicalOrderId, page, StringComparison.Ordinal);
+            Assert.Matches(Item(), page);
+        }
+
+        var audit = (await mesh.PublishedAsync("console.audit")).Select(e => e["data"]!).ToList();
+        var entry = Assert.Single(audit, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
+        Assert.Equal(("cy.ops", "reveal", "OK"), ((string?)entry["operator"], (string?)entry["action"], (string?)entry["outcome"]));
     }
 
     // The internal fields stay visible to every operator.

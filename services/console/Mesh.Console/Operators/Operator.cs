@@ -5,8 +5,8 @@ namespace Mesh.Console.Operators;
 
 /// <summary>
 /// The signed-in operator: the name the audit trail records, the scopes of their token, and what the pages may not
-/// show them. <c>operator</c> lets them use the console, <c>phi.read</c> and <c>pii.read</c> let them see patient
-/// and personal data (the gateway's data scopes).
+/// show them. <c>operator</c> lets them use the console, <c>phi.read</c> and <c>pii.read</c> let them reveal patient
+/// and personal data (the gateway's data scopes), which no page shows by default.
 /// </summary>
 public sealed record Operator(string Name, IReadOnlySet<string> Scopes)
 {
@@ -25,9 +25,15 @@ public sealed record Operator(string Name, IReadOnlySet<string> Scopes)
     /// <summary>The claim holding the scopes, separated by spaces (RFC 9068).</summary>
     public const string ScopeClaim = "scope";
 
-    /// <summary>The classifications the pages clear before they render a message for this operator.</summary>
+    /// <summary>What every page clears before it renders a message, for every operator, until one reveals it.</summary>
+    public static readonly IReadOnlySet<DataClassification> Protected = new HashSet<DataClassification> { DataClassification.Phi, DataClassification.Pii };
+
+    /// <summary>The classifications this operator's scopes do not cover: never shown to them, even when they reveal.</summary>
     public IReadOnlySet<DataClassification> Withheld { get; } = new HashSet<DataClassification>(
         new[] { (PhiReadScope, DataClassification.Phi), (PiiReadScope, DataClassification.Pii) }.Where(s => !Scopes.Contains(s.Item1)).Select(s => s.Item2));
+
+    /// <summary>True when the operator's scopes let them reveal some protected data.</summary>
+    public bool MayReveal => Withheld.Count < Protected.Count;
 
     /// <summary>The operator of a signed-in principal.</summary>
     public static Operator Of(ClaimsPrincipal principal) => new(

@@ -58,7 +58,7 @@ public sealed class ExceptionsModel(CaseService.CaseServiceClient cases, TimePro
         }
 
         var page = await cases.ListExceptionsAsync(request, cancellationToken: ct);
-        Exceptions.AddRange(page.Exceptions.Select(c => CaseView.For(c, Operator.Withheld)));
+        Exceptions.AddRange(page.Exceptions.Select(c => CaseView.For(c, Operators.Operator.Protected)));
         NextPageToken = page.NextPageToken;
         return Page();
     }

@@ -53,7 +53,7 @@ public sealed class StalledModel(CaseService.CaseServiceClient cases, TimeProvid
             var stalled = await cases.ListStalledCasesAsync(new ListStalledCasesRequest { Parent = settings.Name, PageSize = PageSize, PageToken = PageToken ?? "" }, cancellationToken: ct);
             var deadLetters = settings.DeadLetterTopics.Count == 0 ? []
                 : (await cases.ListExceptionsAsync(new ListExceptionsRequest { Parent = settings.Name, Reason = DeadLettered, PageSize = PageSize }, cancellationToken: ct))
-                    .Exceptions.Select(c => CaseView.For(c, Operator.Withheld)).ToList();
+                    .Exceptions.Select(c => CaseView.For(c, Operators.Operator.Protected)).ToList();
             Watches.Add(new FlowWatch(settings, stalled.StalledCases, stalled.NextPageToken, deadLetters));
         }
 

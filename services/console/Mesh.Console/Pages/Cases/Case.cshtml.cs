@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Mesh.Console.Auditing;
 using Mesh.Console.Cases;
 using Mesh.Contracts.Workflows.V1;
 using Microsoft.AspNetCore.Mvc;
@@ -6,8 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace Mesh.Console.Pages.Cases;
 
-/// <summary>One case: its state, why it is not completed, its steps, what it is about, and the actions it allows.</summary>
-public sealed class CaseModel(CaseService.CaseServiceClient cases, IOptions<ConsoleOptions> options) : ConsolePage(options)
+/// <summary>
+/// One case: its state, why it is not completed, its steps, what it is about, and the actions it allows. Patient and
+/// personal data are hidden until an operator whose scopes cover them reveals them, which the audit trail records.
+/// </summary>
+public sealed class CaseModel(CaseService.CaseServiceClient cases, OperatorAudit audit, TimeProvider time, IOptions<ConsoleOptions> options) : ConsolePage(options)
 {
     /// <summary>The flow id.</summary>
     [FromRoute]
@@ -24,8 +28,37 @@ public sealed class CaseModel(CaseService.CaseServiceClient cases, IOptions<Cons
     /// <summary>The case, projected for the operator.</summary>
     public CaseView View { get; private set; } = null!;
 
-    /// <summary>Reads the case; 404 when the workflows app has none.</summary>
-    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    /// <summary>True when the page shows what the operator revealed (it then stops refreshing itself).</summary>
+    public bool Revealed { get; private set; }
+
+    /// <summary>The case name.</summary>
+    public string CaseName => $"flows/{Flow}/cases/{CaseId}";
+
+    /// <summary>Reads the case, protected data hidden; 404 when the workflows app has none.</summary>
+    public Task<IActionResult> OnGetAsync(CancellationToken ct) => ShowAsync(Operators.Operator.Protected, ct);
+
+    /// <summary>
+    /// Shows the case with the protected data the operator's scopes cover, once the audit trail recorded that they
+    /// looked; 403 (also recorded) when their scopes cover none.
+    /// </summary>
+    public async Task<IActionResult> OnPostRevealAsync(CancellationToken ct)
+    {
+        if (!Knows(Flow))
+        {
+            return NotFound();
+        }
+
+        await audit.RecordAsync(new AuditEntry(Operator.Name, "reveal", CaseName, Guid.NewGuid().ToString(), Operator.MayReveal ? "OK" : "PERMISSION_DENIED", time.GetUtcNow()), ct);
+        if (!Operator.MayReveal)
+        {
+            return Forbid();
+        }
+
+        Revealed = true;
+        return await ShowAsync(Operator.Withheld, ct);
+    }
+
+    private async Task<IActionResult> ShowAsync(IReadOnlySet<Mesh.Contracts.Options.V1.DataClassification> hidden, CancellationToken ct)
     {
         if (!Knows(Flow))
         {
@@ -34,7 +67,7 @@ public sealed class CaseModel(CaseService.CaseServiceClient cases, IOptions<Cons
 
         try
         {
-            View = CaseView.For(await cases.GetCaseAsync(new GetCaseRequest { Name = $"flows/{Flow}/cases/{CaseId}" }, cancellationToken: ct), Operator.Withheld);
+            View = CaseView.For(await cases.GetCaseAsync(new GetCaseRequest { Name = CaseName }, cancellationToken: ct), hidden);
             return Page();
         }
         catch (RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.NotFound or Grpc.Core.StatusCode.InvalidArgument)
