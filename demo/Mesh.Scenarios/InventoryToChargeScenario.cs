@@ -124,7 +124,8 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
 
     /// <summary>
     /// Publishes the events with up to <paramref name="parallelism"/> in flight, stamping each with the time it
-    /// is sent; the share of duplicates is published a second time after all the originals.
+    /// is sent; the share of duplicates is published a second time after all the originals. A publish the mesh
+    /// turned away while restarting is sent again (the saga takes an event id once, so a copy that did land is harmless).
     /// </summary>
     public async Task<int> SendAsync(IReadOnlyList<ItemConsumed> events, ScenarioSpec spec, int parallelism, CancellationToken ct)
     {
@@ -134,8 +135,12 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         await Parallel.ForEachAsync(events.Concat(duplicates), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (consumed, token) =>
         {
             consumed.Context.OccurTime ??= Timestamp.FromDateTime(DateTime.UtcNow);
-            await mesh.Dapr.PublishByteEventAsync(mesh.PubSub, topic, System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(consumed)), "application/json",
-                new Dictionary<string, string> { ["cloudevent.id"] = consumed.Context.EventId }, token);
+            var data = System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(consumed));
+            await CallAsync(async () =>
+            {
+                await mesh.Dapr.PublishByteEventAsync(mesh.PubSub, topic, data, "application/json", new Dictionary<string, string> { ["cloudevent.id"] = consumed.Context.EventId }, token);
+                return true;
+            }, token);
         });
         return duplicates.Count;
     }
@@ -273,7 +278,8 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         }
     }
 
-    // Seeding may start while the apps are still coming up behind their sidecars.
+    // Seeding may start while the apps are still coming up behind their sidecars, and a send may meet the mesh
+    // restarting (its sidecars gone for the seconds a new mesh run takes to start them): about a minute of patience.
     private static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
@@ -282,9 +288,9 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
             {
                 return await call();
             }
-            catch (RpcException e) when (MeshClients.IsTransient(e) && attempt < 20)
+            catch (Exception e) when (MeshClients.IsTransient(e) && attempt < 40)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(250 * attempt, 2000)), ct);
             }
         }
     }

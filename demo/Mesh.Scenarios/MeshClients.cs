@@ -1,4 +1,4 @@
-using System.Net.Http.Json;
+using Dapr;
 using Dapr.Client;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -42,6 +42,7 @@ public sealed class MeshClients : IDisposable
             return headers;
         }));
         Suppliers = new SupplierService.SupplierServiceClient(masterData);
+        Contracts = new Mesh.Contracts.Contracting.V1.ContractService.ContractServiceClient(masterData);
         var procurement = DaprClient.CreateInvocationInvoker("procurement", daprGrpcEndpoint, daprApiToken);
         Requisitions = new Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient(procurement);
         PurchaseOrders = new Mesh.Contracts.Procurement.V1.PurchaseOrderService.PurchaseOrderServiceClient(procurement);
@@ -74,6 +75,9 @@ public sealed class MeshClients : IDisposable
     /// <summary>Master data: suppliers.</summary>
     public SupplierService.SupplierServiceClient Suppliers { get; }
 
+    /// <summary>Master data: supplier contracts and their prices.</summary>
+    public Mesh.Contracts.Contracting.V1.ContractService.ContractServiceClient Contracts { get; }
+
     /// <summary>Procurement: requisitions.</summary>
     public Mesh.Contracts.Procurement.V1.RequisitionService.RequisitionServiceClient Requisitions { get; }
 
@@ -105,34 +109,10 @@ public sealed class MeshClients : IDisposable
     public HttpClient Erp { get; }
 
     /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", "Unavailable", "Throttle", "Reject", ...).</summary>
-    public async Task SetErpChaosAsync(string mode, CancellationToken ct) =>
-        (await Erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 }, ct)).EnsureSuccessStatusCode();
+    public Task SetErpChaosAsync(string mode, CancellationToken ct) => ErpChaos.SetAsync(Erp, mode, ct);
 
-    /// <summary>
-    /// Switches the ERP stand-in to <paramref name="mode"/> and waits until it has turned away <paramref name="requests"/>
-    /// more of the mesh's requests in it (however fast they come), or <paramref name="patience"/> passed (TimeoutException).
-    /// </summary>
-    public async Task TurnAwayAtErpAsync(string mode, int requests, TimeSpan patience, CancellationToken ct)
-    {
-        var target = await ErpHitsAsync(mode, ct) + requests;
-        await SetErpChaosAsync(mode, ct);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(patience);
-        while (await ErpHitsAsync(mode, ct) < target)
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), limit.Token);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                throw new TimeoutException($"the ERP met fewer than {requests} requests in {mode} mode within {patience}");
-            }
-        }
-    }
-
-    private async Task<long> ErpHitsAsync(string mode, CancellationToken ct) =>
-        (await Erp.GetFromJsonAsync<Dictionary<string, long>>("/erp/admin/chaos/hits", ct))![mode];
+    /// <summary>Switches the ERP stand-in to <paramref name="mode"/> and waits until it turned requests away (<see cref="ErpChaos.TurnAwayAsync"/>).</summary>
+    public Task TurnAwayAtErpAsync(string mode, int requests, TimeSpan patience, CancellationToken ct) => ErpChaos.TurnAwayAsync(Erp, mode, requests, patience, ct);
 
     /// <inheritdoc />
     public void Dispose()
@@ -142,6 +122,14 @@ public sealed class MeshClients : IDisposable
         Erp.Dispose();
     }
 
-    /// <summary>True for the statuses a call through a restarting mesh may briefly return.</summary>
-    public static bool IsTransient(RpcException e) => e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted;
+    /// <summary>
+    /// True for what a call through a restarting mesh may briefly meet: the statuses of a sidecar or app coming back,
+    /// as a gRPC client sees them, or wrapped by the Dapr client (DaprException).
+    /// </summary>
+    public static bool IsTransient(Exception e) => e switch
+    {
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted,
+        DaprException { InnerException: RpcException inner } => IsTransient(inner),
+        _ => false,
+    };
 }

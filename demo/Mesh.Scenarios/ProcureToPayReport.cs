@@ -5,7 +5,7 @@ namespace Mesh.Scenarios;
 
 /// <summary>
 /// The procure-to-pay reconciliation a controller signs: requisitions by outcome, orders sent and acknowledged by the
-/// ERP, receipts and the stock they added per location, invoices matched and on hold by reason, accounts payable
+/// ERP, order lines of contracted items at their contract price, receipts and the stock they added per location, invoices matched and on hold by reason, accounts payable
 /// postings against matched invoices, duplicates (which must be zero), and the latencies.
 /// </summary>
 public sealed record ProcureToPayReport(
@@ -16,6 +16,8 @@ public sealed record ProcureToPayReport(
     IReadOnlyDictionary<string, int> ExceptionsByReason,
     int OrdersSent,
     int OrdersAcknowledged,
+    int ContractLines,
+    int ContractLinesOff,
     int Receipts,
     int BalancesChecked,
     int BalancesOff,
@@ -29,9 +31,12 @@ public sealed record ProcureToPayReport(
     double ReceiptToPostingP50Ms,
     double ReceiptToPostingP95Ms)
 {
-    /// <summary>True when every requisition settled, the ERP holds each order and posting once, and stock and postings match what was received and matched.</summary>
+    /// <summary>
+    /// True when every requisition settled, the ERP holds each order and posting once, every contracted line is at its
+    /// contract's price, and stock and postings match what was received and matched.
+    /// </summary>
     public bool Balances =>
-        CasesSettled == Requisitions && Duplicates == 0 && BalancesOff == 0
+        CasesSettled == Requisitions && Duplicates == 0 && BalancesOff == 0 && ContractLinesOff == 0
         && OrdersAcknowledged == OrdersSent && ApPostings == InvoicesMatched;
 
     /// <summary>The report as a controller reads it.</summary>
@@ -52,6 +57,7 @@ public sealed record ProcureToPayReport(
         }
 
         Line("purchase orders sent", OrdersSent, $"{OrdersAcknowledged} acknowledged by the ERP");
+        Line("contracted lines at contract price", $"{ContractLines - ContractLinesOff}/{ContractLines}", "order lines of items under contract");
         Line("goods receipts", Receipts);
         Line("stock increase = received", $"{BalancesChecked - BalancesOff}/{BalancesChecked}", "balances per location and item");
         Line("invoices matched", InvoicesMatched);

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Mesh.Contracts.Contracting.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Procurement.V1;
@@ -14,7 +15,7 @@ public sealed record ProcureToPaySpec(int Requisitions, double Rejected, double 
 
 /// <summary>
 /// Plays every party of procure-to-pay against a running mesh, through one sidecar: the ward submits requisitions,
-/// the approver decides them, the dock receives the goods (some in two deliveries), the supplier invoices them (some
+/// the approver decides them (the saga prices contracted items at their contract price), the dock receives the goods (some in two deliveries), the supplier invoices them (some
 /// above the agreed price) and, for some, the pub/sub delivers an event twice. The procurement app and the ProcureToPay
 /// saga do the rest; <see cref="ReconcileAsync"/> then sets what every system holds against the cases.
 /// </summary>
@@ -29,7 +30,12 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
     private static readonly (string Id, string Supplier, decimal Cost)[] Catalog =
         [("p2p-gauze-4x4", "p2p-medline", 0.25m), ("p2p-suture-3-0", "p2p-cardinal", 3.85m), ("p2p-glove-m", "p2p-medline", 0.12m)];
 
-    /// <summary>Creates the suppliers, items and cost center the run buys with; what exists already is kept.</summary>
+    /// <summary>The contract the run's medline items are bought under, and its prices per item (each in EA), below their standard costs.</summary>
+    public const string Contract = "contracts/p2p-medline-2030";
+
+    private static readonly Dictionary<string, decimal> ContractPrices = new(StringComparer.Ordinal) { ["items/p2p-gauze-4x4"] = 0.22m, ["items/p2p-glove-m"] = 0.10m };
+
+    /// <summary>Creates the suppliers, items, contract and cost center the run buys with; what exists already is kept.</summary>
     public async Task SeedAsync(CancellationToken ct)
     {
         foreach (var supplier in Catalog.Select(c => c.Supplier).Distinct())
@@ -45,6 +51,21 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
                 Item = new Item { Description = id, StockingUnit = "EA", StandardCost = Money.Of("USD", cost), SupplierPartNumbers = { new SupplierPartNumber { Supplier = $"suppliers/{supplier}", PartNumber = $"P-{id}", Preferred = true } } },
             }, cancellationToken: ct).ResponseAsync);
         }
+
+        await IgnoreExisting(() => mesh.Contracts.CreateContractAsync(new CreateContractRequest
+        {
+            ContractId = Contract["contracts/".Length..],
+            Contract = new Contract
+            {
+                Supplier = "suppliers/p2p-medline",
+                ContractNumber = "MS-P2P-2030",
+                Title = "Ward consumables",
+                GpoName = "Vizient",
+                StartTime = Timestamp.FromDateTimeOffset(new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero)),
+                State = ContractState.Active,
+                Prices = { ContractPrices.Select(p => new ContractPrice { Item = p.Key, Price = Money.Of("USD", p.Value), Unit = "EA" }) },
+            },
+        }, cancellationToken: ct).ResponseAsync);
 
         await IgnoreExisting(() => mesh.CostCenters.CreateCostCenterAsync(new CreateCostCenterRequest
         {
@@ -193,6 +214,7 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
         var invoiceNames = invoices.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var postings = erpEntries.Where(e => invoiceNames.Contains(e.Entry.Reference)).ToList();
         var acknowledged = erpOrders.Where(o => poNumbers.Contains(o.Order.Reference)).ToList();
+        var contractLines = records.SelectMany(r => r.Orders).SelectMany(o => o.Lines).Where(l => ContractPrices.ContainsKey(l.Item)).ToList();
         var firstOrders = records.Where(r => r.Orders.Count > 0).Select(r => (r.Orders.Min(o => o.CreateTime.ToDateTimeOffset()) - r.SubmitTime).TotalMilliseconds).Order().ToList();
         var receiptToPosting = postings.Select(p => (p.PostedAt - records.SelectMany(r => r.Receipts).Where(g => invoices.First(i => i.Name == p.Entry.Reference).PurchaseOrder == g.PurchaseOrder).Max(g => g.CreateTime.ToDateTimeOffset())).TotalMilliseconds).Order().ToList();
         return new ProcureToPayReport(
@@ -203,6 +225,8 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
             cases.Where(c => c.State == CaseState.Exception).GroupBy(c => c.Reason).ToDictionary(g => g.Key, g => g.Count()),
             poNumbers.Count,
             acknowledged.Count,
+            contractLines.Count,
+            contractLines.Count(l => l.Contract != Contract || l.UnitPrice.ToDecimal() != ContractPrices[l.Item]),
             records.Sum(r => r.Receipts.Count),
             received.Count,
             stockOff,

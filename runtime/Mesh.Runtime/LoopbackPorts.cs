@@ -26,7 +26,7 @@ public static class LoopbackPorts
             for (var attempt = 0; attempt < 50 && BelowEphemeral - LowestPicked > 1_000; attempt++)
             {
                 var port = Random.Shared.Next(LowestPicked, BelowEphemeral);
-                if (!HandedOut.Contains(port) && CanBind(port))
+                if (!HandedOut.Contains(port) && IsFree(port))
                 {
                     HandedOut.Add(port);
                     return port;
@@ -39,7 +39,8 @@ public static class LoopbackPorts
         }
     }
 
-    private static bool CanBind(int port)
+    /// <summary>True when nothing holds <paramref name="port"/> on 127.0.0.1 (it can be bound now).</summary>
+    public static bool IsFree(int port)
     {
         try
         {

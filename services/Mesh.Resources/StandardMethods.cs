@@ -14,13 +14,31 @@ public static class StandardMethods
     /// <paramref name="alongside"/> gives operations (from the updated resource) that commit with it, and
     /// <paramref name="announce"/> the event (from the stored and the updated resource) published if it commits.
     /// </summary>
-    public static async Task<T> UpdateAsync<T>(
+    public static Task<T> UpdateAsync<T>(
         ResourceStore<T> store,
         string id,
         T change,
         FieldMask? mask,
         IReadOnlySet<string> updatable,
         Action<T> finish,
+        CancellationToken ct,
+        Func<T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null,
+        Func<T, T, IMessage>? announce = null)
+        where T : class, IMessage<T>, new() =>
+        UpdateAsync(store, id, change, mask, updatable, (_, updated) => finish(updated), ct, alongside, announce);
+
+    /// <summary>
+    /// <see cref="UpdateAsync{T}(ResourceStore{T}, string, T, FieldMask?, IReadOnlySet{string}, Action{T}, CancellationToken, Func{T, CancellationToken, Task{IEnumerable{StateTransactionRequest}}}?, Func{T, T, IMessage}?)"/>
+    /// for rules that compare the stored resource with the updated one (e.g. a state machine's transitions):
+    /// <paramref name="finish"/> gets both, the stored one first.
+    /// </summary>
+    public static async Task<T> UpdateAsync<T>(
+        ResourceStore<T> store,
+        string id,
+        T change,
+        FieldMask? mask,
+        IReadOnlySet<string> updatable,
+        Action<T, T> finish,
         CancellationToken ct,
         Func<T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null,
         Func<T, T, IMessage>? announce = null)
@@ -46,7 +64,7 @@ public static class StandardMethods
 
         var updated = current.Clone();
         ApplyMask(mask, change, updated);
-        finish(updated);
+        finish(current, updated);
         var operations = alongside is null ? [] : (await alongside(updated, ct)).ToList();
         var events = announce is null ? null : new[] { store.Announce(id, announce(current, updated)) };
         if (await store.TryReplaceAsync(id, updated, etag, operations, ct, events))

@@ -1,14 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
+using Mesh.Runtime;
+using Mesh.Scenarios;
+using Mesh.Testing;
+using StackExchange.Redis;
 
 namespace Mesh.Demo.Tests;
 
 /// <summary>
 /// The chaos suite on the real mesh, while <c>mesh demo inventory-to-charge</c> runs: each app of the flow killed with
-/// SIGKILL in turn (mesh restarts it), and the ERP down, then throttling, then losing replies, with every event sent
-/// twice. Every run ends with the reconciliation report: every event accounted for once in every system.
+/// SIGKILL in turn (mesh restarts it); the mesh process itself SIGKILLed and started again on the same Redis, with the
+/// scenario driven from a process of its own (<c>--attach</c>), then that redis-server stopped and started again; and the ERP
+/// down, then throttling, then losing replies, with every event sent twice. Every run ends with the reconciliation
+/// report: every event accounted for once in every system.
 /// </summary>
 public sealed class ChaosTests : IDisposable
 {
@@ -40,7 +44,8 @@ public sealed class ChaosTests : IDisposable
         foreach (var (appId, assembly) in FlowApps)
         {
             KillDescendant(demo.Id, assembly);
-            await WaitForLogAsync($"mesh: restarted app '{appId}'");
+            await Poll.UntilAsync(
+                () => mesh.DemoLog.Contains($"mesh: restarted app '{appId}'", StringComparison.Ordinal), Restart, () => $"the demo's mesh never restarted '{appId}':\n{mesh.DemoLog}");
         }
 
         var (code, report, error) = await demo.ExitAsync(Patience);
@@ -64,11 +69,10 @@ public sealed class ChaosTests : IDisposable
         // Each phase lasts until the ERP has turned away enough of the mesh's attempts, however fast they come.
         foreach (var (mode, requests) in new[] { ("Down", 20), ("Throttle", 20), ("LoseReply", 10) })
         {
-            await SetErpAsync(erp, mode);
-            await WaitForErpHitsAsync(erp, mode, requests);
+            await ErpChaos.TurnAwayAsync(erp, mode, requests, Restart, CancellationToken.None);
         }
 
-        await SetErpAsync(erp, "Normal");
+        await ErpChaos.SetAsync(erp, "Normal", CancellationToken.None);
         var (code, report, error) = await demo.ExitAsync(Patience);
 
         Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
@@ -78,28 +82,51 @@ public sealed class ChaosTests : IDisposable
         Assert.Matches(@"duplicates\s+0\s", report);
     }
 
-    private static async Task SetErpAsync(HttpClient erp, string mode) =>
-        (await erp.PutAsJsonAsync("/erp/admin/chaos", new { mode, delayMs = 0 })).EnsureSuccessStatusCode();
-
-    private static async Task WaitForErpHitsAsync(HttpClient erp, string mode, int requests)
+    // One run for both (each mesh start costs most of a minute): the mesh killed and started again, then its Redis.
+    [Fact]
+    public async Task MeshRun_KilledWithSigkillThenRedisRestartedMidRun_TheAttachedDemoReconcilesWithoutDuplicates()
     {
-        var deadline = Stopwatch.StartNew();
-        while ((await erp.GetFromJsonAsync<JsonObject>("/erp/admin/chaos/hits"))![mode]!.GetValue<long>() < requests)
+        await using var redis = await RedisServer.StartAsync(appendOnly: true);
+        using var run = new RepositoryMesh(redis.ConnectionString, driver: true);
+        using var first = MeshCommand.Start(run.Folder, ["run", "-f", run.RunFile]);
+        await first.WaitForOutputAsync("mesh: you're up and running", Patience);
+        // The scenario in a process of its own, through the driver's sidecar: it outlives the mesh it drives.
+        using var demo = MeshCommand.Start(
+            run.Folder,
+            ["demo", "inventory-to-charge", "--attach", "--events", $"{Events}", "--locations", "2", "--unknown-items", "0.05", "--timeout", "900"],
+            run.DriverEnvironment);
+        await using (var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
         {
-            Assert.True(deadline.Elapsed < Restart, $"the ERP met fewer than {requests} requests in {mode} mode within {Restart}");
-            await Task.Delay(TimeSpan.FromMilliseconds(200));
+            await WaitForConsumptionsOnTheStreamAsync(connection, demo);
         }
+
+        await first.KillAsync();
+        // Its apps go with it (their ports free again), so the next run can start them.
+        await Poll.UntilAsync(
+            () => run.Ports.Values.All(LoopbackPorts.IsFree), Restart, () => $"apps of the killed mesh still hold ports: {string.Join(", ", run.Ports.Where(p => !LoopbackPorts.IsFree(p.Value)).Select(p => p.Key))}");
+        using var second = MeshCommand.Start(run.Folder, ["run", "-f", run.RunFile]);
+        await second.WaitForOutputAsync("mesh: you're up and running", Patience);
+
+        // Redis (AOF on) stopped as an operator would and started again on its port and folder once the mesh felt it
+        // (its subscriptions' blocking reads failed), while the cases the kill interrupted are still being settled.
+        await redis.StopAsync();
+        await second.WaitForOutputAsync("pubsub.redis: reading stream ", Restart);
+        await redis.StartAgainAsync();
+        var (code, report, error) = await demo.ExitAsync(Patience);
+
+        Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{second.Output}");
+        Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
+        Assert.Matches($@"cases settled\s+{Events}\s", report);
+        Assert.Matches(@"duplicates\s+0\s", report);
     }
 
-    private async Task WaitForLogAsync(string fragment)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!mesh.DemoLog.Contains(fragment, StringComparison.Ordinal))
-        {
-            Assert.True(deadline.Elapsed < Restart, $"the demo's mesh never logged \"{fragment}\":\n{mesh.DemoLog}");
-            await Task.Delay(TimeSpan.FromMilliseconds(200));
-        }
-    }
+    // Mid-run: once half the consumption events are on the topic's stream, while the rest are sent and the sagas work.
+    private static Task WaitForConsumptionsOnTheStreamAsync(ConnectionMultiplexer redis, RunningCommand demo) =>
+        Poll.UntilAsync(
+            async () => await redis.GetDatabase().StreamLengthAsync("inventory.item.consumed") >= Events / 2,
+            Patience,
+            () => $"fewer than {Events / 2} consumption events reached the stream:\n{demo.Output}",
+            () => demo.HasExited);
 
     // SIGKILLs the one process under mesh (pid `root`) that runs `assembly` (its apphost, or `dotnet <assembly>.dll`):
     // the app itself, not the `dotnet run` that started it, as a crash of the app would.

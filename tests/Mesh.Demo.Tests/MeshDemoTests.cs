@@ -58,6 +58,7 @@ public sealed class MeshDemoTests : IDisposable
         Assert.Matches(@"rejected\s+[1-9]", report);
         Assert.Matches(@"on hold: \w+\s+[1-9]", report);
         Assert.Matches(@"duplicates\s+0\s+\(must be 0; [1-9]\d* events delivered twice\)", report);
+        Assert.Matches(@"contracted lines at contract price\s+([1-9]\d*)/\1\s", report);
     }
 
     [Fact]

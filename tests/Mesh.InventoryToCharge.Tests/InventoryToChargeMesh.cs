@@ -40,6 +40,9 @@ public class InventoryToChargeMesh : IAsyncLifetime
     /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
     public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
 
+    /// <summary>Waits until every subscriber of <paramref name="topic"/> acknowledged what was published on it so far.</summary>
+    public Task AcknowledgedAsync(string topic, TimeSpan patience) => mesh.AcknowledgedAsync(topic, patience);
+
     /// <summary>The contract events <paramref name="appId"/> published through its outbox, once that settled.</summary>
     public Task<List<System.Text.Json.Nodes.JsonObject>> AnnouncedAsync(string appId) => OutboxEvents.SettledAsync(mesh, appId);
 

@@ -1,5 +1,6 @@
 using Dapr.Client;
 using Grpc.Core;
+using Mesh.Contracts.Contracting.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Procurement.V1;
@@ -9,6 +10,8 @@ using Mesh.ErpStandIn;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
+using Mesh.Runtime.Configuration;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -17,7 +20,8 @@ namespace Mesh.ProcureToPay.Tests;
 /// <summary>
 /// The procure-to-pay mesh on real parts: redis-server, a sidecar per app, the ERP stand-in, master data, inventory,
 /// finance, procurement and the workflows app, each hosted through its own Program. Tests act through the sidecar of
-/// "clinic". The approvers' window is long here; <see cref="ShortEscalationMesh"/> makes it pass within a test.
+/// "clinic". The approvers' window is long here; <see cref="EscalationClockMesh"/> runs the workflow engine on a clock a
+/// test moves past it.
 /// </summary>
 public class ProcureToPayMesh : IAsyncLifetime
 {
@@ -68,20 +72,24 @@ public class ProcureToPayMesh : IAsyncLifetime
     public async Task InitializeAsync()
     {
         mesh = await TestMesh.StartAsync(
-            InventoryToChargeApps.Erp(),
-            InventoryToChargeApps.MasterData(),
-            InventoryToChargeApps.Inventory(),
-            InventoryToChargeApps.Finance(),
-            InventoryToChargeApps.Procurement(),
-            WorkflowsApp(new Dictionary<string, string?>
-            {
-                ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
-                ["Workflows:ProcureToPay:StalledAfter"] = StalledAfter.ToString(),
-                ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
-                ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
-                ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
-            }),
-            TestApp.Client("clinic"));
+            [
+                InventoryToChargeApps.Erp(),
+                InventoryToChargeApps.MasterData(),
+                InventoryToChargeApps.Inventory(),
+                InventoryToChargeApps.Finance(),
+                InventoryToChargeApps.Procurement(),
+                WorkflowsApp(new Dictionary<string, string?>
+                {
+                    ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
+                    ["Workflows:ProcureToPay:StalledAfter"] = StalledAfter.ToString(),
+                    ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
+                    ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
+                    ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
+                }),
+                TestApp.Client("clinic"),
+            ],
+            ResiliencySpec.None,
+            workflowClock: WorkflowClock);
         var (grpc, http) = (mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         CallInvoker To(string app) => DaprClient.CreateInvocationInvoker(app, grpc);
         publisher = new DaprClientBuilder().UseGrpcEndpoint(grpc).Build();
@@ -98,6 +106,9 @@ public class ProcureToPayMesh : IAsyncLifetime
     /// <summary>The mesh, for fixtures that act on its apps.</summary>
     protected TestMesh Mesh => mesh;
 
+    /// <summary>The workflow engine's clock; null for the system clock.</summary>
+    protected virtual TimeProvider? WorkflowClock => null;
+
     /// <summary>The workflows app with <paramref name="settings"/>: in this process here.</summary>
     protected virtual TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.Workflows(settings);
 
@@ -112,7 +123,11 @@ public class ProcureToPayMesh : IAsyncLifetime
     /// Creates and submits a requisition for <paramref name="lines"/> (item, quantity in EA) delivered to a location of
     /// its own; returns it with its location.
     /// </summary>
-    public async Task<Requisition> SubmitAsync(params (string Item, decimal Quantity)[] lines)
+    public Task<Requisition> SubmitAsync(params (string Item, decimal Quantity)[] lines) =>
+        SubmitAsync([.. lines.Select(l => new RequisitionLine { Item = l.Item, Quantity = Quantity.Of(l.Quantity, "EA") })]);
+
+    /// <summary>Creates and submits a requisition for <paramref name="lines"/> delivered to a location of its own.</summary>
+    public async Task<Requisition> SubmitAsync(params RequisitionLine[] lines)
     {
         var requisition = new Requisition
         {
@@ -120,7 +135,7 @@ public class ProcureToPayMesh : IAsyncLifetime
             CostCenter = "costCenters/cc-4410",
             DeliverToLocation = $"locations/{$"or-{Guid.NewGuid():N}"[..15]}",
         };
-        requisition.Lines.Add(lines.Select(l => new RequisitionLine { Item = l.Item, Quantity = Quantity.Of(l.Quantity, "EA") }));
+        requisition.Lines.Add(lines);
         var created = await Requisitions.CreateRequisitionAsync(new CreateRequisitionRequest { Requisition = requisition });
         return await Requisitions.SubmitRequisitionAsync(new SubmitRequisitionRequest { Name = created.Name });
     }
@@ -188,6 +203,18 @@ public class ProcureToPayMesh : IAsyncLifetime
             },
         }).ResponseAsync;
 
+    /// <summary>Receives line 1 of <paramref name="order"/> in full, in its ordered unit.</summary>
+    public Task<GoodsReceipt> ReceiveAllAsync(PurchaseOrder order) =>
+        Receipts.CreateGoodsReceiptAsync(new CreateGoodsReceiptRequest
+        {
+            GoodsReceipt = new GoodsReceipt
+            {
+                PurchaseOrder = order.Name,
+                ReceivedBy = "employees/dock-1",
+                Lines = { new GoodsReceiptLine { PoLineNumber = 1, ReceivedQuantity = order.Lines[0].OrderedQuantity } },
+            },
+        }).ResponseAsync;
+
     /// <summary>Invoices line 1 of <paramref name="order"/> in full at <paramref name="unitPrice"/> (the order's price when null).</summary>
     public Task<SupplierInvoice> InvoiceAsync(PurchaseOrder order, decimal? unitPrice = null)
     {
@@ -249,7 +276,8 @@ public class ProcureToPayMesh : IAsyncLifetime
         }
     }
 
-    // Two active suppliers, one inactive, the items they sell (in EA) and the cost center finance posts to.
+    // Two active suppliers, one inactive, the items they sell (in EA, gloves in BX) and the cost center finance posts
+    // to; medline's contract prices gloves at 7.20 a box and drapes only by the case.
     private static async Task SeedAsync(CallInvoker masterData)
     {
         var suppliers = new SupplierService.SupplierServiceClient(masterData);
@@ -259,7 +287,11 @@ public class ProcureToPayMesh : IAsyncLifetime
         }
 
         var items = new ItemService.ItemServiceClient(masterData);
-        foreach (var (id, supplier, cost) in new[] { ("gauze-4x4", "medline", 0.25m), ("suture-3-0", "cardinal", 3.85m), ("stent-old", "defunct", 985m) })
+        foreach (var (id, supplier, cost, unit) in new[]
+        {
+            ("gauze-4x4", "medline", 0.25m, "EA"), ("suture-3-0", "cardinal", 3.85m, "EA"), ("stent-old", "defunct", 985m, "EA"),
+            ("glove-nitrile-m", "medline", 9.50m, "BX"), ("drape-lap", "medline", 4.10m, "EA"),
+        })
         {
             await items.CreateItemAsync(new CreateItemRequest
             {
@@ -267,12 +299,30 @@ public class ProcureToPayMesh : IAsyncLifetime
                 Item = new Item
                 {
                     Description = id,
-                    StockingUnit = "EA",
+                    StockingUnit = unit,
                     StandardCost = Money.Of("USD", cost),
                     SupplierPartNumbers = { new SupplierPartNumber { Supplier = $"suppliers/{supplier}", PartNumber = $"P-{id}", Preferred = true } },
                 },
             });
         }
+
+        await new ContractService.ContractServiceClient(masterData).CreateContractAsync(new CreateContractRequest
+        {
+            ContractId = "medline-gloves",
+            Contract = new Contract
+            {
+                Supplier = "suppliers/medline",
+                ContractNumber = "MS01234",
+                Title = "Exam gloves and drapes",
+                StartTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-30)),
+                State = ContractState.Active,
+                Prices =
+                {
+                    new ContractPrice { Item = "items/glove-nitrile-m", SupplierPartNumber = "MDS195084", Price = Money.Of("USD", 7.20m), Unit = "BX" },
+                    new ContractPrice { Item = "items/drape-lap", Price = Money.Of("USD", 38m), Unit = "CS" },
+                },
+            },
+        });
 
         await new CostCenterService.CostCenterServiceClient(masterData).CreateCostCenterAsync(new CreateCostCenterRequest
         {
@@ -283,16 +333,24 @@ public class ProcureToPayMesh : IAsyncLifetime
 }
 
 /// <summary>
-/// The procure-to-pay mesh with an approvers' window short enough to pass within a test (the workflow timer runs on the
-/// mesh's clock), and a case waiting a second for its approver counting as stalled.
+/// The procure-to-pay mesh with the approvers' window of production (two days) on a fake clock (<see cref="Clock"/>):
+/// the workflow engine's timers and the workflows app's TimeProvider run on it, everything else on the real clock.
 /// </summary>
-public sealed class ShortEscalationMesh : ProcureToPayMesh
+public sealed class EscalationClockMesh : ProcureToPayMesh
 {
-    /// <inheritdoc />
-    public override TimeSpan EscalationWindow => TimeSpan.FromSeconds(5);
+    /// <summary>The workflow engine's and the workflows app's clock.</summary>
+    /// <remarks>It starts at the real time, so the case timestamps it stamps stay beside the other apps'.</remarks>
+    public ArmedTimersClock Clock { get; } = new(DateTimeOffset.UtcNow);
 
     /// <inheritdoc />
-    public override TimeSpan StalledAfter => TimeSpan.FromSeconds(1);
+    public override TimeSpan EscalationWindow => TimeSpan.FromDays(2);
+
+    /// <inheritdoc />
+    protected override TimeProvider? WorkflowClock => Clock;
+
+    /// <inheritdoc />
+    protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) =>
+        InventoryToChargeApps.Workflows(settings, web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock)));
 }
 
 /// <summary>The mesh with the workflows app as a real process, so a test can SIGKILL it mid-run and start it again.</summary>
@@ -307,4 +365,11 @@ public sealed class WorkflowsProcessMesh : ProcureToPayMesh
 
     /// <inheritdoc />
     protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.WorkflowsProcess(settings);
+}
+
+/// <summary>The procure-to-pay mesh where a case waiting a second for its approver counts as stalled.</summary>
+public sealed class StalledMesh : ProcureToPayMesh
+{
+    /// <inheritdoc />
+    public override TimeSpan StalledAfter => TimeSpan.FromSeconds(1);
 }

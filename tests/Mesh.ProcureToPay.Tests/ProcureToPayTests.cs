@@ -88,14 +88,17 @@ public sealed partial class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFix
     }
 }
 
-/// <summary>Escalation: the approvers' window is a durable workflow timer, short in this mesh.</summary>
-public sealed class EscalationTests(ShortEscalationMesh mesh) : IClassFixture<ShortEscalationMesh>
+/// <summary>Escalation: the approvers' window is a durable workflow timer, on a clock the test moves.</summary>
+public sealed class EscalationTests(EscalationClockMesh mesh) : IClassFixture<EscalationClockMesh>
 {
     [Fact]
     public async Task Requisition_NoDecisionWithinWindow_EscalatesToNextLevelThenRejectionEndsCase()
     {
         var requisition = await mesh.SubmitAsync(("items/gauze-4x4", 2));
         await mesh.RoutedToAsync(requisition, "employees/ward-manager");
+        // The saga waits for the decision on a durable timer of the whole window; once the engine armed it, two days pass.
+        await mesh.Clock.WaitForArmedAsync(mesh.EscalationWindow, TimeSpan.FromSeconds(60));
+        mesh.Clock.Advance(mesh.EscalationWindow);
 
         await mesh.RoutedToAsync(requisition, "employees/supply-director");
         await mesh.Requisitions.RejectRequisitionAsync(new RejectRequisitionRequest { Name = requisition.Name, Reviewer = "employees/supply-director", Reason = "use ward stock" });

@@ -4,7 +4,7 @@ using Mesh.Testing;
 
 namespace Mesh.ProcureToPay.Tests;
 
-/// <summary>The demo's procure-to-pay scenario against the whole mesh: it must reconcile, with every kind of outcome present.</summary>
+/// <summary>The demo's procure-to-pay scenario against the whole mesh: it must reconcile, with every kind of outcome present and contracted lines at their contract price.</summary>
 public sealed class ScenarioTests(ProcureToPayMesh mesh) : IClassFixture<ProcureToPayMesh>
 {
     [Fact]
@@ -16,7 +16,7 @@ public sealed class ScenarioTests(ProcureToPayMesh mesh) : IClassFixture<Procure
         var report = await scenario.ReconcileAsync(records, cases, new Dictionary<string, decimal>(), CancellationToken.None);
 
         Assert.True(report.Balances, report.Format());
-        Assert.True(report.Rejected > 0 && report.Completed > 0 && report.InvoicesOnHold.Count > 0 && report.DuplicatesSent > 0, report.Format());
+        Assert.True(report.Rejected > 0 && report.Completed > 0 && report.InvoicesOnHold.Count > 0 && report.DuplicatesSent > 0 && report.ContractLines > 0, report.Format());
         Assert.Equal(report.InvoicesMatched, report.ApPostings);
 
         // A case's record is readable a moment before its conclusion is counted.

@@ -4,7 +4,7 @@ using Mesh.Contracts.Workflows.V1;
 namespace Mesh.ProcureToPay.Tests;
 
 /// <summary>ListStalledCases and GetFlow, on the mesh where a case waiting a second for its approver is stalled.</summary>
-public sealed class StalledCasesTests(ShortEscalationMesh mesh) : IClassFixture<ShortEscalationMesh>
+public sealed class StalledCasesTests(StalledMesh mesh) : IClassFixture<StalledMesh>
 {
     [Fact]
     public async Task ListStalledCases_RequisitionsAwaitingApproval_ListedPageByPageLongestStalledFirst()

@@ -35,8 +35,12 @@ public static class InventoryToChargeApps
     /// <summary>Procurement, app "procurement" (grpc), with <paramref name="settings"/> (tolerances, its ERP client's resilience).</summary>
     public static TestApp Procurement(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<procurement::Program>("procurement", "grpc", settings);
 
-    /// <summary>The workflows app, app "workflows" (h2c: pub/sub, REST and gRPC on one HTTP/2 port), in this process (its meters and services are the test's to read).</summary>
-    public static TestApp Workflows(IReadOnlyDictionary<string, string?>? settings = null) => TestApp.InProcess<workflows::Program>("workflows", "h2c", settings);
+    /// <summary>
+    /// The workflows app, app "workflows" (h2c: pub/sub, REST and gRPC on one HTTP/2 port), in this process (its meters
+    /// and services are the test's to read); <paramref name="configure"/> may replace its services (e.g. its clock).
+    /// </summary>
+    public static TestApp Workflows(IReadOnlyDictionary<string, string?>? settings = null, Action<IWebHostBuilder>? configure = null) =>
+        TestApp.InProcess<workflows::Program>("workflows", "h2c", settings, configure);
 
     /// <summary>
     /// The workflows app as a real process from its build, so a test can SIGKILL it; in Development, as dapr.yaml runs

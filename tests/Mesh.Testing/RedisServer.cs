@@ -6,22 +6,28 @@ namespace Mesh.Testing;
 
 /// <summary>
 /// A real redis-server on a free loopback port, with its data in a temporary folder; stopped and
-/// removed on dispose. Tests never share a Redis with anything else.
+/// removed on dispose. Tests never share a Redis with anything else. A chaos test can stop it and start it
+/// again on the same port and folder (<see cref="StopAsync"/>, <see cref="StartAgainAsync"/>).
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process process;
     private readonly string folder;
+    private readonly bool appendOnly;
+    private Process process;
 
-    private RedisServer(Process process, string folder, int port)
+    private RedisServer(Process process, string folder, int port, bool appendOnly)
     {
         this.process = process;
         this.folder = folder;
+        this.appendOnly = appendOnly;
         Port = port;
     }
 
     /// <summary>The port redis-server listens on, on 127.0.0.1.</summary>
     public int Port { get; }
+
+    /// <summary>The redis-server process's id (for a benchmark that reads its resident memory).</summary>
+    public int ProcessId => process.Id;
 
     /// <summary>A StackExchange.Redis connection string for this server.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
@@ -33,23 +39,10 @@ public sealed class RedisServer : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             var port = Mesh.Runtime.LoopbackPorts.Free();
-            var start = new ProcessStartInfo("redis-server")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = folder,
-            };
-            foreach (var argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", folder, "--save", "", "--appendonly", appendOnly ? "yes" : "no" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start; is it installed?");
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            var process = Launch(port, folder, appendOnly);
             if (await AnswersPingAsync(port, process))
             {
-                return new RedisServer(process, folder, port);
+                return new RedisServer(process, folder, port, appendOnly);
             }
 
             process.Kill();
@@ -57,6 +50,24 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 throw new InvalidOperationException($"redis-server did not answer on 127.0.0.1:{port}");
             }
+        }
+    }
+
+    /// <summary>Stops the server as an operator would (SIGTERM: it writes its append-only file and exits) and waits until it is gone.</summary>
+    public async Task StopAsync()
+    {
+        Mesh.Runtime.Hosting.ProcessSignals.Terminate(process.Id);
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the server again on the same port and folder (the append-only file brings its data back); waits until it answers.</summary>
+    public async Task StartAgainAsync()
+    {
+        process.Dispose();
+        process = Launch(Port, folder, appendOnly);
+        if (!await AnswersPingAsync(Port, process))
+        {
+            throw new InvalidOperationException($"redis-server did not answer again on 127.0.0.1:{Port}");
         }
     }
 
@@ -71,6 +82,20 @@ public sealed class RedisServer : IAsyncDisposable
 
         process.Dispose();
         Directory.Delete(folder, recursive: true);
+    }
+
+    private static Process Launch(int port, string folder, bool appendOnly)
+    {
+        var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        foreach (var argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--dir", folder, "--save", "", "--appendonly", appendOnly ? "yes" : "no" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start; is it installed?");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     /// <summary>True once redis-server answers PING on the port, false when it exits or never answers.</summary>

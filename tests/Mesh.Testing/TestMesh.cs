@@ -47,16 +47,17 @@ public sealed class TestMesh : IAsyncDisposable
 
     /// <summary>
     /// Starts Redis, the mesh (<paramref name="resiliency"/> applies to every sidecar; with <paramref name="metrics"/>,
-    /// the runtime's metrics endpoint, <see cref="MeshHost.Telemetry"/>) and every app, in order.
+    /// the runtime's metrics endpoint, <see cref="MeshHost.Telemetry"/>; with <paramref name="workflowClock"/>, the
+    /// workflow engines' clock, <see cref="MeshHostOptions.WorkflowClock"/>) and every app, in order.
     /// </summary>
-    public static async Task<TestMesh> StartAsync(IReadOnlyList<TestApp> apps, ResiliencySpec resiliency, MetricsEndpoint? metrics = null)
+    public static async Task<TestMesh> StartAsync(IReadOnlyList<TestApp> apps, ResiliencySpec resiliency, MetricsEndpoint? metrics = null, TimeProvider? workflowClock = null)
     {
         var redis = await RedisServer.StartAsync(appendOnly: true);
         MeshHost? host = null;
         try
         {
             var components = Components(redis);
-            host = await MeshHost.StartAsync([.. apps.Select(app => Declare(app, components, resiliency))], new MeshHostOptions { Metrics = metrics });
+            host = await MeshHost.StartAsync([.. apps.Select(app => Declare(app, components, resiliency))], new MeshHostOptions { Metrics = metrics, WorkflowClock = workflowClock });
             var mesh = new TestMesh(redis, host, apps, components, resiliency);
             try
             {

@@ -17,8 +17,10 @@ internal static class AppPorts
         {
             if (LocalAddress(app.AppChannelAddress) is { } address && !CanBind(address, app.AppPort))
             {
+                // Naming the holder tells an app left over from an earlier run (a mesh that was killed) from a stranger.
+                var holder = PortHolder.Describe(app.AppPort) is { } process ? $" ({process})" : "";
                 throw new InvalidOperationException(
-                    $"app '{app.AppId}' cannot start: {app.AppChannelAddress}:{app.AppPort}, its appPort, is taken by another process; stop that process or give the app another appPort in {plan.RunFile.Path}");
+                    $"app '{app.AppId}' cannot start: {app.AppChannelAddress}:{app.AppPort}, its appPort, is taken by another process{holder}; stop that process or give the app another appPort in {plan.RunFile.Path}");
             }
         }
     }

@@ -15,11 +15,14 @@ internal sealed class AppProcess : IAsyncDisposable
 
     private readonly Process process;
     private readonly Task output;
+    private readonly ProcessGuard? guard;
 
-    private AppProcess(string appId, Process process, TextWriter writer)
+    private AppProcess(string appId, Process process, TextWriter writer, ProcessGuard? guard)
     {
         AppId = appId;
         this.process = process;
+        this.guard = guard;
+        guard?.Watch(process.Id);
         var prefix = $"== APP - {appId} == ";
         output = Task.WhenAll(PumpAsync(process.StandardOutput, prefix, writer), PumpAsync(process.StandardError, prefix, writer));
         Exited = WaitForExitAsync();
@@ -31,10 +34,13 @@ internal sealed class AppProcess : IAsyncDisposable
     /// <summary>Completes with the exit code once the process has exited and its output is printed.</summary>
     public Task<int> Exited { get; }
 
-    /// <summary>Starts <paramref name="command"/> (program and arguments) in <paramref name="workingDirectory"/>.</summary>
+    /// <summary>
+    /// Starts <paramref name="command"/> (program and arguments) in <paramref name="workingDirectory"/>; with a
+    /// <paramref name="guard"/>, in a process group of its own that the guard ends if mesh dies without stopping it.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The program could not be started; the message says which and why.</exception>
     public static AppProcess Start(
-        string appId, IReadOnlyList<string> command, string workingDirectory, IReadOnlyDictionary<string, string> environment, TextWriter output)
+        string appId, IReadOnlyList<string> command, string workingDirectory, IReadOnlyDictionary<string, string> environment, TextWriter output, ProcessGuard? guard = null)
     {
         if (command.Count == 0)
         {
@@ -45,7 +51,18 @@ internal sealed class AppProcess : IAsyncDisposable
         var program = command[0].Contains('/', StringComparison.Ordinal) || (OperatingSystem.IsWindows() && command[0].Contains('\\', StringComparison.Ordinal))
             ? Path.GetFullPath(command[0], workingDirectory)
             : command[0];
-        var start = new ProcessStartInfo(program)
+        if (guard is not null)
+        {
+            // setsid would report a missing program only as its own exit code: say it here, as Process.Start would.
+            program = Path.IsPathFullyQualified(program) ? program : Executables.Find(program) ?? program;
+            if (!File.Exists(program))
+            {
+                throw new InvalidOperationException($"app '{appId}': cannot start '{command[0]}' in {workingDirectory}: no such file");
+            }
+        }
+
+        var line = guard?.InGroup(program, command.Skip(1)) ?? [program, .. command.Skip(1)];
+        var start = new ProcessStartInfo(line[0])
         {
             WorkingDirectory = workingDirectory,
             UseShellExecute = false,
@@ -54,7 +71,7 @@ internal sealed class AppProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (var argument in command.Skip(1))
+        foreach (var argument in line.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
@@ -67,7 +84,7 @@ internal sealed class AppProcess : IAsyncDisposable
         try
         {
             var process = Process.Start(start) ?? throw new InvalidOperationException($"app '{appId}': '{command[0]}' did not start");
-            return new AppProcess(appId, process, output);
+            return new AppProcess(appId, process, output, guard);
         }
         catch (Win32Exception e)
         {
@@ -83,7 +100,8 @@ internal sealed class AppProcess : IAsyncDisposable
             return;
         }
 
-        if (ProcessSignals.Terminate(process.Id) && await Task.WhenAny(Exited, Task.Delay(grace)) == Exited)
+        // The whole group when guarded: `dotnet run` may not pass SIGTERM on to the app it started.
+        if (ProcessSignals.Terminate(guard is null ? process.Id : -process.Id) && await Task.WhenAny(Exited, Task.Delay(grace)) == Exited)
         {
             return;
         }
@@ -112,6 +130,16 @@ internal sealed class AppProcess : IAsyncDisposable
         }
     }
 
+    // What is left of the app's group once its first process exited (the app under a `dotnet run` that was killed) goes too.
+    private void KillGroup()
+    {
+        if (guard is not null)
+        {
+            ProcessSignals.KillGroup(process.Id);
+            guard.Forget(process.Id);
+        }
+    }
+
     private static async Task PumpAsync(StreamReader reader, string prefix, TextWriter writer)
     {
         while (await reader.ReadLineAsync() is { } line)
@@ -123,6 +151,7 @@ internal sealed class AppProcess : IAsyncDisposable
     private async Task<int> WaitForExitAsync()
     {
         await process.WaitForExitAsync();
+        KillGroup();
         await Task.WhenAny(output, Task.Delay(OutputDrainTimeout));
         return process.ExitCode;
     }

@@ -23,12 +23,15 @@ public sealed record RestartPolicy(TimeSpan FirstDelay, TimeSpan MaxDelay, int G
 /// </summary>
 internal sealed class AppSupervisor(TextWriter output, TextWriter error, TimeSpan grace, RestartPolicy? restarts = null, TimeProvider? time = null) : IAsyncDisposable
 {
-    // Ctrl-C in a terminal reaches the apps too (they share mesh's process group), and one may exit before
-    // mesh's own handler runs: an exit followed this closely by the stop request is part of stopping.
+    // Ctrl-C in a terminal can reach an app too (one that shares mesh's process group, where apps are not guarded), and
+    // it may exit before mesh's own handler runs: an exit followed this closely by the stop request is part of stopping.
     private static readonly TimeSpan SignalRace = TimeSpan.FromMilliseconds(500);
 
     private readonly RestartPolicy policy = restarts ?? RestartPolicy.Default;
     private readonly TimeProvider clock = time ?? TimeProvider.System;
+
+    // The apps die with mesh even when it is killed and cannot stop them.
+    private readonly ProcessGuard? guard = ProcessGuard.Start(grace);
     private readonly List<Supervised> apps = [];
     private readonly CancellationTokenSource stopping = new();
     private readonly TaskCompletionSource<(int Code, string Message)> ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +39,7 @@ internal sealed class AppSupervisor(TextWriter output, TextWriter error, TimeSpa
     /// <summary>Starts an app process (see <see cref="AppProcess.Start"/>) and watches it; returns its first process.</summary>
     public AppProcess Launch(string appId, IReadOnlyList<string> command, string workingDirectory, IReadOnlyDictionary<string, string> environment)
     {
-        var app = new Supervised(appId, () => AppProcess.Start(appId, command, workingDirectory, environment, output));
+        var app = new Supervised(appId, () => AppProcess.Start(appId, command, workingDirectory, environment, output, guard));
         lock (apps)
         {
             apps.Add(app);
@@ -94,6 +97,7 @@ internal sealed class AppSupervisor(TextWriter output, TextWriter error, TimeSpa
             await app.Current.DisposeAsync();
         }
 
+        guard?.Dispose();
         stopping.Dispose();
     }
 

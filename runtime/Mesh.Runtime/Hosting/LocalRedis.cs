@@ -45,7 +45,7 @@ internal sealed class LocalRedis : IAsyncDisposable
                     continue;
                 }
 
-                if (FindOnPath("redis-server") is not { } program)
+                if (Executables.Find("redis-server") is not { } program)
                 {
                     await error.WriteLineAsync($"mesh: nothing listens on 127.0.0.1:{port} and redis-server is not on PATH; start a Redis there (or install redis-server)");
                     continue;
@@ -118,12 +118,6 @@ internal sealed class LocalRedis : IAsyncDisposable
 
     private static string? Metadata(ComponentDefinition component, string name) =>
         component.Metadata.FirstOrDefault(item => item.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, program))
-            .FirstOrDefault(File.Exists);
 
     private async Task StartServerAsync(string program, int port, string password, string folder, CancellationToken cancellationToken)
     {

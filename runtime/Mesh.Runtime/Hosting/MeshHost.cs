@@ -21,6 +21,13 @@ public sealed class MeshHostOptions
     /// <summary>The clock of every sidecar (timers, retries, timeouts, timestamps); null for the system clock, tests pass a fake one.</summary>
     public TimeProvider? Clock { get; init; }
 
+    /// <summary>
+    /// The clock of the sidecars' workflow engines (durable timers, a workflow's current time); null for
+    /// <see cref="Clock"/>. A test passes a fake one to move a saga past its timers while deliveries, retries and
+    /// timeouts keep the real clock (a mesh on one fake clock would never redeliver or retry).
+    /// </summary>
+    public TimeProvider? WorkflowClock { get; init; }
+
     /// <summary>Where the runtime serves the sidecars' metrics (<see cref="RuntimeTelemetry"/>); null for none.</summary>
     public MetricsEndpoint? Metrics { get; init; }
 }
@@ -280,6 +287,7 @@ public sealed class MeshHost : IAsyncDisposable
         return new SidecarSettings(
             app.Endpoint, app.Spec.DaprHttpPort ?? 0, app.Spec.DaprGrpcPort ?? 0, stateStores, pubSubs, app.Components, app.Resiliency, Directory, app.Configuration, options.Clock)
         {
+            WorkflowClock = options.WorkflowClock,
             SecretStores = app.SecretStores,
             ApiToken = app.Tokens?.DaprApiToken,
             AppApiToken = app.Tokens?.AppApiToken,

@@ -86,7 +86,7 @@ public sealed class DaprSidecar : IAsyncDisposable
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = null);
         builder.Services.AddSingleton<IServiceMethodProvider<DaprGrpcApi>, DaprServiceMethodProvider>();
         builder.Services.AddSingleton<IWorkflowStore>(_ => WorkflowStores.For(settings));
-        builder.Services.AddSingleton(services => new WorkflowEngine(services.GetRequiredService<IWorkflowStore>(), settings.Configuration.Workflow, settings.Time, services.GetRequiredService<ILogger<WorkflowEngine>>()));
+        builder.Services.AddSingleton(services => new WorkflowEngine(services.GetRequiredService<IWorkflowStore>(), settings.Configuration.Workflow, settings.WorkflowTime, services.GetRequiredService<ILogger<WorkflowEngine>>()));
         builder.Services.AddSingleton<WorkflowQueries>();
         builder.Services.AddSingleton<TaskHubApi>();
         builder.Services.AddSingleton<IServiceMethodProvider<TaskHubApi>, TaskHubServiceMethodProvider>();

@@ -72,6 +72,12 @@ public sealed record SidecarSettings(
     /// <summary>The clock of the sidecar.</summary>
     public TimeProvider Time { get; init; } = Clock ?? TimeProvider.System;
 
+    /// <summary>The clock of the workflow engine (durable timers, a workflow's current time); null for <see cref="Time"/>.</summary>
+    public TimeProvider? WorkflowClock { get; init; }
+
+    /// <summary>The clock the workflow engine runs on.</summary>
+    public TimeProvider WorkflowTime => WorkflowClock ?? Time;
+
     /// <summary>The secret stores the app sees, by component name (<see cref="ComponentSecrets"/> creates them).</summary>
     public IReadOnlyDictionary<string, ISecretStore> SecretStores { get; init; } = new Dictionary<string, ISecretStore>();
 

@@ -1,4 +1,5 @@
 using Dapr.Client;
+using Mesh.Contracts.Contracting.V1;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.MasterData.Domain;
@@ -17,7 +18,7 @@ public static class MasterDataExtensions
     /// default "statestore"), whose item and supplier writes commit their events through the outbox store
     /// ("MasterData:OutboxStore", default "masterdata-outbox"), the claims that keep cost center codes unique within a
     /// company and item and supplier identifiers unique, inventory's stock ("MasterData:InventoryAppId", default
-    /// "inventory") and the four masters.
+    /// "inventory"), the four masters and the contract book (contract numbers unique per supplier).
     /// </summary>
     public static IHostApplicationBuilder AddMasterData(this IHostApplicationBuilder builder)
     {
@@ -41,6 +42,10 @@ public static class MasterDataExtensions
         builder.Services.AddSingleton<SupplierMaster>();
         builder.Services.AddSingleton<LocationMaster>();
         builder.Services.AddSingleton<CostCenterMaster>();
+        builder.Services.AddSingleton(sp => new ResourceStore<Contract>(sp.GetRequiredService<DaprClient>(), store, "contract"));
+        builder.Services.AddSingleton(sp => new ContractBook(
+            sp.GetRequiredService<ResourceStore<Contract>>(), sp.GetRequiredService<ResourceStore<Supplier>>(), sp.GetRequiredService<ResourceStore<Item>>(),
+            new UniqueKeys(sp.GetRequiredService<DaprClient>(), store, "contract-number"), sp.GetRequiredService<TimeProvider>()));
         return builder;
     }
 
@@ -51,6 +56,7 @@ public static class MasterDataExtensions
         app.MapGrpcService<LocationApi>();
         app.MapGrpcService<CostCenterApi>();
         app.MapGrpcService<SupplierApi>();
+        app.MapGrpcService<ContractApi>();
         return app;
     }
 }

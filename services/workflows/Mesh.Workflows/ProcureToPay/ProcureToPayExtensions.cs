@@ -1,4 +1,5 @@
 using Dapr;
+using Mesh.Contracts.Contracting.V1;
 using Mesh.Contracts.MasterData.V1;
 using Mesh.Contracts.Procurement.V1;
 using Mesh.Resources;
@@ -16,7 +17,7 @@ public static class ProcureToPayExtensions
 
     /// <summary>
     /// Registers the saga's settings ("Workflows:ProcureToPay"), gRPC clients through the sidecar (procurement, and
-    /// master data's suppliers; items, inventory and finance are the inventory-to-charge saga's clients), intake and case flow.
+    /// master data's suppliers and contract prices; items, inventory and finance are the inventory-to-charge saga's clients), intake and case flow.
     /// </summary>
     public static IHostApplicationBuilder AddProcureToPay(this IHostApplicationBuilder builder)
     {
@@ -26,7 +27,10 @@ public static class ProcureToPayExtensions
         builder.Services.AddSingleton(new PurchaseOrderService.PurchaseOrderServiceClient(procurement));
         builder.Services.AddSingleton(new GoodsReceiptService.GoodsReceiptServiceClient(procurement));
         builder.Services.AddSingleton(new SupplierInvoiceService.SupplierInvoiceServiceClient(procurement));
-        builder.Services.AddSingleton(new SupplierService.SupplierServiceClient(SidecarInvocation.For(builder.Configuration, "masterdata")));
+        var masterData = SidecarInvocation.For(builder.Configuration, "masterdata");
+        builder.Services.AddSingleton(new SupplierService.SupplierServiceClient(masterData));
+        builder.Services.AddSingleton(new ContractService.ContractServiceClient(masterData));
+        builder.Services.AddSingleton<ContractPricing>();
         builder.Services.AddSingleton<ProcureToPayMetrics>();
         builder.Services.AddSingleton<ProcureToPayCases>();
         builder.Services.AddSingleton<ProcurementIntake>();

@@ -14,7 +14,14 @@ public sealed record RequisitionCase(string Requisition, IReadOnlyList<string> A
 public sealed record RequisitionCheck(bool Ok, string Reason, string Detail, IReadOnlyList<SourcedLine> Lines);
 
 /// <summary>A requisition line with the supplier it is bought from and its price.</summary>
-public sealed record SourcedLine(int LineNumber, string Item, decimal Quantity, string Unit, string Supplier, decimal UnitPrice, string Currency);
+public sealed record SourcedLine(int LineNumber, string Item, decimal Quantity, string Unit, string Supplier, decimal UnitPrice, string Currency)
+{
+    /// <summary>The contract whose price <see cref="UnitPrice"/> is, "contracts/{contract}"; empty for off-contract buying (and in histories from before contracts).</summary>
+    public string Contract { get; init; } = "";
+
+    /// <summary>The supplier's catalogue number for the item, as the contract line gives it; empty when none does.</summary>
+    public string SupplierPartNumber { get; init; } = "";
+}
 
 /// <summary>Where a requisition stands after routing: its state, and its reviewer and comment once decided.</summary>
 public sealed record Routed(string State, string Reviewer, string Comment);

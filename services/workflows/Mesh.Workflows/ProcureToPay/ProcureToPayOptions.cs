@@ -20,6 +20,13 @@ public sealed class ProcureToPayOptions
     /// <summary>How long an invoice billing goods not yet received waits for them before it goes to the exception queue.</summary>
     public TimeSpan InvoiceReceiptWindow { get; set; } = TimeSpan.FromDays(5);
 
+    /// <summary>
+    /// How far, in percent of the contract price, a line's estimated unit price may be from the price of the contract
+    /// that prices it; beyond it the requisition is refused (<c>contract_price_variance</c>), within it the order gets the
+    /// contract price.
+    /// </summary>
+    public decimal ContractPriceTolerancePercent { get; set; } = 10m;
+
     /// <summary>The buyer the saga's purchase orders name; never an approver.</summary>
     public string Buyer { get; set; } = "employees/procurement-buyer";
 

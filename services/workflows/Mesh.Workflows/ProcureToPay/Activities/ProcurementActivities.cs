@@ -14,11 +14,13 @@ namespace Mesh.Workflows.ProcureToPay.Activities;
 /// <summary>
 /// Checks each line against master data: the item exists and is ACTIVE, it is requisitioned in its stocking unit, a
 /// supplier sells it (the line's suggested one, else the item's preferred one) and that supplier is ACTIVE, and a price
-/// is known (the line's estimate, else the item's standard cost).
+/// is known: the supplier's contract price when a contract prices the line (<see cref="ContractPricing"/>), else the
+/// line's estimate, else the item's standard cost.
 /// </summary>
 public sealed class ValidateRequisition(
     ProcureToPayMetrics metrics,
-    RequisitionService.RequisitionServiceClient requisitions, ItemService.ItemServiceClient items, SupplierService.SupplierServiceClient suppliers)
+    RequisitionService.RequisitionServiceClient requisitions, ItemService.ItemServiceClient items, SupplierService.SupplierServiceClient suppliers,
+    ContractPricing contracts)
     : WorkflowActivity<RequisitionCase, RequisitionCheck>
 {
     /// <inheritdoc />
@@ -51,13 +53,23 @@ public sealed class ValidateRequisition(
                     : $"{at}.suggested_supplier {supplierName} {(supplier is null ? "does not exist in master data" : "is not ACTIVE")}");
             }
 
-            var price = line.EstimatedUnitPrice ?? item.StandardCost;
-            if (price is null || price.ToDecimal() <= 0)
+            var contract = await contracts.PriceAsync(supplier.Name, line, at);
+            if (contract.Refusal is { } refusal)
             {
-                return Refused("unpriced_item", $"{at}: neither the line nor {line.Item} (standard_cost) has a price");
+                return Refused(refusal.Reason, refusal.Detail);
             }
 
-            sourced.Add(new SourcedLine(line.LineNumber, line.Item, line.Quantity.ToDecimal(), line.Quantity.Unit, supplier.Name, price.ToDecimal(), price.CurrencyCode));
+            var price = contract.Price?.ContractPrice.Price ?? line.EstimatedUnitPrice ?? item.StandardCost;
+            if (price is null || price.ToDecimal() <= 0)
+            {
+                return Refused("unpriced_item", $"{at}: neither a contract, the line nor {line.Item} (standard_cost) has a price");
+            }
+
+            sourced.Add(new SourcedLine(line.LineNumber, line.Item, line.Quantity.ToDecimal(), line.Quantity.Unit, supplier.Name, price.ToDecimal(), price.CurrencyCode)
+            {
+                Contract = contract.Price?.Contract ?? "",
+                SupplierPartNumber = contract.Price?.ContractPrice.SupplierPartNumber ?? "",
+            });
         }
 
         return new RequisitionCheck(true, "", "", sourced);
@@ -131,6 +143,8 @@ public sealed class PlaceOrders(
                 UnitPrice = Money.Of(l.Currency, l.UnitPrice),
                 Requisition = input.Case.Requisition,
                 RequisitionLineNumber = l.LineNumber,
+                Contract = l.Contract,
+                SupplierPartNumber = l.SupplierPartNumber,
             }));
             var id = $"{requisitionId}-{i + 1}";
             // A repeated request id returns the order as it is now: a step run again (after an ERP outage, or its

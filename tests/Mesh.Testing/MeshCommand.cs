@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using System.Text;
-using Mesh.Testing;
 
-namespace Mesh.Demo.Tests;
+namespace Mesh.Testing;
 
 /// <summary>What a run of the mesh command printed and returned.</summary>
-internal sealed record CommandResult(int Code, string Output, string Error)
+public sealed record CommandResult(int Code, string Output, string Error)
 {
     /// <summary>The lines written to stderr.</summary>
     public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 /// <summary>The built <c>mesh</c> run as a real process, as a user runs it (<c>dotnet mesh.dll ...</c>), with mesh-demo beside it.</summary>
-internal static class MeshCommand
+public static class MeshCommand
 {
     /// <summary>mesh.dll in runtime/Mesh.Cli's output, where the build also puts the mesh-demo plug-in.</summary>
     public static string Assembly { get; } = Repository.BuiltAssembly("runtime/Mesh.Cli", "mesh");
@@ -63,7 +62,7 @@ internal static class MeshCommand
 }
 
 /// <summary>A mesh process that runs: its output so far, its pid, and its end.</summary>
-internal sealed class RunningCommand : IDisposable
+public sealed class RunningCommand : IDisposable
 {
     private readonly Process process;
     private readonly IReadOnlyList<string> arguments;
@@ -82,6 +81,9 @@ internal sealed class RunningCommand : IDisposable
     /// <summary>The mesh process's id.</summary>
     public int Id => process.Id;
 
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => process.HasExited;
+
     /// <summary>What it printed on stdout so far.</summary>
     public string Output
     {
@@ -95,18 +97,15 @@ internal sealed class RunningCommand : IDisposable
     }
 
     /// <summary>Waits until stdout holds <paramref name="fragment"/>; fails with the output when it does not within <paramref name="patience"/>.</summary>
-    public async Task WaitForOutputAsync(string fragment, TimeSpan patience)
-    {
-        using var timeout = new CancellationTokenSource(patience);
-        while (!Output.Contains(fragment, StringComparison.Ordinal))
-        {
-            if (process.HasExited || timeout.IsCancellationRequested)
-            {
-                throw new TimeoutException($"mesh {string.Join(' ', arguments)} did not print '{fragment}':\n{Output}");
-            }
+    public Task WaitForOutputAsync(string fragment, TimeSpan patience) =>
+        Poll.UntilAsync(
+            () => Output.Contains(fragment, StringComparison.Ordinal), patience, () => $"mesh {string.Join(' ', arguments)} did not print '{fragment}':\n{Output}", () => process.HasExited);
 
-            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
-        }
+    /// <summary>SIGKILLs mesh alone (not its children), as <c>kill -9</c> or the OOM killer would, and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill();
+        await process.WaitForExitAsync();
     }
 
     /// <summary>Waits until mesh exits; kills it and its children when it takes longer than <paramref name="patience"/>.</summary>

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Mesh.Runtime;
-using Mesh.Testing;
 using YamlDotNet.RepresentationModel;
 
-namespace Mesh.Demo.Tests;
+namespace Mesh.Testing;
 
 /// <summary>
 /// The repository's dapr.yaml and components/ copied to a temporary folder with their paths made absolute and every
@@ -12,11 +11,13 @@ namespace Mesh.Demo.Tests;
 /// the endpoint that was on it, the other ports its env gives (ingest's MLLP port), and the Redis of the components
 /// (mesh starts a redis-server there, under this folder, unless the test gives a Redis that answers), which the
 /// registry and the gateway use too. So a test runs the real mesh without the ports of a mesh someone else runs on
-/// this machine.
+/// this machine. With a driver, the run file also holds a sidecar without an app, "clinic-demo", on fixed ports, for
+/// <c>mesh demo ... --attach</c> run in a process of its own (<see cref="DriverEnvironment"/>): it outlives a mesh
+/// that is killed and finds the sidecar again where the next <c>mesh run</c> of the file starts it.
 /// </summary>
-internal sealed class RepositoryMesh : IDisposable
+public sealed class RepositoryMesh : IDisposable
 {
-    public RepositoryMesh(string? redis = null)
+    public RepositoryMesh(string? redis = null, bool driver = false)
     {
         var root = Repository.Root;
         redis ??= $"127.0.0.1:{LoopbackPorts.Free()}";
@@ -79,6 +80,23 @@ internal sealed class RepositoryMesh : IDisposable
             }
         }
 
+        if (driver)
+        {
+            var (http, grpc, token) = (LoopbackPorts.Free(), LoopbackPorts.Free(), Mesh.Runtime.Security.ApiTokens.NewToken());
+            ((YamlSequenceNode)runFile["apps"]).Add(new YamlMappingNode
+            {
+                { "appID", "clinic-demo" },
+                { "appDirPath", Folder },
+                { "daprHTTPPort", http.ToString(CultureInfo.InvariantCulture) },
+                { "daprGRPCPort", grpc.ToString(CultureInfo.InvariantCulture) },
+                { "env", new YamlMappingNode { { "DAPR_API_TOKEN", token } } },
+            });
+            DriverEnvironment = new Dictionary<string, string?>
+            {
+                ["DAPR_HTTP_ENDPOINT"] = $"http://127.0.0.1:{http}", ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{grpc}", ["DAPR_API_TOKEN"] = token,
+            };
+        }
+
         RunFile = Path.Combine(Folder, "dapr.yaml");
         using var writer = new StreamWriter(RunFile);
         yaml.Save(writer, assignAnchors: false);
@@ -101,6 +119,9 @@ internal sealed class RepositoryMesh : IDisposable
 
     /// <summary>Each app's APP_API_TOKEN, which a direct call to the app's port must carry in <c>dapr-api-token</c>.</summary>
     public Dictionary<string, string> AppTokens { get; } = [];
+
+    /// <summary>The environment of <c>mesh demo ... --attach</c> through the driver's sidecar (empty without a driver).</summary>
+    public IReadOnlyDictionary<string, string?> DriverEnvironment { get; } = new Dictionary<string, string?>();
 
     /// <summary>What mesh's run wrote to .mesh/demo.log, for failure messages.</summary>
     public string DemoLog => File.Exists(Path.Combine(Folder, ".mesh", "demo.log")) ? File.ReadAllText(Path.Combine(Folder, ".mesh", "demo.log")) : "(no demo.log)";

@@ -1,0 +1,125 @@
+// Soak: inventory-to-charge at half its measured maximum rate on the real mesh (`mesh run` of the repository's dapr.yaml,
+// every app a process, ports moved as the demo tests move them; one redis-server, AOF on), driven through a sidecar of
+// the run file as `mesh demo --attach` would be. Reports the resident memory of every process at the soak's start and
+// end, consumption-to-posting p50/p99 per minute (by the minute an event was sent), Redis memory per minute, and the
+// reconciliation of the soak's events.
+// Run: dotnet run -c Release --project bench/Mesh.Soak.Bench [-- minutes [burst]]   (10 minutes, a 300-event burst to
+// measure the maximum rate; `-- 1` is the short mode, the same code for one minute)
+using System.Diagnostics;
+using System.Globalization;
+using Mesh.Runtime.Hosting;
+using Mesh.Scenarios;
+using Mesh.Soak.Bench;
+using Mesh.Testing;
+using StackExchange.Redis;
+
+var minutes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
+var burst = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
+var patience = TimeSpan.FromMinutes(10);
+
+await using var redis = await RedisServer.StartAsync(appendOnly: true);
+using var run = new RepositoryMesh(redis.ConnectionString, driver: true);
+using var mesh = MeshCommand.Start(run.Folder, ["run", "-f", run.RunFile]);
+await mesh.WaitForOutputAsync("mesh: you're up and running", patience);
+using var clients = new MeshClients(run.DriverEnvironment["DAPR_GRPC_ENDPOINT"]!, run.DriverEnvironment["DAPR_HTTP_ENDPOINT"]!, daprApiToken: run.DriverEnvironment["DAPR_API_TOKEN"]);
+var scenario = new InventoryToChargeScenario(clients);
+await using var connection = await ConnectionMultiplexer.ConnectAsync($"{redis.ConnectionString},allowAdmin=true");
+var redisServer = connection.GetServer(redis.ConnectionString);
+
+// The maximum: a burst sent at once, from the first send to the last case settled (after a warm-up of its own).
+await BurstAsync(20);
+var maximum = await BurstAsync(burst);
+var rate = maximum / 2;
+Console.WriteLine($"maximum {maximum:0.0} events/s (burst of {burst}); soaking {minutes} min at {rate:0.0} events/s");
+
+var spec = new ScenarioSpec((int)Math.Ceiling(rate * 60 * minutes), Locations: 4, DuplicateShare: 0);
+var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
+var events = InventoryToChargeScenario.Consumptions(catalog, spec);
+var sentMinute = new int[events.Count];
+var rows = new List<(int Minute, double RedisMiB, double MeshRssMiB)>();
+var start = ProcessMemory.Sample([mesh.Id, redis.ProcessId]);
+var clock = Stopwatch.StartNew();
+var sent = 0;
+while (sent < events.Count)
+{
+    // Every 100 ms, what is due by now at the target rate.
+    var due = Math.Min(events.Count, (int)(clock.Elapsed.TotalSeconds * rate));
+    if (due > sent)
+    {
+        for (var i = sent; i < due; i++)
+        {
+            sentMinute[i] = (int)clock.Elapsed.TotalMinutes;
+        }
+
+        await scenario.SendAsync(events[sent..due], spec, 32, CancellationToken.None);
+        sent = due;
+    }
+
+    if ((int)clock.Elapsed.TotalMinutes >= rows.Count)
+    {
+        rows.Add((rows.Count, await RedisMiBAsync(), ProcessMemory.Sample([mesh.Id, redis.ProcessId]).Values.Sum()));
+    }
+
+    await Task.Delay(100);
+}
+
+var end = ProcessMemory.Sample([mesh.Id, redis.ProcessId]);
+rows.Add((rows.Count, await RedisMiBAsync(), end.Values.Sum()));
+var cases = await scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], patience, null, CancellationToken.None);
+var report = await scenario.ReconcileAsync(catalog, events, 0, cases, CancellationToken.None);
+var afterSettling = await RedisMiBAsync();
+
+Console.WriteLine();
+Console.WriteLine($"Soak: {events.Count} events over {clock.Elapsed.TotalMinutes:0.0} min at {rate:0.0} events/s (half of {maximum:0.0}), {Environment.ProcessorCount} cores");
+Console.WriteLine();
+Console.WriteLine("| process | RSS start MiB | RSS end MiB | growth |");
+Console.WriteLine("|---|---:|---:|---:|");
+foreach (var name in start.Keys.Union(end.Keys).Order(StringComparer.Ordinal))
+{
+    var (before, after) = (start.GetValueOrDefault(name), end.GetValueOrDefault(name));
+    Console.WriteLine($"| {name} | {before:0.0} | {after:0.0} | {(before > 0 ? $"{(after - before) / before:+0.0%;-0.0%}" : "n/a")} |");
+}
+
+Console.WriteLine($"| **all** | {start.Values.Sum():0.0} | {end.Values.Sum():0.0} | {(end.Values.Sum() - start.Values.Sum()) / start.Values.Sum():+0.0%;-0.0%} |");
+Console.WriteLine();
+// Each minute's row: the events sent in it, their latency, and Redis and the processes as that minute began; "end" as sending ended.
+Console.WriteLine("| minute | events sent | p50 ms | p99 ms | Redis used MiB | RSS of all MiB |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+var byEvent = cases.ToDictionary(InventoryToChargeScenario.EventIdOf, StringComparer.Ordinal);
+for (var minute = 0; minute < rows.Count; minute++)
+{
+    var latencies = events.Select((e, i) => (e, i)).Where(x => sentMinute[x.i] == minute && byEvent.TryGetValue(x.e.Context.EventId, out var c) && c.InventoryToCharge.PostTime is not null)
+        .Select(x => byEvent[x.e.Context.EventId].InventoryToCharge)
+        .Select(c => (c.PostTime.ToDateTimeOffset() - c.OccurTime.ToDateTimeOffset()).TotalMilliseconds)
+        .Order()
+        .ToList();
+    var count = sentMinute.Count(m => m == minute);
+    var label = minute == rows.Count - 1 ? "end" : $"{minute}";
+    Console.WriteLine(latencies.Count == 0
+        ? $"| {label} | {count} | | | {rows[minute].RedisMiB:0.0} | {rows[minute].MeshRssMiB:0.0} |"
+        : $"| {label} | {count} | {ReconciliationReport.Percentile(latencies, 0.50):0} | {ReconciliationReport.Percentile(latencies, 0.99):0} | {rows[minute].RedisMiB:0.0} | {rows[minute].MeshRssMiB:0.0} |");
+}
+
+Console.WriteLine();
+Console.WriteLine($"Redis used memory after settling: {afterSettling:0.0} MiB");
+Console.WriteLine($"reconciled: {report.Balances}, settled {cases.Count}/{events.Count}, completed {report.Completed}, duplicates {report.Duplicates}");
+ProcessSignals.Terminate(mesh.Id);
+await mesh.ExitAsync(TimeSpan.FromMinutes(1));
+return report.Balances && report.Duplicates == 0 ? 0 : 1;
+
+async Task<double> BurstAsync(int count)
+{
+    var burstSpec = new ScenarioSpec(count, Locations: 4, DuplicateShare: 0);
+    var seeded = await scenario.SeedAsync(burstSpec, CancellationToken.None);
+    var consumed = InventoryToChargeScenario.Consumptions(seeded, burstSpec);
+    var watch = Stopwatch.StartNew();
+    await scenario.SendAsync(consumed, burstSpec, 32, CancellationToken.None);
+    var settled = await scenario.AwaitSettledAsync([.. consumed.Select(e => e.Context.EventId)], patience, null, CancellationToken.None);
+    return settled.Count / watch.Elapsed.TotalSeconds;
+}
+
+async Task<double> RedisMiBAsync()
+{
+    var memory = (await redisServer.InfoAsync("memory")).SelectMany(group => group).First(pair => pair.Key == "used_memory");
+    return long.Parse(memory.Value, CultureInfo.InvariantCulture) / (1024.0 * 1024.0);
+}
