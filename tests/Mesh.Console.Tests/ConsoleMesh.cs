@@ -1,5 +1,6 @@
 extern alias registry;
 
+using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
@@ -9,7 +10,7 @@ namespace Mesh.Console.Tests;
 
 /// <summary>
 /// The operations console on real parts: redis-server, a sidecar per app, the inventory-to-charge services, the
-/// workflows app and the registry hosted here through their own Program, the console as a real process in Development
+/// procurement app, the workflows app and the registry hosted here through their own Program, the console as a real process in Development
 /// behind its sidecar, and headless Chromium (Debian's) driven by Playwright. Tests seed and feed the mesh as the demo does,
 /// through the sidecar of "clinic".
 /// </summary>
@@ -32,6 +33,9 @@ public sealed class ConsoleMesh : IAsyncLifetime
     /// <summary>The scenario runner over <see cref="Clients"/>.</summary>
     public InventoryToChargeScenario Scenario { get; private set; } = null!;
 
+    /// <summary>The procure-to-pay scenario runner over <see cref="Clients"/>.</summary>
+    public ProcureToPayScenario Purchasing { get; private set; } = null!;
+
     /// <summary>The console's home page.</summary>
     public string BaseUrl => mesh.AddressOf("console").ToString();
 
@@ -52,11 +56,14 @@ public sealed class ConsoleMesh : IAsyncLifetime
                 ["Finance:ErpResilience:AttemptTimeout:Timeout"] = "00:00:00.500",
                 ["Finance:ErpResilience:Retry:Delay"] = "00:00:00.050",
             }),
+            InventoryToChargeApps.Procurement(),
             InventoryToChargeApps.Workflows(new Dictionary<string, string?>
             {
                 ["Workflows:PostingAttempts"] = "2",
                 ["Workflows:FirstRetryInterval"] = "00:00:00.100",
                 ["Workflows:MaxRetryInterval"] = "00:00:00.200",
+                // A requisition waiting two seconds for its approver shows on the stalled page.
+                ["Workflows:ProcureToPay:StalledAfter"] = "00:00:02",
             }),
             TestApp.Client("clinic"),
         ]);
@@ -69,6 +76,8 @@ public sealed class ConsoleMesh : IAsyncLifetime
         }));
         Clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
         Scenario = new InventoryToChargeScenario(Clients);
+        Purchasing = new ProcureToPayScenario(Clients);
+        await Purchasing.SeedAsync(CancellationToken.None);
 
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
@@ -109,6 +118,20 @@ public sealed class ConsoleMesh : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.Locator("#operator")).ToHaveTextAsync(name);
         return page;
+    }
+
+    /// <summary>
+    /// Runs one requisition of one line through procure-to-pay with its invoice 10% above the agreed price, and returns
+    /// its case once on the exception queue for the hold.
+    /// </summary>
+    public async Task<Case> HeldRequisitionAsync()
+    {
+        var spec = new ProcureToPaySpec(Requisitions: 1, Rejected: 0, Partial: 0, PriceMismatch: 1, Duplicates: 0, Locations: 1);
+        var runId = Guid.NewGuid().ToString("N")[..8];
+        // One line, so one order and one invoice on hold.
+        var index = Enumerable.Range(0, 100).First(i => ProcureToPayScenario.RequisitionOf(i, runId, spec).Requisition.Lines.Count == 1);
+        var record = await Purchasing.RunAsync(index, runId, spec, TimeSpan.FromSeconds(60), CancellationToken.None);
+        return Assert.Single(await Purchasing.AwaitSettledAsync([record], TimeSpan.FromSeconds(90), CancellationToken.None));
     }
 
     /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", ...).</summary>

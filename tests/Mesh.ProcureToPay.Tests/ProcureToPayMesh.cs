@@ -31,6 +31,9 @@ public class ProcureToPayMesh : IAsyncLifetime
     /// <summary>How long an approver has.</summary>
     public virtual TimeSpan EscalationWindow => TimeSpan.FromHours(1);
 
+    /// <summary>How long a case may begin no step before it counts as stalled.</summary>
+    public virtual TimeSpan StalledAfter => TimeSpan.FromDays(7);
+
     public RequisitionService.RequisitionServiceClient Requisitions { get; private set; } = null!;
 
     public PurchaseOrderService.PurchaseOrderServiceClient Orders { get; private set; } = null!;
@@ -78,6 +81,7 @@ public class ProcureToPayMesh : IAsyncLifetime
                 WorkflowsApp(new Dictionary<string, string?>
                 {
                     ["Workflows:ProcureToPay:EscalationWindow"] = EscalationWindow.ToString(),
+                    ["Workflows:ProcureToPay:StalledAfter"] = StalledAfter.ToString(),
                     ["Workflows:ProcureToPay:InvoiceReceiptWindow"] = "1.00:00:00",
                     ["Workflows:ProcureToPay:FirstRetryInterval"] = "00:00:00.250",
                     ["Workflows:ProcureToPay:MaxRetryInterval"] = "00:00:01",
@@ -145,6 +149,30 @@ public class ProcureToPayMesh : IAsyncLifetime
         var records = await Task.WhenAll(Enumerable.Range(0, spec.Requisitions).Select(i => scenario.RunAsync(i, runId, spec, TimeSpan.FromSeconds(60), CancellationToken.None)));
         return (scenario, records, await scenario.AwaitSettledAsync(records, TimeSpan.FromSeconds(90), CancellationToken.None));
     }
+
+    /// <summary>
+    /// Releases the hold of <paramref name="held"/> through the case API, as an operator with <paramref name="token"/>
+    /// (none when null) releases it.
+    /// </summary>
+    public Task<ReleaseHoldResponse> ReleaseHoldAsync(Case held, string? token, string comment = "price increase agreed", string requestId = "") =>
+        Cases.ReleaseHoldAsync(
+            new ReleaseHoldRequest { Name = held.Name, Comment = comment, RequestId = requestId },
+            token is null ? [] : new Metadata { { "authorization", $"Bearer {token}" } }).ResponseAsync;
+
+    /// <summary>A requisition approved, ordered and received whose invoice bills 4.50 for a 3.85 suture: its case on hold.</summary>
+    public async Task<(Requisition Requisition, SupplierInvoice Invoice, Case Held)> HeldAsync()
+    {
+        var requisition = await SubmitAsync(("items/suture-3-0", 20));
+        await RoutedToAsync(requisition, "employees/ward-manager");
+        await Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
+        var order = await SentOrderAsync(requisition, 1);
+        await ReceiveAsync(order, 20);
+        var invoice = await InvoiceAsync(order, unitPrice: 4.50m);
+        return (requisition, invoice, await CaseAsync(requisition, CaseState.Exception, "invoice_price_variance"));
+    }
+
+    /// <summary>The CloudEvents published on <paramref name="topic"/>, e.g. the workflows app's audit trail.</summary>
+    public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
 
     /// <summary>Waits until the requisition is routed to <paramref name="approver"/>.</summary>
     public Task RoutedToAsync(Requisition requisition, string approver) =>
@@ -337,4 +365,11 @@ public sealed class WorkflowsProcessMesh : ProcureToPayMesh
 
     /// <inheritdoc />
     protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.WorkflowsProcess(settings);
+}
+
+/// <summary>The procure-to-pay mesh where a case waiting a second for its approver counts as stalled.</summary>
+public sealed class StalledMesh : ProcureToPayMesh
+{
+    /// <inheritdoc />
+    public override TimeSpan StalledAfter => TimeSpan.FromSeconds(1);
 }

@@ -1,11 +1,12 @@
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Procurement.V1;
 using Mesh.Contracts.Workflows.V1;
+using Mesh.Testing;
 
 namespace Mesh.ProcureToPay.Tests;
 
 /// <summary>The ProcureToPay saga end to end through the runtime, on real Redis, with every app wired as in production.</summary>
-public sealed class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFixture<ProcureToPayMesh>
+public sealed partial class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFixture<ProcureToPayMesh>
 {
     [Fact]
     public async Task Requisition_ApprovedWithPartialReceipts_OnePoPerSupplierStockOnHandAndEachInvoicePostedOnce()
@@ -48,24 +49,25 @@ public sealed class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFixture<Pro
     }
 
     [Fact]
-    public async Task Invoice_PriceBeyondTolerance_OnExceptionQueueUntilOperatorReleasesThenPostedOnce()
+    public async Task Invoice_PriceBeyondTolerance_OnExceptionQueueUntilOperatorReleasesThroughCaseApiThenPostedOnce()
     {
-        var requisition = await mesh.SubmitAsync(("items/suture-3-0", 20));
-        await mesh.RoutedToAsync(requisition, "employees/ward-manager");
-        await mesh.Requisitions.ApproveRequisitionAsync(new ApproveRequisitionRequest { Name = requisition.Name, Reviewer = "employees/ward-manager" });
-        var order = await mesh.SentOrderAsync(requisition, 1);
-        await mesh.ReceiveAsync(order, 20);
+        var (_, invoice, held) = await mesh.HeldAsync();
+        var requestId = Guid.NewGuid().ToString();
 
-        var invoice = await mesh.InvoiceAsync(order, unitPrice: 4.50m);
-        var held = await mesh.CaseAsync(requisition, CaseState.Exception, "invoice_price_variance");
-        await mesh.Invoices.ReleaseSupplierInvoiceHoldAsync(new ReleaseSupplierInvoiceHoldRequest { Name = invoice.Name, Operator = "employees/ap-3", Comment = "price increase agreed" });
-        var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+        var answer = await mesh.ReleaseHoldAsync(held, OperatorTokens.Mint("ap-3"), requestId: requestId);
+        var completed = await mesh.CaseAsync(new Requisition { Name = held.ProcureToPay.Requisition }, CaseState.Completed);
         var released = await mesh.Invoices.GetSupplierInvoiceAsync(new GetSupplierInvoiceRequest { Name = invoice.Name });
+        var audit = (await mesh.PublishedAsync("workflows.audit")).Select(e => e["data"]!);
 
         Assert.Contains("PRICE_ABOVE_TOLERANCE: line 1", held.Detail, StringComparison.Ordinal);
-        Assert.Equal("employees/ap-3", released.HoldReleasedBy);
+        Assert.Equal([invoice.Name], held.ProcureToPay.HeldSupplierInvoices);
+        Assert.Equal((invoice.Name, "employees/ap-3"), (answer.SupplierInvoice, answer.Operator));
+        Assert.Equal(("employees/ap-3", "price increase agreed"), (released.HoldReleasedBy, released.HoldReleaseComment));
         Assert.Equal([invoice.Name], completed.ProcureToPay.SupplierInvoices);
+        Assert.Empty(completed.ProcureToPay.HeldSupplierInvoices);
         Assert.Single(completed.ProcureToPay.JournalEntries);
+        var entry = Assert.Single(audit, e => (string?)e["requestId"] == requestId);
+        Assert.Equal(("ap-3", "release-hold", held.Name, "OK"), ((string?)entry["subject"], (string?)entry["action"], (string?)entry["case"], (string?)entry["outcome"]));
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public sealed class RepositoryAccessControlTests
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.GoodsReceiptService/GetGoodsReceipt")]
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.GoodsReceiptService/ListGoodsReceipts")]
     [InlineData("workflows", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/MatchSupplierInvoice")]
+    [InlineData("workflows", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
     [InlineData("workflows", "masterdata", "/mesh.masterdata.v1.SupplierService/GetSupplier")]
     [InlineData("workflows", "finance", "/mesh.finance.v1.JournalEntryService/PostSupplierInvoiceLiability")]
     // The partner gateway forwarding suppliers' calls.
@@ -62,6 +63,8 @@ public sealed class RepositoryAccessControlTests
     [InlineData("gateway", "masterdata", "/mesh.masterdata.v1.ItemService/ListItems")]
     [InlineData("gateway", "charges", "/mesh.charges.v1.ChargeService/GetCharge")]
     [InlineData("operations", "workflows", "/mesh.workflows.v1.CaseService/ReplayException")]
+    [InlineData("operations", "workflows", "/mesh.workflows.v1.CaseService/ReleaseHold")]
+    [InlineData("console", "workflows", "/mesh.workflows.v1.CaseService/ReleaseHold")]
     [InlineData("operations", "ingest", "/mesh.ingest.v1.IngestService/ListIngestExceptions")]
     [InlineData("clinic-demo", "workflows", "/mesh.workflows.v1.CaseService/BatchGetCases")]
     public void GrpcCall_TheFlowsMake_IsAllowed(string caller, string callee, string method)
@@ -80,7 +83,8 @@ public sealed class RepositoryAccessControlTests
     [InlineData("unknown-app", "masterdata", "/mesh.masterdata.v1.ItemService/GetItem")]
     [InlineData("console", "registry", "/mesh.registry.v1.RegistryService/CreateSchemaVersion")]
     [InlineData("console", "procurement", "/mesh.procurement.v1.PurchaseOrderService/GetPurchaseOrder")]
-    [InlineData("workflows", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
+    [InlineData("operations", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
+    [InlineData("console", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
     [InlineData("gateway", "procurement", "/mesh.procurement.v1.PurchaseOrderService/CancelPurchaseOrder")]
     [InlineData("clinic-demo", "procurement", "/mesh.procurement.v1.SupplierInvoiceService/ReleaseSupplierInvoiceHold")]
     [InlineData("procurement", "finance", "/mesh.finance.v1.JournalEntryService/PostSupplierInvoiceLiability")]
@@ -103,6 +107,7 @@ public sealed class RepositoryAccessControlTests
     [InlineData("operations", "gateway", "/admin/v1/audit", "GET", true)]
     [InlineData("operations", "gateway", "/admin/v1/audit", "DELETE", false)]
     [InlineData("operations", "workflows", "/v1/flows/inventory-to-charge/exceptions", "GET", true)]
+    [InlineData("operations", "workflows", "/v1/flows/procure-to-pay/cases/r1:releaseHold", "POST", true)]
     [InlineData("gateway", "workflows", "/v1/flows/inventory-to-charge/exceptions", "GET", false)]
     public void HttpInvoke_AllowedExactlyForTheFlows(string caller, string callee, string path, string verb, bool allowed)
     {

@@ -13,7 +13,15 @@ public enum CaseAction
 
     /// <summary>Take the case off the queue (DismissException).</summary>
     Dismiss,
+
+    /// <summary>Release a held supplier invoice of a procure-to-pay case (ReleaseHold).</summary>
+    ReleaseHold,
 }
+
+/// <summary>What releasing a hold says: why the variances are accepted, and which held invoice (empty: the only one).</summary>
+/// <param name="Comment">The operator's reason, recorded by procurement.</param>
+/// <param name="SupplierInvoice">"supplierInvoices/{id}", one of the case's held invoices; empty when it holds one.</param>
+public sealed record HoldRelease(string Comment, string SupplierInvoice);
 
 /// <summary>
 /// Operator actions on cases: each is sent to the workflows app with the operator's token and a request id (so a
@@ -21,14 +29,19 @@ public enum CaseAction
 /// </summary>
 public sealed class CaseActions(CaseService.CaseServiceClient cases, OperatorAudit audit, TimeProvider time)
 {
-    /// <summary>The action's name in the audit trail and in URLs.</summary>
-    public static string NameOf(CaseAction action) => action.ToString().ToLowerInvariant();
+    /// <summary>The action's name in the audit trail and in URLs: "replay", "dismiss", "release-hold".</summary>
+    public static string NameOf(CaseAction action) => action == CaseAction.ReleaseHold ? "release-hold" : action.ToString().ToLowerInvariant();
+
+    /// <summary>The action named <paramref name="name"/> (<see cref="NameOf"/>); null for none.</summary>
+    public static CaseAction? Named(string name) =>
+        Enum.GetValues<CaseAction>().Cast<CaseAction?>().FirstOrDefault(a => NameOf(a!.Value) == name);
 
     /// <summary>
-    /// Performs <paramref name="action"/> on <paramref name="caseName"/> for <paramref name="by"/>; returns null when
-    /// it was done, else the workflows app's refusal (its status and message, which never hold patient data).
+    /// Performs <paramref name="action"/> on <paramref name="caseName"/> for <paramref name="by"/> (a hold release
+    /// with <paramref name="release"/>); returns null when it was done, else the workflows app's refusal (its status
+    /// and message, which never hold patient data).
     /// </summary>
-    public async Task<string?> PerformAsync(CaseAction action, string caseName, string requestId, Operator by, string? accessToken, CancellationToken ct)
+    public async Task<string?> PerformAsync(CaseAction action, string caseName, string requestId, Operator by, string? accessToken, HoldRelease? release, CancellationToken ct)
     {
         var headers = new Metadata();
         if (accessToken is not null)
@@ -42,6 +55,8 @@ public sealed class CaseActions(CaseService.CaseServiceClient cases, OperatorAud
             _ = action switch
             {
                 CaseAction.Replay => (object)await cases.ReplayExceptionAsync(new ReplayExceptionRequest { Name = caseName, RequestId = requestId }, headers, cancellationToken: ct),
+                CaseAction.ReleaseHold => await cases.ReleaseHoldAsync(
+                    new ReleaseHoldRequest { Name = caseName, RequestId = requestId, Comment = release?.Comment ?? "", SupplierInvoice = release?.SupplierInvoice ?? "" }, headers, cancellationToken: ct),
                 _ => await cases.DismissExceptionAsync(new DismissExceptionRequest { Name = caseName, RequestId = requestId }, headers, cancellationToken: ct),
             };
         }

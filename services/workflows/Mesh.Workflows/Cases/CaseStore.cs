@@ -170,6 +170,19 @@ public sealed class CaseStore
             : throw CaseErrors.Invalid("request_id", "was used for a request about another case; use a new request id");
     }
 
+    /// <summary>
+    /// Records that <paramref name="documents"/> (resource names, e.g. "purchaseOrders/r1-1") belong to the case
+    /// <paramref name="caseId"/>, one key each ("{flow}:document:{name}"), so <see cref="CaseOfDocumentAsync"/> finds
+    /// it with one read. A document belongs to one case, so recording it again writes the same value.
+    /// </summary>
+    public Task RecordDocumentsAsync(string caseId, IEnumerable<string> documents, CancellationToken ct) =>
+        dapr.ExecuteStateTransactionAsync(store, [.. documents.Distinct(StringComparer.Ordinal).Select(d =>
+            new StateTransactionRequest(DocumentKey(d), JsonSerializer.SerializeToUtf8Bytes(caseId, JsonSerializerOptions.Web), StateOperationType.Upsert))], cancellationToken: ct);
+
+    /// <summary>The case a document was recorded for; null when none was.</summary>
+    public async Task<string?> CaseOfDocumentAsync(string document, CancellationToken ct) =>
+        await dapr.GetStateAsync<string>(store, DocumentKey(document), cancellationToken: ct);
+
     /// <summary>Records the answer to a request, for <see cref="AnswerAsync"/>.</summary>
     public Task RememberAsync(string requestId, string name, IMessage answer, CancellationToken ct) =>
         requestId.Length == 0 ? Task.CompletedTask : dapr.ExecuteStateTransactionAsync(store, [AnswerOperation(requestId, name, answer)], cancellationToken: ct);
@@ -274,6 +287,8 @@ public sealed class CaseStore
     private string Key(string caseId) => $"{Flow}:case:{caseId}";
 
     private string RequestKey(string requestId) => $"{Flow}:request:{requestId}";
+
+    private string DocumentKey(string document) => $"{Flow}:document:{document}";
 
     /// <summary>A case as stored: its protobuf JSON, and where it sits on the queue while it is an exception.</summary>
     private sealed record StoredCase(JsonElement Case, QueuePlace? Queued)

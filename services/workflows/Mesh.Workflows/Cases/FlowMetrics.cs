@@ -32,6 +32,9 @@ public abstract class FlowMetrics
         Meter.CreateObservableGauge($"mesh.{flow}.cases.stalled", () => Stalled().Count(), "{case}", "Cases in flight with no step begun for the stalled-after time");
     }
 
+    /// <summary>How long a case in flight may go without beginning a step before it counts as stalled.</summary>
+    public TimeSpan StalledAfter => stalledAfter;
+
     /// <summary>The flow's meter, for its own instruments.</summary>
     protected Meter Meter { get; }
 

@@ -17,12 +17,35 @@ public interface ICaseFlow
     /// <summary>The saga instance of a case.</summary>
     string InstanceIdOf(string caseId);
 
+    /// <summary>The flow's KPIs: its cases in flight, and which of them are stalled.</summary>
+    FlowMetrics Metrics { get; }
+
+    /// <summary>The dead-letter topics of the flow's subscriptions; none unless it has some.</summary>
+    IReadOnlyList<string> DeadLetterTopics => [];
+
+    /// <summary>The case id of the key <see cref="Metrics"/> tracks a case under.</summary>
+    string CaseIdOfMetricsKey(string key) => key;
+
     /// <summary>
     /// Starts a saga instance <paramref name="replayId"/> that repeats the replayable <paramref name="exception"/>,
     /// unless it exists; false when it did. FAILED_PRECONDITION when the case cannot be run again (its saga's input is
     /// gone).
     /// </summary>
     Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct);
+
+    /// <summary>
+    /// The id of the case that owns <paramref name="document"/> ("{collection}/{id}", e.g. "purchaseOrders/r1-1");
+    /// null when none does, as in every flow whose cases own no documents.
+    /// </summary>
+    Task<string?> CaseOfDocumentAsync(string document, CancellationToken ct) => Task.FromResult<string?>(null);
+
+    /// <summary>
+    /// Releases <paramref name="supplierInvoice"/> (or the only one) among the holds of <paramref name="held"/> for the
+    /// operator <paramref name="subject"/>; FAILED_PRECONDITION when the case holds nothing, as every case of a flow
+    /// without holds.
+    /// </summary>
+    Task<ReleaseHoldResponse> ReleaseHoldAsync(Case held, string supplierInvoice, string subject, string comment, CancellationToken ct) =>
+        throw CaseErrors.FailedPrecondition("NOT_ON_HOLD", held.Name, $"is a case of {CaseNames.FlowName(Id)}, which holds nothing to release; replay or dismiss it");
 }
 
 /// <summary>The flows of this app, by id.</summary>

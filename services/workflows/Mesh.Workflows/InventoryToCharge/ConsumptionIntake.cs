@@ -1,6 +1,7 @@
 using Dapr.Workflow;
 using Google.Protobuf;
 using Grpc.Core;
+using Mesh.Contracts.Classification;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Workflows.Cases;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,12 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
 
     /// <summary>The saga instance of an event.</summary>
     public static string InstanceIdOf(string eventId) => $"itc-{eventId}";
+
+    /// <summary>The topic of ItemConsumed.</summary>
+    public static readonly string Topic = ContractCatalog.TopicOf(ItemConsumed.Descriptor);
+
+    /// <summary>Where the sidecar sends the ItemConsumed events this app could not take; drained onto the exception queue.</summary>
+    public static readonly string DeadLetterTopic = $"{Topic}.deadletter";
 
     /// <summary>
     /// Starts the saga for the event (the CloudEvent's data, as protobuf JSON). Answers DROP for an event that

@@ -41,11 +41,10 @@ public static class InventoryToChargeExtensions
     public static WebApplication MapInventoryToCharge(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<InventoryToChargeOptions>>().Value;
-        var consumed = ContractCatalog.TopicOf(ItemConsumed.Descriptor);
         app.MapPost("/inventory-to-charge/consumptions", (HttpRequest request, ConsumptionIntake intake, CancellationToken ct) => intake.AcceptAsync(request, ct))
-            .WithTopic(new TopicOptions { PubsubName = options.PubSub, Name = consumed, DeadLetterTopic = $"{consumed}.deadletter" });
+            .WithTopic(new TopicOptions { PubsubName = options.PubSub, Name = ConsumptionIntake.Topic, DeadLetterTopic = ConsumptionIntake.DeadLetterTopic });
         app.MapPost("/inventory-to-charge/dead-letters", (HttpRequest request, ConsumptionIntake intake, CancellationToken ct) => intake.DeadLetteredAsync(request, ct))
-            .WithTopic(options.PubSub, $"{consumed}.deadletter");
+            .WithTopic(options.PubSub, ConsumptionIntake.DeadLetterTopic);
         return app;
     }
 }

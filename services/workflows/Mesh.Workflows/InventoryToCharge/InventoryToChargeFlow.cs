@@ -5,8 +5,14 @@ using Mesh.Workflows.Cases;
 namespace Mesh.Workflows.InventoryToCharge;
 
 /// <summary>The inventory-to-charge saga as the case API sees it: its cases, its instances, and how it replays a case.</summary>
-public sealed class InventoryToChargeFlow(CaseLedger ledger, DaprWorkflowClient workflows, ConsumptionIntake intake) : ICaseFlow
+public sealed class InventoryToChargeFlow(CaseLedger ledger, DaprWorkflowClient workflows, ConsumptionIntake intake, CaseMetrics metrics) : ICaseFlow
 {
+    /// <inheritdoc />
+    public FlowMetrics Metrics => metrics;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> DeadLetterTopics { get; } = [ConsumptionIntake.DeadLetterTopic];
+
     /// <inheritdoc />
     public string Id => CaseLedger.FlowId;
 

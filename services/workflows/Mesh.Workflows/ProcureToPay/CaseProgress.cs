@@ -90,6 +90,7 @@ public sealed class CaseProgress(RequisitionCase input, DateTime started)
     {
         RequisitionToOrderSeconds = requisitionToOrder,
         ReceiptToPostingSeconds = [.. receiptToPosting],
+        HeldInvoices = exception ? [.. Held.Order(StringComparer.Ordinal)] : [],
     };
 }
 
@@ -101,6 +102,9 @@ public static class ProcureToPayIds
 
     /// <summary>The saga instance of a requisition.</summary>
     public static string InstanceIdOf(string requisitionId) => $"p2p-{requisitionId}";
+
+    /// <summary>The requisition id (the case id) of a saga instance.</summary>
+    public static string CaseIdOf(string instanceId) => instanceId.StartsWith("p2p-", StringComparison.Ordinal) ? instanceId["p2p-".Length..] : instanceId;
 
     /// <summary>The orders the saga places for a requisition's lines: "{requisition id}-{n}" per supplier.</summary>
     public static List<string> OrdersOf(string requisition, IReadOnlyList<SourcedLine> lines) =>

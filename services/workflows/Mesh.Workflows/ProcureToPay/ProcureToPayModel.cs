@@ -99,6 +99,9 @@ public sealed record ProcurementRecord(
 
     /// <summary>For each liability posted, seconds from its order's first receipt on hand (zero when released before any).</summary>
     public IReadOnlyList<double>? ReceiptToPostingSeconds { get; init; }
+
+    /// <summary>The invoices on hold (or past their window without goods) when recorded; null in records of older sagas.</summary>
+    public IReadOnlyList<string>? HeldInvoices { get; init; }
 }
 
 /// <summary>A requisition and the approver to route it to.</summary>

@@ -13,7 +13,7 @@ namespace Mesh.Workflows.ProcureToPay;
 /// duplicate delivery changes nothing, and the runtime keeps an event raised before the saga waits for it.
 /// </summary>
 public sealed class ProcurementIntake(
-    DaprWorkflowClient workflows, PurchaseOrderService.PurchaseOrderServiceClient orders, ProcureToPayMetrics metrics, IOptions<ProcureToPayOptions> options, ILogger<ProcurementIntake> logger)
+    DaprWorkflowClient workflows, PurchaseOrderService.PurchaseOrderServiceClient orders, ProcureToPayCases cases, ProcureToPayMetrics metrics, IOptions<ProcureToPayOptions> options, ILogger<ProcurementIntake> logger)
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
@@ -87,9 +87,14 @@ public sealed class ProcurementIntake(
 
         // Orders placed outside a saga have no requisition to follow them.
         var requisition = order.Lines.Select(l => l.Requisition).FirstOrDefault(r => r.StartsWith("requisitions/", StringComparison.Ordinal));
-        return requisition is null
-            ? Results.Ok()
-            : await RaiseAsync(ProcureToPayIds.InstanceIdOf(requisition["requisitions/".Length..]), ProcureToPayWorkflow.OrderEvent, signal, ct);
+        if (requisition is null)
+        {
+            return Results.Ok();
+        }
+
+        // The case search finds the requisition's case by its receipts and invoices too.
+        await cases.Store.RecordDocumentsAsync(requisition["requisitions/".Length..], [signal.PurchaseOrder, signal.Document], ct);
+        return await RaiseAsync(ProcureToPayIds.InstanceIdOf(requisition["requisitions/".Length..]), ProcureToPayWorkflow.OrderEvent, signal, ct);
     }
 
     private async Task<IResult> RaiseAsync(string instanceId, string name, object payload, CancellationToken ct)

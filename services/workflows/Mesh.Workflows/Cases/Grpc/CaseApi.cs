@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Dapr.Workflow;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Resources;
@@ -9,29 +10,25 @@ namespace Mesh.Workflows.Cases.Grpc;
 
 /// <summary>
 /// mesh.workflows.v1.CaseService over gRPC and, by JSON transcoding of its google.api.http bindings, REST: the cases
-/// of every flow this app runs, each flow found by the name in the request. Replay and dismiss are operator actions:
-/// they need an operator token and are audited (<see cref="OperatorGate"/>).
+/// of every flow this app runs, each flow found by the name in the request. Replay, dismiss and release-hold are
+/// operator actions: they need an operator token and are audited (<see cref="OperatorGate"/>).
 /// </summary>
 public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflows, OperatorGate operators) : CaseService.CaseServiceBase
 {
     private const int MaxBatch = 1000;
+    private const int MaxComment = 1000;
 
     [GeneratedRegex(@"\A[a-z][a-z0-9_]{0,62}\z")]
     private static partial Regex ReasonPattern();
+
+    [GeneratedRegex(@"\A[a-z][A-Za-z]{0,62}/[a-z0-9][a-z0-9-]{0,62}\z")]
+    private static partial Regex DocumentPattern();
 
     /// <inheritdoc />
     public override async Task<Case> GetCase(GetCaseRequest request, ServerCallContext context)
     {
         var (flow, caseId) = flows.OfCase(request.Name, "name");
-        if (await flow.Cases.GetAsync(caseId, context.CancellationToken) is { } recorded)
-        {
-            return recorded;
-        }
-
-        var saga = await workflows.GetWorkflowStateAsync(flow.InstanceIdOf(caseId), getInputsAndOutputs: false, context.CancellationToken);
-        return saga?.Exists == true
-            ? new Case { Name = request.Name, State = CaseState.Running }
-            : throw CaseErrors.NotFound(CaseErrors.CaseType, request.Name, "does not exist: no saga was started for it");
+        return await CaseOfAsync(flow, caseId, request.Name, context.CancellationToken);
     }
 
     /// <inheritdoc />
@@ -49,6 +46,42 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
             return of == flow.Id ? caseId : throw CaseErrors.Invalid($"names[{i}]", $"is not a case of {request.Parent}");
         }).ToList();
         return new BatchGetCasesResponse { Cases = { await flow.Cases.GetManyAsync(ids, context.CancellationToken) } };
+    }
+
+    /// <inheritdoc />
+    public override async Task<Case> LookupCase(LookupCaseRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Parent, "parent");
+        if (!DocumentPattern().IsMatch(request.Document))
+        {
+            throw CaseErrors.Invalid("document", "must be a resource name \"{collection}/{id}\", e.g. purchaseOrders/r1-1");
+        }
+
+        var ct = context.CancellationToken;
+        var caseId = await flow.CaseOfDocumentAsync(request.Document, ct) is { } id && CaseNames.IsCaseId(id) ? id
+            : throw CaseErrors.NotFound(CaseErrors.CaseType, request.Document, $"belongs to no case of {request.Parent}");
+        return await CaseOfAsync(flow, caseId, CaseNames.Of(flow.Id, caseId), ct);
+    }
+
+    /// <inheritdoc />
+    public override Task<Flow> GetFlow(GetFlowRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Name, "name");
+        return Task.FromResult(new Flow
+        {
+            Name = CaseNames.FlowName(flow.Id),
+            StalledAfter = Duration.FromTimeSpan(flow.Metrics.StalledAfter),
+            DeadLetterTopics = { flow.DeadLetterTopics },
+        });
+    }
+
+    /// <inheritdoc />
+    public override Task<ListStalledCasesResponse> ListStalledCases(ListStalledCasesRequest request, ServerCallContext context)
+    {
+        var flow = flows.OfParent(request.Parent, "parent");
+        ValidatePageSize(request.PageSize);
+        var (page, next) = StalledCases.Page(flow, Paging.Size(request.PageSize), request.PageToken);
+        return Task.FromResult(new ListStalledCasesResponse { StalledCases = { page }, NextPageToken = next });
     }
 
     /// <inheritdoc />
@@ -77,11 +110,15 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
 
     /// <inheritdoc />
     public override Task<ReplayExceptionResponse> ReplayException(ReplayExceptionRequest request, ServerCallContext context) =>
-        operators.PerformAsync(context, "replay", request.Name, request.RequestId, () => ReplayAsync(request, context));
+        operators.PerformAsync(context, "replay", request.Name, request.RequestId, _ => ReplayAsync(request, context));
 
     /// <inheritdoc />
     public override Task<Case> DismissException(DismissExceptionRequest request, ServerCallContext context) =>
-        operators.PerformAsync(context, "dismiss", request.Name, request.RequestId, () => DismissAsync(request, context));
+        operators.PerformAsync(context, "dismiss", request.Name, request.RequestId, _ => DismissAsync(request, context));
+
+    /// <inheritdoc />
+    public override Task<ReleaseHoldResponse> ReleaseHold(ReleaseHoldRequest request, ServerCallContext context) =>
+        operators.PerformAsync(context, "release-hold", request.Name, request.RequestId, subject => ReleaseHoldAsync(request, subject, context));
 
     private async Task<ReplayExceptionResponse> ReplayAsync(ReplayExceptionRequest request, ServerCallContext context)
     {
@@ -116,6 +153,40 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
         var (flow, caseId) = flows.OfCase(request.Name, "name");
         ValidateRequestId(request.RequestId);
         return await flow.Cases.DismissAsync(caseId, request.RequestId, context.CancellationToken);
+    }
+
+    private async Task<ReleaseHoldResponse> ReleaseHoldAsync(ReleaseHoldRequest request, string subject, ServerCallContext context)
+    {
+        var (flow, caseId) = flows.OfCase(request.Name, "name");
+        ValidateRequestId(request.RequestId);
+        if (string.IsNullOrWhiteSpace(request.Comment) || request.Comment.Length > MaxComment)
+        {
+            throw CaseErrors.Invalid("comment", $"is required: 1 to {MaxComment} characters saying why the variances are accepted");
+        }
+
+        var ct = context.CancellationToken;
+        if (await flow.Cases.AnswerAsync(request.RequestId, request.Name, ReleaseHoldResponse.Parser, ct) is { } earlier)
+        {
+            return earlier;
+        }
+
+        var answer = await flow.ReleaseHoldAsync(await CaseOfAsync(flow, caseId, request.Name, ct), request.SupplierInvoice, subject, request.Comment, ct);
+        await flow.Cases.RememberAsync(request.RequestId, request.Name, answer, ct);
+        return answer;
+    }
+
+    // The recorded case, or a RUNNING one while its saga has not recorded it; NOT_FOUND when no saga was started.
+    private async Task<Case> CaseOfAsync(ICaseFlow flow, string caseId, string name, CancellationToken ct)
+    {
+        if (await flow.Cases.GetAsync(caseId, ct) is { } recorded)
+        {
+            return recorded;
+        }
+
+        var saga = await workflows.GetWorkflowStateAsync(flow.InstanceIdOf(caseId), getInputsAndOutputs: false, ct);
+        return saga?.Exists == true
+            ? new Case { Name = name, State = CaseState.Running }
+            : throw CaseErrors.NotFound(CaseErrors.CaseType, name, "does not exist: no saga was started for it");
     }
 
     private static void ValidatePageSize(int pageSize)

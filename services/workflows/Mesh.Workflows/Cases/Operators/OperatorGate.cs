@@ -9,7 +9,7 @@ namespace Mesh.Workflows.Cases.Operators;
 
 /// <summary>One operator action on a case, as the audit trail records it.</summary>
 /// <param name="Subject">The operator: the <c>sub</c> of their token.</param>
-/// <param name="Action">replay or dismiss.</param>
+/// <param name="Action">replay, dismiss or release-hold.</param>
 /// <param name="Case">The case's resource name.</param>
 /// <param name="RequestId">The request's idempotency key; empty when none was given.</param>
 /// <param name="Outcome">OK, or the gRPC status the action ended with.</param>
@@ -27,17 +27,20 @@ public sealed class OperatorGate(DaprClient dapr, IOptions<OperatorOptions> opti
     /// <summary>The authentication scheme of operator tokens.</summary>
     public const string Scheme = "Operator";
 
-    /// <summary>The scope an operator token needs for replay and dismiss.</summary>
+    /// <summary>The scope an operator token needs for replay, dismiss and release-hold.</summary>
     public const string OperateScope = "workflows.operate";
 
-    /// <summary>Runs <paramref name="action"/> for the call's operator and audits it, refusals by the action included.</summary>
-    public async Task<T> PerformAsync<T>(ServerCallContext context, string action, string caseName, string requestId, Func<Task<T>> perform)
+    /// <summary>
+    /// Runs <paramref name="action"/> for the call's operator (<paramref name="perform"/> is given their subject) and
+    /// audits it, refusals by the action included.
+    /// </summary>
+    public async Task<T> PerformAsync<T>(ServerCallContext context, string action, string caseName, string requestId, Func<string, Task<T>> perform)
     {
         var subject = await OperatorOfAsync(context);
         var outcome = "OK";
         try
         {
-            return await perform();
+            return await perform(subject);
         }
         catch (RpcException e)
         {

@@ -112,7 +112,7 @@ public sealed class CancelRequisition(ProcureToPayMetrics metrics, RequisitionSe
 /// (as it runs it again when the app died during it), which finds the orders it made and takes each on from its state.
 /// </summary>
 public sealed class PlaceOrders(
-    ProcureToPayMetrics metrics,
+    ProcureToPayMetrics metrics, ProcureToPayCases cases,
     RequisitionService.RequisitionServiceClient requisitions, PurchaseOrderService.PurchaseOrderServiceClient orders, Microsoft.Extensions.Options.IOptions<ProcureToPayOptions> options)
     : WorkflowActivity<OrdersToPlace, List<string>>
 {
@@ -151,6 +151,8 @@ public sealed class PlaceOrders(
             // worker killed mid-run) carries on from where the last attempt left it; submitting it twice is refused.
             var created = await orders.CreatePurchaseOrderAsync(new CreatePurchaseOrderRequest { PurchaseOrder = order, PurchaseOrderId = id, RequestId = $"{input.Case.Requisition}:{id}" });
             var name = created.Name;
+            // Findable by its order from now on, even if sending it fails.
+            await cases.Store.RecordDocumentsAsync(requisitionId, [name], CancellationToken.None);
             if (created.State == PurchaseOrderState.Draft)
             {
                 await orders.SubmitPurchaseOrderAsync(new SubmitPurchaseOrderRequest { Name = name });

@@ -35,8 +35,8 @@ public sealed class RecordProcurement(ProcureToPayCases cases, ProcureToPayMetri
         State = record.Exception ? CaseState.Exception : CaseState.Completed,
         Reason = record.Reason,
         Detail = record.Detail,
-        // A procure-to-pay case is never run again from the start: its holds are released in procurement, and the
-        // saga that waits on them resumes.
+        // A procure-to-pay case is never run again from the start: its holds are released (CaseService.ReleaseHold),
+        // and the saga that waits on them resumes.
         Replayable = false,
         ConcludeTime = Timestamp.FromDateTime(DateTime.SpecifyKind(record.At, DateTimeKind.Utc)),
         Steps = { record.Steps.Select(s => new CaseStep { Step = s.Step, Duration = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(s.Milliseconds)) }) },
@@ -51,6 +51,7 @@ public sealed class RecordProcurement(ProcureToPayCases cases, ProcureToPayMetri
             StockMovements = { record.Movements },
             SupplierInvoices = { record.Invoices },
             JournalEntries = { record.JournalEntries },
+            HeldSupplierInvoices = { record.HeldInvoices ?? [] },
             SubmitTime = Timestamp.FromDateTime(DateTime.SpecifyKind(record.SubmitTime, DateTimeKind.Utc)),
         },
     };
