@@ -31,10 +31,11 @@ internal static class DemoCli
         var locations = new Option<int>("--locations") { Description = "Operating rooms to spread them over", DefaultValueFactory = _ => 4 };
         var duplicates = new Option<double>("--duplicates") { Description = "Share of events sent twice (0 to 1)", DefaultValueFactory = _ => 0.05 };
         var unknown = new Option<double>("--unknown-items") { Description = "Share of events naming an item master data does not know (0 to 1)", DefaultValueFactory = _ => 0.02 };
+        var outOfOrder = new Option<bool>("--out-of-order") { Description = "Send each location's events latest occurrence first" };
         var mesh = new MeshOptions(timeout: 600, parallelism: 16, "Events in flight while sending");
         var command = new Command("inventory-to-charge", "Sends supply consumption events through the mesh and prints the reconciliation report")
         {
-            events, locations, duplicates, unknown,
+            events, locations, duplicates, unknown, outOfOrder,
         };
         mesh.AddTo(command);
         command.SetAction(async (result, _) =>
@@ -46,7 +47,7 @@ internal static class DemoCli
                 return 2;
             }
 
-            var spec = new ScenarioSpec(result.GetValue(events), result.GetValue(locations), result.GetValue(duplicates), result.GetValue(unknown));
+            var spec = new ScenarioSpec(result.GetValue(events), result.GetValue(locations), result.GetValue(duplicates), result.GetValue(unknown), OutOfOrder: result.GetValue(outOfOrder));
             var options = mesh.Of(result);
             return await StopSignals.RunAsync(output, stopping => new DemoHost(output, error).RunAsync(
                 command.Name, options, (sidecar, ct) => new InventoryToChargeDemo(output).RunAsync(sidecar, spec, options, ct), stopping));

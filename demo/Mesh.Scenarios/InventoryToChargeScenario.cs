@@ -15,9 +15,10 @@ namespace Mesh.Scenarios;
 /// <param name="Events">Consumption events to send.</param>
 /// <param name="Locations">Par locations (operating rooms, cath labs) to spread them over.</param>
 /// <param name="DuplicateShare">Share of events sent twice, as a redelivering integration engine would.</param>
+/// <param name="OutOfOrder">Send every location's events latest occurrence first, as a feed replaying a backlog would.</param>
 /// <param name="UnknownItemShare">Share of events naming an item master data does not know.</param>
 /// <param name="Seed">The random seed, so a run can be repeated.</param>
-public sealed record ScenarioSpec(int Events, int Locations = 4, double DuplicateShare = 0.05, double UnknownItemShare = 0.0, int Seed = 7);
+public sealed record ScenarioSpec(int Events, int Locations = 4, double DuplicateShare = 0.05, double UnknownItemShare = 0.0, int Seed = 7, bool OutOfOrder = false);
 
 /// <summary>The master data and stock a run created, and the stock each balance started with.</summary>
 public sealed record SeededCatalog(string RunId, IReadOnlyList<Item> Items, IReadOnlyList<Location> Locations, IReadOnlyDictionary<string, decimal> StartingStock);
@@ -124,7 +125,8 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
 
     /// <summary>
     /// Publishes the events with up to <paramref name="parallelism"/> in flight, stamping each with the time it
-    /// is sent; the share of duplicates is published a second time after all the originals. A publish the mesh
+    /// is sent (or, out of order, with increasing occurrence times, then sent newest first); the share of duplicates is
+    /// published a second time after all the originals. A publish the mesh
     /// turned away while restarting is sent again (the saga takes an event id once, so a copy that did land is harmless).
     /// </summary>
     public async Task<int> SendAsync(IReadOnlyList<ItemConsumed> events, ScenarioSpec spec, int parallelism, CancellationToken ct)
@@ -132,7 +134,21 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         var random = new Random(spec.Seed + 1);
         var duplicates = events.Where(_ => random.NextDouble() < spec.DuplicateShare).ToList();
         var topic = ContractCatalog.TopicOf(ItemConsumed.Descriptor);
-        await Parallel.ForEachAsync(events.Concat(duplicates), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (consumed, token) =>
+        IEnumerable<ItemConsumed> sent = events;
+        if (spec.OutOfOrder)
+        {
+            // Each event occurs a millisecond after the one before it; they leave newest first, per location too.
+            var start = DateTime.UtcNow;
+            for (var i = 0; i < events.Count; i++)
+            {
+                events[i].Context.OccurTime ??= Timestamp.FromDateTime(start.AddMilliseconds(i));
+            }
+
+            sent = events.Reverse();
+            duplicates.Reverse();
+        }
+
+        await Parallel.ForEachAsync(sent.Concat(duplicates), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (consumed, token) =>
         {
             consumed.Context.OccurTime ??= Timestamp.FromDateTime(DateTime.UtcNow);
             var data = System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(consumed));

@@ -11,7 +11,8 @@ namespace Mesh.Demo.Tests;
 /// The chaos suite on the real mesh, while <c>mesh demo inventory-to-charge</c> runs: each app of the flow killed with
 /// SIGKILL in turn (mesh restarts it); the mesh process itself SIGKILLed and started again on the same Redis, with the
 /// scenario driven from a process of its own (<c>--attach</c>), then that redis-server stopped and started again; and the ERP
-/// down, then throttling, then losing replies, with every event sent twice. Every run ends with the reconciliation
+/// down, then throttling, then losing replies, with every event sent twice and each location's events latest first.
+/// Every run ends with the reconciliation
 /// report: every event accounted for once in every system.
 /// </summary>
 public sealed class ChaosTests : IDisposable
@@ -58,10 +59,10 @@ public sealed class ChaosTests : IDisposable
     }
 
     [Fact]
-    public async Task Demo_ErpDownThenThrottlingThenLosingReplies_WithEveryEventSentTwice_EveryPostingLandsOnce()
+    public async Task Demo_ErpDownThenThrottlingThenLosingReplies_WithEveryEventSentTwiceAndOutOfOrder_EveryPostingLandsOnce()
     {
         using var demo = MeshCommand.Start(
-            mesh.Folder, ["demo", "inventory-to-charge", "-f", mesh.RunFile, "--events", $"{Events}", "--locations", "2", "--duplicates", "1", "--unknown-items", "0", "--timeout", "900"]);
+            mesh.Folder, ["demo", "inventory-to-charge", "-f", mesh.RunFile, "--events", $"{Events}", "--locations", "2", "--duplicates", "1", "--unknown-items", "0", "--out-of-order", "--timeout", "900"]);
         await demo.WaitForOutputAsync(": seeded ", Patience);
         using var erp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{mesh.AppPorts["erp"]}") };
         erp.DefaultRequestHeaders.Add("dapr-api-token", mesh.AppTokens["erp"]);
@@ -79,6 +80,7 @@ public sealed class ChaosTests : IDisposable
         Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
         Assert.Matches($@"cases settled\s+{Events}\s", report);
         Assert.Matches($@"events in\s+{Events}\s+\(\+{Events} sent twice\)", report);
+        Assert.Contains("duplicates, each location's latest first in ", report, StringComparison.Ordinal);
         Assert.Matches(@"duplicates\s+0\s", report);
     }
 

@@ -23,7 +23,7 @@ internal sealed class InventoryToChargeDemo(TextWriter console)
         var events = InventoryToChargeScenario.Consumptions(catalog, spec);
         watch.Restart();
         var duplicates = await scenario.SendAsync(events, spec, options.Parallelism, ct);
-        await console.WriteLineAsync($"mesh demo: sent {events.Count} ItemConsumed events and {duplicates} duplicates in {watch.Elapsed.TotalSeconds:0.0}s");
+        await console.WriteLineAsync($"mesh demo: sent {events.Count} ItemConsumed events and {duplicates} duplicates{(spec.OutOfOrder ? ", each location's latest first" : "")} in {watch.Elapsed.TotalSeconds:0.0}s");
 
         var progress = new Progress(console, "cases settled", watch);
         var cases = await scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], options.Timeout, progress.Report, ct);
