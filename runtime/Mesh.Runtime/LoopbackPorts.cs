@@ -39,6 +39,18 @@ public static class LoopbackPorts
         }
     }
 
+    /// <summary>
+    /// Never hands out <paramref name="ports"/>: ports a run file gives its apps are free until the apps bind them, and a
+    /// sidecar picking one of them meanwhile would take it from its app.
+    /// </summary>
+    public static void Reserve(IEnumerable<int> ports)
+    {
+        lock (Gate)
+        {
+            HandedOut.UnionWith(ports.Where(port => port > 0));
+        }
+    }
+
     /// <summary>True when nothing holds <paramref name="port"/> on 127.0.0.1 (it can be bound now).</summary>
     public static bool IsFree(int port)
     {

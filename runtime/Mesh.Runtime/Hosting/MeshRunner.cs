@@ -62,6 +62,7 @@ public sealed class MeshRunner(TextWriter output, TextWriter error)
         try
         {
             AppPorts.EnsureFree(plan);
+            AppPorts.Reserve(plan);
             redis = await LocalRedis.StartAsync(plan.Apps.SelectMany(app => app.Components), plan.Folder, output, error, stopping);
             host = await MeshHost.StartAsync(
                 plan.Apps,
