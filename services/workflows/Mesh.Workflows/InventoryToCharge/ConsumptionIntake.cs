@@ -55,8 +55,8 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
 
     /// <summary>
     /// Puts an event that reached the dead-letter topic on the exception queue as <c>dead_lettered</c>, with why it
-    /// could not be processed, unless its case already has an outcome. An event without a usable id cannot be
-    /// tracked and is only logged.
+    /// could not be processed, unless its case already has an outcome or its saga exists. An event without a usable id
+    /// cannot be tracked and is only logged.
     /// </summary>
     public async Task<IResult> DeadLetteredAsync(HttpRequest request, CancellationToken ct)
     {
@@ -64,6 +64,15 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
         if (consumed?.Context is not { EventId: var id } || !CaseNames.IsCaseId(id))
         {
             logger.LogWarning("An ItemConsumed event without a usable event id was dead-lettered; it cannot be put on the exception queue");
+            return Results.Ok();
+        }
+
+        // An event whose saga started before its delivery failed (the app died before acknowledging it) belongs to that
+        // saga, which concludes the case; parking it too would leave the saga's effects under a dead-lettered case.
+        var saga = await workflows.GetWorkflowStateAsync(InstanceIdOf(id), getInputsAndOutputs: false, ct);
+        if (saga?.Exists == true)
+        {
+            logger.LogInformation("Event {EventId} was dead-lettered after its saga {InstanceId} started; the saga concludes its case", id, InstanceIdOf(id));
             return Results.Ok();
         }
 
