@@ -38,7 +38,7 @@ public sealed class IngestAtRestTests
             "FT1|1|LINE-1||20261207093000||CG|999-0001^Unknown supply^CDM||Unknown supply|1|||OR3^Main OR 3|||||||rn-101|||ORD7300155"));
         // The app answers on its app port (what "up and running" waits for) a moment before its MLLP listener opens.
         var mllp = repository.Ports[("ingest", "Ingest__Mllp__Port")];
-        await Poll.UntilAsync(() => ListensAsync(mllp), Patience, () => $"ingest's MLLP listener did not open on 127.0.0.1:{mllp}:\n{mesh.Output}");
+        await Poll.UntilAsync(() => Mesh.Runtime.Hosting.TcpProbe.ConnectsAsync("127.0.0.1", mllp, TimeSpan.FromSeconds(2), CancellationToken.None), Patience, () => $"ingest's MLLP listener did not open on 127.0.0.1:{mllp}:\n{mesh.Output}");
         var (code, ack) = await SendAsync(mllp, file);
         Assert.True(code == 1 && ack.Contains("MSA|AE", StringComparison.Ordinal), $"exit {code}\n{ack}");
 
@@ -51,20 +51,6 @@ public sealed class IngestAtRestTests
         Assert.NotEmpty(await RedisScan.KeysAsync(redis.ConnectionString, "ingest||raw:"));
         var revealing = await RedisScan.KeysHoldingAsync(redis.ConnectionString, new Regex($"{Mrn}|{Surname}"));
         Assert.Empty(revealing);
-    }
-
-    private static async Task<bool> ListensAsync(int port)
-    {
-        using var client = new System.Net.Sockets.TcpClient();
-        try
-        {
-            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
     }
 
     // The operator's MLLP sender as a real process: its exit code and the acknowledgments it printed.
