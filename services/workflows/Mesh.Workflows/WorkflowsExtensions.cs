@@ -1,6 +1,8 @@
 using Dapr;
+using Dapr.DurableTask.Protobuf;
 using Dapr.Workflow;
 using Google.Protobuf.Reflection;
+using Mesh.ServiceDefaults.Dapr;
 using Mesh.Workflows.Cases;
 using Mesh.Workflows.Cases.Grpc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +26,11 @@ public static class WorkflowsExtensions
         // The SDK's source generator registers every Workflow and WorkflowActivity of this assembly; registering
         // them here again only earns "already registered" warnings.
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, client) => client.UseGrpcEndpoint(sidecar));
+        // The case timelines read saga histories from the same sidecar, with the token the SDK would send.
+        var apiToken = DaprDefaults.GetDefaultDaprApiToken(builder.Configuration);
+        builder.Services.AddGrpcClient<TaskHubSidecarService.TaskHubSidecarServiceClient>(o => o.Address = new Uri(sidecar))
+            .AddHttpMessageHandler(() => new SidecarTokenHandler(apiToken));
+        builder.Services.AddSingleton<SagaHistory>();
         // REST errors carry the same google.rpc details as gRPC ones; transcoding needs their types to write them.
         builder.Services.AddGrpc().AddJsonTranscoding(o => o.TypeRegistry = TypeRegistry.FromFiles(Google.Rpc.ErrorDetailsReflection.Descriptor));
         builder.Services.AddSingleton<CaseFlows>();
