@@ -46,7 +46,7 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
         // saga (dead-lettered) never had one.
         return await flow.Cases.GetAsync(caseId, ct) is { Steps.Count: > 0 }
             ? CaseTimelines.Purged(caseName)
-            : throw CaseErrors.NotFound(CaseErrors.CaseType, caseName, "has no saga history: no saga was started for it");
+            : throw CaseErrors.NotFound(CaseErrors.CaseType, caseName, "does not exist: no saga was started for it");
     }
 
     /// <inheritdoc />
