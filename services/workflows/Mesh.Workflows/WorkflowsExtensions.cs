@@ -1,8 +1,6 @@
 using Dapr;
-using Dapr.DurableTask.Protobuf;
 using Dapr.Workflow;
 using Google.Protobuf.Reflection;
-using Mesh.ServiceDefaults.Dapr;
 using Mesh.Workflows.Cases;
 using Mesh.Workflows.Cases.Grpc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -28,9 +26,7 @@ public static class WorkflowsExtensions
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, client) => client.UseGrpcEndpoint(sidecar));
         // The case timelines read saga histories from the same sidecar, with the token the SDK would send.
         var apiToken = DaprDefaults.GetDefaultDaprApiToken(builder.Configuration);
-        builder.Services.AddGrpcClient<TaskHubSidecarService.TaskHubSidecarServiceClient>(o => o.Address = new Uri(sidecar))
-            .AddHttpMessageHandler(() => new SidecarTokenHandler(apiToken));
-        builder.Services.AddSingleton<SagaHistory>();
+        builder.Services.AddSingleton(_ => new SagaHistory(sidecar, apiToken));
         // REST errors carry the same google.rpc details as gRPC ones; transcoding needs their types to write them.
         builder.Services.AddGrpc().AddJsonTranscoding(o => o.TypeRegistry = TypeRegistry.FromFiles(Google.Rpc.ErrorDetailsReflection.Descriptor));
         builder.Services.AddSingleton<CaseFlows>();

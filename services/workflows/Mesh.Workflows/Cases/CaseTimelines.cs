@@ -7,9 +7,9 @@ namespace Mesh.Workflows.Cases;
 
 /// <summary>
 /// Turns a saga instance's workflow history into the timeline of its case: one entry per step attempt, linked into
-/// retries by the task execution id Dapr keeps across the attempts of one call (or, from an engine that does not
-/// send one, by the same step scheduled right after it failed); a timer or wait per durable timer, except the timers a
-/// retry waits on, which the retried attempt stands for; the saga's start and end. Only names, times, outcomes and
+/// retries by the retry timers Dapr's SDK sets between attempts (or by the same step scheduled right after it failed);
+/// a timer or wait per durable timer, except the timers a retry waits on, which the retried attempt stands for; the
+/// saga's start and end. Only names, times, outcomes and
 /// failure reason codes are read: inputs, outputs and failure messages may hold patient data and are left behind.
 /// </summary>
 public static partial class CaseTimelines
@@ -74,6 +74,8 @@ public static partial class CaseTimelines
     {
         private readonly Dictionary<int, TimelineEntry> byEventId = [];
         private readonly Dictionary<string, TimelineEntry> lastAttempt = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> keyOfExecution = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Queue<string>> retriesDue = new(StringComparer.Ordinal);
         private TimelineEntry? saga;
         private TimelineEntry? lastStep;
         private string lastStepKey = "";
@@ -128,11 +130,18 @@ public static partial class CaseTimelines
 
         private void Scheduled(int eventId, TaskScheduledEvent task, Timestamp at)
         {
-            // Dapr keeps one task execution id across the attempts of a call; without one, the same step scheduled
-            // right after it failed is its retry.
-            var key = task.TaskExecutionId is { Length: > 0 } id ? id
+            // A retry is the step scheduled after the retry timer set for a failed attempt (the timer names the attempt's
+            // task execution id), or an attempt under the same task execution id; from an engine that sends neither,
+            // the same step scheduled right after it failed.
+            var key = retriesDue.GetValueOrDefault(task.Name) is { Count: > 0 } due ? due.Dequeue()
+                : task.TaskExecutionId is { Length: > 0 } id && keyOfExecution.TryGetValue(id, out var same) ? same
                 : lastStep is { Outcome: TimelineOutcome.Failed } previous && previous.Step == task.Name ? lastStepKey
                 : $"#{eventId}";
+            if (task.TaskExecutionId is { Length: > 0 } execution)
+            {
+                keyOfExecution[execution] = key;
+            }
+
             var attempt = 1;
             if (lastAttempt.GetValueOrDefault(key) is { } earlier)
             {
@@ -156,7 +165,14 @@ public static partial class CaseTimelines
             switch (timer.OriginCase)
             {
                 // The retried attempt stands for the wait before it.
-                case TimerCreatedEvent.OriginOneofCase.ActivityRetry or TimerCreatedEvent.OriginOneofCase.ChildWorkflowRetry:
+                case TimerCreatedEvent.OriginOneofCase.ActivityRetry:
+                    if (keyOfExecution.TryGetValue(timer.ActivityRetry.TaskExecutionId, out var key) && lastAttempt.GetValueOrDefault(key) is { } failed)
+                    {
+                        (retriesDue.TryGetValue(failed.Step, out var due) ? due : retriesDue[failed.Step] = new Queue<string>()).Enqueue(key);
+                    }
+
+                    return;
+                case TimerCreatedEvent.OriginOneofCase.ChildWorkflowRetry:
                     return;
                 case TimerCreatedEvent.OriginOneofCase.ExternalEvent:
                     byEventId[eventId] = Append(TimelineEntryKind.Wait, timer.ExternalEvent.Name, at);
