@@ -34,13 +34,18 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
         await Assertions.Expect(row).ToContainTextAsync("erp_unavailable");
         await row.GetByRole(AriaRole.Link, new() { Name = eventId }).ClickAsync();
         await Assertions.Expect(page.Locator("#case-state")).ToHaveTextAsync("EXCEPTION");
+        // The timeline shows why: the posting tried twice, its first attempt retried, its second failing for good.
+        var firstPosting = page.Locator("#timeline tr[data-step='PostCost'][data-attempt='1']");
+        await Assertions.Expect(firstPosting).ToHaveAttributeAsync("data-outcome", "retried", new() { Timeout = (float)Settle.TotalMilliseconds });
+        await Assertions.Expect(firstPosting).ToHaveClassAsync("retried");
+        await Assertions.Expect(page.Locator("#timeline tr[data-step='PostCost'][data-attempt='2']")).ToHaveAttributeAsync("data-outcome", "failed");
         await page.Locator("#replay").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading)).ToHaveTextAsync($"Confirm: replay {eventId}");
         await page.Locator("#confirm").ClickAsync();
 
         // The page updates itself while the replay runs.
         await Assertions.Expect(page.Locator("#case-state")).ToHaveTextAsync("COMPLETED", Eventually);
-        await Assertions.Expect(page.Locator("#timeline")).ToContainTextAsync("finance");
+        await Assertions.Expect(page.Locator("#steps")).ToContainTextAsync("finance");
         var audit = (await mesh.PublishedAsync("console.audit")).Select(e => e["data"]!).ToList();
         var entry = Assert.Single(audit, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
         Assert.Equal(("ana.ops", "replay", "OK"), ((string?)entry["operator"], (string?)entry["action"], (string?)entry["outcome"]));
