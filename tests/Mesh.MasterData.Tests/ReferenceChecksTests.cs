@@ -22,17 +22,14 @@ public sealed class ReferenceChecksTests(MasterDataFixture fixture) : IClassFixt
         await Task.WhenAll(Enumerable.Range(0, Unrelated).Select(_ => LocationAsync(facility, parent: elsewhere.Name)));
         var child = await LocationAsync(facility, parent: first.Name);
 
-        var whileCreatedUnder = await RefusedAsync(() => fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = first.Name }));
-        await MoveAsync("parent_location", new Location { Name = child.Name, ParentLocation = second.Name });
-        await fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = first.Name });
-        var whileMovedUnder = await RefusedAsync(() => fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = second.Name }));
-        await fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = child.Name });
-        await fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = second.Name });
-
-        Assert.All([(whileCreatedUnder, first), (whileMovedUnder, second)], refusal => Assert.Equal(
-            (StatusCode.FailedPrecondition, $"{refusal.Item2.Name} has the child location {child.Name}; move or delete it first, or make {refusal.Item2.Name} inactive"),
-            (refusal.Item1.StatusCode, refusal.Item1.Status.Detail)));
-        Assert.Equal(StatusCode.NotFound, (await RefusedAsync(() => fixture.Locations.GetLocationAsync(new GetLocationRequest { Name = second.Name }))).StatusCode);
+        await RefusedWhileReferredAsync(
+            first.Name,
+            second.Name,
+            name => fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = name }).ResponseAsync,
+            name => fixture.Locations.GetLocationAsync(new GetLocationRequest { Name = name }).ResponseAsync,
+            () => MoveAsync("parent_location", new Location { Name = child.Name, ParentLocation = second.Name }),
+            () => fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = child.Name }).ResponseAsync,
+            name => $"{name} has the child location {child.Name}; move or delete it first, or make {name} inactive");
     }
 
     [Fact]
@@ -42,17 +39,18 @@ public sealed class ReferenceChecksTests(MasterDataFixture fixture) : IClassFixt
         await Task.WhenAll(Enumerable.Range(0, Unrelated).Select(_ => ItemAsync(elsewhere.Name)));
         var item = await ItemAsync(first.Name);
 
-        var whileCreatedSelling = await RefusedAsync(() => fixture.Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = first.Name }));
-        await MoveAsync("supplier_part_numbers", new Item { Name = item.Name, SupplierPartNumbers = { Number(second.Name) } });
-        await fixture.Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = first.Name });
-        var whileUpdatedSelling = await RefusedAsync(() => fixture.Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = second.Name }));
-        await fixture.Items.DeleteItemAsync(new DeleteItemRequest { Name = item.Name });
-        await fixture.Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = second.Name });
-
-        Assert.All([(whileCreatedSelling, first), (whileUpdatedSelling, second)], refusal => Assert.Equal(
-            (StatusCode.FailedPrecondition, $"{item.Name} is sold by {refusal.Item2.Name} (supplier_part_numbers); remove that number first, or make {refusal.Item2.Name} inactive"),
-            (refusal.Item1.StatusCode, refusal.Item1.Status.Detail)));
-        Assert.Equal(StatusCode.NotFound, (await RefusedAsync(() => fixture.Suppliers.GetSupplierAsync(new GetSupplierRequest { Name = second.Name }))).StatusCode);
+        await RefusedWhileReferredAsync(
+            first.Name,
+            second.Name,
+            name => fixture.Suppliers.DeleteSupplierAsync(new DeleteSupplierRequest { Name = name }).ResponseAsync,
+            name => fixture.Suppliers.GetSupplierAsync(new GetSupplierRequest { Name = name }).ResponseAsync,
+            () => fixture.Items.UpdateItemAsync(new UpdateItemRequest
+            {
+                Item = new Item { Name = item.Name, SupplierPartNumbers = { Number(second.Name) } },
+                UpdateMask = new FieldMask { Paths = { "supplier_part_numbers" } },
+            }).ResponseAsync,
+            () => fixture.Items.DeleteItemAsync(new DeleteItemRequest { Name = item.Name }).ResponseAsync,
+            name => $"{item.Name} is sold by {name} (supplier_part_numbers); remove that number first, or make {name} inactive");
     }
 
     [Fact]
@@ -64,22 +62,35 @@ public sealed class ReferenceChecksTests(MasterDataFixture fixture) : IClassFixt
         await Task.WhenAll(Enumerable.Range(0, Unrelated).Select(_ => LocationAsync(facility, costCenter: elsewhere.Name)));
         var ward = await LocationAsync(facility, costCenter: first.Name);
 
-        var whileCreatedCharged = await RefusedAsync(() => fixture.CostCenters.DeleteCostCenterAsync(new DeleteCostCenterRequest { Name = first.Name }));
-        await MoveAsync("cost_center", new Location { Name = ward.Name, CostCenter = second.Name });
-        await fixture.CostCenters.DeleteCostCenterAsync(new DeleteCostCenterRequest { Name = first.Name });
-        var whileMovedCharged = await RefusedAsync(() => fixture.CostCenters.DeleteCostCenterAsync(new DeleteCostCenterRequest { Name = second.Name }));
-        await fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = ward.Name });
-        await fixture.CostCenters.DeleteCostCenterAsync(new DeleteCostCenterRequest { Name = second.Name });
+        await RefusedWhileReferredAsync(
+            first.Name,
+            second.Name,
+            name => fixture.CostCenters.DeleteCostCenterAsync(new DeleteCostCenterRequest { Name = name }).ResponseAsync,
+            name => fixture.CostCenters.GetCostCenterAsync(new GetCostCenterRequest { Name = name }).ResponseAsync,
+            () => MoveAsync("cost_center", new Location { Name = ward.Name, CostCenter = second.Name }),
+            () => fixture.Locations.DeleteLocationAsync(new DeleteLocationRequest { Name = ward.Name }).ResponseAsync,
+            name => $"{ward.Name} is charged to {name}; move it to another cost center first, or make {name} inactive");
+    }
 
-        Assert.All([(whileCreatedCharged, first), (whileMovedCharged, second)], refusal => Assert.Equal(
-            (StatusCode.FailedPrecondition, $"{ward.Name} is charged to {refusal.Item2.Name}; move it to another cost center first, or make {refusal.Item2.Name} inactive"),
-            (refusal.Item1.StatusCode, refusal.Item1.Status.Detail)));
-        Assert.Equal(StatusCode.NotFound, (await RefusedAsync(() => fixture.CostCenters.GetCostCenterAsync(new GetCostCenterRequest { Name = second.Name }))).StatusCode);
+    // The dependent refers to first: deleting first is refused; moved to second, first goes and second is refused; once
+    // the dependent is deleted, second goes too. Each refusal is FAILED_PRECONDITION with the rule's message.
+    private static async Task RefusedWhileReferredAsync(
+        string first, string second, Func<string, Task> delete, Func<string, Task> get, Func<Task> moveDependent, Func<Task> deleteDependent, Func<string, string> rule)
+    {
+        var whileCreated = await Assert.ThrowsAsync<RpcException>(() => delete(first));
+        await moveDependent();
+        await delete(first);
+        var whileMoved = await Assert.ThrowsAsync<RpcException>(() => delete(second));
+        await deleteDependent();
+        await delete(second);
+        var gone = await Assert.ThrowsAsync<RpcException>(() => get(second));
+
+        Assert.Equal((StatusCode.FailedPrecondition, rule(first)), (whileCreated.StatusCode, whileCreated.Status.Detail));
+        Assert.Equal((StatusCode.FailedPrecondition, rule(second)), (whileMoved.StatusCode, whileMoved.Status.Detail));
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
     }
 
     private static SupplierPartNumber Number(string supplier) => new() { Supplier = supplier, PartNumber = $"P-{Guid.NewGuid():N}"[..10] };
-
-    private static async Task<RpcException> RefusedAsync<T>(Func<AsyncUnaryCall<T>> call) => await Assert.ThrowsAsync<RpcException>(() => call().ResponseAsync);
 
     private Task<Location> LocationAsync(string facility, string parent = "", string costCenter = "costCenters/1000-4010") =>
         fixture.Locations.CreateLocationAsync(new CreateLocationRequest
@@ -101,7 +112,4 @@ public sealed class ReferenceChecksTests(MasterDataFixture fixture) : IClassFixt
 
     private Task MoveAsync(string path, Location change) =>
         fixture.Locations.UpdateLocationAsync(new UpdateLocationRequest { Location = change, UpdateMask = new FieldMask { Paths = { path } } }).ResponseAsync;
-
-    private Task MoveAsync(string path, Item change) =>
-        fixture.Items.UpdateItemAsync(new UpdateItemRequest { Item = change, UpdateMask = new FieldMask { Paths = { path } } }).ResponseAsync;
 }
