@@ -178,10 +178,13 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
         var settled = new Dictionary<string, Case>(StringComparer.Ordinal);
         while (true)
         {
-            var pending = eventIds.Where(id => !settled.ContainsKey(id)).ToList();
+            // Once every case has concluded, one more read of them all: a parked case is taken up again when its event is
+            // sent again, so what is returned is how each case stands now, not how it stood when first seen.
+            var complete = settled.Count == eventIds.Count;
+            var read = false;
             try
             {
-                foreach (var chunk in pending.Chunk(1000))
+                foreach (var chunk in (complete ? eventIds : eventIds.Where(id => !settled.ContainsKey(id))).Chunk(1000))
                 {
                     var batch = await mesh.Cases.BatchGetCasesAsync(new BatchGetCasesRequest { Parent = Flow, Names = { chunk.Select(CaseName) } }, cancellationToken: ct);
                     foreach (var concluded in batch.Cases)
@@ -189,6 +192,8 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
                         settled[EventIdOf(concluded)] = concluded;
                     }
                 }
+
+                read = true;
             }
             catch (RpcException e) when (MeshClients.IsTransient(e))
             {
@@ -196,9 +201,14 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
             }
 
             progress?.Invoke(settled.Count, eventIds.Count);
-            if (settled.Count == eventIds.Count || limit.IsCancellationRequested)
+            if ((complete && read) || limit.IsCancellationRequested)
             {
                 return [.. eventIds.Where(settled.ContainsKey).Select(id => settled[id])];
+            }
+
+            if (settled.Count == eventIds.Count)
+            {
+                continue;
             }
 
             try

@@ -360,26 +360,59 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
     }
 
     [Fact]
-    public async Task EventSentAgainAfterItWasDeadLettered_StartsNoSaga_AndItsCaseStaysParked()
+    public async Task EventSentAgainAfterItWasDeadLettered_StartsItsSaga_WhoseConclusionReplacesTheParkedCase()
     {
-        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0, Seed: Random.Shared.Next());
-        var consumed = InventoryToChargeScenario.Consumptions(fixture.Catalog, spec).Single();
-        consumed.Context.EventId = $"{fixture.Catalog.RunId}-late-copy-{Guid.NewGuid():N}";
-        consumed.Context.OccurTime = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        var consumed = FreshEvent("late-copy");
         // What the sidecar does when the app stays down past the delivery retries: the event goes to the dead-letter topic.
         var data = System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(consumed));
         await fixture.Flow.Clients.Dapr.PublishByteEventAsync(fixture.Flow.Clients.PubSub, ConsumptionIntake.DeadLetterTopic, data, "application/json");
-        await fixture.Flow.Scenario.WaitForCaseAsync(consumed.Context.EventId, _ => true, Settle, CancellationToken.None);
+        var parked = await fixture.Flow.Scenario.WaitForCaseAsync(consumed.Context.EventId, _ => true, Settle, CancellationToken.None);
 
-        // A copy of the event then arrives (the sender sent it twice); the intake answers it once it decided.
-        await fixture.Flow.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
+        // The sender sends the event again: the parked case is taken up as a replay would take it.
+        await SendAsync(consumed);
+        var completed = await fixture.Flow.Scenario.WaitForCaseAsync(consumed.Context.EventId, c => c.State == CaseState.Completed, Settle, CancellationToken.None);
+
+        var (queue, _) = await ListAllAsync(new ListExceptionsRequest { Parent = InventoryToChargeScenario.Flow, PageSize = 1000 });
+        Assert.Equal("dead_lettered", parked.Reason);
+        Assert.NotEqual("", completed.InventoryToCharge.StockMovement);
+        Assert.DoesNotContain(queue, c => c.Name == completed.Name);
+    }
+
+    [Fact]
+    public async Task EventSentAgainAfterItsCompletedSagaWasPurged_StartsNoSaga()
+    {
+        var consumed = FreshEvent("purged-copy");
+        await SendAsync(consumed);
+        var completed = await fixture.Flow.Scenario.WaitForCaseAsync(consumed.Context.EventId, c => c.State == CaseState.Completed, Settle, CancellationToken.None);
+        var workflows = fixture.Flow.Workflows.GetRequiredService<DaprWorkflowClient>();
+        var instance = ConsumptionIntake.InstanceIdOf(consumed.Context.EventId);
+        using (var finishing = new CancellationTokenSource(Settle))
+        {
+            await workflows.WaitForWorkflowCompletionAsync(instance, cancellation: finishing.Token);
+        }
+
+        // Retention purged the saga; its case stays, and the sender sends the event again.
+        Assert.True(await workflows.PurgeInstanceAsync(instance));
+        await SendAsync(consumed);
         await fixture.Flow.AcknowledgedAsync(ConsumptionIntake.Topic, Settle);
 
-        var saga = await fixture.Flow.Workflows.GetRequiredService<DaprWorkflowClient>().GetWorkflowStateAsync(ConsumptionIntake.InstanceIdOf(consumed.Context.EventId), getInputsAndOutputs: false);
-        var parked = await Cases.GetCaseAsync(new GetCaseRequest { Name = CaseNames.Of(CaseLedger.FlowId, consumed.Context.EventId) });
-        Assert.False(saga?.Exists ?? false, "a saga started for an event whose case was already parked");
-        Assert.Equal((CaseState.Exception, "dead_lettered", ""), (parked.State, parked.Reason, parked.InventoryToCharge.StockMovement));
+        var saga = await workflows.GetWorkflowStateAsync(instance, getInputsAndOutputs: false);
+        var after = await Cases.GetCaseAsync(new GetCaseRequest { Name = completed.Name });
+        Assert.False(saga?.Exists ?? false, "a saga started again for an event whose case had completed");
+        Assert.Equal(completed, after);
     }
+
+    // A well-formed event of the fixture's catalog under an event id of its own.
+    private ItemConsumed FreshEvent(string label)
+    {
+        var consumed = InventoryToChargeScenario.Consumptions(fixture.Catalog, new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0, Seed: Random.Shared.Next())).Single();
+        consumed.Context.EventId = $"{fixture.Catalog.RunId}-{label}-{Guid.NewGuid():N}";
+        consumed.Context.OccurTime = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        return consumed;
+    }
+
+    private Task SendAsync(ItemConsumed consumed) =>
+        fixture.Flow.Scenario.SendAsync([consumed], new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0), 1, CancellationToken.None);
 
     // Sends one event changed by `spoil` so master data refuses it, and waits until its case is on the queue.
     private async Task<Case> ParkAsync(Action<ItemConsumed> spoil)

@@ -32,6 +32,10 @@ public sealed record PriorEffects(string Movement, string Charge)
 {
     /// <summary>A case that has done nothing yet.</summary>
     public static PriorEffects None { get; } = new("", "");
+
+    /// <summary>What a parked case records it did.</summary>
+    public static PriorEffects Of(Mesh.Contracts.Workflows.V1.Case parked) =>
+        parked.InventoryToCharge is { } done ? new(done.StockMovement, done.Charge) : None;
 }
 
 /// <summary>The saga's retry settings: attempts of ordinary steps and of the ERP posting, and the backoff.</summary>

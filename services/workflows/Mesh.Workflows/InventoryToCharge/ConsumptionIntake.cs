@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Mesh.Contracts.Classification;
 using Mesh.Contracts.Inventory.V1;
+using Mesh.Contracts.Workflows.V1;
 using Mesh.Workflows.Cases;
 using Microsoft.Extensions.Options;
 
@@ -41,15 +42,20 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
             return Drop(problem, consumed.Context?.EventId ?? "");
         }
 
-        // A copy of an event whose case already concluded (parked as dead_lettered while the app restarted, or whose
-        // saga finished and was purged) is a duplicate: starting a saga would put effects under a case that says otherwise.
-        if (await ledger.Store.GetAsync(consumed.Context.EventId, ct) is { } concluded)
+        var consumption = CaseOf(consumed, options.Value.Retry());
+        // The event seen again after its saga was purged (retention) or never ran (dead-lettered): a completed or dismissed
+        // case is a duplicate; a case parked on the exception queue is taken up again as a replay is, knowing what it did,
+        // and the saga's conclusion replaces the parked one.
+        switch (await ledger.Store.GetAsync(consumption.EventId, ct))
         {
-            logger.LogInformation("Event {EventId} was seen before; its case is {State}", consumed.Context.EventId, concluded.State);
-            return Results.Ok();
+            case { State: CaseState.Exception } parked:
+                consumption = consumption with { Prior = PriorEffects.Of(parked) };
+                break;
+            case { } concluded:
+                logger.LogInformation("Event {EventId} was seen before; its case is {State}", consumption.EventId, concluded.State);
+                return Results.Ok();
         }
 
-        var consumption = CaseOf(consumed, options.Value.Retry());
         // The patient goes to the encrypted state store first; the saga's input and history only name it.
         await patients.SaveAsync(consumption.PatientRef, PatientOf(consumed), ct);
         if (await StartAsync(consumption, InstanceIdOf(consumption.EventId), ct))

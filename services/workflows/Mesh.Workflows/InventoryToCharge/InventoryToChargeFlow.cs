@@ -38,7 +38,6 @@ public sealed class InventoryToChargeFlow(CaseLedger ledger, DaprWorkflowClient 
             throw CaseErrors.FailedPrecondition("INPUT_PURGED", exception.Name, "cannot be replayed: its saga was purged with its input; send the event again");
         }
 
-        var done = exception.InventoryToCharge ?? new InventoryToChargeCase();
-        return await intake.StartAsync(consumption with { Prior = new PriorEffects(done.StockMovement, done.Charge) }, replayId, ct);
+        return await intake.StartAsync(consumption with { Prior = PriorEffects.Of(exception) }, replayId, ct);
     }
 }
