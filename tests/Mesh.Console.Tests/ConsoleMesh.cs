@@ -141,6 +141,22 @@ public sealed class ConsoleMesh : IAsyncLifetime
         return Assert.Single(await Purchasing.AwaitSettledAsync([record], TimeSpan.FromSeconds(90), CancellationToken.None));
     }
 
+    /// <summary>
+    /// Sends one consumption of a freshly seeded catalog with the ERP stand-in in <paramref name="erpMode"/>, waits until
+    /// its case reached <paramref name="state"/>, and puts the ERP back to normal; returns the event.
+    /// </summary>
+    public async Task<Mesh.Contracts.Inventory.V1.ItemConsumed> ConcludeOneAsync(string erpMode, CaseState state)
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
+        var catalog = await Scenario.SeedAsync(spec, CancellationToken.None);
+        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        await SetErpAsync(erpMode);
+        await Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
+        await Scenario.WaitForCaseAsync(consumed.Context.EventId, c => c.State == state, TimeSpan.FromSeconds(60), CancellationToken.None);
+        await SetErpAsync("Normal");
+        return consumed;
+    }
+
     /// <summary>Switches the ERP stand-in's chaos mode ("Normal", "Down", ...).</summary>
     public Task SetErpAsync(string mode) => Clients.SetErpChaosAsync(mode, CancellationToken.None);
 

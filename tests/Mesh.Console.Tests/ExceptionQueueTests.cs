@@ -5,7 +5,9 @@ using Microsoft.Playwright;
 
 namespace Mesh.Console.Tests;
 
-/// <summary>Operators in a real browser: the exception queue, a parked case, its replay, and patient data by scope.</summary>
+/// <summary>
+/// Operators in a real browser: the exception queue, a parked case, its timeline and replay, and patient data by scope.
+/// </summary>
 [Collection(ConsoleCollection.Name)]
 public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifetime
 {
@@ -19,14 +21,7 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
     [Fact]
     public async Task ParkedCase_ReplayedFromTheConsole_CompletesAndIsAudited()
     {
-        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
-        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
-        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
-        var eventId = consumed.Context.EventId;
-        await mesh.SetErpAsync("Down");
-        await mesh.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
-        await mesh.Scenario.WaitForCaseAsync(eventId, c => c.State == CaseState.Exception, Settle, CancellationToken.None);
-        await mesh.SetErpAsync("Normal");
+        var eventId = (await mesh.ConcludeOneAsync("Down", CaseState.Exception)).Context.EventId;
 
         var page = await mesh.SignInAsync("ana.ops", "operator", "workflows.operate");
         await page.GotoAsync("/flows/inventory-to-charge/exceptions?reason=erp_unavailable");
@@ -34,13 +29,18 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
         await Assertions.Expect(row).ToContainTextAsync("erp_unavailable");
         await row.GetByRole(AriaRole.Link, new() { Name = eventId }).ClickAsync();
         await Assertions.Expect(page.Locator("#case-state")).ToHaveTextAsync("EXCEPTION");
+        // The timeline shows why: the posting tried twice, its first attempt retried, its second failing for good.
+        var firstPosting = page.Locator("#timeline tr[data-step='PostCost'][data-attempt='1']");
+        await Assertions.Expect(firstPosting).ToHaveAttributeAsync("data-outcome", "retried", new() { Timeout = (float)Settle.TotalMilliseconds });
+        await Assertions.Expect(firstPosting).ToHaveClassAsync("retried");
+        await Assertions.Expect(page.Locator("#timeline tr[data-step='PostCost'][data-attempt='2']")).ToHaveAttributeAsync("data-outcome", "failed");
         await page.Locator("#replay").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading)).ToHaveTextAsync($"Confirm: replay {eventId}");
         await page.Locator("#confirm").ClickAsync();
 
         // The page updates itself while the replay runs.
         await Assertions.Expect(page.Locator("#case-state")).ToHaveTextAsync("COMPLETED", Eventually);
-        await Assertions.Expect(page.Locator("#timeline")).ToContainTextAsync("finance");
+        await Assertions.Expect(page.Locator("#steps")).ToContainTextAsync("finance");
         var audit = (await mesh.PublishedAsync("console.audit")).Select(e => e["data"]!).ToList();
         var entry = Assert.Single(audit, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
         Assert.Equal(("ana.ops", "replay", "OK"), ((string?)entry["operator"], (string?)entry["action"], (string?)entry["outcome"]));
@@ -53,12 +53,8 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
     [Fact]
     public async Task CasePage_PatientHiddenUntilRevealed_RevealNeedsPhiReadAndIsAudited()
     {
-        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0);
-        var catalog = await mesh.Scenario.SeedAsync(spec, CancellationToken.None);
-        var consumed = InventoryToChargeScenario.Consumptions(catalog, spec).Single();
+        var consumed = await mesh.ConcludeOneAsync("Normal", CaseState.Completed);
         var eventId = consumed.Context.EventId;
-        await mesh.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
-        await mesh.Scenario.WaitForCaseAsync(eventId, c => c.State == CaseState.Completed, Settle, CancellationToken.None);
 
         var withoutPhi = await mesh.SignInAsync("bo.ops", "operator");
         await withoutPhi.GotoAsync($"/flows/inventory-to-charge/cases/{eventId}");
@@ -88,6 +84,29 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
         var entry = Assert.Single(audit, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
         Assert.Equal(("cy.ops", "reveal", "OK"), ((string?)entry["operator"], (string?)entry["action"], (string?)entry["outcome"]));
     }
+
+    [Fact]
+    public async Task CasePage_PostingRefused_ShowsTheSagaStepsInOrderWithTheCompensationMarked()
+    {
+        var eventId = (await mesh.ConcludeOneAsync("Reject", CaseState.Exception)).Context.EventId;
+
+        var page = await mesh.SignInAsync("di.ops", "operator");
+        await page.GotoAsync($"/flows/inventory-to-charge/cases/{eventId}");
+
+        // The saga ends a moment after it concluded the case; the page follows it live.
+        await Assertions.Expect(page.Locator("#saga-status")).ToHaveTextAsync("COMPLETED", Eventually);
+        var restored = page.Locator("#timeline tr[data-step='RestoreStock']");
+        await Assertions.Expect(restored).ToHaveClassAsync(Compensation());
+        await Assertions.Expect(restored).ToContainTextAsync("compensation");
+        await Assertions.Expect(page.Locator("#timeline tr[data-step='PostCost']")).ToHaveAttributeAsync("data-outcome", "completed");
+        var steps = await page.Locator("#timeline tr[data-step]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.step)");
+        string[] expected = ["InventoryToChargeWorkflow", "CheckCase", "TakeStock", "PostCost", "RestoreStock", "ConcludeCase"];
+        Assert.Equal(expected, steps.Where(expected.Contains));
+        Assert.Equal(steps.Length, steps.Distinct().Count());
+    }
+
+    [GeneratedRegex(@"\bcompensation\b")]
+    private static partial Regex Compensation();
 
     // The internal fields stay visible to every operator.
     [GeneratedRegex(@"<th>item</th>\s*<td>items/")]

@@ -127,10 +127,21 @@ public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClass
         var invoice = await mesh.InvoiceAsync(order);
         await mesh.RedeliverAsync(new SupplierInvoiceReceived { SupplierInvoice = invoice });
         var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
+        var timeline = await mesh.Cases.GetCaseTimelineAsync(new GetCaseTimelineRequest { Name = completed.Name + "/timeline" });
 
         Assert.Equal(12m, await OnHandAsync(balance));
         Assert.Single(completed.ProcureToPay.GoodsReceipts);
         Assert.Single(completed.ProcureToPay.JournalEntries);
+        // The timeline shows the wait for the approver's decision (its escalation timer stands for no entry of its own)
+        // and the reversed receipt taken off hand as a compensation, after the receipt was put on hand.
+        Assert.Contains(timeline.Entries, e => e is { Kind: TimelineEntryKind.Wait, Step: "decision", Outcome: TimelineOutcome.Completed });
+        Assert.DoesNotContain(timeline.Entries, e => e.Kind == TimelineEntryKind.Timer);
+        var steps = timeline.Entries.Where(e => e.Kind == TimelineEntryKind.Step).ToList();
+        var putOn = steps.FindIndex(e => e.Step == "PutReceiptOnHand");
+        var takenOff = steps.FindIndex(e => e.Step == "TakeReceiptOffHand");
+        Assert.InRange(putOn, 0, takenOff - 1);
+        Assert.Equal((true, TimelineOutcome.Completed), (steps[takenOff].Compensation, steps[takenOff].Outcome));
+        Assert.DoesNotContain(steps, e => e.Compensation && e.Step != "TakeReceiptOffHand");
     }
 
     [Fact]

@@ -14,10 +14,14 @@ namespace Mesh.Testing.Apps;
 /// </summary>
 public sealed class LostReplies
 {
-    private readonly ConcurrentDictionary<string, bool> methods = new(StringComparer.Ordinal);
+    // How many more replies of each method to lose; int.MaxValue loses them until restored.
+    private readonly ConcurrentDictionary<string, int> methods = new(StringComparer.Ordinal);
 
     /// <summary>Loses the replies of <paramref name="method"/> ("/package.Service/Method") from now on.</summary>
-    public void Lose(string method) => methods[method] = true;
+    public void Lose(string method) => methods[method] = int.MaxValue;
+
+    /// <summary>Loses the next <paramref name="times"/> replies of <paramref name="method"/>, then answers again.</summary>
+    public void Lose(string method, int times) => methods[method] = times;
 
     /// <summary>Answers every call again.</summary>
     public void Restore() => methods.Clear();
@@ -29,7 +33,18 @@ public sealed class LostReplies
         services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<Interceptor>());
     });
 
-    private bool Loses(string method) => methods.ContainsKey(method);
+    private bool Loses(string method)
+    {
+        while (methods.TryGetValue(method, out var left) && left > 0)
+        {
+            if (left == int.MaxValue || methods.TryUpdate(method, left - 1, left))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private sealed class Interceptor(LostReplies faults) : Grpc.Core.Interceptors.Interceptor
     {

@@ -24,6 +24,9 @@ public static class WorkflowsExtensions
         // The SDK's source generator registers every Workflow and WorkflowActivity of this assembly; registering
         // them here again only earns "already registered" warnings.
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, client) => client.UseGrpcEndpoint(sidecar));
+        // The case timelines read saga histories from the same sidecar, with the token the SDK would send.
+        var apiToken = DaprDefaults.GetDefaultDaprApiToken(builder.Configuration);
+        builder.Services.AddSingleton(_ => new SagaHistory(sidecar, apiToken));
         // REST errors carry the same google.rpc details as gRPC ones; transcoding needs their types to write them.
         builder.Services.AddGrpc().AddJsonTranscoding(o => o.TypeRegistry = TypeRegistry.FromFiles(Google.Rpc.ErrorDetailsReflection.Descriptor));
         builder.Services.AddSingleton<CaseFlows>();

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Mesh.Contracts.Workflows.V1;
 
 namespace Mesh.Workflows.Cases;
@@ -22,6 +23,9 @@ public interface ICaseFlow
 
     /// <summary>The dead-letter topics of the flow's subscriptions; none unless it has some.</summary>
     IReadOnlyList<string> DeadLetterTopics => [];
+
+    /// <summary>The flow's steps (activity names) that undo what earlier steps did, marked so on case timelines.</summary>
+    IReadOnlySet<string> Compensations => FrozenSet<string>.Empty;
 
     /// <summary>The case id of the key <see cref="Metrics"/> tracks a case under.</summary>
     string CaseIdOfMetricsKey(string key) => key;

@@ -22,6 +22,9 @@ public sealed class InventoryToChargeFlow(CaseLedger ledger, DaprWorkflowClient 
     /// <inheritdoc />
     public string InstanceIdOf(string caseId) => ConsumptionIntake.InstanceIdOf(caseId);
 
+    /// <inheritdoc />
+    public IReadOnlySet<string> Compensations { get; } = new HashSet<string>([nameof(ReverseCost), nameof(VoidCharge), nameof(RestoreStock)], StringComparer.Ordinal);
+
     /// <summary>
     /// Starts a saga from the first one's input, knowing what the exception's case already did (its movement and
     /// charge), so every later step finds those effects by request id instead of repeating them.

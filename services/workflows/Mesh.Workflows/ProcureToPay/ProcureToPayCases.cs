@@ -5,6 +5,7 @@ using Mesh.Contracts.Workflows.V1;
 using Mesh.Resources;
 using Mesh.Workflows.Cases;
 using Mesh.Workflows.InventoryToCharge;
+using Mesh.Workflows.ProcureToPay.Activities;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Workflows.ProcureToPay;
@@ -34,6 +35,10 @@ public sealed class ProcureToPayFlow(ProcureToPayCases cases, ProcureToPayMetric
 
     /// <inheritdoc />
     public string InstanceIdOf(string caseId) => ProcureToPayIds.InstanceIdOf(caseId);
+
+    /// <inheritdoc />
+    /// <remarks>Cancelling the orders a failed placement sent, and taking a reversed receipt off hand.</remarks>
+    public IReadOnlySet<string> Compensations { get; } = new HashSet<string>([nameof(CancelOrders), nameof(TakeReceiptOffHand)], StringComparer.Ordinal);
 
     /// <inheritdoc />
     public FlowMetrics Metrics => metrics;

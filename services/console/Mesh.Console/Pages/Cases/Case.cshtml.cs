@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Console.Pages.Cases;
 
 /// <summary>
-/// One case: its state, why it is not completed, its steps, what it is about, and the actions it allows. Patient and
+/// One case: its state, why it is not completed, its saga's timeline, its steps, what it is about, and the actions it allows. Patient and
 /// personal data are hidden until an operator whose scopes cover them reveals them, which the audit trail records.
 /// </summary>
 public sealed class CaseModel(CaseService.CaseServiceClient cases, OperatorAudit audit, TimeProvider time, IOptions<ConsoleOptions> options) : ConsolePage(options)
@@ -30,6 +30,12 @@ public sealed class CaseModel(CaseService.CaseServiceClient cases, OperatorAudit
 
     /// <summary>True when the page shows what the operator revealed (it then stops refreshing itself).</summary>
     public bool Revealed { get; private set; }
+
+    /// <summary>What the case's saga did (its steps, retries, compensations, waits), or null when it cannot be read.</summary>
+    public CaseTimeline? Timeline { get; private set; }
+
+    /// <summary>Why there is no timeline, when <see cref="Timeline"/> is null.</summary>
+    public string TimelineNote { get; private set; } = "";
 
     /// <summary>The case name.</summary>
     public string CaseName => $"flows/{Flow}/cases/{CaseId}";
@@ -67,12 +73,31 @@ public sealed class CaseModel(CaseService.CaseServiceClient cases, OperatorAudit
 
         try
         {
+            var timeline = TimelineAsync(ct);
             View = CaseView.For(await cases.GetCaseAsync(new GetCaseRequest { Name = CaseName }, cancellationToken: ct), hidden);
+            (Timeline, TimelineNote) = await timeline;
             return Page();
         }
         catch (RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.NotFound or Grpc.Core.StatusCode.InvalidArgument)
         {
             return NotFound();
+        }
+    }
+
+    // The case shows without its timeline when that cannot be read: a case parked without a saga has none.
+    private async Task<(CaseTimeline?, string)> TimelineAsync(CancellationToken ct)
+    {
+        try
+        {
+            return (await cases.GetCaseTimelineAsync(new GetCaseTimelineRequest { Name = $"{CaseName}/timeline" }, cancellationToken: ct), "");
+        }
+        catch (RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
+        {
+            return (null, "No timeline: no saga ran for this case.");
+        }
+        catch (RpcException e)
+        {
+            return (null, $"The workflows app did not give the timeline ({e.StatusCode}).");
         }
     }
 }

@@ -13,7 +13,7 @@ namespace Mesh.Workflows.Cases.Grpc;
 /// of every flow this app runs, each flow found by the name in the request. Replay, dismiss and release-hold are
 /// operator actions: they need an operator token and are audited (<see cref="OperatorGate"/>).
 /// </summary>
-public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflows, OperatorGate operators) : CaseService.CaseServiceBase
+public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflows, SagaHistory histories, OperatorGate operators) : CaseService.CaseServiceBase
 {
     private const int MaxBatch = 1000;
     private const int MaxComment = 1000;
@@ -29,6 +29,24 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
     {
         var (flow, caseId) = flows.OfCase(request.Name, "name");
         return await CaseOfAsync(flow, caseId, request.Name, context.CancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async Task<CaseTimeline> GetCaseTimeline(GetCaseTimelineRequest request, ServerCallContext context)
+    {
+        var caseName = CaseTimelines.CaseNameOf(request.Name, "name");
+        var (flow, caseId) = flows.OfCase(caseName, "name");
+        var ct = context.CancellationToken;
+        if (await histories.ReadAsync(flow.InstanceIdOf(caseId), ct) is { } history)
+        {
+            return CaseTimelines.Of(caseName, history, flow.Compensations);
+        }
+
+        // No history: a case its saga concluded lost it to the engine's retention policy; a case concluded without a
+        // saga (dead-lettered) never had one.
+        return await flow.Cases.GetAsync(caseId, ct) is { Steps.Count: > 0 }
+            ? CaseTimelines.Purged(caseName)
+            : throw CaseErrors.NotFound(CaseErrors.CaseType, caseName, "does not exist: no saga was started for it");
     }
 
     /// <inheritdoc />
