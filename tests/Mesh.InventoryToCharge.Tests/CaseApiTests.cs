@@ -10,6 +10,7 @@ using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
 using Mesh.Testing;
+using Mesh.Workflows.Cases;
 using Mesh.Workflows.InventoryToCharge;
 using Microsoft.Extensions.DependencyInjection;
 using Status = Google.Rpc.Status;
@@ -356,6 +357,28 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
         var entry = Assert.Single(audit, e => (string?)e["requestId"] == requestId);
         Assert.True(answer.Started);
         Assert.Equal(("ana.ops", "replay", parked.Name, "OK"), ((string?)entry["subject"], (string?)entry["action"], (string?)entry["case"], (string?)entry["outcome"]));
+    }
+
+    [Fact]
+    public async Task EventSentAgainAfterItWasDeadLettered_StartsNoSaga_AndItsCaseStaysParked()
+    {
+        var spec = new ScenarioSpec(Events: 1, Locations: 1, DuplicateShare: 0, Seed: Random.Shared.Next());
+        var consumed = InventoryToChargeScenario.Consumptions(fixture.Catalog, spec).Single();
+        consumed.Context.EventId = $"{fixture.Catalog.RunId}-late-copy-{Guid.NewGuid():N}";
+        consumed.Context.OccurTime = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        // What the sidecar does when the app stays down past the delivery retries: the event goes to the dead-letter topic.
+        var data = System.Text.Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(consumed));
+        await fixture.Flow.Clients.Dapr.PublishByteEventAsync(fixture.Flow.Clients.PubSub, ConsumptionIntake.DeadLetterTopic, data, "application/json");
+        await fixture.Flow.Scenario.WaitForCaseAsync(consumed.Context.EventId, _ => true, Settle, CancellationToken.None);
+
+        // A copy of the event then arrives (the sender sent it twice); the intake answers it once it decided.
+        await fixture.Flow.Scenario.SendAsync([consumed], spec, 1, CancellationToken.None);
+        await fixture.Flow.AcknowledgedAsync(ConsumptionIntake.Topic, Settle);
+
+        var saga = await fixture.Flow.Workflows.GetRequiredService<DaprWorkflowClient>().GetWorkflowStateAsync(ConsumptionIntake.InstanceIdOf(consumed.Context.EventId), getInputsAndOutputs: false);
+        var parked = await Cases.GetCaseAsync(new GetCaseRequest { Name = CaseNames.Of(CaseLedger.FlowId, consumed.Context.EventId) });
+        Assert.False(saga?.Exists ?? false, "a saga started for an event whose case was already parked");
+        Assert.Equal((CaseState.Exception, "dead_lettered", ""), (parked.State, parked.Reason, parked.InventoryToCharge.StockMovement));
     }
 
     // Sends one event changed by `spoil` so master data refuses it, and waits until its case is on the queue.

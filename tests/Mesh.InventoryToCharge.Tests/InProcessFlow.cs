@@ -47,6 +47,9 @@ public sealed class InProcessFlow : IAsyncDisposable
     /// <summary>The CloudEvents published on <paramref name="topic"/> so far.</summary>
     public Task<List<System.Text.Json.Nodes.JsonNode>> PublishedAsync(string topic) => mesh.PublishedAsync(topic);
 
+    /// <summary>Waits until every subscriber of <paramref name="topic"/> acknowledged what was published on it so far.</summary>
+    public Task AcknowledgedAsync(string topic, TimeSpan patience) => mesh.AcknowledgedAsync(topic, patience);
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

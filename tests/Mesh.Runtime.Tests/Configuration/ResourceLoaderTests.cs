@@ -33,7 +33,7 @@ public sealed class ResourceLoaderTests : IDisposable
         Assert.False(definitions[2].SecretRefs.ContainsKey("primaryEncryptionKey"));
         Assert.Equal("state-encryption-key", ofWorkflows.Single(d => d.Name == "patientstore").SecretRefs["primaryEncryptionKey"].Name);
         var inbound = resiliency.ComponentInbound["pubsub"];
-        Assert.Equal(new RetryPolicy("deliveryRetry", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), 5), inbound.Retry);
+        Assert.Equal(new RetryPolicy("deliveryRetry", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), 8), inbound.Retry);
         Assert.Null(inbound.Timeout);
         Assert.Empty(resiliency.Apps);
     }

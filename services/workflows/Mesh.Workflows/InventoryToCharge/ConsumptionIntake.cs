@@ -41,6 +41,14 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
             return Drop(problem, consumed.Context?.EventId ?? "");
         }
 
+        // A copy of an event whose case already concluded (parked as dead_lettered while the app restarted, or whose
+        // saga finished and was purged) is a duplicate: starting a saga would put effects under a case that says otherwise.
+        if (await ledger.Store.GetAsync(consumed.Context.EventId, ct) is { } concluded)
+        {
+            logger.LogInformation("Event {EventId} was seen before; its case is {State}", consumed.Context.EventId, concluded.State);
+            return Results.Ok();
+        }
+
         var consumption = CaseOf(consumed, options.Value.Retry());
         // The patient goes to the encrypted state store first; the saga's input and history only name it.
         await patients.SaveAsync(consumption.PatientRef, PatientOf(consumed), ct);
