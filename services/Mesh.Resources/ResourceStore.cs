@@ -161,8 +161,12 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
             ? TryReplaceAsync(id, resource, etag, ct)
             : TryTransactAsync([ReplaceOperation(id, resource, etag), .. alongside], announce ?? [], ct);
 
-    /// <summary>Deletes the resource if its ETag is still <paramref name="etag"/>, and its id from the index; false when another writer won.</summary>
-    public async Task<bool> TryDeleteAsync(string id, string etag, CancellationToken ct)
+    /// <summary>
+    /// Deletes the resource if its ETag is still <paramref name="etag"/>, and its id from the index, committing
+    /// <paramref name="alongside"/> (read afresh on every attempt, e.g. leaving its groups) in the same transaction;
+    /// false when another writer won.
+    /// </summary>
+    public async Task<bool> TryDeleteAsync(string id, string etag, CancellationToken ct, Func<CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
@@ -172,6 +176,11 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 new(Key(id), null, StateOperationType.Delete, etag, options: FirstWrite),
                 new(BucketKey(Bucket(id)), JsonSerializer.SerializeToUtf8Bytes(bucket.Where(i => i != id).ToList()), StateOperationType.Upsert, EmptyAsNull(bucketETag), options: FirstWrite),
             ];
+            if (alongside is not null)
+            {
+                operations.AddRange(await alongside(ct));
+            }
+
             if (await TryTransactAsync(operations, [], ct))
             {
                 return true;
@@ -214,10 +223,33 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         return new(GroupKey(group, value), JsonSerializer.SerializeToUtf8Bytes((members ?? []).Append(id).Distinct().ToList()), StateOperationType.Upsert, EmptyAsNull(etag ?? ""), options: FirstWrite);
     }
 
+    /// <summary>
+    /// The operation that takes <paramref name="id"/> out of the group <paramref name="group"/> = <paramref name="value"/>,
+    /// read afresh at its ETag (the group's key goes when its last member leaves), for a write that stops the resource
+    /// belonging there (see <see cref="ReferenceGroup{T}"/>).
+    /// </summary>
+    public async Task<StateTransactionRequest> LeaveGroupAsync(string group, string value, string id, CancellationToken ct)
+    {
+        var (members, etag) = await dapr.GetStateAndETagAsync<List<string>?>(store, GroupKey(group, value), cancellationToken: ct);
+        var rest = (members ?? []).Where(m => m != id).ToList();
+        return rest.Count == 0
+            ? new(GroupKey(group, value), null, StateOperationType.Delete, EmptyAsNull(etag ?? ""), options: FirstWrite)
+            : new(GroupKey(group, value), JsonSerializer.SerializeToUtf8Bytes(rest), StateOperationType.Upsert, EmptyAsNull(etag ?? ""), options: FirstWrite);
+    }
+
     /// <summary>The ids grouped under <paramref name="group"/> = <paramref name="value"/>, in ordinal order: one read, whatever the size of the collection.</summary>
     public async Task<List<string>> GroupIdsAsync(string group, string value, CancellationToken ct)
     {
         var ids = await dapr.GetStateAsync<List<string>?>(store, GroupKey(group, value), cancellationToken: ct) ?? [];
+        ids.Sort(StringComparer.Ordinal);
+        return ids;
+    }
+
+    /// <summary>The ids grouped under <paramref name="group"/> = any of <paramref name="values"/>, read in one bulk call, in ordinal order.</summary>
+    public async Task<List<string>> GroupIdsAsync(string group, IReadOnlyCollection<string> values, CancellationToken ct)
+    {
+        var read = await dapr.GetBulkStateAsync(store, [.. values.Select(v => GroupKey(group, v))], parallelism: Buckets, cancellationToken: ct);
+        var ids = read.Where(r => !string.IsNullOrEmpty(r.Value)).SelectMany(r => JsonSerializer.Deserialize<List<string>>(r.Value)!).Distinct().ToList();
         ids.Sort(StringComparer.Ordinal);
         return ids;
     }
@@ -293,7 +325,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     private static string? EmptyAsNull(string etag) => etag.Length == 0 ? null : etag;
 
     // FNV-1a: stable across processes, unlike string.GetHashCode.
-    private static int Bucket(string id)
+    internal static int Bucket(string id)
     {
         var hash = 2166136261u;
         foreach (var c in id)

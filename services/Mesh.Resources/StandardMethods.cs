@@ -83,11 +83,13 @@ public static class StandardMethods
     }
 
     /// <summary>Deletes the resource: NOT_FOUND, or ABORTED when <paramref name="etag"/> is stale or another writer wins.</summary>
-    public static async Task DeleteAsync<T>(ResourceStore<T> store, string id, string name, string etag, CancellationToken ct)
+    public static async Task DeleteAsync<T>(
+        ResourceStore<T> store, string id, string name, string etag, CancellationToken ct, Func<T, CancellationToken, Task<IEnumerable<StateTransactionRequest>>>? alongside = null)
         where T : class, IMessage<T>, new()
     {
         var current = await store.GetAsync(id, ct) ?? throw ResourceErrors.NotFound(name);
-        if ((etag.Length > 0 && etag != current.GetETag()) || !await store.TryDeleteAsync(id, current.GetETag(), ct))
+        if ((etag.Length > 0 && etag != current.GetETag())
+            || !await store.TryDeleteAsync(id, current.GetETag(), ct, alongside is null ? null : token => alongside(current, token)))
         {
             throw ResourceErrors.Aborted($"{name} changed since it was read; read it again");
         }

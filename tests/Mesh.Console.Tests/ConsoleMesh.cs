@@ -4,6 +4,7 @@ using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 
 namespace Mesh.Console.Tests;
@@ -39,6 +40,13 @@ public sealed class ConsoleMesh : IAsyncLifetime
     /// <summary>The console's home page.</summary>
     public string BaseUrl => mesh.AddressOf("console").ToString();
 
+    /// <summary>How long a requisition waits for its approver before it shows on the stalled page.</summary>
+    public TimeSpan StalledAfter { get; } = TimeSpan.FromHours(8);
+
+    /// <summary>The workflows app's clock, which its stalled-case view reads; the workflow engine's timers stay on the real clock.</summary>
+    /// <remarks>It starts at the real time, so the case timestamps it stamps stay beside the other apps'.</remarks>
+    public FakeTimeProvider WorkflowsClock { get; } = new(DateTimeOffset.UtcNow);
+
     /// <summary>The browser.</summary>
     public IBrowser Browser { get; private set; } = null!;
 
@@ -62,9 +70,8 @@ public sealed class ConsoleMesh : IAsyncLifetime
                 ["Workflows:PostingAttempts"] = "2",
                 ["Workflows:FirstRetryInterval"] = "00:00:00.100",
                 ["Workflows:MaxRetryInterval"] = "00:00:00.200",
-                // A requisition waiting two seconds for its approver shows on the stalled page.
-                ["Workflows:ProcureToPay:StalledAfter"] = "00:00:02",
-            }),
+                ["Workflows:ProcureToPay:StalledAfter"] = StalledAfter.ToString(),
+            }, WorkflowsClock),
             TestApp.Client("clinic"),
         ]);
         await mesh.AddAppAsync(TestApp.InProcess<registry::Program>("registry", "grpc", RegistrySettings(mesh.Redis.ConnectionString)));

@@ -4,6 +4,7 @@ using Mesh.Runtime;
 using Mesh.Scenarios;
 using Mesh.Testing;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace Mesh.Demo.Tests;
 
@@ -15,7 +16,7 @@ namespace Mesh.Demo.Tests;
 /// Every run ends with the reconciliation
 /// report: every event accounted for once in every system.
 /// </summary>
-public sealed class ChaosTests : IDisposable
+public sealed class ChaosTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Restart = TimeSpan.FromMinutes(2);
 
@@ -49,7 +50,7 @@ public sealed class ChaosTests : IDisposable
                 () => mesh.DemoLog.Contains($"mesh: restarted app '{appId}'", StringComparison.Ordinal), Restart, () => $"the demo's mesh never restarted '{appId}':\n{mesh.DemoLog}");
         }
 
-        var (code, report, error) = await demo.ExitAsync(Patience);
+        var (code, report, error) = await ReportAsync(demo);
 
         Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
         Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
@@ -74,7 +75,7 @@ public sealed class ChaosTests : IDisposable
         }
 
         await ErpChaos.SetAsync(erp, "Normal", CancellationToken.None);
-        var (code, report, error) = await demo.ExitAsync(Patience);
+        var (code, report, error) = await ReportAsync(demo);
 
         Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{mesh.DemoLog}");
         Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
@@ -114,12 +115,20 @@ public sealed class ChaosTests : IDisposable
         await redis.StopAsync();
         await second.WaitForOutputAsync("pubsub.redis: reading stream ", Restart);
         await redis.StartAgainAsync();
-        var (code, report, error) = await demo.ExitAsync(Patience);
+        var (code, report, error) = await ReportAsync(demo);
 
         Assert.True(code == 0, $"exit {code}\n{report}\n{error}\n{second.Output}");
         Assert.Contains("RECONCILED: every event is accounted for once in every system.", report, StringComparison.Ordinal);
         Assert.Matches($@"cases settled\s+{Events}\s", report);
         Assert.Matches(@"duplicates\s+0\s", report);
+    }
+
+    // Waits for the demo to end and keeps its report in the test's output (`--logger "console;verbosity=detailed"`).
+    private async Task<(int Code, string Report, string Error)> ReportAsync(RunningCommand demo)
+    {
+        var (code, report, error) = await demo.ExitAsync(Patience);
+        output.WriteLine(report);
+        return (code, report, error);
     }
 
     // Mid-run: once half the consumption events are on the topic's stream, while the rest are sent and the sagas work.

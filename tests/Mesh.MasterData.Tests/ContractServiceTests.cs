@@ -106,6 +106,30 @@ public sealed class ContractServiceTests(ContractFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task ListContracts_BySupplier_PagesOnlyItsContractsNewestFirstAmongOthers()
+    {
+        var (supplier, other) = (await NewSupplierAsync(), await NewSupplierAsync());
+        await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => CreateAsync(Agreement(other))));
+        var ours = new List<Contract>();
+        for (var days = 1; days <= 3; days++)
+        {
+            ours.Add(await CreateAsync(new Contract(Agreement(supplier)) { StartTime = Timestamp.FromDateTimeOffset(Now.AddDays(-days)) }));
+        }
+
+        var (listed, pages) = await Mesh.Contracts.Pages.AllAsync<Contract>(async token =>
+        {
+            var page = await Contracts.ListContractsAsync(new ListContractsRequest { Supplier = supplier, PageSize = 2, PageToken = token });
+            return (page.Contracts, page.NextPageToken);
+        });
+        var malformed = await RefusedAsync(() => Contracts.ListContractsAsync(new ListContractsRequest { Supplier = "acme" }).ResponseAsync);
+
+        Assert.Equal(ours.Select(c => c.Name), listed.Select(c => c.Name));
+        Assert.Equal(2, pages);
+        Assert.Equal(StatusCode.InvalidArgument, malformed.StatusCode);
+        Assert.Contains("supplier", malformed.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_ContractNumberTakenWithTheSupplier_IsAlreadyExists_WithAnotherSupplierIsAccepted()
     {
         var (supplier, other) = (await NewSupplierAsync(), await NewSupplierAsync());

@@ -11,9 +11,9 @@ using Mesh.Scenarios;
 using Mesh.Testing;
 using Mesh.Testing.Apps;
 using Mesh.Runtime.Configuration;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Mesh.ProcureToPay.Tests;
 
@@ -350,7 +350,7 @@ public sealed class EscalationClockMesh : ProcureToPayMesh
 
     /// <inheritdoc />
     protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) =>
-        InventoryToChargeApps.Workflows(settings, web => web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock)));
+        InventoryToChargeApps.Workflows(settings, Clock);
 }
 
 /// <summary>The mesh with the workflows app as a real process, so a test can SIGKILL it mid-run and start it again.</summary>
@@ -367,9 +367,20 @@ public sealed class WorkflowsProcessMesh : ProcureToPayMesh
     protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.WorkflowsProcess(settings);
 }
 
-/// <summary>The procure-to-pay mesh where a case waiting a second for its approver counts as stalled.</summary>
+/// <summary>
+/// The procure-to-pay mesh where a case waiting eight hours for its approver counts as stalled, with the workflows app
+/// (whose clock the stalled-case view reads) on a fake clock (<see cref="Clock"/>) a test moves; the workflow engine's
+/// timers stay on the real clock.
+/// </summary>
 public sealed class StalledMesh : ProcureToPayMesh
 {
+    /// <summary>The workflows app's clock.</summary>
+    /// <remarks>It starts at the real time, so the case timestamps it stamps stay beside the other apps'.</remarks>
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
     /// <inheritdoc />
-    public override TimeSpan StalledAfter => TimeSpan.FromSeconds(1);
+    public override TimeSpan StalledAfter => TimeSpan.FromHours(8);
+
+    /// <inheritdoc />
+    protected override TestApp WorkflowsApp(IReadOnlyDictionary<string, string?> settings) => InventoryToChargeApps.Workflows(settings, Clock);
 }

@@ -7,6 +7,8 @@ extern alias procurement;
 extern alias workflows;
 
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Testing.Apps;
 
@@ -41,6 +43,13 @@ public static class InventoryToChargeApps
     /// </summary>
     public static TestApp Workflows(IReadOnlyDictionary<string, string?>? settings = null, Action<IWebHostBuilder>? configure = null) =>
         TestApp.InProcess<workflows::Program>("workflows", "h2c", settings, configure);
+
+    /// <summary>
+    /// The workflows app in this process on <paramref name="clock"/> (its TimeProvider: case timestamps and the stalled-case
+    /// view); the workflow engine's durable timers run on the sidecar's clock, not on this one.
+    /// </summary>
+    public static TestApp Workflows(IReadOnlyDictionary<string, string?> settings, TimeProvider clock) =>
+        Workflows(settings, web => web.ConfigureTestServices(services => services.AddSingleton(clock)));
 
     /// <summary>
     /// The workflows app as a real process from its build, so a test can SIGKILL it; in Development, as dapr.yaml runs

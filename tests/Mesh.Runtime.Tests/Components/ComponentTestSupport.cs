@@ -78,10 +78,13 @@ public sealed class Deliveries
         }
     }
 
-    /// <summary>True when nothing more is delivered during <paramref name="quiet"/>.</summary>
+    /// <summary>True when nothing more is delivered during <paramref name="quiet"/> (for components on their own clock, as Redis is).</summary>
     public async Task<bool> NoneWithinAsync(TimeSpan quiet)
     {
         await Task.Delay(quiet);
-        return !received.Reader.TryPeek(out _);
+        return !HasUnread;
     }
+
+    /// <summary>Whether a delivery came that <see cref="NextAsync"/> has not read yet.</summary>
+    public bool HasUnread => received.Reader.TryPeek(out _);
 }

@@ -141,15 +141,17 @@ public sealed class PubSubThroughSidecarTests(SidecarTestbed testbed) : IClassFi
     [Fact]
     public async Task SubscriberKilledMidDelivery_ReceivesTheMessageAfterRestart()
     {
+        using var ended = new DeliveryStatuses("orders", "crash");
         testbed.Recorder.Block("crash");
         var publisher = testbed.ClientFor(testbed.CheckoutSidecar);
         await publisher.PublishEventAsync("pubsub", "crash", new Order("ord-6", 1));
         await testbed.Recorder.WaitForAsync("crash", 1);
 
-        // The app dies with the delivery in flight, and stays down for a while.
+        // The app dies with the delivery in flight, and stays down until the sidecar has spent its retries on it and
+        // left the message to the component's redelivery.
         await testbed.Orders.DisposeAsync();
         testbed.Recorder.Unblock("crash");
-        await Task.Delay(1500);
+        await ended.WaitForAsync("retry");
         await testbed.StartOrdersAsync();
 
         var deliveries = await testbed.Recorder.WaitForAsync("crash", 2, TimeSpan.FromSeconds(30));

@@ -145,17 +145,25 @@ public sealed class SubscriberApp : IAsyncDisposable
     }
 }
 
-/// <summary>What the subscriber received, and how it should answer.</summary>
-public sealed class Recorder
+/// <summary>What the subscriber received and when (on <paramref name="clock"/>, the system clock when null), and how it should answer.</summary>
+public sealed class Recorder(TimeProvider? clock = null)
 {
     private readonly ConcurrentDictionary<string, ConcurrentQueue<JsonNode>> received = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<DateTimeOffset>> arrivals = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string Body)>> answers = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> blocked = new();
     private readonly ConcurrentDictionary<string, byte> seenInBulk = new();
 
     public IReadOnlyList<JsonNode> Received(string topic) => received.GetOrAdd(topic, _ => new()).ToList();
 
-    public void Add(string topic, JsonNode node) => received.GetOrAdd(topic, _ => new()).Enqueue(node);
+    /// <summary>When each delivery on <paramref name="topic"/> arrived, in order.</summary>
+    public IReadOnlyList<DateTimeOffset> ArrivalTimes(string topic) => arrivals.GetOrAdd(topic, _ => new()).ToList();
+
+    public void Add(string topic, JsonNode node)
+    {
+        arrivals.GetOrAdd(topic, _ => new()).Enqueue((clock ?? TimeProvider.System).GetUtcNow());
+        received.GetOrAdd(topic, _ => new()).Enqueue(node);
+    }
 
     public void Script(string topic, params (int Status, string Body)[] sequence)
     {

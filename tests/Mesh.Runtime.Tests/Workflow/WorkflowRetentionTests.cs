@@ -1,5 +1,6 @@
 using Dapr.Workflow;
 using Mesh.Runtime.Configuration;
+using Mesh.Testing;
 
 namespace Mesh.Runtime.Tests.Workflow;
 
@@ -60,6 +61,40 @@ public sealed class WorkflowRetentionTests
 
         Assert.Equal((true, true, true, true, true), (justBefore, completedGone, failedAfter1h, failedJustBefore, failedGone));
         Assert.DoesNotContain(completed, (await testbed.Client.ListInstanceIdsAsync(pageSize: 1000)).InstanceIds);
+    }
+
+    [Fact]
+    public async Task ShippedWorkflowsConfiguration_PurgesCompletedAfterAWeekAndFailedOrTerminatedAfterAMonth()
+    {
+        var shipped = DaprConfigurationLoader.Load(Path.Combine(Repository.Root, "config", "workflows.yaml"));
+        await using var testbed = new WorkflowTestbed { Configuration = shipped };
+        await testbed.InitializeAsync();
+        var completed = await testbed.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), input: 1);
+        var failed = await testbed.Client.ScheduleNewWorkflowAsync("NoSuchWorkflow", input: 1);
+        var terminated = await testbed.Client.ScheduleNewWorkflowAsync(nameof(SupplySaga), input: new SupplyRequest("gown", 1));
+        await testbed.Client.WaitForWorkflowStartAsync(terminated);
+        await testbed.Client.TerminateWorkflowAsync(terminated, "cancelled by test");
+        foreach (var id in new[] { completed, failed, terminated })
+        {
+            await WaitAsync(testbed, id);
+        }
+
+        var (week, month) = (TimeSpan.FromDays(7), TimeSpan.FromDays(30));
+        testbed.Clock.Advance(week - TimeSpan.FromMilliseconds(1));
+        var completedJustBefore = await ExistsAsync(testbed, completed);
+        var history = await testbed.Client.GetInstanceHistoryAsync(completed);
+        testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var completedGone = await GoneAsync(testbed, completed);
+        testbed.Clock.Advance(month - week - TimeSpan.FromMilliseconds(1));
+        var othersJustBefore = (await ExistsAsync(testbed, failed), await ExistsAsync(testbed, terminated));
+        testbed.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var othersGone = (await GoneAsync(testbed, failed), await GoneAsync(testbed, terminated));
+
+        Assert.Equal((true, true), (completedJustBefore, completedGone));
+        Assert.NotEmpty(history);
+        Assert.Equal((true, true), othersJustBefore);
+        Assert.Equal((true, true), othersGone);
+        Assert.Empty((await testbed.Client.ListInstanceIdsAsync(pageSize: 1000)).InstanceIds);
     }
 
     [Fact]

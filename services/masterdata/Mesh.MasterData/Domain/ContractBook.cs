@@ -54,8 +54,14 @@ public sealed class ContractBook(
     public async Task<Contract> GetAsync(string name, CancellationToken ct) =>
         Now(await contracts.GetAsync(ContractRules.Contracts.IdOf(name, "name"), ct) ?? throw ResourceErrors.NotFound(name));
 
-    /// <summary>Every contract as it stands now, for lists.</summary>
-    public async Task<List<Contract>> AllAsync(CancellationToken ct) => [.. (await contracts.AllAsync(ct)).Select(Now)];
+    /// <summary>
+    /// The contracts a list reads, as they stand now: only the group of <paramref name="supplier"/> when the list asks
+    /// for one supplier (INVALID_ARGUMENT naming the field when it is not a supplier's name). Without a supplier it reads
+    /// every contract, because the list's order (newest start_time first) is one no key of the store keeps; contracts
+    /// are few (agreements with suppliers, not transactions), and each page still answers only its own.
+    /// </summary>
+    public async Task<List<Contract>> ListedAsync(string supplier, CancellationToken ct) =>
+        [.. (supplier.Length == 0 ? await contracts.AllAsync(ct) : await contracts.InGroupAsync(SupplierGroup, SupplierRules.Suppliers.IdOf(supplier, "supplier"), ct)).Select(Now)];
 
     /// <summary>
     /// Applies the fields of <paramref name="change"/> named by <paramref name="mask"/>: FAILED_PRECONDITION for a state

@@ -10,7 +10,7 @@ namespace Mesh.MasterData.Domain;
 /// created (ALREADY_EXISTS naming the holder), and deleted only when no location is charged to it.
 /// </summary>
 /// <param name="codes">The claims of company code and code.</param>
-public sealed class CostCenterMaster(ResourceStore<CostCenter> costCenters, ResourceStore<Location> locations, UniqueKeys codes, TimeProvider time)
+public sealed class CostCenterMaster(ResourceStore<CostCenter> costCenters, LocationMaster locations, UniqueKeys codes, TimeProvider time)
 {
     /// <summary>Creates <paramref name="draft"/> under <paramref name="costCenterId"/>, or a new id.</summary>
     public async Task<CostCenter> CreateAsync(CostCenter draft, string costCenterId, string requestId, CancellationToken ct)
@@ -46,7 +46,7 @@ public sealed class CostCenterMaster(ResourceStore<CostCenter> costCenters, Reso
     public async Task DeleteAsync(string name, string etag, CancellationToken ct)
     {
         var id = CostCenterRules.CostCenters.IdOf(name, "name");
-        if ((await locations.AllAsync(ct)).FirstOrDefault(l => l.CostCenter == name) is { } location)
+        if (await locations.FirstChargedToAsync(name, ct) is { } location)
         {
             throw ResourceErrors.FailedPrecondition($"{location.Name} is charged to {name}; move it to another cost center first, or make {name} inactive");
         }

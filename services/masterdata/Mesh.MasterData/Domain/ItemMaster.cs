@@ -10,6 +10,9 @@ namespace Mesh.MasterData.Domain;
 /// </summary>
 public sealed class ItemMaster(ResourceStore<Item> items, UniqueIdentifiers<Item> identifiers, ContractEvents events, TimeProvider time)
 {
+    // Every write keeps the item in the groups of its suppliers, which a supplier's delete reads.
+    private readonly ReferenceGroup<Item> bySupplier = ItemRules.BySupplier(items);
+
     /// <summary>Creates <paramref name="draft"/> under <paramref name="itemId"/>, or a new id.</summary>
     public async Task<Item> CreateAsync(Item draft, string itemId, string requestId, CancellationToken ct)
     {
@@ -22,7 +25,9 @@ public sealed class ItemMaster(ResourceStore<Item> items, UniqueIdentifiers<Item
         item.CreateTime = now;
         item.UpdateTime = now;
         // A retry with the same request_id returns the first item and announces nothing again.
-        return await items.CreateAsync(id, item, requestId, ct, token => identifiers.ClaimAsync(id, item, token), [items.Announce(id, MasterDataEvents.ItemCreated(events, item, requestId))]);
+        return await items.CreateAsync(
+            id, item, requestId, ct, async token => [.. await identifiers.ClaimAsync(id, item, token), .. await bySupplier.TrackAsync(id, null, item, token)],
+            [items.Announce(id, MasterDataEvents.ItemCreated(events, item, requestId))]);
     }
 
     /// <summary>Applies the fields of <paramref name="change"/> named by <paramref name="mask"/>.</summary>
@@ -33,14 +38,27 @@ public sealed class ItemMaster(ResourceStore<Item> items, UniqueIdentifiers<Item
         {
             ItemRules.Validate(updated);
             updated.UpdateTime = Timestamp.FromDateTimeOffset(time.GetUtcNow());
-        }, ct, (updated, token) => identifiers.ClaimAsync(id, updated, token), (current, updated) => MasterDataEvents.ItemUpdated(events, updated, current.GetETag(), mask!));
+        }, ct, async (updated, token) =>
+        [
+            .. await identifiers.ClaimAsync(id, updated, token),
+            // The stored item read here is the one the update replaces: had it changed since, its ETag fails the write.
+            .. mask?.Paths.Contains("supplier_part_numbers") == true ? await bySupplier.TrackAsync(id, await items.GetAsync(id, token), updated, token) : [],
+        ], (current, updated) => MasterDataEvents.ItemUpdated(events, updated, current.GetETag(), mask!));
     }
 
     /// <summary>Deletes the item <paramref name="name"/>: NOT_FOUND, or ABORTED when <paramref name="etag"/> is stale.</summary>
-    public Task DeleteAsync(string name, string etag, CancellationToken ct) =>
-        StandardMethods.DeleteAsync(items, ItemRules.Items.IdOf(name, "name"), name, etag, ct);
+    public Task DeleteAsync(string name, string etag, CancellationToken ct)
+    {
+        var id = ItemRules.Items.IdOf(name, "name");
+        return StandardMethods.DeleteAsync(items, id, name, etag, ct, (stored, token) => bySupplier.TrackAsync(id, stored, null, token));
+    }
 
     /// <summary>The items most like <paramref name="candidate"/> (never itself), best first.</summary>
+    /// <remarks>
+    /// A scan by nature: similarity is fuzzy (descriptions, manufacturer part numbers), so no key or group finds the
+    /// candidates; exact identifiers (GTIN, UDI-DI, external ids) are claimed as unique keys instead. Its cost grows with
+    /// the item master, and the catalog import calls it once per row it adds.
+    /// </remarks>
     public async Task<IEnumerable<(Item Item, int Score, List<string> Fields)>> FindDuplicatesAsync(Item candidate, int minScoreBasisPoints, int maxMatches, CancellationToken ct)
     {
         var minimum = Matching.MinScore(minScoreBasisPoints);

@@ -9,6 +9,9 @@ public static class ItemRules
     /// <summary>The items collection.</summary>
     public static readonly ResourceName Items = new("items");
 
+    /// <summary>The items grouped by the suppliers of their part numbers, so a supplier's delete reads one group.</summary>
+    public static ReferenceGroup<Item> BySupplier(ResourceStore<Item> items) => new(items, "supplier", i => i.SupplierPartNumbers.Select(p => p.Supplier));
+
     /// <summary>The fields an update may change.</summary>
     public static readonly IReadOnlySet<string> UpdatablePaths = new HashSet<string>(StringComparer.Ordinal)
     {

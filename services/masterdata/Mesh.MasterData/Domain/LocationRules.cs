@@ -9,6 +9,12 @@ public static class LocationRules
     /// <summary>The locations collection.</summary>
     public static readonly ResourceName Locations = new("locations");
 
+    /// <summary>The locations grouped by their parent, so a delete checks for children in one group.</summary>
+    public static ReferenceGroup<Location> ByParent(ResourceStore<Location> locations) => new(locations, "parent", l => [l.ParentLocation]);
+
+    /// <summary>The locations grouped by the cost center they are charged to, so a cost center's delete reads one group.</summary>
+    public static ReferenceGroup<Location> ByCostCenter(ResourceStore<Location> locations) => new(locations, "cost-center", l => [l.CostCenter]);
+
     /// <summary>The fields an update may change (not the facility: a location stays in its facility's tree).</summary>
     public static readonly IReadOnlySet<string> UpdatablePaths = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -6,10 +6,13 @@ namespace Mesh.MasterData.Domain;
 
 /// <summary>
 /// The supplier master: suppliers created once per request id with their tax id and external ids claimed, announced
-/// (SupplierCreated) in the transaction that saves them, and deleted only when no item is sold by them.
+/// (SupplierCreated) in the transaction that saves them, and deleted only when no item is sold by them (which reads
+/// only the items grouped under the supplier, <see cref="ItemRules.BySupplier"/>).
 /// </summary>
 public sealed class SupplierMaster(ResourceStore<Supplier> suppliers, ResourceStore<Item> items, UniqueIdentifiers<Supplier> identifiers, ContractEvents events, TimeProvider time)
 {
+    private readonly ReferenceGroup<Item> itemsBySupplier = ItemRules.BySupplier(items);
+
     /// <summary>Creates <paramref name="draft"/> under <paramref name="supplierId"/>, or a new id.</summary>
     public async Task<Supplier> CreateAsync(Supplier draft, string supplierId, string requestId, CancellationToken ct)
     {
@@ -40,7 +43,7 @@ public sealed class SupplierMaster(ResourceStore<Supplier> suppliers, ResourceSt
     public async Task DeleteAsync(string name, string etag, CancellationToken ct)
     {
         var id = SupplierRules.Suppliers.IdOf(name, "name");
-        if ((await items.AllAsync(ct)).FirstOrDefault(i => i.SupplierPartNumbers.Any(p => p.Supplier == name)) is { } item)
+        if (await itemsBySupplier.FirstReferringAsync(name, ct) is { } item)
         {
             throw ResourceErrors.FailedPrecondition($"{item.Name} is sold by {name} (supplier_part_numbers); remove that number first, or make {name} inactive");
         }
@@ -49,6 +52,10 @@ public sealed class SupplierMaster(ResourceStore<Supplier> suppliers, ResourceSt
     }
 
     /// <summary>The suppliers most like <paramref name="candidate"/> (never itself), best first.</summary>
+    /// <remarks>
+    /// A scan by nature: similarity is fuzzy (names, addresses), so no key or group finds the candidates; exact
+    /// identifiers (tax id, external ids) are claimed as unique keys instead. Its cost grows with the supplier master.
+    /// </remarks>
     public async Task<IEnumerable<(Supplier Supplier, int Score, List<string> Fields)>> FindDuplicatesAsync(Supplier candidate, int minScoreBasisPoints, int maxMatches, CancellationToken ct)
     {
         var minimum = Matching.MinScore(minScoreBasisPoints);

@@ -21,7 +21,7 @@ public sealed class ContractApi(ContractBook book) : ContractService.ContractSer
     {
         var size = Paging.Size(request.PageSize);
         var after = PageTokens.Decode(request.PageToken, cursor => Cursor.TryParse(cursor, out _));
-        var ordered = (await book.AllAsync(context.CancellationToken))
+        var ordered = (await book.ListedAsync(request.Supplier, context.CancellationToken))
             .Where(c => Matches(c, request))
             .Select(c => (Contract: c, Place: Cursor.Of(c)))
             .Where(c => after.Length == 0 || c.Place.CompareTo(Cursor.Parse(after)) > 0)
