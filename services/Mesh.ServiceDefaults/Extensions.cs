@@ -3,6 +3,7 @@ using Mesh.ServiceDefaults.Security;
 using Mesh.ServiceDefaults.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +32,7 @@ public static class MeshServiceDefaultsExtensions
     private const string HealthPath = "/health";
     private const string AlivePath = "/alive";
     private const string LiveTag = "live";
+    private const string GrpcHealthPath = "/grpc.health.v1.Health";
 
     /// <summary>Adds the Mesh defaults to an app.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
@@ -94,9 +96,7 @@ public static class MeshServiceDefaultsExtensions
                 // The Dapr.Workflow SDK's spans of workflow turns and activities, parents of the calls activities make.
                 .AddSource(DaprWorkflowSource)
                 // Health probes and scrapes would drown real traffic in traces.
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx =>
-                    !ctx.Request.Path.StartsWithSegments(HealthPath) && !ctx.Request.Path.StartsWithSegments(AlivePath)
-                    && !ctx.Request.Path.StartsWithSegments(MetricsPath))
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !IsProbe(ctx.Request.Path))
                 .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation());
 
@@ -107,6 +107,10 @@ public static class MeshServiceDefaultsExtensions
 
         return builder;
     }
+
+    // Health probes (HTTP and gRPC) and scrapes: no spans, no request metrics.
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments(HealthPath) || path.StartsWithSegments(AlivePath) || path.StartsWithSegments(MetricsPath) || path.StartsWithSegments(GrpcHealthPath);
 
     private static bool TelemetryDisabled(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
         string.Equals(configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase);
@@ -128,12 +132,12 @@ public static class MeshServiceDefaultsExtensions
     {
         if (!TelemetryDisabled(app.Configuration))
         {
-            app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
+            app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous().DisableHttpMetrics();
         }
 
-        app.MapHealthChecks(HealthPath).AllowAnonymous();
-        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous();
-        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapHealthChecks(HealthPath).AllowAnonymous().DisableHttpMetrics();
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) }).AllowAnonymous().DisableHttpMetrics();
+        app.MapGrpcHealthChecksService().AllowAnonymous().DisableHttpMetrics();
         app.MapGrpcReflectionService();
         return app;
     }

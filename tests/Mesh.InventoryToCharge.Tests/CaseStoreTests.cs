@@ -129,6 +129,28 @@ public sealed class CaseStoreTests(CaseStoreTests.Sidecar sidecar) : IClassFixtu
     }
 
     [Fact]
+    public async Task Record_ManyAtOnceEachConcludedTwice_EachCaseRecordedOnceInTheLogAndOnItsReasonsView()
+    {
+        // Conclusions that arrive together are written in groups; two conclusions of one case race at its ETag.
+        var store = Store(TimeProvider.System);
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 80), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+            await store.RecordAsync(Exception($"e{i / 2}", i % 2 == 0 ? "unknown_item" : "dead_lettered"), unlessRecorded: true, ct));
+        var (concluded, _) = await Mesh.Contracts.Pages.AllAsync<Case>(async token => await store.ListConcludedAsync(9, token, CancellationToken.None));
+        var (queued, _) = await ListAllAsync(store, null, null, pageSize: 9);
+        var (items, _) = await ListAllAsync(store, "unknown_item", null, pageSize: 100);
+        var (deadLettered, _) = await ListAllAsync(store, "dead_lettered", null, pageSize: 100);
+
+        var ids = Enumerable.Range(0, 40).Select(i => $"e{i}").Order();
+        Assert.Equal(ids, concluded.Select(Id).Order());
+        Assert.Equal(ids, queued.Select(Id).Order());
+        Assert.Equal(ids, items.Concat(deadLettered).Select(Id).Order());
+        Assert.All(queued, c => Assert.Contains(c.Name, (c.Reason == "unknown_item" ? items : deadLettered).Select(r => r.Name)));
+        Assert.Equal(queued.OrderBy(c => c.QueueTime).Select(Id), queued.Select(Id));
+        Assert.Equal(40, depths.Last());
+    }
+
+    [Fact]
     public async Task ListConcluded_CasesReplayedOrDismissed_ListsEachOnceInFirstConclusionOrderAsItIsNow()
     {
         var store = Store();

@@ -42,6 +42,54 @@ public sealed class GrpcDefaultsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GrpcHealthCheck_Probed_RecordsNoRequestMetricWhereOtherCallsDo()
+    {
+        var routes = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument is { Name: "http.server.request.duration", Meter.Name: "Microsoft.AspNetCore.Hosting" })
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "http.route", Value: string route })
+                {
+                    routes.Add(route);
+                }
+            }
+        });
+        listener.Start();
+        using var channel = GrpcChannel.ForAddress(address);
+
+        await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        using (var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(new Metadata { { "dapr-api-token", AppToken } }))
+        {
+            await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+            await call.RequestStream.CompleteAsync();
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        }
+
+        // The duration is recorded as the response ends, which the client may see first.
+        var patience = System.Diagnostics.Stopwatch.StartNew();
+        while (!routes.Any(r => r.Contains("ServerReflection", StringComparison.Ordinal)) && patience.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Contains(routes, r => r.Contains("ServerReflection", StringComparison.Ordinal));
+        Assert.DoesNotContain(routes, r => r.Contains("grpc.health.v1.Health", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task GrpcReflection_WithTheAppToken_ListsTheHealthService()
     {
         using var channel = GrpcChannel.ForAddress(address);

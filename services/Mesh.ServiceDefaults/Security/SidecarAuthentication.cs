@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.ServiceDefaults.Security;
 
@@ -57,6 +59,10 @@ public static class SidecarAuthentication
             o.FallbackPolicy = o.GetPolicy(Policy);
         });
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcRefusal>();
+        // The token is checked where an endpoint's policy asks for it, not by the authentication middleware on every
+        // request, and not at all on an endpoint open to anyone (health probes answer without resolving a handler).
+        builder.Services.Replace(ServiceDescriptor.Singleton<IAuthenticationSchemeProvider, ExplicitDefaultScheme>());
+        builder.Services.Replace(ServiceDescriptor.Transient<IPolicyEvaluator, AnonymousWithoutToken>());
         return builder;
     }
 
@@ -90,6 +96,30 @@ public static class SidecarAuthentication
             context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString("the call did not come through this app's Dapr sidecar: dapr-api-token is missing or wrong"));
             return Task.CompletedTask;
         }
+    }
+
+    // The Dapr scheme, the only one an app usually has, would be its default scheme, which the authentication
+    // middleware runs on every request; here a default scheme is one the app names.
+    private sealed class ExplicitDefaultScheme(IOptions<AuthenticationOptions> options) : AuthenticationSchemeProvider(options)
+    {
+        private readonly AuthenticationOptions named = options.Value;
+
+        public override Task<AuthenticationScheme?> GetDefaultAuthenticateSchemeAsync() =>
+            (named.DefaultAuthenticateScheme ?? named.DefaultScheme) is { } scheme ? GetSchemeAsync(scheme) : Task.FromResult<AuthenticationScheme?>(null);
+    }
+
+    // An endpoint open to anyone under the token policy: the token is not checked, as nothing there reads the caller.
+    private sealed class AnonymousWithoutToken(IServiceProvider services) : IPolicyEvaluator
+    {
+        private PolicyEvaluator Standard => new(services.GetRequiredService<IAuthorizationService>());
+
+        public Task<AuthenticateResult> AuthenticateAsync(AuthorizationPolicy policy, HttpContext context) =>
+            policy.AuthenticationSchemes is [Scheme] && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is not null
+                ? Task.FromResult(AuthenticateResult.NoResult())
+                : Standard.AuthenticateAsync(policy, context);
+
+        public Task<PolicyAuthorizationResult> AuthorizeAsync(AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource) =>
+            Standard.AuthorizeAsync(policy, authenticationResult, context, resource);
     }
 
     private sealed class UnprotectedWarning(ILogger<UnprotectedWarning> logger, IHostEnvironment environment) : IHostedService

@@ -24,13 +24,12 @@ public sealed class CaseStore
     private const int Attempts = 30;
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
-    private readonly SemaphoreSlim queueGate = new(1, 1);
     private readonly DaprClient dapr;
     private readonly string store;
     private readonly TimeProvider time;
-    private readonly Action<QueueDepth>? depthChanged;
     private readonly ExceptionQueue queue;
     private readonly ExceptionQueue log;
+    private readonly QueueWriter writer;
 
     /// <param name="dapr">The Dapr client.</param>
     /// <param name="store">The state store component.</param>
@@ -43,10 +42,10 @@ public sealed class CaseStore
         this.dapr = dapr;
         this.store = store;
         this.time = time;
-        this.depthChanged = depthChanged;
         Flow = flow;
         queue = new ExceptionQueue(dapr, store, flow, segmentSize);
         log = new ExceptionQueue(dapr, store, flow, segmentSize, "concluded");
+        writer = new QueueWriter(dapr, store, queue, log, time, depthChanged);
     }
 
     /// <summary>The flow id.</summary>
@@ -85,7 +84,7 @@ public sealed class CaseStore
             }
 
             var recorded = concluded.Clone();
-            return new Change(current?.Queued, recorded.State == CaseState.Exception ? recorded.Reason : null, (place, queueTime) =>
+            return new CaseChange(current?.Queued, recorded.State == CaseState.Exception ? recorded.Reason : null, (place, queueTime) =>
             {
                 recorded.QueueTime = queueTime is { } at ? Timestamp.FromDateTimeOffset(at) : null;
                 return new StoredCase(Json(recorded), place);
@@ -118,7 +117,7 @@ public sealed class CaseStore
             dismissed.State = CaseState.Dismissed;
             dismissed.DismissTime = Timestamp.FromDateTimeOffset(time.GetUtcNow());
             List<StateTransactionRequest> alongside = requestId.Length == 0 ? [] : [AnswerOperation(requestId, name, dismissed)];
-            return new Change(current!.Queued, null, (_, _) => new StoredCase(Json(dismissed), null), alongside, FirstConclusion: false);
+            return new CaseChange(current!.Queued, null, (_, _) => new StoredCase(Json(dismissed), null), alongside, FirstConclusion: false);
         }, ct);
         return dismissed!;
     }
@@ -187,11 +186,10 @@ public sealed class CaseStore
     public Task RememberAsync(string requestId, string name, IMessage answer, CancellationToken ct) =>
         requestId.Length == 0 ? Task.CompletedTask : dapr.ExecuteStateTransactionAsync(store, [AnswerOperation(requestId, name, answer)], cancellationToken: ct);
 
-    // Reads the case, asks decide for the change (null: none), and writes the case, the queue entries it moves and
-    // the alongside operations in one transaction; on an ETag conflict it reads again and decides again. Changes that
-    // touch the queue go one at a time in this process: that spares its sagas conflicts with each other, and makes the
-    // depth told last the newest this process wrote.
-    private async Task ChangeAsync(string caseId, Func<StoredCase?, Change?> decide, CancellationToken ct)
+    // Reads the case, asks decide for the change (null: none), and writes the case with the alongside operations, and
+    // the queue and log entries it moves, in one transaction at the ETags they were read with (changes that move
+    // entries go in groups, see QueueWriter); on an ETag conflict it reads again and decides again.
+    private async Task ChangeAsync(string caseId, Func<StoredCase?, CaseChange?> decide, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -201,47 +199,10 @@ public sealed class CaseStore
                 return;
             }
 
-            var touchesQueue = change.Leaving is not null || change.JoiningReason is not null || change.FirstConclusion;
-            if (touchesQueue)
+            if (change.Grouped ? await writer.WriteAsync(caseId, Key(caseId), etag, change, ct)
+                : await dapr.TryExecuteStateTransactionAsync(store, [change.Store(null, null).WriteAt(Key(caseId), etag), .. change.Alongside], ct))
             {
-                await queueGate.WaitAsync(ct);
-            }
-
-            try
-            {
-                var edit = change.Leaving is not null || change.JoiningReason is not null ? await queue.EditAsync(change.Leaving, change.JoiningReason, ct) : null;
-                var logged = change.FirstConclusion ? await log.EditAsync(null, "", ct) : null;
-                logged?.Join(caseId, "", time.GetUtcNow());
-                if (change.Leaving is { } leaving)
-                {
-                    edit!.Leave(leaving);
-                }
-
-                (QueuePlace? Place, DateTimeOffset? QueueTime) joined = change.JoiningReason is { } reason ? edit!.Join(caseId, reason, time.GetUtcNow()) : (null, null);
-                var stored = change.Store(joined.Place, joined.QueueTime);
-                List<StateTransactionRequest> operations =
-                [
-                    new(Key(caseId), JsonSerializer.SerializeToUtf8Bytes(stored, JsonSerializerOptions.Web), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite),
-                    .. edit?.Operations() ?? [],
-                    .. logged?.Operations() ?? [],
-                    .. change.Alongside,
-                ];
-                if (await dapr.TryExecuteStateTransactionAsync(store, operations, ct))
-                {
-                    if (edit is not null)
-                    {
-                        depthChanged?.Invoke(edit.Depths(new[] { change.Leaving?.Reason, change.JoiningReason }.OfType<string>()));
-                    }
-
-                    return;
-                }
-            }
-            finally
-            {
-                if (touchesQueue)
-                {
-                    queueGate.Release();
-                }
+                return;
             }
 
             if (attempt == Attempts)
@@ -291,18 +252,15 @@ public sealed class CaseStore
     private string DocumentKey(string document) => $"{Flow}:document:{document}";
 
     /// <summary>A case as stored: its protobuf JSON, and where it sits on the queue while it is an exception.</summary>
-    private sealed record StoredCase(JsonElement Case, QueuePlace? Queued)
+    internal sealed record StoredCase(JsonElement Case, QueuePlace? Queued)
     {
         public Case Parse() => Parser.Parse<Case>(Case.GetRawText());
+
+        /// <summary>The write of the case at the ETag it was read with; first-write, so a case never read cannot be overwritten.</summary>
+        public StateTransactionRequest WriteAt(string key, string? etag) =>
+            new(key, JsonSerializer.SerializeToUtf8Bytes(this, JsonSerializerOptions.Web), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite);
     }
 
     /// <summary>The answer given to a request id, and the case it was about.</summary>
     private sealed record StoredAnswer(string Name, JsonElement Answer);
-
-    /// <summary>
-    /// What a change does: the place the case leaves, the reason it joins the queue under, the case as
-    /// <c>Store</c> builds it (given its new place and queue time when it joins), operations that commit with it, and
-    /// whether it is the case's first conclusion, which joins the log of concluded cases.
-    /// </summary>
-    private sealed record Change(QueuePlace? Leaving, string? JoiningReason, Func<QueuePlace?, DateTimeOffset?, StoredCase> Store, IReadOnlyList<StateTransactionRequest> Alongside, bool FirstConclusion);
 }

@@ -20,36 +20,29 @@ internal sealed class ExceptionQueue(DaprClient dapr, string store, string flow,
     public string HeadKey(string? reason) => reason is null ? $"{flow}:{name}" : $"{flow}:{name}:reason:{reason}";
 
     /// <summary>
-    /// Reads what a change touches: the heads of the views <paramref name="leaving"/> leaves and
-    /// <paramref name="joiningReason"/> joins (none for an empty reason), the segments the leaving place sits in, and
-    /// the tails to join.
+    /// Reads what a group of changes touches: the heads of the views the <paramref name="leaving"/> places leave and
+    /// the <paramref name="joiningReasons"/> join (none for an empty reason), the segments the leaving places sit in,
+    /// and the tails to join.
     /// </summary>
-    public async Task<QueueEdit> EditAsync(QueuePlace? leaving, string? joiningReason, CancellationToken ct)
+    public async Task<QueueEdit> EditAsync(IReadOnlyCollection<QueuePlace> leaving, IReadOnlyCollection<string> joiningReasons, CancellationToken ct)
     {
         var heads = new HashSet<string>(StringComparer.Ordinal);
-        if (leaving is not null)
+        foreach (var place in leaving)
         {
-            heads.UnionWith([HeadKey(null), HeadKey(leaving.Reason)]);
+            heads.UnionWith([HeadKey(null), HeadKey(place.Reason)]);
         }
 
-        if (joiningReason is not null)
-        {
-            heads.UnionWith(JoinedViews(joiningReason));
-        }
-
+        heads.UnionWith(joiningReasons.SelectMany(JoinedViews));
         var edit = new QueueEdit(this, await ReadManyAsync<QueueHead>([.. heads], ct), segmentSize);
         var segments = new HashSet<string>(StringComparer.Ordinal);
-        if (leaving is not null)
+        foreach (var place in leaving)
         {
-            segments.Add(edit.SegmentKey(HeadKey(null), leaving.Sequence));
-            segments.Add(edit.SegmentKey(HeadKey(leaving.Reason), leaving.ReasonSequence));
+            segments.Add(edit.SegmentKey(HeadKey(null), place.Sequence));
+            segments.Add(edit.SegmentKey(HeadKey(place.Reason), place.ReasonSequence));
         }
 
-        if (joiningReason is not null)
-        {
-            segments.UnionWith(JoinedViews(joiningReason).Select(edit.TailKey));
-        }
-
+        // Only the tails as they are now: joins that fill one start a segment nobody has written yet.
+        segments.UnionWith(joiningReasons.SelectMany(JoinedViews).Select(edit.TailKey));
         edit.Load(await ReadManyAsync<List<QueueEntry>>([.. segments], ct));
         return edit;
     }
