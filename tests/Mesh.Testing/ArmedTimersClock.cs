@@ -46,6 +46,34 @@ public sealed class ArmedTimersClock(DateTimeOffset start) : FakeTimeProvider(st
         }
     }
 
+    /// <summary>
+    /// Moves the clock on by each wait of <paramref name="dueTime"/> the code arms, once it is armed, until
+    /// <paramref name="until"/> completes; a code that stops arming for <paramref name="patience"/> (real time) fails it.
+    /// </summary>
+    public async Task AdvanceEachArmedAsync(TimeSpan dueTime, Task until, TimeSpan patience)
+    {
+        var deadline = DateTimeOffset.UtcNow + patience;
+        while (!until.IsCompleted)
+        {
+            if (armed.TryDequeue(out var due))
+            {
+                if (due == dueTime)
+                {
+                    Advance(dueTime);
+                    deadline = DateTimeOffset.UtcNow + patience;
+                }
+            }
+            else if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no timer of {dueTime} was armed within {patience}");
+            }
+            else
+            {
+                await Task.Delay(10);
+            }
+        }
+    }
+
     private void Arming(TimeSpan dueTime)
     {
         if (dueTime != Timeout.InfiniteTimeSpan)

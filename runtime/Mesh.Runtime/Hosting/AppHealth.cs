@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mesh.Runtime.Configuration;
 
 namespace Mesh.Runtime.Hosting;
@@ -13,10 +12,11 @@ internal static class AppHealth
     /// <summary>
     /// Probes until the app answers: a GET of appHealthCheckPath (default /healthz) that returns 2xx when
     /// enableAppHealthCheck is set for an http or h2c app (over HTTP/2 for h2c), else a TCP connection to appPort. Prints progress while
-    /// waiting; false when <paramref name="timeout"/> passes first.
+    /// waiting; false when <paramref name="timeout"/> passes first on <paramref name="time"/> (the system clock by default).
     /// </summary>
-    public static async Task<bool> WaitAsync(AppSpec app, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<bool> WaitAsync(AppSpec app, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         var useHttp = app.EnableAppHealthCheck && (app.AppProtocol is "http" or "h2c");
         var target = useHttp
             ? new UriBuilder(Uri.UriSchemeHttp, app.AppChannelAddress, app.AppPort, app.AppHealthCheckPath ?? "/healthz").Uri
@@ -29,28 +29,30 @@ internal static class AppHealth
             http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
 
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         var nextProgress = ProgressInterval;
         while (true)
         {
-            if (target is null ? await TcpProbe.ConnectsAsync(app.AppChannelAddress, app.AppPort, ProbeTimeout, cancellationToken) : await AnswersAsync(http, target, cancellationToken))
+            var answered = target is null ? await TcpProbe.ConnectsAsync(app.AppChannelAddress, app.AppPort, ProbeTimeout, cancellationToken) : await AnswersAsync(http, target, cancellationToken);
+            var elapsed = time.GetElapsedTime(started);
+            if (answered)
             {
-                await output.WriteLineAsync($"mesh: app '{app.AppId}' answers on {description} ({clock.Elapsed.TotalSeconds:0.0}s)");
+                await output.WriteLineAsync($"mesh: app '{app.AppId}' answers on {description} ({elapsed.TotalSeconds:0.0}s)");
                 return true;
             }
 
-            if (clock.Elapsed >= timeout)
+            if (elapsed >= timeout)
             {
                 return false;
             }
 
-            if (clock.Elapsed >= nextProgress)
+            if (elapsed >= nextProgress)
             {
-                await output.WriteLineAsync($"mesh: waiting for app '{app.AppId}' on {description} ({clock.Elapsed.TotalSeconds:0}s of {timeout.TotalSeconds:0}s)");
+                await output.WriteLineAsync($"mesh: waiting for app '{app.AppId}' on {description} ({elapsed.TotalSeconds:0}s of {timeout.TotalSeconds:0}s)");
                 nextProgress += ProgressInterval;
             }
 
-            await Task.Delay(ProbeInterval, cancellationToken);
+            await Task.Delay(ProbeInterval, time, cancellationToken);
         }
     }
 

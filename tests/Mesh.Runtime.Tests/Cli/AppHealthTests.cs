@@ -31,14 +31,19 @@ public sealed class AppHealthTests
     }
 
     [Fact]
-    public async Task WaitAsync_NothingListens_FalseAfterTheTimeout()
+    public async Task WaitAsync_NothingListens_FalseOnceTheTimeoutPassedOnItsClock_TellingProgressEveryTenSeconds()
     {
         var app = TestApps.Spec("orders", appPort: Mesh.Runtime.LoopbackPorts.Free());
+        var start = DateTimeOffset.UnixEpoch;
+        var clock = new ArmedTimersClock(start);
 
-        var answered = await AppHealth.WaitAsync(app, TimeSpan.FromMilliseconds(700), output.Writer, CancellationToken.None);
+        // A minute of probes every 250 ms passes on the fake clock only.
+        var waiting = AppHealth.WaitAsync(app, TimeSpan.FromMinutes(1), output.Writer, CancellationToken.None, clock);
+        await clock.AdvanceEachArmedAsync(TimeSpan.FromMilliseconds(250), waiting, TimeSpan.FromSeconds(30));
 
-        Assert.False(answered);
-        Assert.Empty(output.Lines);
+        Assert.False(await waiting);
+        Assert.Equal(TimeSpan.FromMinutes(1), clock.GetUtcNow() - start);
+        Assert.Equal([10, 20, 30, 40, 50], output.Lines.Select(l => int.Parse(l.Split('(')[1].Split('s')[0], System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     [Fact]
