@@ -3,8 +3,9 @@
 // the run file as `mesh demo --attach` would be. Reports the resident memory of every process at the soak's start and
 // end, consumption-to-posting p50/p99 per minute (by the minute an event was sent), Redis memory per minute, and the
 // reconciliation of the soak's events.
-// Run: dotnet run -c Release --project bench/Mesh.Soak.Bench [-- minutes [burst]]   (10 minutes, a 300-event burst to
-// measure the maximum rate; `-- 1` is the short mode, the same code for one minute)
+// Run: dotnet run -c Release --project bench/Mesh.Soak.Bench [-- minutes [burst [retention]]]   (10 minutes, a 300-event
+// burst to measure the maximum rate; `-- 1` is the short mode, the same code for one minute; a retention such as `2m`
+// replaces the shipped 168h after which completed sagas are purged, so a short soak shows what retention bounds)
 using System.Diagnostics;
 using System.Globalization;
 using Mesh.Runtime.Hosting;
@@ -16,9 +17,27 @@ using StackExchange.Redis;
 var minutes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var burst = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
 var patience = TimeSpan.FromMinutes(10);
+// The workflow store's keys ("{appid}||mesh.workflow||{instance}") are the saga instances that retention purges.
+const string SagaKeys = "||mesh.workflow||";
+const string SagaFamily = "saga instances";
 
 await using var redis = await RedisServer.StartAsync(appendOnly: true);
 using var run = new RepositoryMesh(redis.ConnectionString, driver: true);
+if (args.Length > 2)
+{
+    // The workflows app's Configuration with the shorter retention, in the run's folder, named by the run file.
+    var shipped = File.ReadAllText(Path.Combine(Repository.Root, "config", "workflows.yaml"));
+    var copy = Path.Combine(run.Folder, "workflows.yaml");
+    File.WriteAllText(copy, shipped.Contains("completed: 168h", StringComparison.Ordinal)
+        ? shipped.Replace("completed: 168h", $"completed: {args[2]}", StringComparison.Ordinal)
+        : throw new InvalidOperationException("config/workflows.yaml no longer ships `completed: 168h`: update the soak's retention override"));
+    const string reference = "configFilePath: ../../../config/workflows.yaml";
+    var runFile = File.ReadAllText(run.RunFile);
+    File.WriteAllText(run.RunFile, runFile.Contains(reference, StringComparison.Ordinal)
+        ? runFile.Replace(reference, $"configFilePath: {copy}", StringComparison.Ordinal)
+        : throw new InvalidOperationException("the run file no longer names config/workflows.yaml as the soak expects"));
+}
+
 using var mesh = MeshCommand.Start(run.Folder, ["run", "-f", run.RunFile]);
 await mesh.WaitForOutputAsync("mesh: you're up and running", patience);
 using var clients = new MeshClients(run.DriverEnvironment["DAPR_GRPC_ENDPOINT"]!, run.DriverEnvironment["DAPR_HTTP_ENDPOINT"]!, daprApiToken: run.DriverEnvironment["DAPR_API_TOKEN"]);
@@ -36,7 +55,8 @@ var spec = new ScenarioSpec((int)Math.Ceiling(rate * 60 * minutes), Locations: 4
 var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
 var events = InventoryToChargeScenario.Consumptions(catalog, spec);
 var sentMinute = new int[events.Count];
-var rows = new List<(int Minute, double RedisMiB, double MeshRssMiB)>();
+var rows = new List<(int Minute, double RedisMiB, double SagasMiB, double MeshRssMiB)>();
+var familiesAtStart = await KeyFamiliesAsync();
 var start = ProcessMemory.Sample([mesh.Id, redis.ProcessId]);
 var clock = Stopwatch.StartNew();
 var sent = 0;
@@ -57,14 +77,15 @@ while (sent < events.Count)
 
     if ((int)clock.Elapsed.TotalMinutes >= rows.Count)
     {
-        rows.Add((rows.Count, await RedisMiBAsync(), ProcessMemory.Sample([mesh.Id, redis.ProcessId]).Values.Sum()));
+        rows.Add((rows.Count, await RedisMiBAsync(), (await KeyFamiliesAsync()).GetValueOrDefault(SagaFamily), ProcessMemory.Sample([mesh.Id, redis.ProcessId]).Values.Sum()));
     }
 
     await Task.Delay(100);
 }
 
 var end = ProcessMemory.Sample([mesh.Id, redis.ProcessId]);
-rows.Add((rows.Count, await RedisMiBAsync(), end.Values.Sum()));
+var familiesAtEnd = await KeyFamiliesAsync();
+rows.Add((rows.Count, await RedisMiBAsync(), familiesAtEnd.GetValueOrDefault(SagaFamily), end.Values.Sum()));
 var cases = await scenario.AwaitSettledAsync([.. events.Select(e => e.Context.EventId)], patience, null, CancellationToken.None);
 var report = await scenario.ReconcileAsync(catalog, events, 0, cases, CancellationToken.None);
 var afterSettling = await RedisMiBAsync();
@@ -83,8 +104,8 @@ foreach (var name in start.Keys.Union(end.Keys).Order(StringComparer.Ordinal))
 Console.WriteLine($"| **all** | {start.Values.Sum():0.0} | {end.Values.Sum():0.0} | {(end.Values.Sum() - start.Values.Sum()) / start.Values.Sum():+0.0%;-0.0%} |");
 Console.WriteLine();
 // Each minute's row: the events sent in it, their latency, and Redis and the processes as that minute began; "end" as sending ended.
-Console.WriteLine("| minute | events sent | p50 ms | p99 ms | Redis used MiB | RSS of all MiB |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| minute | events sent | p50 ms | p99 ms | Redis used MiB | saga instances MiB | RSS of all MiB |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
 var byEvent = cases.ToDictionary(InventoryToChargeScenario.EventIdOf, StringComparer.Ordinal);
 for (var minute = 0; minute < rows.Count; minute++)
 {
@@ -96,8 +117,16 @@ for (var minute = 0; minute < rows.Count; minute++)
     var count = sentMinute.Count(m => m == minute);
     var label = minute == rows.Count - 1 ? "end" : $"{minute}";
     Console.WriteLine(latencies.Count == 0
-        ? $"| {label} | {count} | | | {rows[minute].RedisMiB:0.0} | {rows[minute].MeshRssMiB:0.0} |"
-        : $"| {label} | {count} | {ReconciliationReport.Percentile(latencies, 0.50):0} | {ReconciliationReport.Percentile(latencies, 0.99):0} | {rows[minute].RedisMiB:0.0} | {rows[minute].MeshRssMiB:0.0} |");
+        ? $"| {label} | {count} | | | {rows[minute].RedisMiB:0.0} | {rows[minute].SagasMiB:0.0} | {rows[minute].MeshRssMiB:0.0} |"
+        : $"| {label} | {count} | {ReconciliationReport.Percentile(latencies, 0.50):0} | {ReconciliationReport.Percentile(latencies, 0.99):0} | {rows[minute].RedisMiB:0.0} | {rows[minute].SagasMiB:0.0} | {rows[minute].MeshRssMiB:0.0} |");
+}
+
+Console.WriteLine();
+Console.WriteLine("| Redis keys (MEMORY USAGE) | MiB at start | MiB at end |");
+Console.WriteLine("|---|---:|---:|");
+foreach (var family in familiesAtStart.Keys.Union(familiesAtEnd.Keys).Order(StringComparer.Ordinal))
+{
+    Console.WriteLine($"| {family} | {familiesAtStart.GetValueOrDefault(family):0.00} | {familiesAtEnd.GetValueOrDefault(family):0.00} |");
 }
 
 Console.WriteLine();
@@ -116,6 +145,29 @@ async Task<double> BurstAsync(int count)
     await scenario.SendAsync(consumed, burstSpec, 32, CancellationToken.None);
     var settled = await scenario.AwaitSettledAsync([.. consumed.Select(e => e.Context.EventId)], patience, null, CancellationToken.None);
     return settled.Count / watch.Elapsed.TotalSeconds;
+}
+
+// What each kind of key holds: saga instances (the workflow store), each app's state, and the pub/sub streams.
+async Task<Dictionary<string, double>> KeyFamiliesAsync()
+{
+    var db = connection.GetDatabase();
+    var families = new Dictionary<string, double>(StringComparer.Ordinal);
+    var keys = new List<RedisKey>();
+    await foreach (var key in redisServer.KeysAsync(pageSize: 1000))
+    {
+        keys.Add(key);
+    }
+
+    var sizes = await Task.WhenAll(keys.Select(async key => (Key: (string)key!, Bytes: (long)await db.ExecuteAsync("MEMORY", "USAGE", key))));
+    foreach (var (key, bytes) in sizes)
+    {
+        var family = key.Contains(SagaKeys, StringComparison.Ordinal) ? SagaFamily
+            : key.Contains("||", StringComparison.Ordinal) ? $"{key[..key.IndexOf("||", StringComparison.Ordinal)]} state"
+            : "pub/sub streams and other keys";
+        families[family] = families.GetValueOrDefault(family) + (bytes / (1024.0 * 1024.0));
+    }
+
+    return families;
 }
 
 async Task<double> RedisMiBAsync()
