@@ -30,7 +30,7 @@ public sealed partial class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFix
         Assert.Equal(3, completed.ProcureToPay.StockMovements.Count);
         Assert.Equal(10m, balance.OnHand.ToDecimal());
         Assert.Equal(2, completed.ProcureToPay.JournalEntries.Distinct().Count());
-        Assert.Equal(2, mesh.ErpOrders.Orders(null, 1000).Count(o => o.Order.Reference == gauze.PoNumber || o.Order.Reference == sutures.PoNumber));
+        Assert.Equal(2, (await mesh.ErpOrdersAsync()).Count(o => o.Order.Reference == gauze.PoNumber || o.Order.Reference == sutures.PoNumber));
     }
 
     [Theory]
