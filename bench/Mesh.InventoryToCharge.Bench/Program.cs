@@ -1,6 +1,7 @@
 // Inventory-to-charge benchmark: consumption events per second through the whole flow (pub/sub → saga →
 // master data, inventory, charges, finance → ERP → events), every app behind its own embedded sidecar on one
-// redis-server, with the share of saga time in each step. Baseline in the same run: the same cases driven by
+// redis-server, with the share of saga time in each step and the work per event (WorkPerEvent: CPU, requests served,
+// Redis commands), which bounds the rate on this machine's cores. Baseline in the same run: the same cases driven by
 // calling the saga's activities directly, same concurrency, no pub/sub and no workflow engine — so the ratio is
 // what durable orchestration costs.
 // Run: dotnet run -c Release --project bench/Mesh.InventoryToCharge.Bench [-- events [concurrency]]
@@ -31,12 +32,13 @@ await using var mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Servi
 using var clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
 var scenario = new InventoryToChargeScenario(clients);
 var spec = new ScenarioSpec(events, Locations: 4, DuplicateShare: 0);
+using var work = await WorkPerEvent.StartAsync(mesh.Redis.ConnectionString, mesh.Redis.ProcessId);
 
 // Warm-up: JIT, connections and the workflow worker's stream, on a run of its own.
-await FlowAsync(20);
+await FlowAsync(20, null);
 
 var direct = await DirectAsync(events);
-var flow = await FlowAsync(events);
+var flow = await FlowAsync(events, "whole flow");
 
 Console.WriteLine($"Inventory-to-charge, {events} consumption events, 6 apps + 7 sidecars + redis-server on this machine ({Environment.ProcessorCount} cores):");
 Console.WriteLine($"  direct (activities called in a loop, {concurrency} at once)  {direct.Rate,8:F1} events/s");
@@ -49,14 +51,20 @@ foreach (var step in flow.Report.StepShares.Keys.Union(direct.Shares.Keys).Order
     Console.WriteLine($"    {step,-12}          {flow.Report.StepShares.GetValueOrDefault(step),8:P1}   {direct.Shares.GetValueOrDefault(step),8:P1}");
 }
 
-async Task<(double Rate, ReconciliationReport? Report)> FlowAsync(int count)
+async Task<(double Rate, ReconciliationReport? Report)> FlowAsync(int count, string? measured)
 {
     var catalog = await scenario.SeedAsync(spec with { Events = count }, CancellationToken.None);
     var consumed = InventoryToChargeScenario.Consumptions(catalog, spec with { Events = count });
+    var mark = await work.MarkAsync();
     var watch = Stopwatch.StartNew();
     await scenario.SendAsync(consumed, spec, concurrency, CancellationToken.None);
     var cases = await scenario.AwaitSettledAsync([.. consumed.Select(e => e.Context.EventId)], TimeSpan.FromMinutes(10), null, CancellationToken.None);
     var rate = cases.Count / watch.Elapsed.TotalSeconds;
+    if (measured is not null)
+    {
+        await work.ReportAsync(measured, mark, cases.Count);
+    }
+
     return (rate, await scenario.ReconcileAsync(catalog, consumed, 0, cases, CancellationToken.None));
 }
 
@@ -83,6 +91,7 @@ async Task<(double Rate, Dictionary<string, double> Shares)> DirectAsync(int cou
     T Activity<T>() => ActivatorUtilities.CreateInstance<T>(services);
     // The activities ignore their context; the workflow runtime is what this baseline leaves out.
     WorkflowActivityContext none = null!;
+    var mark = await work.MarkAsync();
     var watch = Stopwatch.StartNew();
     await Parallel.ForEachAsync(consumed, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (e, _) =>
     {
@@ -102,6 +111,7 @@ async Task<(double Rate, Dictionary<string, double> Shares)> DirectAsync(int cou
         await Step("conclude", () => Activity<ConcludeCase>().RunAsync(none, new CaseConclusion(input, outcome, stock, charge, posting)));
     });
     var rate = count / watch.Elapsed.TotalSeconds;
+    await work.ReportAsync("direct", mark, count);
     var total = timings.Sum(t => t.Ms);
     return (rate, timings.GroupBy(t => t.Step).ToDictionary(g => g.Key, g => g.Sum(t => t.Ms) / total));
 }

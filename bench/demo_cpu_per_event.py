@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""CPU per event of `mesh demo inventory-to-charge` across every process of the run (mesh, its sidecars, the apps, their
+`dotnet run` launchers, redis-server and the demo itself), from the moment the events are sent to the last case settled,
+so start-up is left out. Counted from /proc, so it holds on a busy machine; with the cores it bounds the rate.
+
+Run from the repository root after a Release build:
+    python3 bench/demo_cpu_per_event.py [events]          (default 1000)
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu_seconds(sid):
+    """utime + stime of every live process of the session (children reaped before are in their parents' cutime)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state is field 3, session field 6, utime 14, stime 15 (1-based over the whole line).
+        if int(fields[3]) == sid:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def main():
+    events = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    demo = subprocess.Popen(
+        ["dotnet", "run", "-c", "Release", "--no-build", "--project", "runtime/Mesh.Cli", "--",
+         "demo", "inventory-to-charge", "--events", str(events)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    sid = demo.pid
+    start = None
+    for line in demo.stdout:
+        print(line, end="")
+        if start is None and re.search(r"seeded \d+ items", line):
+            start = (session_cpu_seconds(sid), time.monotonic())
+        if start is not None and re.search(rf"{events}/{events} cases settled", line):
+            cpu, elapsed = session_cpu_seconds(sid) - start[0], time.monotonic() - start[1]
+            cores = os.cpu_count()
+            per_event = cpu * 1000 / events
+            print(f"\nCPU per event, every process of the run, from the send to the last case settled: {per_event:.1f} ms "
+                  f"({cpu:.1f} s over {elapsed:.1f} s); {cores} cores at that cost: at most {cores * 1000 / per_event:.0f} "
+                  f"events/s; cores busy {cpu / elapsed / cores:.0%}")
+    sys.exit(demo.wait())
+
+
+if __name__ == "__main__":
+    main()
