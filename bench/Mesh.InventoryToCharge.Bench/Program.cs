@@ -32,7 +32,7 @@ await using var mesh = await TestMesh.StartAsync([.. InventoryToChargeApps.Servi
 using var clients = new MeshClients(mesh.GrpcEndpointOf("clinic"), mesh.HttpEndpointOf("clinic"));
 var scenario = new InventoryToChargeScenario(clients);
 var spec = new ScenarioSpec(events, Locations: 4, DuplicateShare: 0);
-using var work = await WorkPerEvent.StartAsync(mesh.Redis.ConnectionString, mesh.Redis.ProcessId);
+using var work = await WorkPerEvent.StartAsync(mesh.Redis);
 
 // Warm-up: JIT, connections and the workflow worker's stream, on a run of its own.
 await FlowAsync(20, null);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Mesh.Testing;
 using StackExchange.Redis;
 
 /// <summary>
@@ -15,12 +16,12 @@ internal sealed class WorkPerEvent : IDisposable
     private readonly MeterListener listener = new();
     private readonly ConcurrentDictionary<string, long> requests = new(StringComparer.Ordinal);
     private readonly IServer redis;
-    private readonly int redisProcess;
+    private readonly RedisServer redisServer;
 
-    private WorkPerEvent(IServer redis, int redisProcess)
+    private WorkPerEvent(IServer redis, RedisServer redisServer)
     {
         this.redis = redis;
-        this.redisProcess = redisProcess;
+        this.redisServer = redisServer;
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == "Microsoft.AspNetCore.Hosting" && instrument.Name == "http.server.request.duration")
@@ -45,10 +46,10 @@ internal sealed class WorkPerEvent : IDisposable
     }
 
     /// <summary>Starts counting; Redis is reached on its own connection with admin commands allowed (INFO, CONFIG RESETSTAT).</summary>
-    public static async Task<WorkPerEvent> StartAsync(string redisConnectionString, int redisProcess)
+    public static async Task<WorkPerEvent> StartAsync(RedisServer redisServer)
     {
-        var connection = await ConnectionMultiplexer.ConnectAsync($"{redisConnectionString},allowAdmin=true");
-        return new WorkPerEvent(connection.GetServer(redisConnectionString), redisProcess);
+        var connection = await ConnectionMultiplexer.ConnectAsync($"{redisServer.ConnectionString},allowAdmin=true");
+        return new WorkPerEvent(connection.GetServer(redisServer.ConnectionString), redisServer);
     }
 
     /// <summary>Marks the start of a phase: the counts so far are dropped.</summary>
@@ -56,7 +57,7 @@ internal sealed class WorkPerEvent : IDisposable
     {
         requests.Clear();
         await redis.ConfigResetStatisticsAsync();
-        return new Mark(Process.GetCurrentProcess().TotalProcessorTime, RedisCpu(), Stopwatch.GetTimestamp());
+        return new Mark(Process.GetCurrentProcess().TotalProcessorTime, redisServer.CpuTime, Stopwatch.GetTimestamp());
     }
 
     /// <summary>Prints what the phase since <paramref name="mark"/> cost per event.</summary>
@@ -64,7 +65,7 @@ internal sealed class WorkPerEvent : IDisposable
     {
         var elapsed = Stopwatch.GetElapsedTime(mark.At).TotalSeconds;
         var processMs = (Process.GetCurrentProcess().TotalProcessorTime - mark.ProcessCpu).TotalMilliseconds / events;
-        var redisMs = (RedisCpu() - mark.RedisCpu).TotalMilliseconds / events;
+        var redisMs = (redisServer.CpuTime - mark.RedisCpu).TotalMilliseconds / events;
         var perEvent = processMs + redisMs;
         var bound = Environment.ProcessorCount * 1000 / perEvent;
         var commands = await CommandStatsAsync();
@@ -95,14 +96,6 @@ internal sealed class WorkPerEvent : IDisposable
         }
 
         return stats;
-    }
-
-    private TimeSpan RedisCpu()
-    {
-        // /proc/<pid>/stat fields 14 and 15 (utime, stime) in clock ticks of 1/100 s; the name field may hold spaces.
-        var stat = File.ReadAllText($"/proc/{redisProcess}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return TimeSpan.FromMilliseconds((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10);
     }
 
     /// <summary>Where a phase began.</summary>

@@ -70,13 +70,15 @@ Console.WriteLine($"  per round (direct p50/p99 | sidecar p50/p99): {string.Join
 
 // 2. Pub/sub: raw XADD rates from redis-benchmark, then publish -> deliver -> ack through the runtime, one event per
 // call (PublishEventAsync, one POST per event) and in bulk (BulkPublishEventAsync, bulkSubscribe batches).
+var redisCpuBefore = redis.CpuTime;
 var raw = RawXaddRate(redis.Port, events, pipeline: 1);
+var rawRedisCpuUs = (redis.CpuTime - redisCpuBefore).TotalMicroseconds / events;
 var rawPipelined = RawXaddRate(redis.Port, events, pipeline: BulkSize);
 var single = await MeasurePubSubAsync("subscriber", httpPort, bulk: false);
 var bulk = await MeasurePubSubAsync("bulk-subscriber", bulkPort, bulk: true);
 
 Console.WriteLine($"Pub/sub, {events} events per phase (pubsub.redis defaults, one subscriber app per mode):");
-Console.WriteLine($"  redis-benchmark XADD (-c 32)             {raw,8:F0} ops/s");
+Console.WriteLine($"  redis-benchmark XADD (-c 32)             {raw,8:F0} ops/s  (redis-server CPU {rawRedisCpuUs:F1} µs per op)");
 Console.WriteLine($"  redis-benchmark XADD (-c 32 -P {BulkSize})      {rawPipelined,8:F0} ops/s");
 foreach (var (name, result) in new[] { ($"per event (32 publishers, one POST per event)", single), ($"bulk ({BulkPublishers} publishers x {BulkSize} per call, bulkSubscribe {BulkSize})", bulk) })
 {
@@ -84,11 +86,14 @@ foreach (var (name, result) in new[] { ($"per event (32 publishers, one POST per
     Console.WriteLine($"    publish only                           {result.Publish,8:F0} events/s  ({result.Publish / raw:P1} of raw XADD)");
     Console.WriteLine($"    deliver only (drain of a backlog)      {result.Drain,8:F0} events/s  ({result.Drain / raw:P1})");
     Console.WriteLine($"    publish -> deliver -> ack, together    {result.EndToEnd,8:F0} events/s  ({result.EndToEnd / raw:P1} of raw XADD, {result.EndToEnd / rawPipelined:P1} of pipelined)");
+    // Counted, not timed: what one event costs the two cores, so what bounds the rate shows on a busy machine too.
+    var perEvent = result.ProcessCpuUs + result.RedisCpuUs;
+    Console.WriteLine($"      CPU per event {perEvent:F0} µs (publisher, sidecars and subscriber {result.ProcessCpuUs:F0}, redis-server {result.RedisCpuUs:F1}); {Environment.ProcessorCount} cores at that cost: at most {Environment.ProcessorCount * 1e6 / perEvent:F0} events/s");
 }
 
 // Publishes with no delivery running, then drains the backlog (each side's rate on its own); then publishes and
 // delivers at the same time, as a running mesh does.
-async Task<(double Publish, double Drain, double EndToEnd)> MeasurePubSubAsync(string appId, int port, bool bulk)
+async Task<(double Publish, double Drain, double EndToEnd, double ProcessCpuUs, double RedisCpuUs)> MeasurePubSubAsync(string appId, int port, bool bulk)
 {
     var topic = bulk ? "bench-bulk" : "bench";
     var delivered = 0;
@@ -135,10 +140,13 @@ async Task<(double Publish, double Drain, double EndToEnd)> MeasurePubSubAsync(s
 
     done = new TaskCompletionSource();
     Volatile.Write(ref expected, 2 * events);
+    var (processCpu, redisCpu) = (Process.GetCurrentProcess().TotalProcessorTime, redis.CpuTime);
     watch.Restart();
     await PublishAsync(publisher, topic, bulk);
     await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
-    return (publishRate, drainRate, events / watch.Elapsed.TotalSeconds);
+    var endToEnd = events / watch.Elapsed.TotalSeconds;
+    return (publishRate, drainRate, endToEnd,
+        (Process.GetCurrentProcess().TotalProcessorTime - processCpu).TotalMicroseconds / events, (redis.CpuTime - redisCpu).TotalMicroseconds / events);
 }
 
 async Task PublishAsync(DaprClient publisher, string topic, bool bulk)

@@ -29,6 +29,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The redis-server process's id (for a benchmark that reads its resident memory).</summary>
     public int ProcessId => process.Id;
 
+    /// <summary>The CPU time redis-server has used so far (for a benchmark's work per event).</summary>
+    public TimeSpan CpuTime => process.TotalProcessorTime;
+
     /// <summary>A StackExchange.Redis connection string for this server.</summary>
     public string ConnectionString => $"127.0.0.1:{Port}";
 
