@@ -1,21 +1,29 @@
 // Soak: inventory-to-charge at half its measured maximum rate on the real mesh (`mesh run` of the repository's dapr.yaml,
 // every app a process, ports moved as the demo tests move them; one redis-server, AOF on), driven through a sidecar of
-// the run file as `mesh demo --attach` would be. Reports the resident memory of every process at the soak's start and
-// end, consumption-to-posting p50/p99 per minute (by the minute an event was sent), Redis memory per minute, and the
-// reconciliation of the soak's events.
-// Run: dotnet run -c Release --project bench/Mesh.Soak.Bench [-- minutes [burst [retention]]]   (10 minutes, a 300-event
-// burst to measure the maximum rate; `-- 1` is the short mode, the same code for one minute; a retention such as `2m`
-// replaces the shipped 168h after which completed sagas are purged, so a short soak shows what retention bounds)
+// the run file as `mesh demo --attach` would be. After the burst that measures the maximum, a warm-up at the soak's rate
+// (JIT tiering, GC heap sizing and pools settle in every process) precedes the soak, so growth compares steady state
+// with steady state; the resident memory of every process is reported after the burst, after the warm-up and at the
+// soak's end. Also consumption-to-posting p50/p99 per minute (by the minute an event was sent), Redis memory per minute,
+// and the reconciliation of the soak's events.
+// Run: dotnet run -c Release --project bench/Mesh.Soak.Bench [-- minutes [burst [retention]] [--warmup minutes]]
+// (10 minutes, a 300-event burst to measure the maximum rate, a 2-minute warm-up, or as long as the soak when shorter;
+// `-- 1` is the short mode, the same code for one minute; a retention such as `2m` replaces the shipped 168h after which
+// completed sagas are purged, so a short soak shows what retention bounds; `--warmup 0` skips the warm-up)
 using System.Diagnostics;
 using System.Globalization;
+using Mesh.Contracts.Inventory.V1;
 using Mesh.Runtime.Hosting;
 using Mesh.Scenarios;
 using Mesh.Soak.Bench;
 using Mesh.Testing;
 using StackExchange.Redis;
 
+var warmupAt = Array.IndexOf(args, "--warmup");
+double? warmupOption = warmupAt >= 0 ? double.Parse(args[warmupAt + 1], CultureInfo.InvariantCulture) : null;
+args = warmupAt >= 0 ? [.. args[..warmupAt], .. args[(warmupAt + 2)..]] : args;
 var minutes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var burst = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 300;
+var warmup = TimeSpan.FromMinutes(warmupOption ?? Math.Min(2, minutes));
 var patience = TimeSpan.FromMinutes(10);
 // The workflow store's keys ("{appid}||mesh.workflow||{instance}") are the saga instances that retention purges.
 const string SagaKeys = "||mesh.workflow||";
@@ -49,39 +57,30 @@ var redisServer = connection.GetServer(redis.ConnectionString);
 await BurstAsync(20);
 var maximum = await BurstAsync(burst);
 var rate = maximum / 2;
-Console.WriteLine($"maximum {maximum:0.0} events/s (burst of {burst}); soaking {minutes} min at {rate:0.0} events/s");
+Console.WriteLine($"maximum {maximum:0.0} events/s (burst of {burst}); warming up {warmup.TotalMinutes:0.#} min, then soaking {minutes} min at {rate:0.0} events/s");
 
+var warmupSpec = new ScenarioSpec((int)Math.Ceiling(rate * warmup.TotalSeconds), Locations: 4, DuplicateShare: 0);
+var warmupEvents = warmupSpec.Events == 0 ? [] : InventoryToChargeScenario.Consumptions(await scenario.SeedAsync(warmupSpec, CancellationToken.None), warmupSpec);
 var spec = new ScenarioSpec((int)Math.Ceiling(rate * 60 * minutes), Locations: 4, DuplicateShare: 0);
 var catalog = await scenario.SeedAsync(spec, CancellationToken.None);
 var events = InventoryToChargeScenario.Consumptions(catalog, spec);
-var sentMinute = new int[events.Count];
+var afterBurst = ProcessMemory.Sample([mesh.Id, redis.ProcessId]);
+if (warmupEvents.Count > 0)
+{
+    await SendAtRateAsync(warmupEvents, warmupSpec, _ => Task.CompletedTask);
+    await scenario.AwaitSettledAsync([.. warmupEvents.Select(e => e.Context.EventId)], patience, null, CancellationToken.None);
+}
+
 var rows = new List<(int Minute, double RedisMiB, double SagasMiB, double MeshRssMiB)>();
 var familiesAtStart = await KeyFamiliesAsync();
 var start = ProcessMemory.Sample([mesh.Id, redis.ProcessId]);
-var clock = Stopwatch.StartNew();
-var sent = 0;
-while (sent < events.Count)
+var (sentMinute, elapsed) = await SendAtRateAsync(events, spec, async minute =>
 {
-    // Every 100 ms, what is due by now at the target rate.
-    var due = Math.Min(events.Count, (int)(clock.Elapsed.TotalSeconds * rate));
-    if (due > sent)
-    {
-        for (var i = sent; i < due; i++)
-        {
-            sentMinute[i] = (int)clock.Elapsed.TotalMinutes;
-        }
-
-        await scenario.SendAsync(events[sent..due], spec, 32, CancellationToken.None);
-        sent = due;
-    }
-
-    if ((int)clock.Elapsed.TotalMinutes >= rows.Count)
+    if (minute >= rows.Count)
     {
         rows.Add((rows.Count, await RedisMiBAsync(), (await KeyFamiliesAsync()).GetValueOrDefault(SagaFamily), ProcessMemory.Sample([mesh.Id, redis.ProcessId]).Values.Sum()));
     }
-
-    await Task.Delay(100);
-}
+});
 
 var end = ProcessMemory.Sample([mesh.Id, redis.ProcessId]);
 var familiesAtEnd = await KeyFamiliesAsync();
@@ -91,17 +90,18 @@ var report = await scenario.ReconcileAsync(catalog, events, 0, cases, Cancellati
 var afterSettling = await RedisMiBAsync();
 
 Console.WriteLine();
-Console.WriteLine($"Soak: {events.Count} events over {clock.Elapsed.TotalMinutes:0.0} min at {rate:0.0} events/s (half of {maximum:0.0}), {Environment.ProcessorCount} cores");
+Console.WriteLine($"Soak: {events.Count} events over {elapsed.TotalMinutes:0.0} min at {rate:0.0} events/s (half of {maximum:0.0}), after {warmupEvents.Count} events of warm-up, {Environment.ProcessorCount} cores");
 Console.WriteLine();
-Console.WriteLine("| process | RSS start MiB | RSS end MiB | growth |");
-Console.WriteLine("|---|---:|---:|---:|");
-foreach (var name in start.Keys.Union(end.Keys).Order(StringComparer.Ordinal))
+// Growth is measured from the warm-up's end (steady state); from the burst's end it also holds the warm-up's growth.
+Console.WriteLine("| process | RSS after burst MiB | RSS after warm-up (start) MiB | RSS end MiB | growth from start | growth from burst |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+foreach (var name in afterBurst.Keys.Union(start.Keys).Union(end.Keys).Order(StringComparer.Ordinal))
 {
-    var (before, after) = (start.GetValueOrDefault(name), end.GetValueOrDefault(name));
-    Console.WriteLine($"| {name} | {before:0.0} | {after:0.0} | {(before > 0 ? $"{(after - before) / before:+0.0%;-0.0%}" : "n/a")} |");
+    var (burstEnd, before, after) = (afterBurst.GetValueOrDefault(name), start.GetValueOrDefault(name), end.GetValueOrDefault(name));
+    Console.WriteLine($"| {name} | {burstEnd:0.0} | {before:0.0} | {after:0.0} | {Growth(before, after)} | {Growth(burstEnd, after)} |");
 }
 
-Console.WriteLine($"| **all** | {start.Values.Sum():0.0} | {end.Values.Sum():0.0} | {(end.Values.Sum() - start.Values.Sum()) / start.Values.Sum():+0.0%;-0.0%} |");
+Console.WriteLine($"| **all** | {afterBurst.Values.Sum():0.0} | {start.Values.Sum():0.0} | {end.Values.Sum():0.0} | {Growth(start.Values.Sum(), end.Values.Sum())} | {Growth(afterBurst.Values.Sum(), end.Values.Sum())} |");
 Console.WriteLine();
 // Each minute's row: the events sent in it, their latency, and Redis and the processes as that minute began; "end" as sending ended.
 Console.WriteLine("| minute | events sent | p50 ms | p99 ms | Redis used MiB | saga instances MiB | RSS of all MiB |");
@@ -146,6 +146,32 @@ async Task<double> BurstAsync(int count)
     var settled = await scenario.AwaitSettledAsync([.. consumed.Select(e => e.Context.EventId)], patience, null, CancellationToken.None);
     return settled.Count / watch.Elapsed.TotalSeconds;
 }
+
+// Sends the events at the soak's rate (every 100 ms, what is due by now), calling eachTick with the minute reached; the
+// minute each event was sent in, and how long sending took.
+async Task<(int[] SentMinute, TimeSpan Elapsed)> SendAtRateAsync(List<ItemConsumed> toSend, ScenarioSpec sendSpec, Func<int, Task> eachTick)
+{
+    var minuteOf = new int[toSend.Count];
+    var clock = Stopwatch.StartNew();
+    var sent = 0;
+    while (sent < toSend.Count)
+    {
+        var due = Math.Min(toSend.Count, (int)(clock.Elapsed.TotalSeconds * rate));
+        if (due > sent)
+        {
+            Array.Fill(minuteOf, (int)clock.Elapsed.TotalMinutes, sent, due - sent);
+            await scenario.SendAsync(toSend[sent..due], sendSpec, 32, CancellationToken.None);
+            sent = due;
+        }
+
+        await eachTick((int)clock.Elapsed.TotalMinutes);
+        await Task.Delay(100);
+    }
+
+    return (minuteOf, clock.Elapsed);
+}
+
+static string Growth(double before, double after) => before > 0 ? $"{(after - before) / before:+0.0%;-0.0%}" : "n/a";
 
 // What each kind of key holds: saga instances (the workflow store), each app's state, and the pub/sub streams.
 async Task<Dictionary<string, double>> KeyFamiliesAsync()

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -287,22 +286,8 @@ public sealed class InventoryToChargeScenario(MeshClients mesh)
     public static string BalanceName(string location, string item) => $"{location}/balances/{item["items/".Length..]}";
 
     /// <summary>Every journal entry the ERP booked, from its export, in document order.</summary>
-    public async Task<List<ErpPosting>> ErpPostingsAsync(CancellationToken ct)
-    {
-        var all = new List<ErpPosting>();
-        string? after = null;
-        while (true)
-        {
-            var page = (await mesh.Erp.GetFromJsonAsync<List<ErpExportEntry>>($"/erp/v1/journal-entries?limit=1000{(after is null ? "" : $"&after={Uri.EscapeDataString(after)}")}", ct))!;
-            if (page.Count == 0)
-            {
-                return all;
-            }
-
-            all.AddRange(page.Select(e => new ErpPosting(e.DocumentNumber, e.Entry.Reference)));
-            after = page[^1].DocumentNumber;
-        }
-    }
+    public async Task<List<ErpPosting>> ErpPostingsAsync(CancellationToken ct) =>
+        [.. (await ErpExport.AllAsync<ErpExportEntry>(mesh.Erp, "/erp/v1/journal-entries", e => e.DocumentNumber, ct)).Select(e => new ErpPosting(e.DocumentNumber, e.Entry.Reference))];
 
     // Seeding may start while the apps are still coming up behind their sidecars, and a send may meet the mesh
     // restarting (its sidecars gone for the seconds a new mesh run takes to start them): about a minute of patience.

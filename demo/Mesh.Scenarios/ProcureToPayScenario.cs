@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Mesh.Contracts.Contracting.V1;
@@ -186,8 +185,8 @@ public sealed class ProcureToPayScenario(MeshClients mesh)
     /// <summary>Sets what procurement, inventory, finance and the ERP hold against the run's records and cases.</summary>
     public async Task<ProcureToPayReport> ReconcileAsync(IReadOnlyList<RunRecord> records, IReadOnlyList<Case> cases, IReadOnlyDictionary<string, decimal> startingStock, CancellationToken ct)
     {
-        var erpOrders = await mesh.Erp.GetFromJsonAsync<List<ErpOrder>>("/erp/v1/purchase-orders?limit=1000", ct) ?? [];
-        var erpEntries = await mesh.Erp.GetFromJsonAsync<List<ErpEntry>>("/erp/v1/journal-entries?limit=1000", ct) ?? [];
+        var erpOrders = await ErpExport.AllAsync<ErpOrder>(mesh.Erp, "/erp/v1/purchase-orders", o => o.OrderId, ct);
+        var erpEntries = await ErpExport.AllAsync<ErpEntry>(mesh.Erp, "/erp/v1/journal-entries", e => e.DocumentNumber, ct);
         var invoices = new List<SupplierInvoice>();
         foreach (var invoice in records.SelectMany(r => r.Invoices))
         {

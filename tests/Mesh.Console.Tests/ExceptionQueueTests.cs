@@ -41,6 +41,11 @@ public sealed partial class ExceptionQueueTests(ConsoleMesh mesh) : IAsyncLifeti
         // The page updates itself while the replay runs.
         await Assertions.Expect(page.Locator("#case-state")).ToHaveTextAsync("COMPLETED", Eventually);
         await Assertions.Expect(page.Locator("#steps")).ToContainTextAsync("finance");
+        // The timeline keeps the first run, whose posting gave up, and shows the replay's run after it, its posting done.
+        await Assertions.Expect(page.Locator("#timeline tr.run[data-run='2']")).ToHaveTextAsync("replay 1: saga COMPLETED", Eventually);
+        await Assertions.Expect(page.Locator("#timeline tr.run[data-run='1']")).ToHaveTextAsync("first run: saga COMPLETED");
+        await Assertions.Expect(page.Locator("#timeline tr[data-run='1'][data-step='PostCost'][data-attempt='2']")).ToHaveAttributeAsync("data-outcome", "failed");
+        await Assertions.Expect(page.Locator("#timeline tr[data-run='2'][data-step='PostCost']")).ToHaveAttributeAsync("data-outcome", "completed");
         var audit = (await mesh.PublishedAsync("console.audit")).Select(e => e["data"]!).ToList();
         var entry = Assert.Single(audit, e => (string?)e["case"] == InventoryToChargeScenario.CaseName(eventId));
         Assert.Equal(("ana.ops", "replay", "OK"), ((string?)entry["operator"], (string?)entry["action"], (string?)entry["outcome"]));

@@ -10,18 +10,6 @@ public sealed class ErpStandInTests(ErpStandInFixture erp) : IClassFixture<ErpSt
 
     public Task DisposeAsync() => erp.SetChaosAsync("Normal");
 
-    private static object Entry(string reference, long amount = 385) => new
-    {
-        companyCode = "1000",
-        accountingDate = "2026-11-25",
-        reference,
-        lines = new object[]
-        {
-            new { account = "510100", costCenter = "7100", debit = new { currency = "USD", minor = amount } },
-            new { account = "140000", credit = new { currency = "USD", minor = amount } },
-        },
-    };
-
     [Fact]
     public async Task PostTwiceWithOneKey_PostsOnceAndReplaysTheAnswer()
     {
@@ -63,8 +51,11 @@ public sealed class ErpStandInTests(ErpStandInFixture erp) : IClassFixture<ErpSt
         }
 
         var tooMany = await erp.Http.GetAsync("/erp/v1/journal-entries?limit=5000");
+        var notANumber = await erp.Http.GetAsync("/erp/v1/journal-entries?after=export");
         Assert.Equal(references, seen.Where(references.Contains));
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, notANumber.StatusCode);
+        Assert.Contains("after must be a document number", await notANumber.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -165,10 +156,7 @@ public sealed class ErpStandInTests(ErpStandInFixture erp) : IClassFixture<ErpSt
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
-    private Task<HttpResponseMessage> PostAsync(string key, object entry)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/erp/v1/journal-entries") { Content = JsonContent.Create(entry) };
-        request.Headers.Add("Idempotency-Key", key);
-        return erp.Http.SendAsync(request);
-    }
+    private static object Entry(string reference) => ErpStandInFixture.Entry(reference);
+
+    private Task<HttpResponseMessage> PostAsync(string key, object entry) => erp.PostAsync("/erp/v1/journal-entries", key, entry);
 }

@@ -360,7 +360,7 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
     }
 
     [Fact]
-    public async Task EventSentAgainAfterItWasDeadLettered_StartsItsSaga_WhoseConclusionReplacesTheParkedCase()
+    public async Task EventSentAgainAfterItWasDeadLettered_StartsItsSaga_WhoseConclusionReplacesTheParkedCaseListingItsRun()
     {
         var consumed = FreshEvent("late-copy");
         // What the sidecar does when the app stays down past the delivery retries: the event goes to the dead-letter topic.
@@ -373,9 +373,16 @@ public sealed class CaseApiTests(CaseApiTests.Fixture fixture) : IClassFixture<C
         var completed = await fixture.Flow.Scenario.WaitForCaseAsync(consumed.Context.EventId, c => c.State == CaseState.Completed, Settle, CancellationToken.None);
 
         var (queue, _) = await ListAllAsync(new ListExceptionsRequest { Parent = InventoryToChargeScenario.Flow, PageSize = 1000 });
+        var timeline = await Cases.GetCaseTimelineAsync(new GetCaseTimelineRequest { Name = completed.Name + "/timeline" });
         Assert.Equal("dead_lettered", parked.Reason);
         Assert.NotEqual("", completed.InventoryToCharge.StockMovement);
         Assert.DoesNotContain(queue, c => c.Name == completed.Name);
+        // No saga ran the dead-lettered case: the one the event started is its first run, and its timeline shows it.
+        var instance = ConsumptionIntake.InstanceIdOf(consumed.Context.EventId);
+        Assert.Empty(parked.RunInstanceIds);
+        Assert.Equal([instance], completed.RunInstanceIds);
+        Assert.Equal((instance, false), (timeline.Runs.Single().InstanceId, timeline.Runs.Single().Replay));
+        Assert.Contains(timeline.Entries, e => (e.Run, e.Step) == (1, "TakeStock"));
     }
 
     [Fact]

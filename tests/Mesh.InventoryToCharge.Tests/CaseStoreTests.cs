@@ -100,6 +100,46 @@ public sealed class CaseStoreTests(CaseStoreTests.Sidecar sidecar) : IClassFixtu
     }
 
     [Fact]
+    public async Task RecordRun_ReplayStartedThenConcluded_ListsEachRunOnceInOrderWithTheAnswer_AndTheCaseKeepsItsPlace()
+    {
+        var store = Store();
+        var parked = new Case(Exception("a", "erp_unavailable")) { RunInstanceIds = { FirstRun("a") } };
+        await store.RecordAsync(parked, unlessRecorded: false, CancellationToken.None);
+        var replayId = store.ReplayIdOf(parked);
+        var answer = new ReplayExceptionResponse { ReplayId = replayId, Started = true };
+        var queuedAt = (await store.GetAsync("a", CancellationToken.None))!.QueueTime;
+
+        await store.RecordRunAsync("a", replayId, "req-1", answer, CancellationToken.None);
+        await store.RecordRunAsync("a", replayId, "", null, CancellationToken.None);
+        var replaying = await store.GetAsync("a", CancellationToken.None);
+        var (queued, _) = await ListAllAsync(store, null, null, pageSize: 10);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var completed = new Case(parked) { State = CaseState.Completed, Reason = "", ConcludeTime = Timestamp.FromDateTimeOffset(clock.GetUtcNow()) };
+        completed.RunInstanceIds.Clear();
+        completed.RunInstanceIds.Add(replayId);
+        await store.RecordAsync(completed, unlessRecorded: false, CancellationToken.None);
+
+        Assert.Equal($"run-a-replay-{parked.ConcludeTime.ToDateTimeOffset().UtcTicks}", replayId);
+        Assert.Equal([FirstRun("a"), replayId], replaying!.RunInstanceIds);
+        Assert.Equal((CaseState.Exception, queuedAt), (replaying.State, replaying.QueueTime));
+        Assert.Equal(["a"], queued.Select(Id));
+        Assert.Equal(answer, await store.AnswerAsync("req-1", parked.Name, ReplayExceptionResponse.Parser, CancellationToken.None));
+        var concluded = await store.GetAsync("a", CancellationToken.None);
+        Assert.Equal(CaseState.Completed, concluded!.State);
+        Assert.Equal([FirstRun("a"), replayId], concluded.RunInstanceIds);
+    }
+
+    [Fact]
+    public void RunsOf_CaseRecordedBeforeRunsWereListed_IsItsFirstRunWhenASagaRanIt_NoneWhenNone()
+    {
+        var store = Store();
+        var ranBySaga = new Case(Exception("a", "erp_unavailable")) { Steps = { new CaseStep { Step = "validate" } } };
+
+        Assert.Equal([FirstRun("a")], store.RunsOf(ranBySaga));
+        Assert.Empty(store.RunsOf(Exception("b", "dead_lettered")));
+    }
+
+    [Fact]
     public async Task Record_ExceptionAlreadyRecorded_UnlessRecordedKeepsTheFirst()
     {
         var store = Store();
@@ -177,7 +217,9 @@ public sealed class CaseStoreTests(CaseStoreTests.Sidecar sidecar) : IClassFixtu
         Assert.Equal("unknown_item", listed[3].Reason);
     }
 
-    private CaseStore Store(TimeProvider? time = null) => new(sidecar.Dapr, "statestore", flow, time ?? clock, d => depths.Enqueue(d.Total), segmentSize: 3);
+    private CaseStore Store(TimeProvider? time = null) => new(sidecar.Dapr, "statestore", flow, FirstRun, time ?? clock, d => depths.Enqueue(d.Total), segmentSize: 3);
+
+    private static string FirstRun(string caseId) => $"run-{caseId}";
 
     private Case Exception(string id, string reason) => new()
     {

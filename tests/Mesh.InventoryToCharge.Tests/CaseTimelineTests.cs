@@ -2,6 +2,7 @@ using Dapr.Workflow;
 using Grpc.Core;
 using Mesh.Contracts.Workflows.V1;
 using Mesh.Scenarios;
+using Mesh.Workflows.InventoryToCharge;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.InventoryToCharge.Tests;
@@ -70,7 +71,67 @@ public sealed class CaseTimelineTests(FaultyFlow flow) : IClassFixture<FaultyFlo
 
         Assert.Equal(CaseState.Completed, concluded.State);
         Assert.Equal((SagaStatus.Purged, 0), (timeline.Status, timeline.Entries.Count));
+        Assert.Equal(($"itc-{run.EventId}", SagaStatus.Purged), (timeline.Runs.Single().InstanceId, timeline.Runs.Single().Status));
         Assert.Equal((CaseState.Completed, concluded.Steps.Count), (stillThere.State, stillThere.Steps.Count));
+    }
+
+    [Fact]
+    public async Task GetCaseTimeline_ParkedCaseReplayedToCompletion_HoldsTheFirstRunEndingInTheParkThenTheReplayEndingCompleted()
+    {
+        var run = await ConsumptionRun.StartAsync(flow, chargeable: false);
+        var parked = await run.ConcludeAsync(erpMode: "Down");
+        await SettledTimelineAsync(parked.Name);
+
+        var replayed = await run.ReplayAsync();
+        var timeline = await SettledTimelineAsync(replayed.Name);
+
+        var first = ConsumptionIntake.InstanceIdOf(run.EventId);
+        var replayId = $"{first}-replay-{parked.ConcludeTime.ToDateTimeOffset().UtcTicks}";
+        Assert.Equal(("erp_unavailable", CaseState.Completed), (parked.Reason, replayed.State));
+        Assert.Equal([first], parked.RunInstanceIds);
+        Assert.Equal([first, replayId], replayed.RunInstanceIds);
+        Assert.Equal(
+            [(first, SagaStatus.Completed, false), (replayId, SagaStatus.Completed, true)],
+            timeline.Runs.Select(r => (r.InstanceId, r.Status, r.Replay)));
+        Assert.Equal(SagaStatus.Completed, timeline.Status);
+        // Run after run, each in the order it happened: the first run's posting gave up and the case was parked...
+        var runs = timeline.Entries.Select(e => e.Run).ToList();
+        Assert.Equal(runs.Order(), runs);
+        Assert.Equal([1, 2], runs.Distinct());
+        var firstRun = timeline.Entries.Where(e => e.Run == 1 && e.Kind == TimelineEntryKind.Step).Select(e => (e.Step, e.Outcome)).ToList();
+        Assert.Equal([("PostCost", TimelineOutcome.Failed), ("ConcludeCase", TimelineOutcome.Completed)], firstRun[^2..]);
+        // ...then the replay began, marked so on its saga's start, posted the cost and concluded the case completed.
+        var replayStart = timeline.Entries.Single(e => e.Replay);
+        Assert.Equal((2, TimelineEntryKind.Saga, TimelineOutcome.Completed), (replayStart.Run, replayStart.Kind, replayStart.Outcome));
+        Assert.Same(replayStart, timeline.Entries.First(e => e.Run == 2));
+        var replay = timeline.Entries.Where(e => e.Run == 2 && e.Kind == TimelineEntryKind.Step).Select(e => (e.Step, e.Outcome)).ToList();
+        Assert.Equal([("PostCost", TimelineOutcome.Completed), ("ConcludeCase", TimelineOutcome.Completed)], replay[^2..]);
+        var starts = timeline.Entries.Select(e => e.StartTime.ToDateTimeOffset()).ToList();
+        Assert.Equal(starts.Order(), starts);
+    }
+
+    [Fact]
+    public async Task GetCaseTimeline_ParkedCaseTakenUpByTheIntakeAfterItsSagaWasPurged_SaysTheFirstRunPurgedAndShowsTheReplay()
+    {
+        var run = await ConsumptionRun.StartAsync(flow, chargeable: false);
+        var parked = await run.ConcludeAsync(erpMode: "Down");
+        await SettledTimelineAsync(parked.Name);
+        var engine = flow.Mesh.Workflows.GetRequiredService<DaprWorkflowClient>();
+        var first = ConsumptionIntake.InstanceIdOf(run.EventId);
+        Assert.True(await engine.PurgeInstanceAsync(first));
+
+        // Retention purged the saga that parked the case; the sender sends the event again, and the intake takes it up.
+        var completed = await run.SendAgainAsync(CaseState.Completed);
+        var timeline = await SettledTimelineAsync(completed.Name);
+
+        var replayId = $"{first}-replay-{parked.ConcludeTime.ToDateTimeOffset().UtcTicks}";
+        Assert.Equal([first, replayId], completed.RunInstanceIds);
+        Assert.Equal(
+            [(first, SagaStatus.Purged, false), (replayId, SagaStatus.Completed, true)],
+            timeline.Runs.Select(r => (r.InstanceId, r.Status, r.Replay)));
+        Assert.All(timeline.Entries, e => Assert.Equal(2, e.Run));
+        Assert.True(timeline.Entries[0].Replay);
+        Assert.Contains(timeline.Entries, e => (e.Step, e.Outcome) == ("PostCost", TimelineOutcome.Completed));
     }
 
     [Theory]

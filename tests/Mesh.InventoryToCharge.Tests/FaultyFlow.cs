@@ -109,6 +109,13 @@ public sealed class ConsumptionRun(FaultyFlow flow, ItemConsumed consumed, Item 
         return await flow.Mesh.Scenario.WaitForCaseAsync(EventId, c => c.State != parked.State || c.Reason != parked.Reason, Settle, CancellationToken.None);
     }
 
+    /// <summary>Sends the event again, as a sender that resends does, and waits until its case is <paramref name="state"/>.</summary>
+    public async Task<Case> SendAgainAsync(CaseState state)
+    {
+        await flow.Mesh.Scenario.SendAsync([consumed], One, 1, CancellationToken.None);
+        return await flow.Mesh.Scenario.WaitForCaseAsync(EventId, c => c.State == state, Settle, CancellationToken.None);
+    }
+
     /// <summary>Retires the item in master data, then replays the parked case.</summary>
     public async Task<Case> ReplayRetiredAsync()
     {

@@ -28,8 +28,8 @@ public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClass
 
         var order = await mesh.SentOrderAsync(requisition, 1);
 
-        Assert.Single(mesh.ErpOrders.Orders(null, 1000), o => o.Order.Reference == order.PoNumber);
-        Assert.Equal(order.ExternalIds[0].Value, mesh.ErpOrders.Orders(null, 1000).Single(o => o.Order.Reference == order.PoNumber).OrderId);
+        Assert.Single(await mesh.ErpOrdersAsync(), o => o.Order.Reference == order.PoNumber);
+        Assert.Equal(order.ExternalIds[0].Value, (await mesh.ErpOrdersAsync()).Single(o => o.Order.Reference == order.PoNumber).OrderId);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClass
         var order = await mesh.SentOrderAsync(requisition, 1);
 
         Assert.Equal(left.Name, order.Name);
-        Assert.Single(mesh.ErpOrders.Orders(null, 1000), o => o.Order.Reference == order.PoNumber);
+        Assert.Single(await mesh.ErpOrdersAsync(), o => o.Order.Reference == order.PoNumber);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class CompensationAndDeliveryTests(ProcureToPayMesh mesh) : IClass
         await mesh.Orders.CancelPurchaseOrderAsync(new CancelPurchaseOrderRequest { Name = order.Name, Comment = "bought elsewhere" });
         var completed = await mesh.CaseAsync(requisition, CaseState.Completed);
 
-        Assert.Equal("CANCELLED", mesh.ErpOrders.Orders(null, 1000).Single(o => o.Order.Reference == order.PoNumber).Status);
+        Assert.Equal("CANCELLED", (await mesh.ErpOrdersAsync()).Single(o => o.Order.Reference == order.PoNumber).Status);
         Assert.Empty(completed.ProcureToPay.JournalEntries);
         Assert.Empty(completed.ProcureToPay.StockMovements);
     }

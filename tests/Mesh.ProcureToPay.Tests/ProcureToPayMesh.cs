@@ -55,8 +55,9 @@ public class ProcureToPayMesh : IAsyncLifetime
     /// <summary>Where the workflows app listens (its /metrics, over HTTP/2).</summary>
     public Uri WorkflowsAddress => mesh.AddressOf("workflows");
 
-    /// <summary>The ERP stand-in's purchase orders.</summary>
-    public PurchaseOrderBook ErpOrders => mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>();
+    /// <summary>The ERP stand-in's purchase orders (the first thousand), read from its book in the state store.</summary>
+    public async Task<List<ErpPurchaseOrder>> ErpOrdersAsync() =>
+        (await mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>().OrdersAsync(null, 1000, CancellationToken.None))!;
 
     /// <summary>The ERP stand-in's chaos switch.</summary>
     public Chaos ErpChaos => mesh.ServicesOf("erp").GetRequiredService<Chaos>();

@@ -30,7 +30,7 @@ public sealed partial class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFix
         Assert.Equal(3, completed.ProcureToPay.StockMovements.Count);
         Assert.Equal(10m, balance.OnHand.ToDecimal());
         Assert.Equal(2, completed.ProcureToPay.JournalEntries.Distinct().Count());
-        Assert.Equal(2, mesh.ErpOrders.Orders(null, 1000).Count(o => o.Order.Reference == gauze.PoNumber || o.Order.Reference == sutures.PoNumber));
+        Assert.Equal(2, (await mesh.ErpOrdersAsync()).Count(o => o.Order.Reference == gauze.PoNumber || o.Order.Reference == sutures.PoNumber));
     }
 
     [Theory]
@@ -49,7 +49,7 @@ public sealed partial class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFix
     }
 
     [Fact]
-    public async Task Invoice_PriceBeyondTolerance_OnExceptionQueueUntilOperatorReleasesThroughCaseApiThenPostedOnce()
+    public async Task Invoice_PriceBeyondTolerance_OnExceptionQueueUntilOperatorReleasesThroughCaseApiThenPostedOnceInTheSameRun()
     {
         var (_, invoice, held) = await mesh.HeldAsync();
         var requestId = Guid.NewGuid().ToString();
@@ -66,6 +66,10 @@ public sealed partial class ProcureToPayTests(ProcureToPayMesh mesh) : IClassFix
         Assert.Equal([invoice.Name], completed.ProcureToPay.SupplierInvoices);
         Assert.Empty(completed.ProcureToPay.HeldSupplierInvoices);
         Assert.Single(completed.ProcureToPay.JournalEntries);
+        // Released, the waiting saga resumed: the case has one run, the held exception's and the completion's alike.
+        var run = $"p2p-{held.ProcureToPay.Requisition["requisitions/".Length..]}";
+        Assert.Equal([run], held.RunInstanceIds);
+        Assert.Equal([run], completed.RunInstanceIds);
         var entry = Assert.Single(audit, e => (string?)e["requestId"] == requestId);
         Assert.Equal(("ap-3", "release-hold", held.Name, "OK"), ((string?)entry["subject"], (string?)entry["action"], (string?)entry["case"], (string?)entry["outcome"]));
     }

@@ -28,8 +28,9 @@ public sealed class ProcurementFixture : IAsyncLifetime
     /// <summary>The ERP stand-in's chaos switch.</summary>
     public Chaos ErpChaos => mesh.ServicesOf("erp").GetRequiredService<Chaos>();
 
-    /// <summary>The ERP stand-in's purchase orders.</summary>
-    public PurchaseOrderBook ErpOrders => mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>();
+    /// <summary>The ERP stand-in's purchase orders (the first thousand), read from its book in the state store.</summary>
+    public async Task<List<ErpPurchaseOrder>> ErpOrdersAsync() =>
+        (await mesh.ServicesOf("erp").GetRequiredService<PurchaseOrderBook>().OrdersAsync(null, 1000, CancellationToken.None))!;
 
     /// <summary>The procurement app's contract events (topic "procurement.events"), once its outbox settled.</summary>
     public Task<List<System.Text.Json.Nodes.JsonObject>> EventsAsync() => OutboxEvents.SettledAsync(mesh, "procurement");

@@ -40,7 +40,7 @@ public sealed class PurchaseOrderServiceTests(ProcurementFixture fixture) : ICla
         Assert.Equal(PurchaseOrderState.Sent, order.State);
         var erpId = Assert.Single(order.ExternalIds, e => e.System == "erp").Value;
         Assert.Equal(order.Etag, again.Etag);
-        var atErp = Assert.Single(fixture.ErpOrders.Orders(null, 1000), o => o.Order.Supplier == supplier);
+        var atErp = Assert.Single(await fixture.ErpOrdersAsync(), o => o.Order.Supplier == supplier);
         Assert.Equal((erpId, "ACKNOWLEDGED", order.PoNumber), (atErp.OrderId, atErp.Status, atErp.Order.Reference));
         Assert.Single(events.Of(PurchaseOrderApproved.Descriptor.FullName, d => d["purchaseOrder"]?.GetValue<string>() == order.Name));
     }
@@ -67,7 +67,7 @@ public sealed class PurchaseOrderServiceTests(ProcurementFixture fixture) : ICla
         Assert.Equal(StatusCode.Unavailable, down.StatusCode);
         Assert.Equal(PurchaseOrderState.Approved, still.State);
         Assert.Equal(PurchaseOrderState.Sent, sent.State);
-        Assert.Single(fixture.ErpOrders.Orders(null, 1000), o => o.Order.Supplier == supplier);
+        Assert.Single(await fixture.ErpOrdersAsync(), o => o.Order.Supplier == supplier);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class PurchaseOrderServiceTests(ProcurementFixture fixture) : ICla
         var events = await fixture.EventsAsync();
 
         Assert.Equal((PurchaseOrderState.Cancelled, "no longer needed"), (cancelled.State, cancelled.CancelReason));
-        Assert.Equal("CANCELLED", Assert.Single(fixture.ErpOrders.Orders(null, 1000), o => o.OrderId == order.ExternalIds[0].Value).Status);
+        Assert.Equal("CANCELLED", Assert.Single(await fixture.ErpOrdersAsync(), o => o.OrderId == order.ExternalIds[0].Value).Status);
         var announced = PurchaseOrderCancelled.Parser.ParseJson(Assert.Single(events.Of(PurchaseOrderCancelled.Descriptor.FullName, d => d["purchaseOrder"]?.GetValue<string>() == order.Name))["data"]!.ToJsonString());
         Assert.True(announced.CancelledAtErp);
     }

@@ -1,3 +1,5 @@
+using Dapr;
+using Dapr.Client;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Mesh.ErpStandIn;
@@ -7,13 +9,18 @@ public static class ErpApi
 {
     private const string IdempotencyHeader = "Idempotency-Key";
 
-    /// <summary>The ledger, the purchase order book, the chaos switch, and JSON with enums as names (the chaos modes).</summary>
+    /// <summary>
+    /// The ledger and the purchase order book in the state store ("Erp:StateStore", default "statestore") through the
+    /// app's sidecar, the chaos switch, and JSON with enums as names (the chaos modes).
+    /// </summary>
     public static WebApplicationBuilder AddErpStandIn(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<Ledger>();
-        builder.Services.AddSingleton<Chaos>();
-        builder.Services.AddSingleton<PurchaseOrderBook>();
+        var store = builder.Configuration["Erp:StateStore"] ?? "statestore";
+        builder.AddDaprSidecar();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new Ledger(new StateBook<JournalEntry>(sp.GetRequiredService<DaprClient>(), store, "journal-entry", "JE-"), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new PurchaseOrderBook(new StateBook<ErpPurchaseOrder>(sp.GetRequiredService<DaprClient>(), store, "purchase-order", "EPO-"), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<Chaos>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         return builder;
     }
@@ -21,15 +28,15 @@ public static class ErpApi
     /// <summary>Maps /erp/v1, behind the chaos switch.</summary>
     public static WebApplication MapErpApi(this WebApplication app)
     {
-        var api = app.MapGroup("/erp/v1").AddEndpointFilter(ApplyChaosAsync);
-        api.MapPost("/journal-entries", PostJournalEntry);
+        var api = app.MapGroup("/erp/v1").AddEndpointFilter(ApplyChaosAsync).AddEndpointFilter(UnavailableWithoutStoreAsync);
+        api.MapPost("/journal-entries", PostJournalEntryAsync);
         // The ERP's export: every posted entry, a page at a time, for reconciliation.
-        api.MapGet("/journal-entries", (string? after, int? limit, Ledger ledger) =>
-            limit is < 1 or > 1000
-                ? Results.BadRequest(new ErpError("INVALID_FIELD", "limit must be 1 to 1000"))
-                : Results.Ok(ledger.Entries(after, limit ?? 100)));
-        api.MapGet("/journal-entries/{documentNumber}", (string documentNumber, Ledger ledger) =>
-            ledger.Find(documentNumber) is { } entry ? Results.Ok(entry) : Results.NotFound(new ErpError("NOT_FOUND", $"journal entry {documentNumber} does not exist")));
+        api.MapGet("/journal-entries", async (string? after, int? limit, Ledger ledger, CancellationToken ct) =>
+            limit is < 1 or > 1000 ? Results.BadRequest(new ErpError("INVALID_FIELD", "limit must be 1 to 1000"))
+            : await ledger.EntriesAsync(after, limit ?? 100, ct) is { } page ? Results.Ok(page)
+            : Results.BadRequest(new ErpError("INVALID_FIELD", "after must be a document number (JE-nnnnnnnn)")));
+        api.MapGet("/journal-entries/{documentNumber}", async (string documentNumber, Ledger ledger, CancellationToken ct) =>
+            await ledger.FindAsync(documentNumber, ct) is { } entry ? Results.Ok(entry) : Results.NotFound(new ErpError("NOT_FOUND", $"journal entry {documentNumber} does not exist")));
         api.MapGet("/items/{itemNumber}", (string itemNumber, Ledger ledger) =>
             ledger.Item(itemNumber) is { } item ? Results.Ok(item) : Results.NotFound(new ErpError("NOT_FOUND", $"item {itemNumber} does not exist")));
         api.MapPurchaseOrders();
@@ -47,12 +54,12 @@ public static class ErpApi
             return Results.Ok(chaos.Settings);
         });
         admin.MapGet("/chaos/hits", (Chaos chaos) => Results.Ok(chaos.Hits));
-        admin.MapGet("/stats", (Ledger ledger) => Results.Ok(ledger.Stats()));
-        admin.MapGet("/purchase-orders/stats", (PurchaseOrderBook book) => Results.Ok(book.Stats()));
+        admin.MapGet("/stats", async (Ledger ledger, CancellationToken ct) => Results.Ok(await ledger.StatsAsync(ct)));
+        admin.MapGet("/purchase-orders/stats", async (PurchaseOrderBook book, CancellationToken ct) => Results.Ok(await book.StatsAsync(ct)));
         return app;
     }
 
-    private static IResult PostJournalEntry(HttpRequest request, JournalEntryRequest entry, Ledger ledger)
+    private static async Task<IResult> PostJournalEntryAsync(HttpRequest request, JournalEntryRequest entry, Ledger ledger, CancellationToken ct)
     {
         var key = request.Headers[IdempotencyHeader].ToString();
         if (key.Length is 0 or > 200)
@@ -67,11 +74,11 @@ public static class ErpApi
             return Results.UnprocessableEntity(problem);
         }
 
-        var (outcome, posted) = ledger.Post(key, entry);
+        var (outcome, posted) = await ledger.PostAsync(key, entry, ct);
         return outcome switch
         {
-            Ledger.Outcome.Created => Results.Created($"/erp/v1/journal-entries/{posted!.DocumentNumber}", posted),
-            Ledger.Outcome.Replayed => Results.Ok(posted),
+            BookOutcome.Created => Results.Created($"/erp/v1/journal-entries/{posted!.DocumentNumber}", posted),
+            BookOutcome.Replayed => Results.Ok(posted),
             _ => Results.Conflict(new ErpError("IDEMPOTENCY_KEY_REUSED", $"{IdempotencyHeader} '{key}' was used for a different journal entry")),
         };
     }
@@ -146,5 +153,20 @@ public static class ErpApi
         }
 
         return await next(context);
+    }
+
+    // The ledger and the order book live in the state store: while it cannot be reached the ERP answers 503, as a cloud
+    // ERP whose database is down, and callers retry.
+    private static async ValueTask<object?> UnavailableWithoutStoreAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (DaprException e) when (!context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            context.HttpContext.RequestServices.GetRequiredService<ILogger<Ledger>>().LogWarning(e, "The ERP's state store did not answer");
+            return Results.Problem("the ERP's database is unavailable", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
     }
 }

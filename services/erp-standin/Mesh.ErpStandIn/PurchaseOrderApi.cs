@@ -11,7 +11,7 @@ public static class PurchaseOrderApi
     /// <summary>Maps the purchase order routes on <paramref name="api"/>.</summary>
     public static RouteGroupBuilder MapPurchaseOrders(this RouteGroupBuilder api)
     {
-        api.MapPost("/purchase-orders", (HttpRequest request, PurchaseOrderRequest order, PurchaseOrderBook book) =>
+        api.MapPost("/purchase-orders", async (HttpRequest request, PurchaseOrderRequest order, PurchaseOrderBook book, CancellationToken ct) =>
         {
             if (KeyOf(request) is not { } key)
             {
@@ -23,21 +23,21 @@ public static class PurchaseOrderApi
                 return Results.UnprocessableEntity(problem);
             }
 
-            return book.Place(key, order) switch
+            return await book.PlaceAsync(key, order, ct) switch
             {
                 (null, _) => Results.Conflict(new ErpError("IDEMPOTENCY_KEY_REUSED", $"{IdempotencyHeader} '{key}' was used for a different purchase order")),
                 (var placed, true) => Results.Created($"/erp/v1/purchase-orders/{placed.OrderId}", placed),
                 (var placed, false) => Results.Ok(placed),
             };
         });
-        api.MapPost("/purchase-orders/{orderId}/cancel", (string orderId, HttpRequest request, PurchaseOrderBook book) =>
-            KeyOf(request) is not { } key ? MissingKey()
-            : book.Cancel(orderId, key) is { } cancelled ? Results.Ok(cancelled)
+        api.MapPost("/purchase-orders/{orderId}/cancel", async (string orderId, HttpRequest request, PurchaseOrderBook book, CancellationToken ct) =>
+            KeyOf(request) is null ? MissingKey()
+            : await book.CancelAsync(orderId, ct) is { } cancelled ? Results.Ok(cancelled)
             : Results.NotFound(new ErpError("NOT_FOUND", $"purchase order {orderId} does not exist")));
-        api.MapGet("/purchase-orders", (string? after, int? limit, PurchaseOrderBook book) =>
-            limit is < 1 or > 1000
-                ? Results.BadRequest(new ErpError("INVALID_FIELD", "limit must be 1 to 1000"))
-                : Results.Ok(book.Orders(after, limit ?? 100)));
+        api.MapGet("/purchase-orders", async (string? after, int? limit, PurchaseOrderBook book, CancellationToken ct) =>
+            limit is < 1 or > 1000 ? Results.BadRequest(new ErpError("INVALID_FIELD", "limit must be 1 to 1000"))
+            : await book.OrdersAsync(after, limit ?? 100, ct) is { } page ? Results.Ok(page)
+            : Results.BadRequest(new ErpError("INVALID_FIELD", "after must be an order id (EPO-nnnnnnnn)")));
         return api;
     }
 

@@ -3,71 +3,62 @@ using System.Text.Json;
 namespace Mesh.ErpStandIn;
 
 /// <summary>
-/// The ERP's purchase orders, in memory, as a cloud ERP's purchase order API keeps them: one order per idempotency key
-/// (the same key and body acknowledge the first order again, another body is a conflict), acknowledged on receipt, and
-/// cancellable until the supplier ships.
+/// The ERP's purchase orders, kept in its state store (<see cref="StateBook{T}"/>) as a cloud ERP's purchase order API
+/// keeps them: one order per idempotency key (the same key and body acknowledge the first order again, another body is
+/// a conflict, across concurrent requests and restarts), acknowledged on receipt, and cancellable until the supplier ships.
 /// </summary>
-public sealed class PurchaseOrderBook(TimeProvider time)
+public sealed class PurchaseOrderBook(StateBook<ErpPurchaseOrder> orders, TimeProvider time)
 {
-    private readonly object gate = new();
-    private readonly Dictionary<string, (string Body, ErpPurchaseOrder Order)> byKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ErpPurchaseOrder> byId = new(StringComparer.Ordinal);
-    private readonly HashSet<string> cancelKeys = new(StringComparer.Ordinal);
+    private const string Cancelled = "CANCELLED";
+    private const int StatsPage = 1000;
     private int replays;
 
     /// <summary>Records and acknowledges <paramref name="request"/> once per key; null when the key was used for another body.</summary>
-    public (ErpPurchaseOrder? Order, bool Created) Place(string idempotencyKey, PurchaseOrderRequest request)
+    public async Task<(ErpPurchaseOrder? Order, bool Created)> PlaceAsync(string idempotencyKey, PurchaseOrderRequest request, CancellationToken ct)
     {
-        var body = JsonSerializer.Serialize(request);
-        lock (gate)
+        var (outcome, order) = await orders.AddOnceAsync(idempotencyKey, JsonSerializer.Serialize(request), id => new ErpPurchaseOrder(id, "ACKNOWLEDGED", time.GetUtcNow(), request), ct);
+        if (outcome != BookOutcome.Created)
         {
-            if (byKey.TryGetValue(idempotencyKey, out var existing))
-            {
-                replays++;
-                return (existing.Body == body ? existing.Order : null, false);
-            }
-
-            var order = new ErpPurchaseOrder($"EPO-{byId.Count + 1:D8}", "ACKNOWLEDGED", time.GetUtcNow(), request);
-            byKey[idempotencyKey] = (body, order);
-            byId[order.OrderId] = order;
-            return (order, true);
+            Interlocked.Increment(ref replays);
         }
+
+        return (order, outcome == BookOutcome.Created);
     }
 
-    /// <summary>Cancels the order <paramref name="orderId"/> (again: the same answer); null when it does not exist.</summary>
-    public ErpPurchaseOrder? Cancel(string orderId, string idempotencyKey)
+    /// <summary>Cancels the order <paramref name="orderId"/> (again, with any key: the same answer); null when it does not exist.</summary>
+    public async Task<ErpPurchaseOrder?> CancelAsync(string orderId, CancellationToken ct)
     {
-        lock (gate)
+        var again = false;
+        var cancelled = await orders.ChangeAsync(orderId, order =>
         {
-            if (!byId.TryGetValue(orderId, out var order))
-            {
-                return null;
-            }
-
-            if (!cancelKeys.Add(idempotencyKey) || order.Status == "CANCELLED")
-            {
-                replays++;
-            }
-
-            return byId[orderId] = order with { Status = "CANCELLED" };
+            again = order.Status == Cancelled;
+            return order with { Status = Cancelled };
+        }, ct);
+        if (cancelled is not null && again)
+        {
+            Interlocked.Increment(ref replays);
         }
+
+        return cancelled;
     }
 
-    /// <summary>Orders in id order after <paramref name="after"/> (exclusive), at most <paramref name="limit"/>.</summary>
-    public List<ErpPurchaseOrder> Orders(string? after, int limit)
-    {
-        lock (gate)
-        {
-            return [.. byId.Values.Where(o => after is null || string.CompareOrdinal(o.OrderId, after) > 0).OrderBy(o => o.OrderId, StringComparer.Ordinal).Take(limit)];
-        }
-    }
+    /// <summary>
+    /// Orders in id order after <paramref name="after"/> (exclusive), at most <paramref name="limit"/>; null when
+    /// <paramref name="after"/> is not an order id.
+    /// </summary>
+    public Task<List<ErpPurchaseOrder>?> OrdersAsync(string? after, int limit, CancellationToken ct) => orders.PageAsync(after, limit, ct);
 
-    /// <summary>Orders acknowledged, cancelled, and calls answered again for a key seen before.</summary>
-    public PurchaseOrderStats Stats()
+    /// <summary>Orders acknowledged and cancelled, and calls this process answered again for a key or order seen before.</summary>
+    public async Task<PurchaseOrderStats> StatsAsync(CancellationToken ct)
     {
-        lock (gate)
+        var cancelled = 0;
+        string? after = null;
+        while (await orders.PageAsync(after, StatsPage, ct) is { Count: > 0 } page)
         {
-            return new PurchaseOrderStats(byId.Count, byId.Values.Count(o => o.Status == "CANCELLED"), replays);
+            cancelled += page.Count(o => o.Status == Cancelled);
+            after = page[^1].OrderId;
         }
+
+        return new PurchaseOrderStats((int)await orders.CountAsync(ct), cancelled, Volatile.Read(ref replays));
     }
 }

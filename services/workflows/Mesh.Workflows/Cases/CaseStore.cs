@@ -14,7 +14,8 @@ namespace Mesh.Workflows.Cases;
 /// the log of its cases in the order they first concluded ("{flow}:concluded", the queue's structure without reason
 /// views), and the answers to operators' requests by request id ("{flow}:request:{id}"). A case and the queue and log
 /// entries it moves are written in one state transaction at the ETags they were read with, so whoever reads a case
-/// finds the queue agreeing with it, and concurrent sagas never drop each other's entries.
+/// finds the queue agreeing with it, and concurrent sagas never drop each other's entries. A case lists the saga
+/// instances that ran it (its first run, then each replay), so its timeline can read every run.
 /// </summary>
 public sealed class CaseStore
 {
@@ -30,16 +31,19 @@ public sealed class CaseStore
     private readonly ExceptionQueue queue;
     private readonly ExceptionQueue log;
     private readonly QueueWriter writer;
+    private readonly Func<string, string> firstRunOf;
 
     /// <param name="dapr">The Dapr client.</param>
     /// <param name="store">The state store component.</param>
     /// <param name="flow">The flow id, e.g. "inventory-to-charge": the prefix of every key.</param>
+    /// <param name="firstRunOf">The saga instance of a case's first run, from its case id.</param>
     /// <param name="time">The clock of queue and dismiss times.</param>
     /// <param name="depthChanged">Told the queue's depth, and that of the reasons it touched, after every change.</param>
     /// <param name="segmentSize">Entries per segment of a new queue view.</param>
-    public CaseStore(DaprClient dapr, string store, string flow, TimeProvider time, Action<QueueDepth>? depthChanged = null, int segmentSize = DefaultSegmentSize)
+    public CaseStore(DaprClient dapr, string store, string flow, Func<string, string> firstRunOf, TimeProvider time, Action<QueueDepth>? depthChanged = null, int segmentSize = DefaultSegmentSize)
     {
         this.dapr = dapr;
+        this.firstRunOf = firstRunOf;
         this.store = store;
         this.time = time;
         Flow = flow;
@@ -69,8 +73,25 @@ public sealed class CaseStore
     }
 
     /// <summary>
+    /// The saga instances that ran <paramref name="recorded"/>, in order: those it lists; for a case recorded before runs
+    /// were listed, its first run when a saga ran it (it has step timings); none for a case no saga ran.
+    /// </summary>
+    public IReadOnlyList<string> RunsOf(Case recorded) =>
+        recorded.RunInstanceIds.Count > 0 ? recorded.RunInstanceIds
+        : recorded.Steps.Count > 0 ? [firstRunOf(CaseNames.Parse(recorded.Name, "name").CaseId)]
+        : [];
+
+    /// <summary>
+    /// The saga instance of the replay of <paramref name="exception"/>: one per conclusion, so whoever starts the
+    /// replay of the same conclusion again (an operator's retry, the intake taking the case up) finds it.
+    /// </summary>
+    public string ReplayIdOf(Case exception) =>
+        $"{firstRunOf(CaseNames.Parse(exception.Name, "name").CaseId)}-replay-{exception.ConcludeTime.ToDateTimeOffset().UtcTicks}";
+
+    /// <summary>
     /// Records a concluded case: an EXCEPTION joins the end of the queue, anything else leaves it (a completed replay).
-    /// Recording the same conclusion again changes nothing, so a retried conclusion does not move the case. With
+    /// The runs it lists (the saga instance that concluded it) join those the case listed. Recording the same
+    /// conclusion again changes nothing, so a retried conclusion does not move the case. With
     /// <paramref name="unlessRecorded"/>, a case that already has a conclusion keeps it.
     /// </summary>
     public async Task RecordAsync(Case concluded, bool unlessRecorded, CancellationToken ct)
@@ -84,12 +105,48 @@ public sealed class CaseStore
             }
 
             var recorded = concluded.Clone();
+            if (current is not null)
+            {
+                recorded.RunInstanceIds.Clear();
+                recorded.RunInstanceIds.AddRange(RunsOf(current.Parse()).Union(concluded.RunInstanceIds, StringComparer.Ordinal));
+            }
+
             return new CaseChange(current?.Queued, recorded.State == CaseState.Exception ? recorded.Reason : null, (place, queueTime) =>
             {
                 recorded.QueueTime = queueTime is { } at ? Timestamp.FromDateTimeOffset(at) : null;
                 return new StoredCase(Json(recorded), place);
             }, [], FirstConclusion: current is null);
         }, ct);
+    }
+
+    /// <summary>
+    /// Lists <paramref name="instanceId"/> as the case's next run, unless it does already, in one write with the answer
+    /// to <paramref name="requestId"/> when there is one; the case keeps its place on the queue. A case with no
+    /// conclusion is left alone: its saga records its run when it concludes.
+    /// </summary>
+    public async Task RecordRunAsync(string caseId, string instanceId, string requestId, IMessage? answer, CancellationToken ct)
+    {
+        var name = CaseNames.Of(Flow, caseId);
+        List<StateTransactionRequest> alongside = requestId.Length == 0 || answer is null ? [] : [AnswerOperation(requestId, name, answer)];
+        var written = false;
+        await ChangeAsync(caseId, current =>
+        {
+            var recorded = current?.Parse();
+            if (recorded is null || (RunsOf(recorded).Contains(instanceId, StringComparer.Ordinal) && alongside.Count == 0))
+            {
+                return null;
+            }
+
+            var runs = RunsOf(recorded).Append(instanceId).Distinct(StringComparer.Ordinal).ToList();
+            recorded.RunInstanceIds.Clear();
+            recorded.RunInstanceIds.AddRange(runs);
+            written = true;
+            return new CaseChange(null, null, (_, _) => current! with { Case = Json(recorded) }, alongside, FirstConclusion: false);
+        }, ct);
+        if (!written && alongside.Count > 0)
+        {
+            await dapr.ExecuteStateTransactionAsync(store, alongside, cancellationToken: ct);
+        }
     }
 
     /// <summary>

@@ -9,7 +9,8 @@ namespace Mesh.Workflows.Cases;
 /// Turns a saga instance's workflow history into the timeline of its case: one entry per step attempt, linked into
 /// retries by the retry timers Dapr's SDK sets between attempts (or by the same step scheduled right after it failed);
 /// a timer or wait per durable timer, except the timers a retry waits on, which the retried attempt stands for; the
-/// saga's start and end. Only names, times, outcomes and
+/// saga's start and end. A case that was replayed ran more than one saga instance: their timelines follow each other in
+/// the order the case ran them, each entry marked with its run. Only names, times, outcomes and
 /// failure reason codes are read: inputs, outputs and failure messages may hold patient data and are left behind.
 /// </summary>
 public static partial class CaseTimelines
@@ -32,22 +33,42 @@ public static partial class CaseTimelines
             ? name[..^TimelineSuffix.Length]
             : throw CaseErrors.Invalid(field, "is not a case timeline name; expected flows/{flow}/cases/{case}/timeline");
 
-    /// <summary>The timeline of a case whose saga history the workflow engine purged.</summary>
-    public static CaseTimeline Purged(string caseName) => new() { Name = NameOf(caseName), Status = SagaStatus.Purged };
-
-    /// <summary>The timeline of <paramref name="caseName"/> from its saga's <paramref name="history"/>, in order.</summary>
+    /// <summary>
+    /// The timeline of <paramref name="caseName"/> from the histories of its <paramref name="runs"/>, run after run; its
+    /// status is that of the latest run. A run whose history the engine purged is PURGED, with no entries.
+    /// </summary>
     /// <param name="caseName">The case, "flows/{flow}/cases/{case}".</param>
-    /// <param name="history">The saga instance's history events, oldest first.</param>
+    /// <param name="runs">The saga instances that ran the case, in order, each with its history events (oldest first), or null when purged.</param>
     /// <param name="compensations">The flow's steps that undo earlier ones.</param>
-    public static CaseTimeline Of(string caseName, IEnumerable<HistoryEvent> history, IReadOnlySet<string> compensations)
+    public static CaseTimeline Of(string caseName, IReadOnlyList<(string Instance, IReadOnlyList<HistoryEvent>? History)> runs, IReadOnlySet<string> compensations)
     {
-        var timeline = new Builder(compensations);
-        foreach (var e in history)
+        var timeline = new CaseTimeline { Name = NameOf(caseName), Status = SagaStatus.Purged };
+        foreach (var (instance, history) in runs)
         {
-            timeline.Add(e);
+            var run = new Builder(compensations);
+            foreach (var e in history ?? [])
+            {
+                run.Add(e);
+            }
+
+            var status = history is null ? SagaStatus.Purged : run.Status;
+            var number = timeline.Runs.Count + 1;
+            timeline.Runs.Add(new TimelineRun { InstanceId = instance, Status = status, Replay = number > 1 });
+            foreach (var entry in run.Entries)
+            {
+                entry.Run = number;
+            }
+
+            if (number > 1 && run.Entries.Count > 0)
+            {
+                run.Entries[0].Replay = true;
+            }
+
+            timeline.Entries.Add(run.Entries);
+            timeline.Status = status;
         }
 
-        return new CaseTimeline { Name = NameOf(caseName), Status = timeline.Status, Entries = { timeline.Entries } };
+        return timeline;
     }
 
     /// <summary>A reason code for a failure: "grpc_{code}" for a gRPC status, else the exception type's short name.</summary>

@@ -15,7 +15,7 @@ public interface ICaseFlow
     /// <summary>The flow's cases and exception queue.</summary>
     CaseStore Cases { get; }
 
-    /// <summary>The saga instance of a case.</summary>
+    /// <summary>The saga instance of a case's first run; a replay runs as an instance of its own (<see cref="CaseStore.ReplayIdOf"/>).</summary>
     string InstanceIdOf(string caseId);
 
     /// <summary>The flow's KPIs: its cases in flight, and which of them are stalled.</summary>

@@ -18,10 +18,18 @@ public sealed class CaseLedger(DaprClient dapr, IOptions<InventoryToChargeOption
     public const string FlowId = "inventory-to-charge";
 
     /// <summary>The flow's cases and exception queue.</summary>
-    public CaseStore Store { get; } = new(dapr, options.Value.StateStore, FlowId, time, metrics.QueueDepth);
+    public CaseStore Store { get; } = new(dapr, options.Value.StateStore, FlowId, ConsumptionIntake.InstanceIdOf, time, metrics.QueueDepth);
 
-    /// <summary>Records how a saga concluded its case; an exception joins the queue, a completed replay leaves it.</summary>
-    public Task RecordAsync(CaseConclusion conclusion, PatientLink patient, CancellationToken ct) => Store.RecordAsync(CaseOf(conclusion, patient), unlessRecorded: false, ct);
+    /// <summary>
+    /// Records how the saga instance <paramref name="run"/> concluded its case, listing the run among the case's; an
+    /// exception joins the queue, a completed replay leaves it.
+    /// </summary>
+    public Task RecordAsync(CaseConclusion conclusion, PatientLink patient, string run, CancellationToken ct)
+    {
+        var concluded = CaseOf(conclusion, patient);
+        concluded.RunInstanceIds.Add(run);
+        return Store.RecordAsync(concluded, unlessRecorded: false, ct);
+    }
 
     /// <summary>
     /// Parks an event that reached the dead-letter topic as a <c>dead_lettered</c> exception with why it could not be

@@ -43,13 +43,28 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
         }
 
         var consumption = CaseOf(consumed, options.Value.Retry());
+        var instanceId = InstanceIdOf(consumption.EventId);
         // The event seen again after its saga was purged (retention) or never ran (dead-lettered): a completed or dismissed
         // case is a duplicate; a case parked on the exception queue is taken up again as a replay is, knowing what it did,
         // and the saga's conclusion replaces the parked one.
-        switch (await ledger.Store.GetAsync(consumption.EventId, ct))
+        var parked = await ledger.Store.GetAsync(consumption.EventId, ct);
+        switch (parked)
         {
-            case { State: CaseState.Exception } parked:
+            case { State: CaseState.Exception }:
                 consumption = consumption with { Prior = PriorEffects.Of(parked) };
+                // A case a saga parked is a duplicate while that saga is there; once it is gone, the case is taken up in
+                // the replay of its conclusion, an instance of its own. A dead-lettered case never ran: this is its first run.
+                if (ledger.Store.RunsOf(parked) is [.., var last])
+                {
+                    if (await workflows.GetWorkflowStateAsync(last, getInputsAndOutputs: false, ct) is { Exists: true })
+                    {
+                        logger.LogInformation("Event {EventId} was seen before; its saga {InstanceId} parked its case", consumption.EventId, last);
+                        return Results.Ok();
+                    }
+
+                    instanceId = ledger.Store.ReplayIdOf(parked);
+                }
+
                 break;
             case { } concluded:
                 logger.LogInformation("Event {EventId} was seen before; its case is {State}", consumption.EventId, concluded.State);
@@ -58,10 +73,16 @@ public sealed class ConsumptionIntake(DaprWorkflowClient workflows, CaseLedger l
 
         // The patient goes to the encrypted state store first; the saga's input and history only name it.
         await patients.SaveAsync(consumption.PatientRef, PatientOf(consumed), ct);
-        if (await StartAsync(consumption, InstanceIdOf(consumption.EventId), ct))
+        if (await StartAsync(consumption, instanceId, ct))
         {
             // The message is logged whole: the service defaults' logger redacts its PHI and PII fields.
-            logger.LogInformation("Started saga {InstanceId} for {Event}", InstanceIdOf(consumption.EventId), consumed);
+            logger.LogInformation("Started saga {InstanceId} for {Event}", instanceId, consumed);
+        }
+
+        if (parked is not null)
+        {
+            // The parked case lists the run that took it up, as an operator's replay does.
+            await ledger.Store.RecordRunAsync(consumption.EventId, instanceId, "", null, ct);
         }
 
         return Results.Ok();

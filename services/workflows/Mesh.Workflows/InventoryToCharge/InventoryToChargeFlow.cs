@@ -26,18 +26,20 @@ public sealed class InventoryToChargeFlow(CaseLedger ledger, DaprWorkflowClient 
     public IReadOnlySet<string> Compensations { get; } = new HashSet<string>([nameof(ReverseCost), nameof(VoidCharge), nameof(RestoreStock)], StringComparer.Ordinal);
 
     /// <summary>
-    /// Starts a saga from the first one's input, knowing what the exception's case already did (its movement and
-    /// charge), so every later step finds those effects by request id instead of repeating them.
+    /// Starts a saga from the input of the case's latest run still kept, knowing what the exception's case already did
+    /// (its movement and charge), so every later step finds those effects by request id instead of repeating them.
     /// </summary>
     public async Task<bool> ReplayAsync(Case exception, string replayId, CancellationToken ct)
     {
-        var caseId = CaseNames.Parse(exception.Name, "name").CaseId;
-        var original = await workflows.GetWorkflowStateAsync(InstanceIdOf(caseId), getInputsAndOutputs: true, ct);
-        if (original is not { Exists: true } || original.ReadInputAs<ConsumptionCase>() is not { } consumption)
+        foreach (var run in ledger.Store.RunsOf(exception).Reverse())
         {
-            throw CaseErrors.FailedPrecondition("INPUT_PURGED", exception.Name, "cannot be replayed: its saga was purged with its input; send the event again");
+            var saga = await workflows.GetWorkflowStateAsync(run, getInputsAndOutputs: true, ct);
+            if (saga is { Exists: true } && saga.ReadInputAs<ConsumptionCase>() is { } consumption)
+            {
+                return await intake.StartAsync(consumption with { Prior = PriorEffects.Of(exception) }, replayId, ct);
+            }
         }
 
-        return await intake.StartAsync(consumption with { Prior = PriorEffects.Of(exception) }, replayId, ct);
+        throw CaseErrors.FailedPrecondition("INPUT_PURGED", exception.Name, "cannot be replayed: its saga was purged with its input; send the event again");
     }
 }

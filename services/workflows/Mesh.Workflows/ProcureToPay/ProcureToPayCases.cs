@@ -14,7 +14,7 @@ namespace Mesh.Workflows.ProcureToPay;
 public sealed class ProcureToPayCases(DaprClient dapr, IOptions<InventoryToChargeOptions> shared, ProcureToPayMetrics metrics, TimeProvider time)
 {
     /// <summary>The flow's cases and exception queue; its depth by reason goes to the KPIs.</summary>
-    public CaseStore Store { get; } = new(dapr, shared.Value.StateStore, ProcureToPayIds.FlowId, time, metrics.QueueDepth);
+    public CaseStore Store { get; } = new(dapr, shared.Value.StateStore, ProcureToPayIds.FlowId, ProcureToPayIds.InstanceIdOf, time, metrics.QueueDepth);
 }
 
 /// <summary>

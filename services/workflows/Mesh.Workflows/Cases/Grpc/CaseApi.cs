@@ -37,15 +37,14 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
         var caseName = CaseTimelines.CaseNameOf(request.Name, "name");
         var (flow, caseId) = flows.OfCase(caseName, "name");
         var ct = context.CancellationToken;
-        if (await histories.ReadAsync(flow.InstanceIdOf(caseId), ct) is { } history)
-        {
-            return CaseTimelines.Of(caseName, history, flow.Compensations);
-        }
-
-        // No history: a case its saga concluded lost it to the engine's retention policy; a case concluded without a
-        // saga (dead-lettered) never had one.
-        return await flow.Cases.GetAsync(caseId, ct) is { Steps.Count: > 0 }
-            ? CaseTimelines.Purged(caseName)
+        // A case in its first run is not recorded yet; a recorded one lists its runs, the first and each replay.
+        var recorded = await flow.Cases.GetAsync(caseId, ct);
+        IReadOnlyList<string> runs = recorded is null ? [flow.InstanceIdOf(caseId)] : flow.Cases.RunsOf(recorded);
+        var read = await Task.WhenAll(runs.Select(run => histories.ReadAsync(run, ct)));
+        // A run without history lost it to the engine's retention policy; a case that is not recorded and has none, or
+        // was concluded without a saga (dead-lettered), never ran.
+        return runs.Count > 0 && (recorded is not null || read[0] is not null)
+            ? CaseTimelines.Of(caseName, [.. runs.Zip(read)], flow.Compensations)
             : throw CaseErrors.NotFound(CaseErrors.CaseType, caseName, "does not exist: no saga was started for it");
     }
 
@@ -160,9 +159,10 @@ public sealed partial class CaseApi(CaseFlows flows, DaprWorkflowClient workflow
         }
 
         // One replay per exception: its instance id comes from the exception's conclusion, so a second call finds it.
-        var replayId = $"{flow.InstanceIdOf(caseId)}-replay-{exception.ConcludeTime.ToDateTimeOffset().UtcTicks}";
+        var replayId = flow.Cases.ReplayIdOf(exception);
         var answer = new ReplayExceptionResponse { ReplayId = replayId, Started = await flow.ReplayAsync(exception, replayId, ct) };
-        await flow.Cases.RememberAsync(request.RequestId, request.Name, answer, ct);
+        // The case lists the replay as its next run in the write that remembers the answer.
+        await flow.Cases.RecordRunAsync(caseId, replayId, request.RequestId, answer, ct);
         return answer;
     }
 

@@ -24,7 +24,7 @@ public sealed class ConcludeCase(DaprClient dapr, CaseLedger ledger, CasePatient
                 new Dictionary<string, string> { ["cloudevent.id"] = $"{outcome.EventId}.exception" });
         }
 
-        await ledger.RecordAsync(input, await patients.GetAsync(input.Case.PatientRef, CancellationToken.None), CancellationToken.None);
+        await ledger.RecordAsync(input, await patients.GetAsync(input.Case.PatientRef, CancellationToken.None), context.InstanceId, CancellationToken.None);
         metrics.Concluded(outcome);
         logger.LogInformation("Case {EventId} {Status} {Reason} (compensated: {Compensated})", outcome.EventId, outcome.Status, outcome.Reason, outcome.Compensated);
         return true;

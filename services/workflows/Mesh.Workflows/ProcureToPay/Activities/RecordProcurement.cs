@@ -14,7 +14,10 @@ public sealed class RecordProcurement(ProcureToPayCases cases, ProcureToPayMetri
     /// <inheritdoc />
     public override async Task<bool> RunAsync(WorkflowActivityContext context, ProcurementRecord input)
     {
-        await cases.Store.RecordAsync(CaseOf(input), unlessRecorded: false, CancellationToken.None);
+        // The case's one run: a procure-to-pay case is never replayed, its waiting saga resumes.
+        var recorded = CaseOf(input);
+        recorded.RunInstanceIds.Add(context.InstanceId);
+        await cases.Store.RecordAsync(recorded, unlessRecorded: false, CancellationToken.None);
         if (input.Final)
         {
             metrics.Concluded(context.InstanceId, input);
