@@ -1,6 +1,8 @@
+using System.Globalization;
 using Dapr;
 using Dapr.Client;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Configuration;
 
 namespace Mesh.Resources;
@@ -14,4 +16,24 @@ public static class SidecarInvocation
     /// </summary>
     public static CallInvoker For(IConfiguration configuration, string appId) =>
         DaprClient.CreateInvocationInvoker(appId, DaprDefaults.GetDefaultGrpcEndpoint(configuration), DaprDefaults.GetDefaultDaprApiToken(configuration));
+
+    /// <summary>The configuration key of the <see cref="ReadCache"/> lifetime (a TimeSpan, "00:00:00" turns it off).</summary>
+    public const string ReadCacheLifetimeKey = "ReadCache:Lifetime";
+
+    /// <summary>How long a read answer stands unless <see cref="ReadCacheLifetimeKey"/> says otherwise.</summary>
+    public static readonly TimeSpan DefaultReadCacheLifetime = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// As <see cref="For"/>, with <paramref name="appId"/>'s standard Get calls answered from a <see cref="ReadCache"/>
+    /// (reference data such as master data's items, locations and cost centers, read on every event).
+    /// </summary>
+    public static CallInvoker ForReads(IConfiguration configuration, string appId, TimeProvider clock) =>
+        For(configuration, appId).Intercept(new ReadCache(ReadCacheLifetime(configuration), clock));
+
+    private static TimeSpan ReadCacheLifetime(IConfiguration configuration) => configuration[ReadCacheLifetimeKey] switch
+    {
+        null or "" => DefaultReadCacheLifetime,
+        var text when TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var lifetime) && lifetime >= TimeSpan.Zero => lifetime,
+        _ => throw new InvalidOperationException($"{ReadCacheLifetimeKey} must be a TimeSpan such as 00:00:05 (00:00:00 turns the cache off)"),
+    };
 }

@@ -1,3 +1,4 @@
+using Mesh.ServiceDefaults.HealthChecks;
 using Mesh.ServiceDefaults.Logging;
 using Mesh.ServiceDefaults.Security;
 using Mesh.ServiceDefaults.Validation;
@@ -34,6 +35,9 @@ public static class MeshServiceDefaultsExtensions
     private const string LiveTag = "live";
     private const string GrpcHealthPath = "/grpc.health.v1.Health";
 
+    /// <summary>How often the health checks run for the gRPC health service (as long as a sidecar verdict stands).</summary>
+    public static readonly TimeSpan HealthPublishPeriod = TimeSpan.FromSeconds(5);
+
     /// <summary>Adds the Mesh defaults to an app.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -44,7 +48,7 @@ public static class MeshServiceDefaultsExtensions
         builder.AddSidecarAuthentication();
         // Every request meets its contract's field constraints before a service's own rules run.
         builder.Services.AddGrpc(o => o.Interceptors.Add<ContractValidationInterceptor>());
-        builder.Services.AddGrpcHealthChecks();
+        builder.AddGrpcHealthFromPublishedChecks();
         builder.Services.AddGrpcReflection();
         return builder;
     }
@@ -120,6 +124,20 @@ public static class MeshServiceDefaultsExtensions
         where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// The gRPC health service answers Check from the health check publisher's last report (a probe runs no check),
+    /// published every <see cref="HealthPublishPeriod"/>; <see cref="FirstHealthRun"/> keeps a fresh app NOT_SERVING until
+    /// its checks have passed once, before it listens. An unhealthy check turns the answer NOT_SERVING within a period.
+    /// </summary>
+    public static TBuilder AddGrpcHealthFromPublishedChecks<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = true);
+        builder.Services.Configure<HealthCheckPublisherOptions>(o => (o.Delay, o.Period) = (HealthPublishPeriod, HealthPublishPeriod));
+        builder.Services.AddHostedService<FirstHealthRun>();
         return builder;
     }
 

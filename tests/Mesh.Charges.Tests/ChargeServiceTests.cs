@@ -81,6 +81,30 @@ public sealed class ChargeServiceTests(ChargesFixture fixture) : IClassFixture<C
     }
 
     [Fact]
+    public async Task CreateCharge_AfterThePriceChanged_IsPricedAtTheNewPrice()
+    {
+        var item = await CreateItemAsync(price: Money.Of("USD", 12.50m));
+        var before = await Charges.CreateChargeAsync(new CreateChargeRequest { Charge = Charge(item.Name, 1m) });
+        await fixture.Items.UpdateItemAsync(new UpdateItemRequest
+        {
+            Item = new Item { Name = item.Name, ChargePrice = Money.Of("USD", 20m) },
+            UpdateMask = new FieldMask { Paths = { "charge_price" } },
+        });
+
+        // Charges reads items through a short-lived cache: the new price shows once the answer it holds has expired.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        PatientCharge after;
+        while ((after = await Charges.CreateChargeAsync(new CreateChargeRequest { Charge = Charge(item.Name, 1m) })).UnitPrice.ToDecimal() != 20m
+            && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(12.50m, before.UnitPrice.ToDecimal());
+        Assert.Equal(20m, after.UnitPrice.ToDecimal());
+    }
+
+    [Fact]
     public async Task CreateCharge_ItemsTheChargeMasterCannotPrice_AreFailedPrecondition()
     {
         var notChargeable = await CreateItemAsync(price: null, chargeable: false);
@@ -183,21 +207,7 @@ public sealed class ChargeServiceTests(ChargesFixture fixture) : IClassFixture<C
         Assert.Equal(StatusCode.InvalidArgument, badToken.StatusCode);
     }
 
-    private async Task<Item> CreateItemAsync(Money? price, bool chargeable = true) =>
-        await fixture.Items.CreateItemAsync(new CreateItemRequest
-        {
-            ItemId = $"item-{Guid.NewGuid():N}"[..21],
-            Item = new Item
-            {
-                Description = "Suture 3-0 nylon, 18 in, FS-1 needle",
-                StockingUnit = "EA",
-                Chargeable = chargeable,
-                ChargeCode = chargeable ? "272-1001" : "",
-                HcpcsCode = "A4649",
-                RevenueCode = "0272",
-                ChargePrice = price,
-            },
-        });
+    private Task<Item> CreateItemAsync(Money? price, bool chargeable = true) => fixture.CreateItemAsync(price, chargeable);
 
     private static PatientCharge Charge(string item, decimal quantity, string unit = "EA") => new()
     {

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using Mesh.Contracts.Inventory.V1;
 using Mesh.Contracts.Type.V1;
+using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -156,7 +159,32 @@ public class PhiSafeLoggingTests
         Assert.Contains("items/suture-3-0", entry.Text, StringComparison.Ordinal);
     }
 
-    private sealed record Entry(LogLevel Level, string Text, string State, IReadOnlyList<string> Scopes, string Exception);
+    [Fact]
+    public async Task RequestScope_OfTheHosting_ReachesProvidersAsTheHostingsOwn()
+    {
+        var captured = new CapturingLoggerProvider();
+        var builder = LoopbackApp.CreateBuilder(HttpProtocols.Http1);
+        builder.Configuration.AddInMemoryCollection([new("APP_API_TOKEN", "test-app-token")]);
+        builder.AddServiceDefaults();
+        builder.Logging.AddProvider(captured);
+        await using var app = builder.Build();
+        app.MapGet("/probe", (ILogger<PhiSafeLoggingTests> logger) =>
+        {
+            logger.LogInformation("Probed");
+            return "ok";
+        }).AllowAnonymous();
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = LoopbackApp.AddressOf(app) };
+
+        await http.GetStringAsync(new Uri("/probe", UriKind.Relative));
+
+        // The redacting logger passes this scope through unread by its type: a rename in ASP.NET Core must show here.
+        var entry = Assert.Single(captured.Entries, e => e.Text == "Probed");
+        Assert.Contains(entry.Scopes, s => s.Contains("RequestPath=/probe", StringComparison.Ordinal));
+        Assert.Contains("Microsoft.AspNetCore.Hosting.HostingApplicationDiagnostics+Log+HostingLogScope", entry.ScopeTypes);
+    }
+
+    private sealed record Entry(LogLevel Level, string Text, string State, IReadOnlyList<string> Scopes, IReadOnlyList<string> ScopeTypes, string Exception);
 
     private sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
     {
@@ -187,11 +215,18 @@ public class PhiSafeLoggingTests
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
                 var scopeTexts = new List<string>();
-                provider.scopes.ForEachScope((scope, list) => list.Add(ScopeText(scope)), scopeTexts);
+                var scopeTypes = new List<string>();
+                provider.scopes.ForEachScope(
+                    (scope, lists) =>
+                    {
+                        lists.Texts.Add(ScopeText(scope));
+                        lists.Types.Add(scope?.GetType().FullName ?? "");
+                    },
+                    (Texts: scopeTexts, Types: scopeTypes));
                 var stateText = state is IEnumerable<KeyValuePair<string, object?>> pairs
                     ? string.Join("; ", pairs.Select(p => $"{p.Key}={p.Value}"))
                     : state?.ToString() ?? "";
-                provider.Entries.Enqueue(new Entry(logLevel, formatter(state, exception), stateText, scopeTexts, exception?.ToString() ?? ""));
+                provider.Entries.Enqueue(new Entry(logLevel, formatter(state, exception), stateText, scopeTexts, scopeTypes, exception?.ToString() ?? ""));
             }
         }
     }

@@ -26,8 +26,24 @@ internal sealed class RedactedLogValues : IReadOnlyList<KeyValuePair<string, obj
 
     public KeyValuePair<string, object?> this[int index] => values[index];
 
-    public static bool NeedsRedaction(IEnumerable<KeyValuePair<string, object?>> values) =>
-        values.Any(kv => HoldsMessage(kv.Value, depth: 0));
+    public static bool NeedsRedaction(IEnumerable<KeyValuePair<string, object?>> values)
+    {
+        if (values is not IReadOnlyList<KeyValuePair<string, object?>> list)
+        {
+            return values.Any(kv => HoldsMessage(kv.Value, depth: 0));
+        }
+
+        // Log states and most scopes are lists: read by index, without an enumerator.
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (HoldsMessage(list[i].Value, depth: 0))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>True when a value is, or holds at any depth (lists, dictionaries), a protobuf message.</summary>
     public static bool HoldsMessage(object? value, int depth) => value switch

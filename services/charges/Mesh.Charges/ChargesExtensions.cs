@@ -26,7 +26,9 @@ public static class ChargesExtensions
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(sp => new ResourceStore<PatientCharge>(sp.GetRequiredService<DaprClient>(), store, "charge", events));
         var masterData = builder.Configuration["Charges:MasterDataAppId"] ?? "masterdata";
-        builder.Services.AddSingleton<IChargeMaster>(new MasterDataChargeMaster(new ItemService.ItemServiceClient(SidecarInvocation.For(builder.Configuration, masterData))));
+        // Items are read from a short-lived cache (SidecarInvocation.ForReads): a price change is seen within its lifetime.
+        builder.Services.AddSingleton<IChargeMaster>(sp => new MasterDataChargeMaster(new ItemService.ItemServiceClient(
+            SidecarInvocation.ForReads(builder.Configuration, masterData, sp.GetRequiredService<TimeProvider>()))));
         builder.Services.AddSingleton<ChargeBook>();
         return builder;
     }

@@ -30,8 +30,9 @@ public static class FinanceExtensions
         builder.Services.Configure<FinanceOptions>(builder.Configuration.GetSection("Finance"));
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(sp => new ResourceStore<JournalEntry>(sp.GetRequiredService<DaprClient>(), store, "journal-entry", events));
-        builder.Services.AddSingleton<ICostCenters>(new MasterDataCostCenters(new CostCenterService.CostCenterServiceClient(
-            SidecarInvocation.For(builder.Configuration, builder.Configuration["Finance:MasterDataAppId"] ?? "masterdata"))));
+        // Cost centers are read from a short-lived cache (SidecarInvocation.ForReads): a change is seen within its lifetime.
+        builder.Services.AddSingleton<ICostCenters>(sp => new MasterDataCostCenters(new CostCenterService.CostCenterServiceClient(
+            SidecarInvocation.ForReads(builder.Configuration, builder.Configuration["Finance:MasterDataAppId"] ?? "masterdata", sp.GetRequiredService<TimeProvider>()))));
         builder.Services.AddSingleton<JournalBook>();
 
         builder.AddSidecarHttpClient<IErp, ErpClient>(builder.Configuration["Finance:ErpAppId"] ?? "erp", "Finance:ErpResilience");

@@ -1,5 +1,6 @@
 using Dapr;
 using Dapr.Client;
+using Grpc.Core;
 using Mesh.Contracts.Charges.V1;
 using Mesh.Contracts.Classification;
 using Mesh.Contracts.Finance.V1;
@@ -15,14 +16,18 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>Wiring of the inventory-to-charge saga: its settings, its clients of other apps, its event intake and its cases.</summary>
 public static class InventoryToChargeExtensions
 {
+    private const string MasterData = "masterdata";
+
     /// <summary>Registers the saga's settings ("Workflows" section), gRPC clients through the sidecar, intake, ledger and case flow.</summary>
     public static IHostApplicationBuilder AddInventoryToCharge(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<InventoryToChargeOptions>(builder.Configuration.GetSection("Workflows"));
-        var masterData = SidecarInvocation.For(builder.Configuration, "masterdata");
-        builder.Services.AddSingleton(new ItemService.ItemServiceClient(masterData));
-        builder.Services.AddSingleton(new LocationService.LocationServiceClient(masterData));
-        builder.Services.AddSingleton(new CostCenterService.CostCenterServiceClient(masterData));
+        // Master data's items, locations and cost centers, read on every event, come from one short-lived cache
+        // (SidecarInvocation.ForReads): a change in master data is seen within its lifetime.
+        builder.Services.AddKeyedSingleton(MasterData, (sp, _) => SidecarInvocation.ForReads(builder.Configuration, MasterData, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new ItemService.ItemServiceClient(sp.GetRequiredKeyedService<CallInvoker>(MasterData)));
+        builder.Services.AddSingleton(sp => new LocationService.LocationServiceClient(sp.GetRequiredKeyedService<CallInvoker>(MasterData)));
+        builder.Services.AddSingleton(sp => new CostCenterService.CostCenterServiceClient(sp.GetRequiredKeyedService<CallInvoker>(MasterData)));
         builder.Services.AddSingleton(new InventoryService.InventoryServiceClient(SidecarInvocation.For(builder.Configuration, "inventory")));
         builder.Services.AddSingleton(new ChargeService.ChargeServiceClient(SidecarInvocation.For(builder.Configuration, "charges")));
         builder.Services.AddSingleton(new JournalEntryService.JournalEntryServiceClient(SidecarInvocation.For(builder.Configuration, "finance")));
