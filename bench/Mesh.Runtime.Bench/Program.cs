@@ -1,7 +1,8 @@
 // Embedded runtime benchmarks, each against a baseline measured in the same run:
 //  1. gRPC service invocation through the sidecar (dapr-app-id proxy) vs a direct call: added p50/p99 at a fixed rate.
 //  2. publish -> deliver -> ack events/s through the sidecar and pubsub.redis vs `redis-benchmark` XADD on the same Redis,
-//     one event per call and with Dapr's bulk publish / bulkSubscribe.
+//     one event per call (to an app whose protocol is http, HTTP/1.1, and to one whose protocol is h2c, HTTP/2 without
+//     TLS) and with Dapr's bulk publish / bulkSubscribe.
 // Run: dotnet run -c Release --project bench/Mesh.Runtime.Bench [-- rate seconds events]
 using System.Diagnostics;
 using System.Globalization;
@@ -31,6 +32,7 @@ await using var redis = await RedisServer.StartAsync();
 var grpcPort = Mesh.Runtime.LoopbackPorts.Free();
 var httpPort = Mesh.Runtime.LoopbackPorts.Free();
 var bulkPort = Mesh.Runtime.LoopbackPorts.Free();
+var h2cPort = Mesh.Runtime.LoopbackPorts.Free();
 var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["redisHost"] = redis.ConnectionString };
 ComponentDefinition[] components = [new ComponentDefinition("pubsub", "pubsub.redis", "v1", metadata, [], "pubsub.yaml")];
 await using var mesh = await MeshHost.StartAsync(
@@ -38,6 +40,7 @@ await using var mesh = await MeshHost.StartAsync(
     MeshApp.Create("target", grpcPort, "grpc", components),
     MeshApp.Create("subscriber", httpPort, "http", components),
     MeshApp.Create("bulk-subscriber", bulkPort, "http", components),
+    MeshApp.Create("h2c-subscriber", h2cPort, "h2c", components),
     MeshApp.Create("caller", 0, "http", components),
 ]);
 
@@ -74,13 +77,14 @@ var redisCpuBefore = redis.CpuTime;
 var raw = RawXaddRate(redis.Port, events, pipeline: 1);
 var rawRedisCpuUs = (redis.CpuTime - redisCpuBefore).TotalMicroseconds / events;
 var rawPipelined = RawXaddRate(redis.Port, events, pipeline: BulkSize);
-var single = await MeasurePubSubAsync("subscriber", httpPort, bulk: false);
-var bulk = await MeasurePubSubAsync("bulk-subscriber", bulkPort, bulk: true);
+var single = await MeasurePubSubAsync("subscriber", httpPort, HttpProtocols.Http1, bulk: false);
+var h2c = await MeasurePubSubAsync("h2c-subscriber", h2cPort, HttpProtocols.Http2, bulk: false);
+var bulk = await MeasurePubSubAsync("bulk-subscriber", bulkPort, HttpProtocols.Http1, bulk: true);
 
 Console.WriteLine($"Pub/sub, {events} events per phase (pubsub.redis defaults, one subscriber app per mode):");
 Console.WriteLine($"  redis-benchmark XADD (-c 32)             {raw,8:F0} ops/s  (redis-server CPU {rawRedisCpuUs:F1} µs per op)");
 Console.WriteLine($"  redis-benchmark XADD (-c 32 -P {BulkSize})      {rawPipelined,8:F0} ops/s");
-foreach (var (name, result) in new[] { ($"per event (32 publishers, one POST per event)", single), ($"bulk ({BulkPublishers} publishers x {BulkSize} per call, bulkSubscribe {BulkSize})", bulk) })
+foreach (var (name, result) in new[] { ($"per event (32 publishers, one POST per event, app protocol http: HTTP/1.1)", single), ("per event, app protocol h2c (HTTP/2)", h2c), ($"bulk ({BulkPublishers} publishers x {BulkSize} per call, bulkSubscribe {BulkSize})", bulk) })
 {
     Console.WriteLine($"  {name}:");
     Console.WriteLine($"    publish only                           {result.Publish,8:F0} events/s  ({result.Publish / raw:P1} of raw XADD)");
@@ -93,9 +97,9 @@ foreach (var (name, result) in new[] { ($"per event (32 publishers, one POST per
 
 // Publishes with no delivery running, then drains the backlog (each side's rate on its own); then publishes and
 // delivers at the same time, as a running mesh does.
-async Task<(double Publish, double Drain, double EndToEnd, double ProcessCpuUs, double RedisCpuUs)> MeasurePubSubAsync(string appId, int port, bool bulk)
+async Task<(double Publish, double Drain, double EndToEnd, double ProcessCpuUs, double RedisCpuUs)> MeasurePubSubAsync(string appId, int port, HttpProtocols protocols, bool bulk)
 {
-    var topic = bulk ? "bench-bulk" : "bench";
+    var topic = bulk ? "bench-bulk" : appId;
     var delivered = 0;
     var expected = events;
     var done = new TaskCompletionSource();
@@ -107,7 +111,7 @@ async Task<(double Publish, double Drain, double EndToEnd, double ProcessCpuUs, 
         }
     }
 
-    await using var subscriber = await StartAppAsync(port, HttpProtocols.Http1, app =>
+    await using var subscriber = await StartAppAsync(port, protocols, app =>
     {
         app.UseCloudEvents();
         app.MapSubscribeHandler();
