@@ -20,8 +20,12 @@ public static class SidecarInvocation
     /// <summary>The configuration key of the <see cref="ReadCache"/> lifetime (a TimeSpan, "00:00:00" turns it off).</summary>
     public const string ReadCacheLifetimeKey = "ReadCache:Lifetime";
 
-    /// <summary>How long a read answer stands unless <see cref="ReadCacheLifetimeKey"/> says otherwise.</summary>
-    public static readonly TimeSpan DefaultReadCacheLifetime = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a read answer stands unless <see cref="ReadCacheLifetimeKey"/> says otherwise: off, because a cached answer
+    /// lets a change go unseen for its lifetime (an item made inactive could still be charged, and an operator's replay
+    /// right after the change would not see it); an installation opts in knowing that.
+    /// </summary>
+    public static readonly TimeSpan DefaultReadCacheLifetime = TimeSpan.Zero;
 
     /// <summary>
     /// As <see cref="For"/>, with <paramref name="appId"/>'s standard Get calls answered from a <see cref="ReadCache"/>

@@ -99,7 +99,10 @@ public sealed class RunningCommand : IDisposable
     /// <summary>Waits until stdout holds <paramref name="fragment"/>; fails with the output when it does not within <paramref name="patience"/>.</summary>
     public Task WaitForOutputAsync(string fragment, TimeSpan patience) =>
         Poll.UntilAsync(
-            () => Output.Contains(fragment, StringComparison.Ordinal), patience, () => $"mesh {string.Join(' ', arguments)} did not print '{fragment}':\n{Output}", () => process.HasExited);
+            () => Output.Contains(fragment, StringComparison.Ordinal), patience, () => $"mesh {string.Join(' ', arguments)} did not print '{fragment}':\n{Output}{Ended()}", () => process.HasExited);
+
+    // How mesh ended, when it has: its exit code and what it wrote to stderr (the one-line reason of an operator error).
+    private string Ended() => process.HasExited ? $"\n(exited with code {process.ExitCode}; stderr: {(error.Wait(TimeSpan.FromSeconds(5)) ? error.Result : "not closed")})" : "";
 
     /// <summary>SIGKILLs mesh alone (not its children), as <c>kill -9</c> or the OOM killer would, and waits until it is gone.</summary>
     public async Task KillAsync()
