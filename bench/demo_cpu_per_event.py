@@ -15,19 +15,32 @@ import time
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def session_cpu_seconds(sid):
-    """utime + stime of every live process of the session (children reaped before are in their parents' cutime)."""
-    total = 0
+def tree_cpu_seconds(root):
+    """utime + stime in seconds of the live processes descended from root, by process name. By descent, not by
+    session: mesh starts each app's `dotnet run` in a session of its own."""
+    stats = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        # After the name: state is field 3, session field 6, utime 14, stime 15 (1-based over the whole line).
-        if int(fields[3]) == sid:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+        # After the name: state is field 3, ppid field 4, utime 14, stime 15 (1-based over the whole line).
+        name = open(f"/proc/{pid}/comm").read().strip() if os.path.exists(f"/proc/{pid}/comm") else pid
+        stats[int(pid)] = (int(fields[1]), int(fields[11]) + int(fields[12]), name)
+
+    def descends(pid):
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = stats[pid][0] if pid in stats else 0
+        return False
+
+    by_name = {}
+    for pid, (_, ticks, name) in stats.items():
+        if descends(pid):
+            by_name[name] = by_name.get(name, 0) + ticks / TICKS
+    return by_name
 
 
 def main():
@@ -36,19 +49,24 @@ def main():
         ["dotnet", "run", "-c", "Release", "--no-build", "--project", "runtime/Mesh.Cli", "--",
          "demo", "inventory-to-charge", "--events", str(events)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    sid = demo.pid
+    root = demo.pid
     start = None
     for line in demo.stdout:
         print(line, end="")
         if start is None and re.search(r"seeded \d+ items", line):
-            start = (session_cpu_seconds(sid), time.monotonic())
+            start = (tree_cpu_seconds(root), time.monotonic())
         if start is not None and re.search(rf"{events}/{events} cases settled", line):
-            cpu, elapsed = session_cpu_seconds(sid) - start[0], time.monotonic() - start[1]
+            end, elapsed = tree_cpu_seconds(root), time.monotonic() - start[1]
+            spent = {name: seconds - start[0].get(name, 0) for name, seconds in end.items()}
+            cpu = sum(spent.values())
             cores = os.cpu_count()
             per_event = cpu * 1000 / events
             print(f"\nCPU per event, every process of the run, from the send to the last case settled: {per_event:.1f} ms "
                   f"({cpu:.1f} s over {elapsed:.1f} s); {cores} cores at that cost: at most {cores * 1000 / per_event:.0f} "
                   f"events/s; cores busy {cpu / elapsed / cores:.0%}")
+            for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+                if seconds * 1000 / events >= 0.05:
+                    print(f"  {seconds * 1000 / events:6.1f} ms  {name}")
     sys.exit(demo.wait())
 
 

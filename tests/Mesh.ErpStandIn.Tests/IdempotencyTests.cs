@@ -46,6 +46,23 @@ public sealed class IdempotencyTests(ErpStandInFixture erp) : IClassFixture<ErpS
     }
 
     [Fact]
+    public async Task PostManyKeysAtOnceWithRepeats_NumbersEachKeyOnceWithoutGaps()
+    {
+        var keys = Enumerable.Range(0, 48).Select(_ => Guid.NewGuid().ToString()).ToList();
+        var before = await PostingsAsync();
+
+        // Every key twice, all at once: the additions go in groups, and a key's repeat waits for the group after its first.
+        var answers = await Task.WhenAll(keys.Concat(keys).Select(async key => (Key: key, Answer: await erp.PostAsync(Journal, key, ErpStandInFixture.Entry(key)))));
+        var documents = await Task.WhenAll(answers.Select(async a => (a.Key, Document: await DocumentOfAsync(a.Answer))));
+
+        Assert.Equal(keys.Count, answers.Count(a => a.Answer.StatusCode == HttpStatusCode.Created));
+        Assert.All(documents.GroupBy(d => d.Key), g => Assert.Single(g.Select(d => d.Document).Distinct()));
+        var numbers = documents.Select(d => int.Parse(d.Document["JE-".Length..], System.Globalization.CultureInfo.InvariantCulture)).Distinct().Order();
+        Assert.Equal(Enumerable.Range(before + 1, keys.Count), numbers);
+        Assert.Equal(before + keys.Count, await PostingsAsync());
+    }
+
+    [Fact]
     public async Task Restart_KeepsEntriesOrdersAndTheirIdempotencyKeys()
     {
         var (entryKey, orderKey) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());

@@ -40,8 +40,9 @@ internal sealed class LocalRedis : IAsyncDisposable
         {
             foreach (var (port, password) in wanted)
             {
-                if (await AnswersAsync(port, cancellationToken))
+                if (await ProbeAsync(port, cancellationToken) is not Probe.Nothing)
                 {
+                    await redis.AwaitLoadedAsync(port, null, cancellationToken);
                     continue;
                 }
 
@@ -133,7 +134,7 @@ internal sealed class LocalRedis : IAsyncDisposable
         var process = Process.Start(start) ?? throw new InvalidOperationException($"redis-server did not start on 127.0.0.1:{port}");
         servers.Add((port, process));
         var clock = Stopwatch.StartNew();
-        while (!await AnswersAsync(port, cancellationToken))
+        while (await ProbeAsync(port, cancellationToken) is Probe.Nothing)
         {
             if (process.HasExited || clock.Elapsed > StartTimeout)
             {
@@ -143,11 +144,42 @@ internal sealed class LocalRedis : IAsyncDisposable
             await Task.Delay(50, cancellationToken);
         }
 
+        await AwaitLoadedAsync(port, process, cancellationToken);
         await output.WriteLineAsync($"mesh: started redis-server on 127.0.0.1:{port} (data in {folder}); it stops when mesh stops");
     }
 
-    // Something that answers PING (+PONG, or -NOAUTH when it wants a password) is a Redis server.
-    private static async Task<bool> AnswersAsync(int port, CancellationToken cancellationToken)
+    // A Redis answers LOADING to every command until its data is in memory, which takes a while for a large append-only
+    // file: the sidecars would fail on their first command. Waits as long as it loads (it ends, or the server exits).
+    private async Task AwaitLoadedAsync(int port, Process? process, CancellationToken cancellationToken)
+    {
+        var told = false;
+        while (await ProbeAsync(port, cancellationToken) is Probe.Loading)
+        {
+            if (process?.HasExited == true)
+            {
+                throw new InvalidOperationException($"redis-server on 127.0.0.1:{port} exited while loading its data");
+            }
+
+            if (!told)
+            {
+                await output.WriteLineAsync($"mesh: redis-server on 127.0.0.1:{port} is loading its data; waiting");
+                told = true;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private enum Probe
+    {
+        Nothing,
+        Loading,
+        Answers,
+    }
+
+    // Something that answers PING (+PONG, or -NOAUTH when it wants a password) is a Redis server; -LOADING is one that
+    // is still reading its data.
+    private static async Task<Probe> ProbeAsync(int port, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(1));
@@ -157,12 +189,13 @@ internal sealed class LocalRedis : IAsyncDisposable
             await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
             var stream = client.GetStream();
             await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
-            var buffer = new byte[1];
-            return await stream.ReadAsync(buffer, timeout.Token) > 0;
+            var buffer = new byte[16];
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            return read == 0 ? Probe.Nothing : buffer.AsSpan(0, read).StartsWith("-LOADING"u8) ? Probe.Loading : Probe.Answers;
         }
         catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return false;
+            return Probe.Nothing;
         }
     }
 }

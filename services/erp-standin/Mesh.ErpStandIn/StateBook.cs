@@ -27,20 +27,37 @@ public enum BookOutcome
 /// numbering and still answers the keys it saw.
 /// </summary>
 /// <typeparam name="T">The record, stored as JSON.</typeparam>
-/// <param name="dapr">The Dapr client.</param>
-/// <param name="store">The state store component.</param>
-/// <param name="kind">The prefix of the book's keys, e.g. "journal-entry".</param>
-/// <param name="numberPrefix">The prefix of the record numbers, e.g. "JE-".</param>
-public sealed class StateBook<T>(DaprClient dapr, string store, string kind, string numberPrefix)
+public sealed class StateBook<T>
     where T : class
 {
     private const int Attempts = 20;
+
+    /// <summary>Additions written in one transaction at most.</summary>
+    private const int MaxGroup = 64;
+
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
 
-    // Every addition takes the next number, so additions from this process would only collide on the count's ETag:
-    // they go one at a time here, and the ETags keep another process's additions apart. (One at a time also keeps a key
-    // from being added twice on daprd, whose Redis transactions neither pass first-write nor roll back.)
-    private readonly SemaphoreSlim adding = new(1, 1);
+    private readonly DaprClient dapr;
+    private readonly string store;
+    private readonly string kind;
+    private readonly string numberPrefix;
+
+    // Every addition takes the next number, so additions from this process would only collide on the count's ETag: they
+    // go in groups (one at a time, each read once and written in one transaction), and the ETags keep another process's
+    // additions apart. A key is in a group at most once, which also keeps a key from being added twice on daprd, whose
+    // Redis transactions neither pass first-write nor roll back.
+    private readonly GroupCommit<Addition, (BookOutcome, T?)?> additions;
+
+    /// <summary>A book of records in <paramref name="store"/>.</summary>
+    /// <param name="dapr">The Dapr client.</param>
+    /// <param name="store">The state store component.</param>
+    /// <param name="kind">The prefix of the book's keys, e.g. "journal-entry".</param>
+    /// <param name="numberPrefix">The prefix of the record numbers, e.g. "JE-".</param>
+    public StateBook(DaprClient dapr, string store, string kind, string numberPrefix)
+    {
+        (this.dapr, this.store, this.kind, this.numberPrefix) = (dapr, store, kind, numberPrefix);
+        additions = new(AddGroupAsync, a => a.EntryKey, MaxGroup);
+    }
 
     /// <summary>
     /// Adds the record <paramref name="create"/> makes from the next number, once per <paramref name="idempotencyKey"/>:
@@ -48,39 +65,12 @@ public sealed class StateBook<T>(DaprClient dapr, string store, string kind, str
     /// </summary>
     public async Task<(BookOutcome Outcome, T? Record)> AddOnceAsync(string idempotencyKey, string body, Func<string, T> create, CancellationToken ct)
     {
-        var entryKey = $"{kind}-key:{Fingerprint(idempotencyKey)}";
-        var fingerprint = Fingerprint(body);
+        var addition = new Addition($"{kind}-key:{Fingerprint(idempotencyKey)}", Fingerprint(body), create);
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
-            await adding.WaitAsync(ct);
-            try
+            if (await additions.WriteAsync(addition, ct) is { } added)
             {
-                if (await dapr.GetStateAsync<KeyEntry?>(store, entryKey, cancellationToken: ct) is { } earlier)
-                {
-                    return earlier.Body != fingerprint
-                        ? (BookOutcome.KeyReused, null)
-                        : (BookOutcome.Replayed, await FindAsync(earlier.Number, ct) ?? throw new InvalidOperationException($"{kind} {earlier.Number} of an idempotency key is missing"));
-                }
-
-                var (count, etag) = await dapr.GetStateAndETagAsync<long>(store, CountKey, cancellationToken: ct);
-                var number = $"{numberPrefix}{count + 1:D8}";
-                var added = create(number);
-                // A key that must not exist yet is written first-write without an ETag: refused if it does.
-                if (await dapr.TryExecuteStateTransactionAsync(
-                    store,
-                    [
-                        new(CountKey, Encode(count + 1), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite),
-                        new(entryKey, Encode(new KeyEntry(fingerprint, number)), StateOperationType.Upsert, options: FirstWrite),
-                        new(RecordKey(number), Encode(added), StateOperationType.Upsert, options: FirstWrite),
-                    ],
-                    ct))
-                {
-                    return (BookOutcome.Created, added);
-                }
-            }
-            finally
-            {
-                adding.Release();
+                return added;
             }
 
             // Another process added a record (or the same key) in between: read again.
@@ -88,6 +78,44 @@ public sealed class StateBook<T>(DaprClient dapr, string store, string kind, str
         }
 
         throw new InvalidOperationException($"the {kind} book kept changing while a record was added");
+    }
+
+    // One read of the group's key entries and of the count, one transaction for the records the group adds; null for
+    // each addition of a group whose transaction lost an ETag race.
+    private async Task<IReadOnlyList<(BookOutcome, T?)?>> AddGroupAsync(IReadOnlyList<Addition> group)
+    {
+        var entries = await ReadAsync<KeyEntry>([.. group.Select(a => a.EntryKey)]);
+        var (count, etag) = await dapr.GetStateAndETagAsync<long>(store, CountKey);
+        var next = count;
+        var outcomes = new List<(BookOutcome, T?)?>();
+        var operations = new List<StateTransactionRequest>();
+        foreach (var (entryKey, fingerprint, create) in group)
+        {
+            if (entries.GetValueOrDefault(entryKey) is { } earlier)
+            {
+                outcomes.Add(earlier.Body != fingerprint
+                    ? (BookOutcome.KeyReused, null)
+                    : (BookOutcome.Replayed, await FindAsync(earlier.Number, CancellationToken.None) ?? throw new InvalidOperationException($"{kind} {earlier.Number} of an idempotency key is missing")));
+                continue;
+            }
+
+            var number = $"{numberPrefix}{++next:D8}";
+            var added = create(number);
+            // A key that must not exist yet is written first-write without an ETag: refused if it does.
+            operations.Add(new(entryKey, Encode(new KeyEntry(fingerprint, number)), StateOperationType.Upsert, options: FirstWrite));
+            operations.Add(new(RecordKey(number), Encode(added), StateOperationType.Upsert, options: FirstWrite));
+            outcomes.Add((BookOutcome.Created, added));
+        }
+
+        if (next == count)
+        {
+            return outcomes;
+        }
+
+        operations.Add(new(CountKey, Encode(next), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite));
+        return await dapr.TryExecuteStateTransactionAsync(store, operations, CancellationToken.None)
+            ? outcomes
+            : [.. outcomes.Select(o => o is (BookOutcome.Created, _) ? null : o)];
     }
 
     /// <summary>The record numbered <paramref name="number"/>, or null.</summary>
@@ -149,11 +177,15 @@ public sealed class StateBook<T>(DaprClient dapr, string store, string kind, str
             keys.Add(RecordKey($"{numberPrefix}{n:D8}"));
         }
 
-        var read = (await dapr.GetBulkStateAsync(store, keys, parallelism: 16, cancellationToken: ct))
-            .Where(item => !string.IsNullOrEmpty(item.Value))
-            .ToDictionary(item => item.Key, item => item.Value, StringComparer.Ordinal);
-        return [.. keys.Where(read.ContainsKey).Select(key => JsonSerializer.Deserialize<T>(read[key], dapr.JsonSerializerOptions)!)];
+        var read = await ReadAsync<T>(keys, ct);
+        return [.. keys.Where(read.ContainsKey).Select(key => read[key])];
     }
+
+    // The keys that exist, in one bulk call.
+    private async Task<Dictionary<string, TValue>> ReadAsync<TValue>(IReadOnlyList<string> keys, CancellationToken ct = default) =>
+        (await dapr.GetBulkStateAsync(store, keys, parallelism: 16, cancellationToken: ct))
+            .Where(item => !string.IsNullOrEmpty(item.Value))
+            .ToDictionary(item => item.Key, item => JsonSerializer.Deserialize<TValue>(item.Value, dapr.JsonSerializerOptions)!, StringComparer.Ordinal);
 
     // "JE-00000042": the prefix and digits only (so a caller's text never reaches the store as a key).
     private bool IsNumber(string text, out long number)
@@ -172,4 +204,6 @@ public sealed class StateBook<T>(DaprClient dapr, string store, string kind, str
     private static string Fingerprint(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     private sealed record KeyEntry(string Body, string Number);
+
+    private sealed record Addition(string EntryKey, string Fingerprint, Func<string, T> Create);
 }

@@ -41,6 +41,24 @@ public sealed class LocalRedisTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_DataToLoad_ReturnsOnceRedisAnswersCommands()
+    {
+        var port = Mesh.Runtime.LoopbackPorts.Free();
+        ComponentDefinition[] components = [Redis("statestore", "state.redis", $"127.0.0.1:{port}")];
+        var value = new string('x', 1 << 20);
+        await using (var first = await LocalRedis.StartAsync(components, folder.Path, output.Writer, error.Writer, CancellationToken.None))
+        {
+            await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
+            await Task.WhenAll(Enumerable.Range(0, 300).Select(i => connection.GetDatabase().StringSetAsync($"k{i}", value)));
+        }
+
+        // 300 MiB in the append-only file: Redis answers -LOADING for a while after it listens.
+        await using var again = await LocalRedis.StartAsync(components, folder.Path, output.Writer, error.Writer, CancellationToken.None);
+
+        Assert.Equal("+PONG", await PingAsync(port));
+    }
+
+    [Fact]
     public async Task StartAsync_PasswordInMetadata_RedisRequiresIt()
     {
         var port = Mesh.Runtime.LoopbackPorts.Free();

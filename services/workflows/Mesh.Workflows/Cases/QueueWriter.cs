@@ -14,83 +14,33 @@ namespace Mesh.Workflows.Cases;
 /// since its saga read it), every change in it is told so and reads again: nothing is acknowledged before it is
 /// written.
 /// </summary>
-internal sealed class QueueWriter(DaprClient dapr, string store, ExceptionQueue queue, ExceptionQueue log, TimeProvider time, Action<QueueDepth>? depthChanged)
+internal sealed class QueueWriter
 {
     /// <summary>Changes written in one transaction at most.</summary>
     public const int MaxGroup = 64;
 
-    private readonly Lock gate = new();
-    private readonly List<Pending> waiting = [];
-    private bool writing;
+    private readonly DaprClient dapr;
+    private readonly string store;
+    private readonly ExceptionQueue queue;
+    private readonly ExceptionQueue log;
+    private readonly TimeProvider time;
+    private readonly Action<QueueDepth>? depthChanged;
+    private readonly GroupCommit<Pending, bool> groups;
+
+    public QueueWriter(DaprClient dapr, string store, ExceptionQueue queue, ExceptionQueue log, TimeProvider time, Action<QueueDepth>? depthChanged)
+    {
+        (this.dapr, this.store, this.queue, this.log, this.time, this.depthChanged) = (dapr, store, queue, log, time, depthChanged);
+        groups = new(WriteGroupAsync, p => p.CaseId, MaxGroup);
+    }
 
     /// <summary>
     /// Writes the change of the case <paramref name="key"/>, read at <paramref name="etag"/>, with the next group; false
     /// when the group lost an ETag race, so the caller reads the case again.
     /// </summary>
-    public Task<bool> WriteAsync(string caseId, string key, string? etag, CaseChange change, CancellationToken ct)
-    {
-        var pending = new Pending(caseId, key, etag, change, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        lock (gate)
-        {
-            waiting.Add(pending);
-            if (!writing)
-            {
-                writing = true;
-                _ = Task.Run(WriteGroupsAsync, CancellationToken.None);
-            }
-        }
+    public Task<bool> WriteAsync(string caseId, string key, string? etag, CaseChange change, CancellationToken ct) =>
+        groups.WriteAsync(new Pending(caseId, key, etag, change), ct);
 
-        // A caller that stops waiting does not take its change back: it may still be written, as a transaction in
-        // flight would be.
-        return pending.Done.Task.WaitAsync(ct);
-    }
-
-    private async Task WriteGroupsAsync()
-    {
-        while (true)
-        {
-            List<Pending> group;
-            lock (gate)
-            {
-                if (waiting.Count == 0)
-                {
-                    writing = false;
-                    return;
-                }
-
-                group = Take();
-            }
-
-            try
-            {
-                var written = await WriteGroupAsync(group);
-                group.ForEach(p => p.Done.TrySetResult(written));
-            }
-            catch (Exception e)
-            {
-                group.ForEach(p => p.Done.TrySetException(e));
-            }
-        }
-    }
-
-    // Oldest first, one change per case; a later change of a case already in the group waits for the next.
-    private List<Pending> Take()
-    {
-        var cases = new HashSet<string>(StringComparer.Ordinal);
-        var group = new List<Pending>();
-        foreach (var pending in waiting)
-        {
-            if (group.Count < MaxGroup && cases.Add(pending.CaseId))
-            {
-                group.Add(pending);
-            }
-        }
-
-        waiting.RemoveAll(group.Contains);
-        return group;
-    }
-
-    private async Task<bool> WriteGroupAsync(List<Pending> group)
+    private async Task<IReadOnlyList<bool>> WriteGroupAsync(IReadOnlyList<Pending> group)
     {
         var onQueue = group.Where(p => p.Change.TouchesQueue).ToList();
         var editing = onQueue.Count == 0 ? null
@@ -100,7 +50,7 @@ internal sealed class QueueWriter(DaprClient dapr, string store, ExceptionQueue 
         var logged = logging is null ? null : await logging;
         var now = time.GetUtcNow();
         var operations = new List<StateTransactionRequest>();
-        foreach (var (caseId, key, etag, change, _) in group)
+        foreach (var (caseId, key, etag, change) in group)
         {
             if (change.FirstConclusion)
             {
@@ -121,7 +71,7 @@ internal sealed class QueueWriter(DaprClient dapr, string store, ExceptionQueue 
         operations.AddRange(logged?.Operations() ?? []);
         if (!await dapr.TryExecuteStateTransactionAsync(store, operations, CancellationToken.None))
         {
-            return false;
+            return [.. group.Select(_ => false)];
         }
 
         foreach (var change in onQueue.Select(p => p.Change))
@@ -129,10 +79,10 @@ internal sealed class QueueWriter(DaprClient dapr, string store, ExceptionQueue 
             depthChanged?.Invoke(edit!.Depths(new[] { change.Leaving?.Reason, change.JoiningReason }.OfType<string>()));
         }
 
-        return true;
+        return [.. group.Select(_ => true)];
     }
 
-    private sealed record Pending(string CaseId, string Key, string? ETag, CaseChange Change, TaskCompletionSource<bool> Done);
+    private sealed record Pending(string CaseId, string Key, string? ETag, CaseChange Change);
 }
 
 /// <summary>
