@@ -32,7 +32,9 @@ public static class SidecarInvocation
     /// (reference data such as master data's items, locations and cost centers, read on every event).
     /// </summary>
     public static CallInvoker ForReads(IConfiguration configuration, string appId, TimeProvider clock) =>
-        For(configuration, appId).Intercept(new ReadCache(ReadCacheLifetime(configuration), clock));
+        ReadCacheLifetime(configuration) is var lifetime && lifetime > TimeSpan.Zero
+            ? For(configuration, appId).Intercept(new ReadCache(lifetime, clock))
+            : For(configuration, appId);
 
     private static TimeSpan ReadCacheLifetime(IConfiguration configuration) => configuration[ReadCacheLifetimeKey] switch
     {
