@@ -22,11 +22,12 @@ def tree_cpu_seconds(root):
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                line = f.read()
         except OSError:
             continue
-        # After the name: state is field 3, ppid field 4, utime 14, stime 15 (1-based over the whole line).
-        name = open(f"/proc/{pid}/comm").read().strip() if os.path.exists(f"/proc/{pid}/comm") else pid
+        # The name is between the parentheses; after it, state is field 3, ppid 4, utime 14, stime 15 (1-based).
+        name, rest = line.split("(", 1)[1].rsplit(")", 1)
+        fields = rest.split()
         stats[int(pid)] = (int(fields[1]), int(fields[11]) + int(fields[12]), name)
 
     def descends(pid):

@@ -46,7 +46,7 @@ public sealed class StateBook<T>
     // go in groups (one at a time, each read once and written in one transaction), and the ETags keep another process's
     // additions apart. A key is in a group at most once, which also keeps a key from being added twice on daprd, whose
     // Redis transactions neither pass first-write nor roll back.
-    private readonly GroupCommit<Addition, (BookOutcome, T?)?> additions;
+    private readonly GroupCommit<Addition, Decided?> additions;
 
     /// <summary>A book of records in <paramref name="store"/>.</summary>
     /// <param name="dapr">The Dapr client.</param>
@@ -68,9 +68,13 @@ public sealed class StateBook<T>
         var addition = new Addition($"{kind}-key:{Fingerprint(idempotencyKey)}", Fingerprint(body), create);
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
-            if (await additions.WriteAsync(addition, ct) is { } added)
+            // The group decides; a replay's record is read here, outside the group, so it holds up no other addition.
+            switch (await additions.WriteAsync(addition, ct))
             {
-                return added;
+                case { Outcome: BookOutcome.Replayed, Number: var number }:
+                    return (BookOutcome.Replayed, await FindAsync(number, ct) ?? throw new InvalidOperationException($"{kind} {number} of an idempotency key is missing"));
+                case { } decided:
+                    return (decided.Outcome, decided.Record);
             }
 
             // Another process added a record (or the same key) in between: read again.
@@ -82,20 +86,18 @@ public sealed class StateBook<T>
 
     // One read of the group's key entries and of the count, one transaction for the records the group adds; null for
     // each addition of a group whose transaction lost an ETag race.
-    private async Task<IReadOnlyList<(BookOutcome, T?)?>> AddGroupAsync(IReadOnlyList<Addition> group)
+    private async Task<IReadOnlyList<Decided?>> AddGroupAsync(IReadOnlyList<Addition> group)
     {
         var entries = await ReadAsync<KeyEntry>([.. group.Select(a => a.EntryKey)]);
         var (count, etag) = await dapr.GetStateAndETagAsync<long>(store, CountKey);
         var next = count;
-        var outcomes = new List<(BookOutcome, T?)?>();
+        var outcomes = new List<Decided?>();
         var operations = new List<StateTransactionRequest>();
         foreach (var (entryKey, fingerprint, create) in group)
         {
             if (entries.GetValueOrDefault(entryKey) is { } earlier)
             {
-                outcomes.Add(earlier.Body != fingerprint
-                    ? (BookOutcome.KeyReused, null)
-                    : (BookOutcome.Replayed, await FindAsync(earlier.Number, CancellationToken.None) ?? throw new InvalidOperationException($"{kind} {earlier.Number} of an idempotency key is missing")));
+                outcomes.Add(new(earlier.Body != fingerprint ? BookOutcome.KeyReused : BookOutcome.Replayed, earlier.Number, null));
                 continue;
             }
 
@@ -104,7 +106,7 @@ public sealed class StateBook<T>
             // A key that must not exist yet is written first-write without an ETag: refused if it does.
             operations.Add(new(entryKey, Encode(new KeyEntry(fingerprint, number)), StateOperationType.Upsert, options: FirstWrite));
             operations.Add(new(RecordKey(number), Encode(added), StateOperationType.Upsert, options: FirstWrite));
-            outcomes.Add((BookOutcome.Created, added));
+            outcomes.Add(new(BookOutcome.Created, number, added));
         }
 
         if (next == count)
@@ -115,7 +117,7 @@ public sealed class StateBook<T>
         operations.Add(new(CountKey, Encode(next), StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite));
         return await dapr.TryExecuteStateTransactionAsync(store, operations, CancellationToken.None)
             ? outcomes
-            : [.. outcomes.Select(o => o is (BookOutcome.Created, _) ? null : o)];
+            : [.. outcomes.Select(o => o?.Outcome == BookOutcome.Created ? null : o)];
     }
 
     /// <summary>The record numbered <paramref name="number"/>, or null.</summary>
@@ -206,4 +208,7 @@ public sealed class StateBook<T>
     private sealed record KeyEntry(string Body, string Number);
 
     private sealed record Addition(string EntryKey, string Fingerprint, Func<string, T> Create);
+
+    // What a group decided for an addition: created (with its record), or the number an earlier addition of the key got.
+    private sealed record Decided(BookOutcome Outcome, string Number, T? Record);
 }
