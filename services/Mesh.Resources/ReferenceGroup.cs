@@ -50,7 +50,7 @@ public sealed class ReferenceGroup<T>(ResourceStore<T> store, string group, Func
         return (await store.GetManyAsync(members, ct)).FirstOrDefault(r => References(r).Contains(name, StringComparer.Ordinal));
     }
 
-    private static string Shard(string name, string id) => $"{name}~{ResourceStore<T>.Bucket(id) % Shards}";
+    private static string Shard(string name, string id) => $"{name}~{IdIndex.Bucket(id) % Shards}";
 
     private HashSet<string> References(T? resource) =>
         resource is null ? [] : referencesOf(resource).Where(n => n.Length > 0).ToHashSet(StringComparer.Ordinal);

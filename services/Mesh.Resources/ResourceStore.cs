@@ -10,9 +10,8 @@ namespace Mesh.Resources;
 
 /// <summary>
 /// AIP resources of one kind in a Dapr state store. Each resource is one key holding its protobuf JSON; its
-/// id sits in one of 16 index buckets (so concurrent creates rarely contend for the same bucket); a create
-/// request id maps to the id it produced. A create writes the resource, its bucket and its request id in one
-/// state transaction, and every write uses first-write concurrency with ETags: racing writers get ABORTED or
+/// id sits in the kind's <see cref="IdIndex"/>; a create request id maps to the id it produced. A create writes
+/// the resource, its index entry and its request id in one state transaction, and every write uses first-write concurrency with ETags: racing writers get ABORTED or
 /// ALREADY_EXISTS instead of overwriting each other, and a retried create returns what the first one made.
 /// </summary>
 /// <remarks>
@@ -22,7 +21,6 @@ namespace Mesh.Resources;
 /// <typeparam name="T">The resource message; it must have a string field named <c>etag</c>.</typeparam>
 public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
 {
-    private const int Buckets = 16;
     private const int Attempts = 10;
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
@@ -33,17 +31,20 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     private readonly string store;
     private readonly string kind;
     private readonly ContractEvents? events;
+    private readonly IdIndex index;
 
     /// <param name="dapr">The Dapr client.</param>
     /// <param name="store">The state store component.</param>
     /// <param name="kind">The key prefix of this kind, e.g. "item".</param>
     /// <param name="events">The publisher whose outbox store commits the writes that announce events; none when the kind announces nothing.</param>
-    public ResourceStore(DaprClient dapr, string store, string kind, ContractEvents? events = null)
+    /// <param name="indexPageSize">Ids per page of the kind's <see cref="IdIndex"/>.</param>
+    public ResourceStore(DaprClient dapr, string store, string kind, ContractEvents? events = null, int indexPageSize = IdIndex.DefaultPageSize)
     {
         this.dapr = dapr;
         this.store = store;
         this.kind = kind;
         this.events = events;
+        index = new IdIndex(dapr, store, kind, indexPageSize);
     }
 
     /// <summary>The announcement of <paramref name="message"/> with the write of the resource <paramref name="id"/>.</summary>
@@ -70,13 +71,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     }
 
     /// <summary>Every id of this kind, in ordinal order.</summary>
-    public async Task<List<string>> IdsAsync(CancellationToken ct)
-    {
-        var read = await dapr.GetBulkStateAsync(store, [.. Enumerable.Range(0, Buckets).Select(BucketKey)], parallelism: Buckets, cancellationToken: ct);
-        var ids = read.Where(r => !string.IsNullOrEmpty(r.Value)).SelectMany(r => JsonSerializer.Deserialize<List<string>>(r.Value)!).ToList();
-        ids.Sort(StringComparer.Ordinal);
-        return ids;
-    }
+    public Task<List<string>> IdsAsync(CancellationToken ct) => index.AllAsync(ct);
 
     /// <summary>Every resource of the kind, for scans (duplicate detection, checks for references).</summary>
     public async Task<List<T>> AllAsync(CancellationToken ct) => await GetManyAsync(await IdsAsync(ct), ct);
@@ -103,11 +98,10 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 return earlier;
             }
 
-            var (bucket, etag) = await BucketAsync(id, ct);
             List<StateTransactionRequest> operations =
             [
                 new(Key(id), Encode(resource), StateOperationType.Upsert, options: FirstWrite),
-                new(BucketKey(Bucket(id)), JsonSerializer.SerializeToUtf8Bytes(bucket.Append(id).Distinct().ToList()), StateOperationType.Upsert, EmptyAsNull(etag), options: FirstWrite),
+                .. await index.AddAsync(id, ct),
             ];
             if (requestId.Length > 0)
             {
@@ -124,7 +118,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 return await GetAsync(id, ct) ?? throw ResourceErrors.Aborted($"{kind} {id} was deleted while it was created; retry");
             }
 
-            // The resource key, the bucket or the request id moved under us: find out which.
+            // The resource key, the index or the request id moved under us: find out which.
             if (requestId.Length == 0 || await EarlierAsync(requestId, ct) is null)
             {
                 if (await GetAsync(id, ct) is not null)
@@ -170,12 +164,12 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
-            var (bucket, bucketETag) = await BucketAsync(id, ct);
-            List<StateTransactionRequest> operations =
-            [
-                new(Key(id), null, StateOperationType.Delete, etag, options: FirstWrite),
-                new(BucketKey(Bucket(id)), JsonSerializer.SerializeToUtf8Bytes(bucket.Where(i => i != id).ToList()), StateOperationType.Upsert, EmptyAsNull(bucketETag), options: FirstWrite),
-            ];
+            List<StateTransactionRequest> operations = [new(Key(id), null, StateOperationType.Delete, etag, options: FirstWrite)];
+            if (await index.RemoveAsync(id, ct) is { } unindex)
+            {
+                operations.Add(unindex);
+            }
+
             if (alongside is not null)
             {
                 operations.AddRange(await alongside(ct));
@@ -248,7 +242,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     /// <summary>The ids grouped under <paramref name="group"/> = any of <paramref name="values"/>, read in one bulk call, in ordinal order.</summary>
     public async Task<List<string>> GroupIdsAsync(string group, IReadOnlyCollection<string> values, CancellationToken ct)
     {
-        var read = await dapr.GetBulkStateAsync(store, [.. values.Select(v => GroupKey(group, v))], parallelism: Buckets, cancellationToken: ct);
+        var read = await dapr.GetBulkStateAsync(store, [.. values.Select(v => GroupKey(group, v))], parallelism: IdIndex.Buckets, cancellationToken: ct);
         var ids = read.Where(r => !string.IsNullOrEmpty(r.Value)).SelectMany(r => JsonSerializer.Deserialize<List<string>>(r.Value)!).Distinct().ToList();
         ids.Sort(StringComparer.Ordinal);
         return ids;
@@ -263,12 +257,6 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         var id = await dapr.GetStateAsync<string?>(store, RequestKey(requestId), cancellationToken: ct);
         // The resource and its request id are written in one transaction, so a missing resource was deleted since.
         return id is null ? null : await GetAsync(id, ct) ?? throw ResourceErrors.FailedPrecondition($"request_id {requestId} created {kind} '{id}', which has been deleted since");
-    }
-
-    private async Task<(List<string> Ids, string ETag)> BucketAsync(string id, CancellationToken ct)
-    {
-        var (ids, etag) = await dapr.GetStateAndETagAsync<List<string>>(store, BucketKey(Bucket(id)), cancellationToken: ct);
-        return (ids ?? [], etag ?? "");
     }
 
     // A transaction that announces events goes to the publisher's outbox store, which shares the keys of this one.
@@ -324,21 +312,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
 
     private static string? EmptyAsNull(string etag) => etag.Length == 0 ? null : etag;
 
-    // FNV-1a: stable across processes, unlike string.GetHashCode.
-    internal static int Bucket(string id)
-    {
-        var hash = 2166136261u;
-        foreach (var c in id)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return (int)(hash % Buckets);
-    }
-
     private string Key(string id) => $"{kind}:{id}";
-
-    private string BucketKey(int bucket) => $"{kind}-index:{bucket}";
 
     private string RequestKey(string requestId) => $"{kind}-request:{requestId}";
 
