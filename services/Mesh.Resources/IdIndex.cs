@@ -4,10 +4,10 @@ using Dapr.Client;
 namespace Mesh.Resources;
 
 /// <summary>
-/// The ids of one kind of resource, in 16 buckets (so concurrent creates rarely contend for the same value) whose
-/// values stay bounded however many resources there are. Each bucket's head, "{kind}-index:{bucket}", holds its open
-/// page of at most <c>pageSize</c> ids and the number of pages sealed before it; a full page is sealed, as it is, into
-/// "{kind}-index:{bucket}:{page}" by the create that finds it full. A create therefore reads and rewrites one value of
+/// The ids of one kind of resource (or of one partition of it), in 16 buckets (so concurrent creates rarely contend for
+/// the same value) whose values stay bounded however many resources there are. Each bucket's head, "{name}:{bucket}"
+/// (e.g. "charge-index:3"), holds its open page of at most <c>pageSize</c> ids and the number of pages sealed before it;
+/// a full page is sealed, as it is, into "{name}:{bucket}:{page}" by the create that finds it full. A create therefore reads and rewrites one value of
 /// at most a page, whatever the history; only a delete of an id in a sealed page and a listing of every id read the
 /// sealed pages.
 /// </summary>
@@ -28,19 +28,19 @@ public sealed class IdIndex
 
     private readonly DaprClient dapr;
     private readonly string store;
-    private readonly string kind;
+    private readonly string name;
     private readonly int pageSize;
 
     /// <param name="dapr">The Dapr client.</param>
     /// <param name="store">The state store component.</param>
-    /// <param name="kind">The key prefix of the kind, e.g. "item".</param>
+    /// <param name="name">The key prefix of the index, e.g. "item-index".</param>
     /// <param name="pageSize">Ids per page.</param>
-    public IdIndex(DaprClient dapr, string store, string kind, int pageSize = DefaultPageSize)
+    public IdIndex(DaprClient dapr, string store, string name, int pageSize = DefaultPageSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         this.dapr = dapr;
         this.store = store;
-        this.kind = kind;
+        this.name = name;
         this.pageSize = pageSize;
     }
 
@@ -149,9 +149,9 @@ public sealed class IdIndex
 
     private static string? EmptyAsNull(string etag) => etag.Length == 0 ? null : etag;
 
-    private string HeadKey(int bucket) => $"{kind}-index:{bucket}";
+    private string HeadKey(int bucket) => $"{name}:{bucket}";
 
-    private string PageKey(int bucket, int page) => $"{kind}-index:{bucket}:{page}";
+    private string PageKey(int bucket, int page) => $"{name}:{bucket}:{page}";
 
     /// <summary>A bucket's head: how many pages were sealed before it, and its open page.</summary>
     private sealed record Head(int Sealed, List<string> Ids);

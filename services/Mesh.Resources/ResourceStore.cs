@@ -32,19 +32,28 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     private readonly string kind;
     private readonly ContractEvents? events;
     private readonly IdIndex index;
+    private readonly int indexPageSize;
+    private readonly Func<string, string>? partitionOf;
 
     /// <param name="dapr">The Dapr client.</param>
     /// <param name="store">The state store component.</param>
     /// <param name="kind">The key prefix of this kind, e.g. "item".</param>
     /// <param name="events">The publisher whose outbox store commits the writes that announce events; none when the kind announces nothing.</param>
     /// <param name="indexPageSize">Ids per page of the kind's <see cref="IdIndex"/>.</param>
-    public ResourceStore(DaprClient dapr, string store, string kind, ContractEvents? events = null, int indexPageSize = IdIndex.DefaultPageSize)
+    /// <param name="partitionOf">
+    /// The partition of an id, for a kind listed by partition (e.g. by location): each partition then has an index of
+    /// its own, so listing one reads none of the others' ids. None when the kind is listed whole.
+    /// </param>
+    public ResourceStore(
+        DaprClient dapr, string store, string kind, ContractEvents? events = null, int indexPageSize = IdIndex.DefaultPageSize, Func<string, string>? partitionOf = null)
     {
         this.dapr = dapr;
         this.store = store;
         this.kind = kind;
         this.events = events;
-        index = new IdIndex(dapr, store, kind, indexPageSize);
+        this.indexPageSize = indexPageSize;
+        this.partitionOf = partitionOf;
+        index = new IdIndex(dapr, store, $"{kind}-index", indexPageSize);
     }
 
     /// <summary>The announcement of <paramref name="message"/> with the write of the resource <paramref name="id"/>.</summary>
@@ -70,8 +79,22 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         return [.. ids.Select(Key).Where(byKey.ContainsKey).Select(key => Parse(byKey[key].Value, byKey[key].ETag))];
     }
 
-    /// <summary>Every id of this kind, in ordinal order.</summary>
-    public Task<List<string>> IdsAsync(CancellationToken ct) => index.AllAsync(ct);
+    /// <summary>Every id of this kind, in ordinal order; for a kind without partitions.</summary>
+    public Task<List<string>> IdsAsync(CancellationToken ct) =>
+        partitionOf is null ? index.AllAsync(ct) : throw new InvalidOperationException($"the {kind} store is partitioned: list one partition");
+
+    /// <summary>
+    /// The ids of one partition, in ordinal order: its own index's, and those of the partition that the kind-wide index
+    /// still holds from before the kind had partitions (nothing is added there any more).
+    /// </summary>
+    public async Task<List<string>> IdsAsync(string partition, CancellationToken ct)
+    {
+        var of = partitionOf ?? throw new InvalidOperationException($"the {kind} store has no partitions");
+        var ids = await PartitionIndex(partition).AllAsync(ct);
+        ids.AddRange((await index.AllAsync(ct)).Where(id => of(id) == partition));
+        ids.Sort(StringComparer.Ordinal);
+        return ids;
+    }
 
     /// <summary>Every resource of the kind, for scans (duplicate detection, checks for references).</summary>
     public async Task<List<T>> AllAsync(CancellationToken ct) => await GetManyAsync(await IdsAsync(ct), ct);
@@ -101,7 +124,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
             List<StateTransactionRequest> operations =
             [
                 new(Key(id), Encode(resource), StateOperationType.Upsert, options: FirstWrite),
-                .. await index.AddAsync(id, ct),
+                .. await IndexOf(id).AddAsync(id, ct),
             ];
             if (requestId.Length > 0)
             {
@@ -165,7 +188,9 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
             List<StateTransactionRequest> operations = [new(Key(id), null, StateOperationType.Delete, etag, options: FirstWrite)];
-            if (await index.RemoveAsync(id, ct) is { } unindex)
+            // A partitioned kind's ids from before it had partitions are still in the kind-wide index.
+            var unindex = await IndexOf(id).RemoveAsync(id, ct) ?? (partitionOf is null ? null : await index.RemoveAsync(id, ct));
+            if (unindex is not null)
             {
                 operations.Add(unindex);
             }
@@ -311,6 +336,10 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     private static byte[] Encode(T resource) => Encoding.UTF8.GetBytes(Format(resource));
 
     private static string? EmptyAsNull(string etag) => etag.Length == 0 ? null : etag;
+
+    private IdIndex IndexOf(string id) => partitionOf is null ? index : PartitionIndex(partitionOf(id));
+
+    private IdIndex PartitionIndex(string partition) => new(dapr, store, $"{kind}-index@{partition}", indexPageSize);
 
     private string Key(string id) => $"{kind}:{id}";
 

@@ -6,7 +6,8 @@ namespace Mesh.Charges.Tests;
 
 /// <summary>
 /// A resource kind's id index on the charges app's real state store: whatever the number of resources, no value of the
-/// index holds more than a page of ids, and listing, deleting and an index written before pages existed keep every id.
+/// index holds more than a page of ids, and listing, deleting, partitions and an index written before pages or
+/// partitions existed keep every id.
 /// Each test uses a kind of its own, with pages of four ids so a few dozen resources fill several.
 /// </summary>
 public sealed class IdIndexTests(ChargesFixture fixture) : IClassFixture<ChargesFixture>
@@ -77,11 +78,44 @@ public sealed class IdIndexTests(ChargesFixture fixture) : IClassFixture<Charges
         Assert.Equal(old.Where(id => id != old[1]).Append(added).Order(StringComparer.Ordinal), await store.IdsAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Partitioned_ListsEachPartitionFromItsOwnIndex_WithTheIdsTheKindWideIndexHeldBefore()
+    {
+        var (before, kind) = NewStore(PageSize);
+        var store = new ResourceStore<PatientCharge>(fixture.ChargesDapr, Store, kind, indexPageSize: PageSize, partitionOf: id => id[..id.IndexOf('~', StringComparison.Ordinal)]);
+        string[] old = ["ward-a~old-1", "ward-b~old-2", "ward-a~old-3"];
+        var fresh = Enumerable.Range(0, 20).Select(n => $"ward-{(n % 2 == 0 ? 'a' : 'b')}~m-{n:00}").ToList();
+        foreach (var id in old)
+        {
+            await before.CreateAsync(id, Charge(id), "", CancellationToken.None);
+        }
+
+        foreach (var id in fresh)
+        {
+            await store.CreateAsync(id, Charge(id), "", CancellationToken.None);
+        }
+
+        Assert.Equal(InWard("ward-a", old.Concat(fresh)), await store.IdsAsync("ward-a", CancellationToken.None));
+        Assert.Equal(InWard("ward-b", old.Concat(fresh)), await store.IdsAsync("ward-b", CancellationToken.None));
+        Assert.Equal(old.Order(StringComparer.Ordinal), await before.IdsAsync(CancellationToken.None));
+
+        foreach (var id in new[] { "ward-a~old-1", "ward-a~m-04" })
+        {
+            Assert.True(await store.TryDeleteAsync(id, (await store.GetAsync(id, CancellationToken.None))!.Etag, CancellationToken.None));
+        }
+
+        Assert.Equal(InWard("ward-a", old.Concat(fresh)).Except(["ward-a~old-1", "ward-a~m-04"]), await store.IdsAsync("ward-a", CancellationToken.None));
+        Assert.Equal(["ward-a~old-3", "ward-b~old-2"], await before.IdsAsync(CancellationToken.None));
+    }
+
     private (ResourceStore<PatientCharge> Store, string Kind) NewStore(int pageSize)
     {
         var kind = $"index-test-{Guid.NewGuid():N}";
         return (new ResourceStore<PatientCharge>(fixture.ChargesDapr, Store, kind, indexPageSize: pageSize), kind);
     }
+
+    private static List<string> InWard(string ward, IEnumerable<string> ids) =>
+        [.. ids.Where(id => id.StartsWith(ward + "~", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
 
     private static PatientCharge Charge(string id) => new() { Name = $"charges/{id}" };
 

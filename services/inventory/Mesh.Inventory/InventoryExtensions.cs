@@ -23,8 +23,8 @@ public static class InventoryExtensions
         builder.AddDaprSidecar();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(events);
-        builder.Services.AddSingleton(sp => new ResourceStore<InventoryBalance>(sp.GetRequiredService<DaprClient>(), store, "balance", events));
-        builder.Services.AddSingleton(sp => new ResourceStore<StoredStockMovement>(sp.GetRequiredService<DaprClient>(), store, "movement", events));
+        builder.Services.AddSingleton(sp => new ResourceStore<InventoryBalance>(sp.GetRequiredService<DaprClient>(), store, "balance", events, partitionOf: InventoryNames.LocationOf));
+        builder.Services.AddSingleton(sp => new ResourceStore<StoredStockMovement>(sp.GetRequiredService<DaprClient>(), store, "movement", events, partitionOf: InventoryNames.LocationOf));
         builder.Services.AddSingleton<StockLedger>();
         builder.Services.AddSingleton<BalanceLevels>();
         return builder;

@@ -42,16 +42,19 @@ public static class InventoryNames
     /// <summary>The state store id of a resource under a location.</summary>
     public static string StoreId(string location, string id) => $"{location}{Separator}{id}";
 
+    /// <summary>The location of a state store id: the partition of the stores of balances and movements.</summary>
+    public static string LocationOf(string storeId) => storeId[..storeId.IndexOf(Separator, StringComparison.Ordinal)];
+
     /// <summary>
-    /// One page of the resources under <paramref name="location"/>, in id order. Page tokens carry the id within
-    /// the location, which is an AIP id as <see cref="Paging"/> requires.
+    /// One page of the resources under <paramref name="location"/>, in id order, from the location's own index. Page
+    /// tokens carry the id within the location, which is an AIP id as <see cref="Paging"/> requires.
     /// </summary>
     public static async Task<(List<T> Page, string NextToken)> PageAsync<T>(
         ResourceStore<T> store, string location, int pageSize, string pageToken, Func<T, bool> matches, CancellationToken ct)
         where T : class, IMessage<T>, new()
     {
         var prefix = StoreId(location, "");
-        var ids = (await store.IdsAsync(ct)).Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).Select(id => id[prefix.Length..]).ToList();
+        var ids = (await store.IdsAsync(location, ct)).Select(id => id[prefix.Length..]).ToList();
         return await Paging.PageAsync(ids, pageSize, pageToken, chunk => store.GetManyAsync([.. chunk.Select(id => StoreId(location, id))], ct), matches);
     }
 }
