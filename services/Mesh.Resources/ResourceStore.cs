@@ -10,9 +10,10 @@ namespace Mesh.Resources;
 
 /// <summary>
 /// AIP resources of one kind in a Dapr state store. Each resource is one key holding its protobuf JSON; its
-/// id sits in the kind's <see cref="IdIndex"/>; a create request id maps to the id it produced. A create writes
-/// the resource, its index entry and its request id in one state transaction, and every write uses first-write concurrency with ETags: racing writers get ABORTED or
-/// ALREADY_EXISTS instead of overwriting each other, and a retried create returns what the first one made.
+/// id sits in the kind's <see cref="IdIndex"/> (or its partition's); a create request id maps to the id it produced.
+/// A create writes the resource, its index entry and its request id in one state transaction, and every write uses
+/// first-write concurrency with ETags: racing writers get ABORTED or ALREADY_EXISTS instead of overwriting each other,
+/// and a retried create returns what the first one made.
 /// </summary>
 /// <remarks>
 /// A write that announces contract events (<see cref="Announcement"/>) commits them in its transaction, through the
