@@ -19,10 +19,13 @@ public sealed class ContractServiceTests(ContractFixture fixture) : IClassFixtur
     private async Task<string> NewItemAsync() =>
         (await fixture.Items.CreateItemAsync(new CreateItemRequest { Item = new Item { Description = $"Suture {Guid.NewGuid():N}", StockingUnit = "BX" } })).Name;
 
+    // Numbers must differ within a supplier: random ones collided now and then among a test's 30 contracts (ALREADY_EXISTS).
+    private static int contractNumbers = 10_000;
+
     private Contract Agreement(string supplier, params ContractPrice[] prices) => new()
     {
         Supplier = supplier,
-        ContractNumber = $"MS{Random.Shared.Next(10_000, 100_000)}",
+        ContractNumber = $"MS{Interlocked.Increment(ref contractNumbers)}",
         Title = "Wound closure 2030-2033",
         StartTime = Timestamp.FromDateTimeOffset(Now.AddDays(-1)),
         Prices = { prices },
