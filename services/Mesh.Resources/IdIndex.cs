@@ -7,9 +7,9 @@ namespace Mesh.Resources;
 /// The ids of one kind of resource (or of one partition of it), in 16 buckets (so concurrent creates rarely contend for
 /// the same value) whose values stay bounded however many resources there are. Each bucket's head, "{name}:{bucket}"
 /// (e.g. "charge-index:3"), holds its open page of at most <c>pageSize</c> ids and the number of pages sealed before it;
-/// a full page is sealed, as it is, into "{name}:{bucket}:{page}" by the create that finds it full. A create therefore
-/// reads and rewrites one value of at most a page, whatever the history; only a delete of an id in a sealed page and a
-/// listing of every id read the sealed pages.
+/// a full page is sealed, as it is, into "{name}:{bucket}:{page}" by the create that finds it full. A create therefore reads and rewrites one value of
+/// at most a page, whatever the history; only a delete of an id in a sealed page and a listing of every id read the
+/// sealed pages.
 /// </summary>
 /// <remarks>
 /// A head written before pages existed is a plain JSON list of ids: it reads as an open page with nothing sealed, and
@@ -23,6 +23,7 @@ public sealed class IdIndex
     /// <summary>Ids per page unless told otherwise: a create's read and write stay a few kilobytes.</summary>
     public const int DefaultPageSize = 128;
 
+    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
     private readonly DaprClient dapr;
@@ -65,7 +66,7 @@ public sealed class IdIndex
         // The sealed page must not exist yet: only the transaction that moves the head past it writes it.
         return
         [
-            StateTransactions.UpsertAt(PageKey(bucket, head.Sealed), JsonSerializer.SerializeToUtf8Bytes(head.Ids), etag: null),
+            new(PageKey(bucket, head.Sealed), JsonSerializer.SerializeToUtf8Bytes(head.Ids), StateOperationType.Upsert, options: FirstWrite),
             WriteHead(bucket, new Head(head.Sealed + 1, [id]), etag),
         ];
     }
@@ -88,7 +89,7 @@ public sealed class IdIndex
             var ids = Ids(page.Value);
             if (ids.Contains(id))
             {
-                return StateTransactions.UpsertAt(page.Key, JsonSerializer.SerializeToUtf8Bytes(ids.Where(i => i != id).ToList()), page.ETag);
+                return new(page.Key, JsonSerializer.SerializeToUtf8Bytes(ids.Where(i => i != id).ToList()), StateOperationType.Upsert, EmptyAsNull(page.ETag), options: FirstWrite);
             }
         }
 
@@ -130,10 +131,10 @@ public sealed class IdIndex
         count == 0 ? [] : await dapr.GetBulkStateAsync(store, [.. Enumerable.Range(0, count).Select(page => PageKey(bucket, page))], parallelism: Buckets, cancellationToken: ct);
 
     private StateTransactionRequest WriteHead(int bucket, Head head, string etag) =>
-        StateTransactions.UpsertAt(HeadKey(bucket), JsonSerializer.SerializeToUtf8Bytes(head, Web), etag);
+        new(HeadKey(bucket), JsonSerializer.SerializeToUtf8Bytes(head, Web), StateOperationType.Upsert, EmptyAsNull(etag), options: FirstWrite);
 
     private static Head Parse(string? value) =>
-        string.IsNullOrEmpty(value) ? new Head(0, []) : Parse(JsonSerializer.Deserialize<JsonElement>(value));
+        string.IsNullOrEmpty(value) ? new Head(0, []) : Parse(JsonDocument.Parse(value).RootElement);
 
     private static Head Parse(JsonElement json) => json.ValueKind switch
     {
@@ -145,6 +146,8 @@ public sealed class IdIndex
 
     private static List<string> Ids(string? value) =>
         string.IsNullOrEmpty(value) ? [] : JsonSerializer.Deserialize<List<string>>(value) ?? [];
+
+    private static string? EmptyAsNull(string etag) => etag.Length == 0 ? null : etag;
 
     private string HeadKey(int bucket) => $"{name}:{bucket}";
 

@@ -23,6 +23,7 @@ namespace Mesh.Resources;
 public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
 {
     private const int Attempts = 10;
+    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
     private static readonly FieldDescriptor ETagField = new T().Descriptor.FindFieldByName("etag")
         ?? throw new InvalidOperationException($"{new T().Descriptor.FullName} has no etag field");
@@ -123,12 +124,12 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
 
             List<StateTransactionRequest> operations =
             [
-                StateTransactions.UpsertAt(Key(id), Encode(resource), etag: null),
+                new(Key(id), Encode(resource), StateOperationType.Upsert, options: FirstWrite),
                 .. await IndexOf(id).AddAsync(id, ct),
             ];
             if (requestId.Length > 0)
             {
-                operations.Add(StateTransactions.UpsertAt(RequestKey(requestId), JsonSerializer.SerializeToUtf8Bytes(id), etag: null));
+                operations.Add(new(RequestKey(requestId), JsonSerializer.SerializeToUtf8Bytes(id), StateOperationType.Upsert, options: FirstWrite));
             }
 
             if (alongside is not null)
@@ -150,7 +151,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 }
             }
 
-            await StateTransactions.BackOffAsync(attempt, ct);
+            await BackOffAsync(attempt, ct);
         }
 
         throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
@@ -161,11 +162,11 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     /// key that must not exist yet), for <see cref="CreateAsync"/>'s <c>alongside</c>. It does not touch the index.
     /// </summary>
     public StateTransactionRequest ReplaceOperation(string id, T resource, string etag) =>
-        StateTransactions.UpsertAt(Key(id), Encode(resource), etag);
+        new(Key(id), Encode(resource), StateOperationType.Upsert, EmptyAsNull(etag), options: FirstWrite);
 
     /// <summary>Replaces the resource if its ETag is still <paramref name="etag"/>; false when another writer won.</summary>
     public Task<bool> TryReplaceAsync(string id, T resource, string etag, CancellationToken ct) =>
-        dapr.TrySaveStateAsync(store, Key(id), JsonSerializer.Deserialize<JsonElement>(Format(resource)), etag, StateTransactions.FirstWrite, cancellationToken: ct);
+        dapr.TrySaveStateAsync(store, Key(id), JsonDocument.Parse(Format(resource)).RootElement, etag, FirstWrite, cancellationToken: ct);
 
     /// <summary>
     /// Replaces the resource if its ETag is still <paramref name="etag"/>, committing <paramref name="alongside"/> and the
@@ -187,7 +188,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
-            List<StateTransactionRequest> operations = [new(Key(id), null, StateOperationType.Delete, etag, options: StateTransactions.FirstWrite)];
+            List<StateTransactionRequest> operations = [new(Key(id), null, StateOperationType.Delete, etag, options: FirstWrite)];
             // A partitioned kind's ids from before it had partitions are still in the kind-wide index.
             var unindex = await IndexOf(id).RemoveAsync(id, ct) ?? (partitionOf is null ? null : await index.RemoveAsync(id, ct));
             if (unindex is not null)
@@ -210,7 +211,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 return false;
             }
 
-            await StateTransactions.BackOffAsync(attempt, ct);
+            await BackOffAsync(attempt, ct);
         }
 
         throw ResourceErrors.Aborted($"the {kind} index kept changing; retry");
@@ -239,7 +240,7 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     public async Task<StateTransactionRequest> JoinGroupAsync(string group, string value, string id, CancellationToken ct)
     {
         var (members, etag) = await dapr.GetStateAndETagAsync<List<string>?>(store, GroupKey(group, value), cancellationToken: ct);
-        return StateTransactions.UpsertAt(GroupKey(group, value), JsonSerializer.SerializeToUtf8Bytes((members ?? []).Append(id).Distinct().ToList()), etag);
+        return new(GroupKey(group, value), JsonSerializer.SerializeToUtf8Bytes((members ?? []).Append(id).Distinct().ToList()), StateOperationType.Upsert, EmptyAsNull(etag ?? ""), options: FirstWrite);
     }
 
     /// <summary>
@@ -252,8 +253,8 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
         var (members, etag) = await dapr.GetStateAndETagAsync<List<string>?>(store, GroupKey(group, value), cancellationToken: ct);
         var rest = (members ?? []).Where(m => m != id).ToList();
         return rest.Count == 0
-            ? new(GroupKey(group, value), null, StateOperationType.Delete, string.IsNullOrEmpty(etag) ? null : etag, options: StateTransactions.FirstWrite)
-            : StateTransactions.UpsertAt(GroupKey(group, value), JsonSerializer.SerializeToUtf8Bytes(rest), etag);
+            ? new(GroupKey(group, value), null, StateOperationType.Delete, EmptyAsNull(etag ?? ""), options: FirstWrite)
+            : new(GroupKey(group, value), JsonSerializer.SerializeToUtf8Bytes(rest), StateOperationType.Upsert, EmptyAsNull(etag ?? ""), options: FirstWrite);
     }
 
     /// <summary>The ids grouped under <paramref name="group"/> = <paramref name="value"/>, in ordinal order: one read, whatever the size of the collection.</summary>
@@ -313,6 +314,11 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
                 || failure.Status.Detail.Contains("failed to set key", StringComparison.Ordinal)
                 || failure.Status.Detail.Contains("failed to delete", StringComparison.Ordinal)));
 
+    // Writers that lost an ETag race would collide again if they retried in step: each waits a random few
+    // milliseconds, growing with the attempt.
+    private static Task BackOffAsync(int attempt, CancellationToken ct) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << Math.Min(attempt, 4))), ct);
+
     private static T Parse(string json, string etag)
     {
         var resource = Parser.Parse<T>(json);
@@ -329,6 +335,8 @@ public sealed class ResourceStore<T> where T : class, IMessage<T>, new()
     }
 
     private static byte[] Encode(T resource) => Encoding.UTF8.GetBytes(Format(resource));
+
+    private static string? EmptyAsNull(string etag) => etag.Length == 0 ? null : etag;
 
     private IdIndex IndexOf(string id) => partitionOf is null ? index : PartitionIndex(partitionOf(id));
 

@@ -10,16 +10,6 @@ namespace Mesh.Resources;
 /// </summary>
 public static class StateTransactions
 {
-    /// <summary>First-write concurrency: a write with an ETag must match it, and one without must find no key.</summary>
-    public static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
-
-    /// <summary>
-    /// The transaction operation that writes <paramref name="value"/> to <paramref name="key"/> if its ETag is still
-    /// <paramref name="etag"/>, or, for "" or null, if the key does not exist yet.
-    /// </summary>
-    public static StateTransactionRequest UpsertAt(string key, byte[] value, string? etag) =>
-        new(key, value, StateOperationType.Upsert, string.IsNullOrEmpty(etag) ? null : etag, options: FirstWrite);
-
     /// <summary>Runs the transaction; false when an ETag did not match (another writer won): read again and retry.</summary>
     public static async Task<bool> TryExecuteStateTransactionAsync(this DaprClient dapr, string store, IReadOnlyList<StateTransactionRequest> operations, CancellationToken ct)
     {
